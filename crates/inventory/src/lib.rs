@@ -1,0 +1,1 @@
+//! (placeholder: this crate is being written)

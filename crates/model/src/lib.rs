@@ -1,0 +1,31 @@
+//! Plain types shared by every ptr-audit crate: what the inventory says about an
+//! address ([`Target`], [`BlockInfo`], [`Policy`]), what DNS said about it
+//! ([`Lookup`], [`PtrAnswer`], [`ForwardAnswer`]), and what that means
+//! ([`Finding`], [`FindingCode`], [`Severity`], [`AddressRecord`]).
+//!
+//! No IO, no async, no serialization: the `report` crate owns the wire format.
+//! Names that came from DNS are held as [`DnsName`], in RFC 1035 presentation
+//! form, so a control character or a non-ASCII byte can never reach an output
+//! raw (it is written as `\DDD`).
+//!
+//! ```
+//! use ptr_audit_model::{DnsName, FindingCode, Severity};
+//! let name = DnsName::from_labels([b"mail".as_slice(), b"example\x07".as_slice()]);
+//! assert_eq!(name.as_str(), "mail.example\\007.");
+//! assert_eq!(FindingCode::PtrMissing.as_str(), "ptr-missing");
+//! assert!(Severity::Error > Severity::Warning);
+//! ```
+
+mod finding;
+mod lookup;
+mod name;
+mod policy;
+mod record;
+mod target;
+
+pub use finding::{Detail, DetailValue, Finding, FindingCode};
+pub use lookup::{FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode};
+pub use name::DnsName;
+pub use policy::{DatacenterStatus, Policy, Severity, SeverityOverrides};
+pub use record::{AddressRecord, Status};
+pub use target::{BlockInfo, Provider, SourceLocation, Target};

@@ -1,0 +1,129 @@
+//! What DNS said about one address: the PTR answer and the forward lookups.
+
+use std::net::IpAddr;
+
+use crate::DnsName;
+
+/// A DNS response code, as far as the audit cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rcode {
+    /// NOERROR.
+    NoError,
+    /// FORMERR.
+    FormErr,
+    /// SERVFAIL.
+    ServFail,
+    /// NXDOMAIN.
+    NxDomain,
+    /// NOTIMP.
+    NotImp,
+    /// REFUSED.
+    Refused,
+    /// Any other code, by number.
+    Other(u16),
+}
+
+impl Rcode {
+    /// Maps a numeric rcode.
+    pub fn from_u16(code: u16) -> Self {
+        match code {
+            0 => Rcode::NoError,
+            1 => Rcode::FormErr,
+            2 => Rcode::ServFail,
+            3 => Rcode::NxDomain,
+            4 => Rcode::NotImp,
+            5 => Rcode::Refused,
+            n => Rcode::Other(n),
+        }
+    }
+
+    /// The mnemonic (`NOERROR`, `NXDOMAIN`, `RCODE23`).
+    pub fn as_str(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Rcode::NoError => "NOERROR".into(),
+            Rcode::FormErr => "FORMERR".into(),
+            Rcode::ServFail => "SERVFAIL".into(),
+            Rcode::NxDomain => "NXDOMAIN".into(),
+            Rcode::NotImp => "NOTIMP".into(),
+            Rcode::Refused => "REFUSED".into(),
+            Rcode::Other(n) => format!("RCODE{n}").into(),
+        }
+    }
+}
+
+/// Why a lookup got no usable answer after all attempts.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FailureReason {
+    /// No reply within the timeout, on every attempt.
+    Timeout,
+    /// The server answered with an error code (SERVFAIL, REFUSED, FORMERR, ...).
+    Rcode(Rcode),
+    /// The reply was truncated and TCP did not help.
+    Truncated,
+    /// Replies could not be parsed, or did not match the question.
+    Malformed,
+    /// A network error (connection refused or reset, unreachable).
+    Network(String),
+    /// A CNAME chain looped or was longer than the limit.
+    CnameLoop,
+}
+
+impl FailureReason {
+    /// A short keyword (`timeout`, `servfail`, `refused`, `network`, ...).
+    pub fn keyword(&self) -> String {
+        match self {
+            FailureReason::Timeout => "timeout".into(),
+            FailureReason::Rcode(rc) => rc.as_str().to_ascii_lowercase(),
+            FailureReason::Truncated => "truncated".into(),
+            FailureReason::Malformed => "malformed".into(),
+            FailureReason::Network(_) => "network".into(),
+            FailureReason::CnameLoop => "cname-loop".into(),
+        }
+    }
+}
+
+/// The outcome of the PTR query for one address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PtrAnswer {
+    /// One or more PTR records (in answer order).
+    Names(Vec<DnsName>),
+    /// The reverse name does not exist.
+    NxDomain,
+    /// The reverse name exists but has no PTR.
+    NoData,
+    /// A CNAME chain led to a name that does not exist or has no PTR.
+    BrokenDelegation {
+        /// The last name of the chain, which has no PTR.
+        target: DnsName,
+    },
+    /// No usable answer: the PTR is unknown.
+    Failed(FailureReason),
+}
+
+/// The outcome of the forward (A or AAAA) lookup of one PTR name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ForwardAnswer {
+    /// The addresses of the audited address's family.
+    Addresses(Vec<IpAddr>),
+    /// The name does not exist.
+    NxDomain,
+    /// The name has no record of the family.
+    NoData,
+    /// No usable answer.
+    Failed(FailureReason),
+}
+
+/// Everything DNS said about one address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lookup {
+    /// The response code of the final PTR response, if any response came.
+    pub rcode: Option<Rcode>,
+    /// The PTR outcome.
+    pub answer: PtrAnswer,
+    /// CNAMEs followed from the reverse name, in order (RFC 2317).
+    pub cname_chain: Vec<DnsName>,
+    /// Queries sent for the PTR (1 when the first try was answered).
+    pub attempts: u32,
+    /// Forward lookups, one per distinct PTR name, in PTR order.
+    pub forward: Vec<(DnsName, ForwardAnswer)>,
+}

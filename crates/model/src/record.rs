@@ -1,0 +1,67 @@
+//! [`AddressRecord`]: the per-address result every report format writes.
+
+use crate::{Finding, FindingCode, Lookup, Target};
+
+/// An address's overall status: `ok`, or the code of its most severe finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// No finding.
+    Ok,
+    /// The most severe finding's code.
+    Finding(FindingCode),
+}
+
+impl Status {
+    /// The status of a set of findings: the most severe finding's code; between
+    /// equal severities the earlier [`FindingCode`] wins.
+    pub fn of(findings: &[Finding]) -> Self {
+        findings
+            .iter()
+            .max_by(|a, b| a.severity.cmp(&b.severity).then(b.code.cmp(&a.code)))
+            .map_or(Status::Ok, |f| Status::Finding(f.code))
+    }
+
+    /// `ok` or the finding code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Finding(code) => code.as_str(),
+        }
+    }
+}
+
+/// One address's complete result: target, what DNS said, and what it means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressRecord {
+    /// The address and its inventory context.
+    pub target: Target,
+    /// What DNS said.
+    pub lookup: Lookup,
+    /// What is wrong, most severe first.
+    pub findings: Vec<Finding>,
+    /// The overall status.
+    pub status: Status,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Severity;
+
+    #[test]
+    fn status_prefers_severity_then_table_order() {
+        let f = |c, s| Finding::new(c, s, "x");
+        assert_eq!(Status::of(&[]), Status::Ok);
+        let fs = [
+            f(FindingCode::PtrMultiple, Severity::Warning),
+            f(FindingCode::FcrdnsFailed, Severity::Error),
+            f(FindingCode::PtrGeneric, Severity::Error),
+        ];
+        assert_eq!(Status::of(&fs), Status::Finding(FindingCode::FcrdnsFailed));
+        let fs = [
+            f(FindingCode::PtrStale, Severity::Warning),
+            f(FindingCode::PtrGeneric, Severity::Warning),
+        ];
+        assert_eq!(Status::of(&fs), Status::Finding(FindingCode::PtrGeneric));
+    }
+}

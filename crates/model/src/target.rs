@@ -1,0 +1,61 @@
+//! What the inventory says about an address: its block, policy and expectations.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use crate::{Policy, SeverityOverrides};
+
+/// Where something was written: a file and a 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceLocation {
+    /// The file (`-` for standard input, `<args>` for the command line).
+    pub file: PathBuf,
+    /// The line, starting at 1 (0 when unknown).
+    pub line: u32,
+}
+
+/// The provider-wide part of an inventory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Provider {
+    /// The provider's name.
+    pub name: String,
+    /// The provider's own zones (`examplehost.net`).
+    pub domains: Vec<String>,
+    /// Naming templates its automation assigns (`{ip-dashed}-host.examplehost.net`),
+    /// as written; the `inventory` crate parses and renders them.
+    pub default_ptr: Vec<String>,
+}
+
+/// A block of the inventory, shared by all its addresses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// The datacenter it belongs to (`-` for plain CIDR input).
+    pub datacenter: Arc<str>,
+    /// The block.
+    pub cidr: IpNet,
+    /// Its policy.
+    pub policy: Policy,
+    /// The naming template its PTRs should follow, as written.
+    pub expect_ptr: Option<String>,
+    /// In a migrated datacenter, the datacenter it came from.
+    pub migrated_from: Option<Arc<str>>,
+    /// Severity overrides that apply to this block.
+    pub severities: SeverityOverrides,
+    /// Where the block is written.
+    pub source: SourceLocation,
+}
+
+/// One address in scope, with what the inventory expects of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The address.
+    pub ip: IpAddr,
+    /// Its block.
+    pub block: Arc<BlockInfo>,
+    /// The PTR expected for this address: an assignment, else the block's
+    /// template rendered for this address.
+    pub expected_ptr: Option<String>,
+}

@@ -1,0 +1,52 @@
+//! `ptr-audit`: audits the reverse DNS (PTR) of a hosting provider's address
+//! space. This binary is the thin command line over the library crates: it
+//! parses options into a plain config per subcommand, runs it, prints, and maps
+//! the outcome to an exit code ([`exit::ExitCode`]). Only this crate prints.
+
+mod cmd;
+mod exit;
+
+use std::process::ExitCode as ProcessExit;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::ExitCode;
+
+/// Audit the reverse DNS (PTR) of a hosting provider's address space.
+#[derive(Parser, Debug)]
+#[command(name = "ptr-audit", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check inventories offline (what CI runs on every inventory change).
+    Validate(cmd::validate::Args),
+}
+
+fn main() -> ProcessExit {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() {
+                ExitCode::BadInput
+            } else {
+                ExitCode::Clean
+            };
+            let _ = err.print();
+            return code.into();
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(args) => cmd::validate::run(args),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::BadInput.into()
+        }
+    }
+}
