@@ -27,5 +27,5 @@ pub use finding::{Detail, DetailValue, Finding, FindingCode};
 pub use lookup::{FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode};
 pub use name::DnsName;
 pub use policy::{DatacenterStatus, Policy, Severity, SeverityOverrides};
-pub use record::{AddressRecord, Status};
+pub use record::{AddressRecord, BlockFinding, Status};
 pub use target::{BlockInfo, Provider, SourceLocation, Target};

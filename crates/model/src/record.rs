@@ -1,6 +1,8 @@
 //! [`AddressRecord`]: the per-address result every report format writes.
 
-use crate::{Finding, FindingCode, Lookup, Target};
+use std::sync::Arc;
+
+use crate::{BlockInfo, Finding, FindingCode, Lookup, Target};
 
 /// An address's overall status: `ok`, or the code of its most severe finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,6 +43,16 @@ pub struct AddressRecord {
     pub findings: Vec<Finding>,
     /// The overall status.
     pub status: Status,
+}
+
+/// A finding about a whole block rather than one address (e.g. a placeholder
+/// name shared by many of its addresses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockFinding {
+    /// The block.
+    pub block: Arc<BlockInfo>,
+    /// The finding.
+    pub finding: Finding,
 }
 
 #[cfg(test)]
