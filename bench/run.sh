@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Scan benchmark: ptr-audit against adnslogres (C, PTR plus a forward A check),
+# interleaved in the same sitting, against NSD on loopback.
+#
+#   bench/run.sh                   # 10.0.0.0/16, 5 rounds
+#   BLOCK=10.0.0.0/14 RUNS=3 bench/run.sh
+#
+# Needs: nsd, adnslogres (Debian: nsd adns-tools), /usr/bin/time (Debian: time).
+# All traffic goes to 127.0.0.1:$PORT and 127.0.0.2:53; the block is zone data only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BLOCK="${BLOCK:-10.0.0.0/16}"
+RUNS="${RUNS:-5}"
+PORT="${PORT:-5353}"
+OUT="${OUT:-/tmp/ptr-audit-bench}"
+DATA="$OUT/data-${BLOCK//\//_}"
+BIN="${BIN:-target/release/ptr-audit}"
+EXTRA="${EXTRA:-}"
+
+for tool in nsd adnslogres /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nsd adns-tools time)" >&2; exit 2; }
+done
+[ -x "$BIN" ] || cargo build --release --quiet
+python3 bench/gen_zones.py --block "$BLOCK" --out "$DATA" --port "$PORT" >/dev/null
+addresses=$(wc -l < "$DATA/ips.txt")
+
+nsd -c "$DATA/nsd.conf" -P "$DATA/nsd.pid"
+trap 'kill "$(cat "$DATA/nsd.pid")" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  dig +short +tries=1 +time=1 -p "$PORT" @127.0.0.1 SOA 0.0.10.in-addr.arpa >/dev/null 2>&1 && break
+done
+
+measure() { # name, command... -> "seconds rss_kib"
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$OUT/time.$name" "$@" >"$OUT/out.$name" 2>"$OUT/err.$name" || true
+  cat "$OUT/time.$name"
+}
+
+printf 'block %s: %d addresses, %d rounds\n' "$BLOCK" "$addresses" "$RUNS"
+: > "$OUT/results.tsv"
+for r in $(seq "$RUNS"); do
+  read -r s m < <(measure ptr-audit "$BIN" scan "$BLOCK" --resolver "127.0.0.1:$PORT" --qps 0 \
+      --quiet --format jsonl $EXTRA)
+  echo -e "ptr-audit\t$r\t$s\t$m" >> "$OUT/results.tsv"
+  read -r s2 m2 < <(measure adnslogres adnslogres -c 100 -C 'nameserver 127.0.0.2' < "$DATA/ips.txt")
+  echo -e "adnslogres\t$r\t$s2\t$m2" >> "$OUT/results.tsv"
+  printf 'round %d: ptr-audit %ss %s KiB, adnslogres %ss %s KiB\n' "$r" "$s" "$m" "$s2" "$m2"
+done
+records=$(wc -l < "$OUT/out.ptr-audit")
+[ "$records" -eq "$addresses" ] || echo "WARNING: ptr-audit wrote $records records for $addresses addresses" >&2
+python3 - "$OUT/results.tsv" "$addresses" <<'PY'
+import statistics, sys
+rows = [l.split("\t") for l in open(sys.argv[1]) if l.strip()]
+n = int(sys.argv[2])
+by = {}
+for tool, _, s, m in rows:
+    by.setdefault(tool, []).append((float(s), int(m)))
+med = {}
+for tool, v in by.items():
+    rates = sorted(n / max(s, 1e-3) for s, _ in v)
+    med[tool] = statistics.median(rates)
+    print(f"{tool:11s} median {med[tool]:9.0f} addresses/s (min {rates[0]:.0f}, max {rates[-1]:.0f}), peak RSS {max(m for _, m in v) / 1024:.1f} MiB")
+if "adnslogres" in med:
+    print(f"ratio ptr-audit / adnslogres: {med['ptr-audit'] / med['adnslogres']:.2f}")
+PY

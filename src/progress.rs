@@ -1,0 +1,123 @@
+//! Scan progress on stderr: an indicatif bar when stderr is a terminal, a
+//! plain line about every ten seconds when it is not, nothing with `--quiet`.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ptr_audit_model::{FindingCode, Status};
+
+/// How often the plain (non-terminal) progress line is printed.
+const PLAIN_EVERY: Duration = Duration::from_secs(10);
+
+/// Counts finished addresses by status and shows them.
+pub struct Progress {
+    total: u64,
+    done: u64,
+    by_status: [u64; FindingCode::ALL.len() + 1],
+    started: Instant,
+    display: Display,
+}
+
+enum Display {
+    Quiet,
+    Bar(ProgressBar),
+    Plain { last: Instant },
+}
+
+impl Progress {
+    /// A progress display for `total` addresses.
+    pub fn new(total: u64, quiet: bool) -> Self {
+        let display = if quiet {
+            Display::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {pos}/{len} addresses  {per_sec}  eta {eta}  {msg}\n{wide_bar}",
+                )
+                .expect("progress template is valid"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            Display::Bar(bar)
+        } else {
+            Display::Plain {
+                last: Instant::now(),
+            }
+        };
+        Self {
+            total,
+            done: 0,
+            by_status: [0; FindingCode::ALL.len() + 1],
+            started: Instant::now(),
+            display,
+        }
+    }
+
+    /// Counts one finished address.
+    pub fn finished(&mut self, status: Status) {
+        self.done += 1;
+        self.by_status[status_index(status)] += 1;
+        match &mut self.display {
+            Display::Quiet => {}
+            Display::Bar(bar) => {
+                bar.inc(1);
+                if self.done % 64 == 0 || self.done == self.total {
+                    bar.set_message(self.counts());
+                }
+            }
+            Display::Plain { last } => {
+                if self.done % 256 == 0 && last.elapsed() >= PLAIN_EVERY {
+                    *last = Instant::now();
+                    let line = self.line();
+                    let _ = writeln!(std::io::stderr(), "{line}");
+                }
+            }
+        }
+    }
+
+    /// Clears the bar and, unless quiet, prints a last line.
+    pub fn finish(&mut self, interrupted: bool) {
+        let line = self.line();
+        match &self.display {
+            Display::Quiet => return,
+            Display::Bar(bar) => bar.finish_and_clear(),
+            Display::Plain { .. } => {}
+        }
+        let verb = if interrupted { "interrupted" } else { "done" };
+        let _ = writeln!(std::io::stderr(), "{verb}: {line}");
+    }
+
+    fn line(&self) -> String {
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        format!(
+            "{}/{} addresses, {:.0}/s, {}",
+            self.done,
+            self.total,
+            self.done as f64 / secs,
+            self.counts()
+        )
+    }
+
+    fn counts(&self) -> String {
+        let mut parts = Vec::new();
+        for (i, n) in self.by_status.iter().enumerate() {
+            if *n > 0 {
+                let name = if i == 0 {
+                    "ok"
+                } else {
+                    FindingCode::ALL[i - 1].as_str()
+                };
+                parts.push(format!("{name} {n}"));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+fn status_index(status: Status) -> usize {
+    match status {
+        Status::Ok => 0,
+        Status::Finding(code) => 1 + FindingCode::ALL.iter().position(|c| *c == code).unwrap_or(0),
+    }
+}
