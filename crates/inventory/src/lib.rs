@@ -1,1 +1,16 @@
-//! (placeholder: this crate is being written)
+//! The ptr-audit inventory: loading the YAML (or plain CIDR) description of a
+//! provider's address space, validating it with file:line:column positions, and
+//! iterating its addresses lazily.
+//!
+//! Main types: [`template::Template`] (PTR naming templates).
+//!
+//! ```
+//! use ptr_audit_inventory::template::Template;
+//! let t = Template::parse("{ip-dashed}-host.examplehost.net").unwrap();
+//! assert_eq!(
+//!     t.render("203.0.113.7".parse().unwrap(), "fra1").unwrap(),
+//!     "203-0-113-7-host.examplehost.net"
+//! );
+//! ```
+
+pub mod template;
