@@ -1,1 +1,148 @@
-//! (placeholder: this crate is being written)
+//! An embedded authoritative DNS server for ptr-audit: it serves a directory
+//! of zone files on loopback so `ptr-audit scan --zones DIR` can audit zones
+//! before they are deployed, and it is the real DNS server every scanner test
+//! talks to.
+//!
+//! Main types:
+//! - [`ZoneSet`]: zones loaded from `*.zone` files ([`ZoneSet::load_dir`]) or
+//!   built from text ([`ZoneSet::from_text`]).
+//! - [`ZoneServer`]: serves a [`ZoneSet`] with hickory-server on
+//!   `127.0.0.1`, UDP and TCP on one ephemeral port, on its own thread;
+//!   counts queries ([`ZoneServer::stats`]) and can be switched to drop every
+//!   query or answer SERVFAIL ([`ZoneServer::set_mode`]).
+//! - [`faults::FaultProxy`]: a proxy in front of any DNS server that drops,
+//!   delays, truncates, garbles or mismatches answers by a seeded schedule.
+//!
+//! # Zone files
+//! The reader takes RFC 1035 master files: comments, quoted strings,
+//! parentheses, blank owners, `$ORIGIN`, `$TTL` and `$INCLUDE FILE [ORIGIN]`
+//! (`$GENERATE` is refused). Record types SOA, NS, A, AAAA, PTR, CNAME, MX
+//! and TXT are built directly; others go through hickory's parser. Only the
+//! IN class is served.
+//! - **RFC 2317 `/` labels** are accepted anywhere a name is written
+//!   (`0/26.2.0.192.in-addr.arpa.`, `10 CNAME 10.0/26.2.0.192.in-addr.arpa.`),
+//!   as are `\.` and `\DDD` escapes. A file name cannot hold `/`: name the
+//!   file anything (`0-26.2.0.192.in-addr.arpa.zone`) and put
+//!   `$ORIGIN 0/26.2.0.192.in-addr.arpa.` before the first record.
+//! - **Origin**: the first `$ORIGIN` before the first record, else the file
+//!   name minus `.zone`. Every record must lie inside that origin, and the
+//!   apex needs an SOA.
+//! - **Untrusted zones**: `$INCLUDE` may only reach regular files inside the
+//!   zones directory: absolute paths outside it, any `..` component and
+//!   symlinks leading out are refused before anything is read, and a zone
+//!   file that is itself a symlink out of the directory is refused too. No
+//!   byte of a file outside the directory can reach an error message.
+//! - Errors ([`ZoneError`]) name the file and the line.
+//!
+//! ```
+//! use ptr_audit_dnsserver::{ZoneServer, ZoneSet};
+//! let zones = ZoneSet::from_text(
+//!     "113.0.203.in-addr.arpa",
+//!     "$TTL 300\n\
+//!      @  IN SOA ns1.examplehost.net. hostmaster.examplehost.net. 1 3600 600 86400 300\n\
+//!      @  IN NS  ns1.examplehost.net.\n\
+//!      25 IN PTR mail.customer-a.example.\n",
+//! )?;
+//! let server = ZoneServer::spawn(zones)?;
+//! assert!(server.addr().ip().is_loopback());
+//! assert_eq!(server.stats().total, 0);
+//! # Ok::<(), ptr_audit_dnsserver::ZoneError>(())
+//! ```
+
+use std::path::PathBuf;
+
+pub mod faults;
+mod server;
+mod wire;
+mod zone;
+
+pub use server::{Mode, Stats, ZoneServer};
+pub use zone::ZoneSet;
+
+/// Why zones could not be loaded or served.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ZoneError {
+    /// A zone file or the zones directory could not be read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A zone file has a syntax or content error.
+    #[error("{}:{line}: {message}", path.display())]
+    Syntax {
+        /// The zone file (or `<zone ORIGIN>` for zones built from text).
+        path: PathBuf,
+        /// The 1-based line where the bad entry starts (0: the file as a whole).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// An `$INCLUDE` was refused (outside the zones directory, or nested too deep).
+    #[error("{}:{line}: `$INCLUDE {include}` refused: {reason}", path.display())]
+    IncludeRefused {
+        /// The including zone file.
+        path: PathBuf,
+        /// The line of the `$INCLUDE`.
+        line: usize,
+        /// The path as the zone file wrote it.
+        include: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// An `$INCLUDE` inside the zones directory could not be opened.
+    #[error("{}:{line}: cannot open `$INCLUDE {include}`: {kind}", path.display())]
+    IncludeRead {
+        /// The including zone file.
+        path: PathBuf,
+        /// The line of the `$INCLUDE`.
+        line: usize,
+        /// The path as the zone file wrote it.
+        include: String,
+        /// What went wrong (only the kind, never a path outside the directory).
+        kind: std::io::ErrorKind,
+    },
+    /// A zone has no SOA record at its apex.
+    #[error("{}: zone `{origin}` has no SOA record at its apex", path.display())]
+    MissingSoa {
+        /// The zone file.
+        path: PathBuf,
+        /// The zone's origin.
+        origin: String,
+    },
+    /// Two zone files define the same zone.
+    #[error("zone `{origin}` is defined twice: `{}` and `{}`", first.display(), second.display())]
+    DuplicateZone {
+        /// The zone's origin.
+        origin: String,
+        /// The first file defining it.
+        first: PathBuf,
+        /// The second file defining it.
+        second: PathBuf,
+    },
+    /// A `*.zone` entry of the directory is a symlink leading out of it.
+    #[error("`{}` leads outside the zones directory", path.display())]
+    OutsideDirectory {
+        /// The zone file as found in the directory.
+        path: PathBuf,
+    },
+    /// The server could not bind its sockets or start its thread.
+    #[error("cannot start the dns server: {source}")]
+    Serve {
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// hickory-server refused a zone.
+    #[error("cannot serve zone `{origin}`: {message}")]
+    Load {
+        /// The zone's origin.
+        origin: String,
+        /// hickory's message.
+        message: String,
+    },
+}

@@ -1,0 +1,1 @@
+//! A fault-injecting DNS proxy for tests (being written).

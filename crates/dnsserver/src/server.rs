@@ -1,0 +1,379 @@
+//! [`ZoneServer`]: hickory-server on its own thread, serving a [`ZoneSet`]
+//! on `127.0.0.1` (UDP and TCP, one ephemeral port), with query accounting
+//! and run-time behaviour switches for tests.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hickory_server::Server;
+use hickory_server::net::runtime::Time;
+use hickory_server::proto::op::{Header, HeaderCounts, Metadata, ResponseCode};
+use hickory_server::proto::rr::LowerName;
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{
+    AxfrPolicy, Catalog, MessageResponseBuilder, ZoneHandler, ZoneType,
+};
+
+use crate::{ZoneError, ZoneSet};
+
+/// Most query arrival instants kept by [`Stats::arrivals`].
+pub const ARRIVAL_LOG_CAP: usize = 1 << 20;
+
+/// How a [`ZoneServer`] treats queries; switch with [`ZoneServer::set_mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// Answer from the zones.
+    #[default]
+    Normal,
+    /// Drop every query (a dead server); queries are still counted.
+    Silent,
+    /// Answer SERVFAIL to every query.
+    ServFail,
+    /// Answer REFUSED to every query.
+    Refused,
+}
+
+impl Mode {
+    fn to_u8(self) -> u8 {
+        match self {
+            Mode::Normal => 0,
+            Mode::Silent => 1,
+            Mode::ServFail => 2,
+            Mode::Refused => 3,
+        }
+    }
+
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => Mode::Silent,
+            2 => Mode::ServFail,
+            3 => Mode::Refused,
+            _ => Mode::Normal,
+        }
+    }
+}
+
+/// A snapshot of the queries a [`ZoneServer`] has received.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Queries received (over UDP and TCP, whatever the mode).
+    pub total: u64,
+    /// Queries received over TCP.
+    pub tcp: u64,
+    /// Queries per query type (`"PTR"`, `"A"`, `"AAAA"`, ...).
+    pub by_qtype: BTreeMap<String, u64>,
+    /// Arrival instants, oldest first (the first [`ARRIVAL_LOG_CAP`] only).
+    pub arrivals: Vec<Instant>,
+}
+
+impl Stats {
+    /// Queries of type `qtype` (`"PTR"`, case-insensitive).
+    pub fn qtype(&self, qtype: &str) -> u64 {
+        self.by_qtype
+            .get(&qtype.to_ascii_uppercase())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The largest number of queries that arrived within any span of
+    /// `window` (e.g. one second: the peak rate a rate limit must bound).
+    pub fn max_in_window(&self, window: Duration) -> usize {
+        let mut best = 0;
+        let mut start = 0;
+        for (end, &t) in self.arrivals.iter().enumerate() {
+            while start <= end && t.duration_since(self.arrivals[start]) >= window {
+                start += 1;
+            }
+            best = best.max(end + 1 - start);
+        }
+        best
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    stats: Stats,
+    by_name: HashMap<(String, String), u64>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    mode: AtomicU8,
+    counters: Mutex<Counters>,
+}
+
+impl Shared {
+    fn counters(&self) -> MutexGuard<'_, Counters> {
+        // A panic while holding the lock leaves plain counters: keep going.
+        self.counters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, request: &Request) {
+        let now = Instant::now();
+        let tcp = matches!(request.protocol(), hickory_server::net::xfer::Protocol::Tcp);
+        let query = request.queries.queries().first();
+        let qtype = query.map_or_else(|| "NONE".to_owned(), |q| q.query_type().to_string());
+        let qname = query.map(|q| q.name().to_string().to_ascii_lowercase());
+        let mut c = self.counters();
+        c.stats.total += 1;
+        if tcp {
+            c.stats.tcp += 1;
+        }
+        *c.stats.by_qtype.entry(qtype.clone()).or_default() += 1;
+        if c.stats.arrivals.len() < ARRIVAL_LOG_CAP {
+            c.stats.arrivals.push(now);
+        }
+        if let Some(name) = qname {
+            *c.by_name.entry((name, qtype)).or_default() += 1;
+        }
+    }
+}
+
+struct Handler {
+    catalog: Catalog,
+    shared: Arc<Shared>,
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for Handler {
+    async fn handle_request<R: ResponseHandler, T: Time>(
+        &self,
+        request: &Request,
+        mut response_handle: R,
+    ) -> ResponseInfo {
+        self.shared.record(request);
+        let code = match Mode::from_u8(self.shared.mode.load(Ordering::Relaxed)) {
+            Mode::Normal => {
+                return self
+                    .catalog
+                    .handle_request::<R, T>(request, response_handle)
+                    .await;
+            }
+            Mode::Silent => {
+                let mut metadata = Metadata::response_from_request(&request.metadata);
+                metadata.response_code = ResponseCode::ServFail;
+                return ResponseInfo::from(Header {
+                    metadata,
+                    counts: HeaderCounts::default(),
+                });
+            }
+            Mode::ServFail => ResponseCode::ServFail,
+            Mode::Refused => ResponseCode::Refused,
+        };
+        let response = MessageResponseBuilder::from_message_request(request)
+            .error_msg(&request.metadata, code);
+        match response_handle.send_response(response).await {
+            Ok(info) => info,
+            Err(_) => {
+                let mut metadata = Metadata::response_from_request(&request.metadata);
+                metadata.response_code = ResponseCode::ServFail;
+                ResponseInfo::from(Header {
+                    metadata,
+                    counts: HeaderCounts::default(),
+                })
+            }
+        }
+    }
+}
+
+/// An authoritative DNS server for a [`ZoneSet`] on `127.0.0.1`, UDP and TCP
+/// on the same ephemeral port, running on its own thread with a
+/// current-thread tokio runtime. Usable from sync and async code alike.
+///
+/// It stops when dropped (or on [`ZoneServer::shutdown`]). Names outside
+/// every zone are answered REFUSED.
+pub struct ZoneServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for ZoneServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZoneServer")
+            .field("addr", &self.addr)
+            .field("mode", &self.mode())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Binds a UDP socket and a TCP listener on the same ephemeral loopback port.
+pub(crate) fn bind_pair() -> std::io::Result<(std::net::UdpSocket, std::net::TcpListener)> {
+    let mut last = None;
+    for _ in 0..64 {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
+        match std::net::TcpListener::bind(udp.local_addr()?) {
+            Ok(tcp) => {
+                udp.set_nonblocking(true)?;
+                tcp.set_nonblocking(true)?;
+                return Ok((udp, tcp));
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free port pair")))
+}
+
+fn catalog_of(zones: ZoneSet) -> Result<Catalog, ZoneError> {
+    let mut catalog = Catalog::new();
+    for zone in zones.zones {
+        let origin = zone.origin.clone();
+        let handler: InMemoryZoneHandler = InMemoryZoneHandler::new(
+            zone.origin,
+            zone.records,
+            ZoneType::Primary,
+            AxfrPolicy::Deny,
+        )
+        .map_err(|message| ZoneError::Load {
+            origin: origin.to_string(),
+            message,
+        })?;
+        let handler: Arc<dyn ZoneHandler> = Arc::new(handler);
+        catalog.upsert(LowerName::new(&origin), vec![handler]);
+    }
+    Ok(catalog)
+}
+
+impl ZoneServer {
+    /// Starts serving `zones` on `127.0.0.1` at an ephemeral port (UDP and
+    /// TCP), on a thread of its own. Returns once the sockets are bound.
+    pub fn spawn(zones: ZoneSet) -> Result<ZoneServer, ZoneError> {
+        let catalog = catalog_of(zones)?;
+        let (udp, tcp) = bind_pair().map_err(|source| ZoneError::Serve { source })?;
+        let addr = udp
+            .local_addr()
+            .map_err(|source| ZoneError::Serve { source })?;
+        let shared = Arc::new(Shared::default());
+        let handler = Handler {
+            catalog,
+            shared: Arc::clone(&shared),
+        };
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
+        let thread = std::thread::Builder::new()
+            .name(format!("dnsserver-{}", addr.port()))
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let sockets = tokio::net::UdpSocket::from_std(udp).and_then(|udp| {
+                        tokio::net::TcpListener::from_std(tcp).map(|tcp| (udp, tcp))
+                    });
+                    let (udp, tcp) = match sockets {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let mut server = Server::new(handler);
+                    server.register_socket(udp);
+                    server.register_listener(tcp, Duration::from_secs(5), 64);
+                    let _ = ready_tx.send(Ok(()));
+                    // Dropping the sender (the ZoneServer) also stops it.
+                    let _ = stop_rx.await;
+                    let _ = server.shutdown_gracefully().await;
+                });
+            })
+            .map_err(|source| ZoneError::Serve { source })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(source)) => {
+                let _ = thread.join();
+                return Err(ZoneError::Serve { source });
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(ZoneError::Serve {
+                    source: std::io::Error::other("the server thread ended early"),
+                });
+            }
+        }
+        Ok(ZoneServer {
+            addr,
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Loads `dir` with [`ZoneSet::load_dir`] and serves it.
+    pub fn serve_dir(dir: &std::path::Path) -> Result<ZoneServer, ZoneError> {
+        Self::spawn(ZoneSet::load_dir(dir)?)
+    }
+
+    /// The address (UDP and TCP) the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Switches how queries are treated from now on.
+    pub fn set_mode(&self, mode: Mode) {
+        self.shared.mode.store(mode.to_u8(), Ordering::Relaxed);
+    }
+
+    /// The current mode.
+    pub fn mode(&self) -> Mode {
+        Mode::from_u8(self.shared.mode.load(Ordering::Relaxed))
+    }
+
+    /// A snapshot of the query counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.counters().stats.clone()
+    }
+
+    /// Queries received for `name` (case-insensitive, final dot optional)
+    /// with type `qtype` (`"PTR"`, `"A"`, ...).
+    pub fn queries_for(&self, name: &str, qtype: &str) -> u64 {
+        let mut name = name.to_ascii_lowercase();
+        if !name.ends_with('.') {
+            name.push('.');
+        }
+        self.shared
+            .counters()
+            .by_name
+            .get(&(name, qtype.to_ascii_uppercase()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Clears every counter and the arrival log.
+    pub fn reset_stats(&self) {
+        *self.shared.counters() = Counters::default();
+    }
+
+    /// Stops the server and waits for its thread to end.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ZoneServer {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}

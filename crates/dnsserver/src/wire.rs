@@ -1,0 +1,1 @@
+//! Raw DNS message helpers (being written).

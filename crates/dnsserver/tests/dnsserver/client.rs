@@ -1,0 +1,68 @@
+//! A tiny synchronous DNS client over UDP and TCP, for the tests.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::time::Duration;
+
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+
+/// How long a test waits for one reply before calling it lost.
+pub const REPLY_WAIT: Duration = Duration::from_secs(3);
+
+/// A fully qualified name from dotted text, any byte (`/` too) in a label.
+pub fn name_of(text: &str) -> Name {
+    Name::from_labels(text.split('.').filter(|l| !l.is_empty()).map(str::as_bytes)).unwrap()
+}
+
+/// Builds a query message for a name in presentation form.
+pub fn query_message(id: u16, name: &str, rtype: RecordType) -> Message {
+    let mut m = Message::new(id, MessageType::Query, OpCode::Query);
+    m.add_query(Query::query(name_of(name), rtype));
+    m
+}
+
+/// Sends one query over UDP; `None` when nothing came back in [`REPLY_WAIT`].
+pub fn udp(addr: SocketAddr, name: &str, rtype: RecordType) -> Option<Message> {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(REPLY_WAIT)).unwrap();
+    let q = query_message(0x4242, name, rtype);
+    sock.send_to(&q.to_vec().unwrap(), addr).unwrap();
+    let mut buf = [0u8; 65535];
+    let (n, _) = sock.recv_from(&mut buf).ok()?;
+    Some(Message::from_vec(&buf[..n]).expect("a well-formed reply"))
+}
+
+/// Sends one query over TCP; `None` when the connection closed without a reply.
+pub fn tcp(addr: SocketAddr, name: &str, rtype: RecordType) -> Option<Message> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(REPLY_WAIT)).unwrap();
+    let q = query_message(0x4343, name, rtype).to_vec().unwrap();
+    let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&q);
+    s.write_all(&framed).unwrap();
+    let mut len = [0u8; 2];
+    s.read_exact(&mut len).ok()?;
+    let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    s.read_exact(&mut body).ok()?;
+    Some(Message::from_vec(&body).expect("a well-formed reply"))
+}
+
+/// The answer records of a reply rendered as `TYPE rdata`, in order.
+pub fn answers(m: &Message) -> Vec<String> {
+    m.answers
+        .iter()
+        .map(|r| match &r.data {
+            RData::PTR(p) => format!("PTR {}", p.0),
+            RData::CNAME(c) => format!("CNAME {}", c.0),
+            RData::A(a) => format!("A {}", a.0),
+            RData::AAAA(a) => format!("AAAA {}", a.0),
+            other => format!("{} {other}", r.record_type()),
+        })
+        .collect()
+}
+
+/// The reply's response code.
+pub fn rcode(m: &Message) -> ResponseCode {
+    m.metadata.response_code
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the embedded DNS server: real DNS over 127.0.0.1.
+
+mod client;
+mod serving;
+mod zones;
