@@ -48,13 +48,25 @@ pub fn tcp(addr: SocketAddr, name: &str, rtype: RecordType) -> Option<Message> {
     Some(Message::from_vec(&body).expect("a well-formed reply"))
 }
 
+/// A name as dotted text with its label bytes as they are (`/` unescaped).
+pub fn text_of(name: &Name) -> String {
+    let mut out: String = name
+        .iter()
+        .map(|l| format!("{}.", String::from_utf8_lossy(l)))
+        .collect();
+    if out.is_empty() {
+        out.push('.');
+    }
+    out
+}
+
 /// The answer records of a reply rendered as `TYPE rdata`, in order.
 pub fn answers(m: &Message) -> Vec<String> {
     m.answers
         .iter()
         .map(|r| match &r.data {
-            RData::PTR(p) => format!("PTR {}", p.0),
-            RData::CNAME(c) => format!("CNAME {}", c.0),
+            RData::PTR(p) => format!("PTR {}", text_of(&p.0)),
+            RData::CNAME(c) => format!("CNAME {}", text_of(&c.0)),
             RData::A(a) => format!("A {}", a.0),
             RData::AAAA(a) => format!("AAAA {}", a.0),
             other => format!("{} {other}", r.record_type()),
