@@ -1,1 +1,276 @@
-//! (placeholder: this crate is being written)
+//! The scanner: looks up the PTR of every address it is given, follows CNAME
+//! chains (RFC 2317), confirms every PTR name forward (A for IPv4, AAAA for
+//! IPv6, the way Postfix does), and hands each address's [`Lookup`] to a sink as
+//! soon as it is complete.
+//!
+//! It is built for bulk work: one single-threaded event loop owns one long-lived
+//! UDP socket per address family (4 MiB buffers), keeps a window of
+//! [`ScanConfig::concurrency`] questions in flight, matches replies by random
+//! ID, source address and question, retransmits from a deadline queue, and sends
+//! forward queries ahead of new PTR queries. The hot path uses a purpose-built
+//! query builder and answer walker (module `wire`); truncated replies are
+//! retried over TCP. Every query sent — PTR, forward, retry, TCP — spends the
+//! same [`ScanConfig::qps`] budget (governor). Memory is flat: targets are
+//! pulled lazily, the number of addresses in progress is bounded, and the
+//! forward cache is bounded.
+//!
+//! This is the only crate that names tokio, hickory and governor; its public
+//! API speaks [`ptr_audit_model`] types only.
+//!
+//! Main items: [`ScanConfig`], [`scan_blocking`] (and the async [`scan`]),
+//! [`StopSignal`], [`ScanOutcome`], [`ScanError`], [`system_resolvers`].
+//!
+//! ```no_run
+//! use ptr_audit_scan::{scan_blocking, ScanConfig, StopSignal};
+//! # fn targets() -> Vec<ptr_audit_model::Target> { Vec::new() }
+//! let mut config = ScanConfig::default();
+//! config.servers = vec!["127.0.0.1:5353".parse().unwrap()];
+//! let stop = StopSignal::new();
+//! let outcome = scan_blocking(&config, targets(), |target, lookup| {
+//!     println!("{} {:?}", target.ip, lookup.answer);
+//! }, &stop)?;
+//! assert!(outcome.complete);
+//! # Ok::<(), ptr_audit_scan::ScanError>(())
+//! ```
+
+mod engine;
+mod wire;
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use ptr_audit_model::{Lookup, Target};
+
+/// How to scan.
+///
+/// `#[non_exhaustive]`: start from [`ScanConfig::default`] and set fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ScanConfig {
+    /// The servers to ask, used round-robin (every query, retries included,
+    /// goes to the next one). Must not be empty.
+    pub servers: Vec<SocketAddr>,
+    /// The global budget of queries per second (PTR, forward, retries, TCP);
+    /// `None` is unlimited. Default 500.
+    pub qps: Option<NonZeroU32>,
+    /// How many queries may go out at once above the steady rate; `None` picks
+    /// `qps / 50` (20 ms worth, at least 1).
+    pub burst: Option<NonZeroU32>,
+    /// An additional budget per server (issue 7's `--qps-per-server`); `None`
+    /// means only the global budget applies. Its burst is picked the same way.
+    pub qps_per_server: Option<NonZeroU32>,
+    /// Questions in flight at once (clamped to 1..=16384). Default 256.
+    pub concurrency: usize,
+    /// How long to wait for each attempt. Default 2 s.
+    pub timeout: Duration,
+    /// Total tries per question (at least 1). Default 3.
+    pub attempts: u32,
+    /// The wait before retrying after SERVFAIL, REFUSED or a network error,
+    /// doubled on every further retry and capped at `timeout`. A timeout is
+    /// retried at once (the timeout was the wait). Default 100 ms.
+    pub backoff: Duration,
+    /// Look up A/AAAA for every PTR name (forward confirmation). Default true.
+    pub forward: bool,
+    /// At most this many distinct PTR names per address get a forward lookup
+    /// (hostile answers may carry 100 PTRs). Default 16.
+    pub max_forward_per_address: usize,
+    /// At most this many PTR names are kept per address. Default 100.
+    pub max_ptr_names: usize,
+    /// Forward answers remembered for the run (FIFO eviction). Default 100,000.
+    pub forward_cache_size: usize,
+    /// How many addresses must fail, with not a single reply from any server,
+    /// before the scan gives up with [`ScanError::NoResolverAnswered`]. Default 64.
+    pub dead_resolver_after: usize,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        Self {
+            servers: Vec::new(),
+            qps: NonZeroU32::new(500),
+            burst: None,
+            qps_per_server: None,
+            concurrency: 256,
+            timeout: Duration::from_secs(2),
+            attempts: 3,
+            backoff: Duration::from_millis(100),
+            forward: true,
+            max_forward_per_address: 16,
+            max_ptr_names: 100,
+            forward_cache_size: 100_000,
+            dead_resolver_after: 64,
+        }
+    }
+}
+
+/// A cancel handle: [`StopSignal::stop`] makes a running scan stop issuing new
+/// addresses, give the lookups in flight a short grace (one `timeout`, at most
+/// 1 s) and return with `complete: false`. Lookups still unfinished then are
+/// abandoned and never delivered. Cheap to clone; all clones share the flag.
+#[derive(Clone, Debug, Default)]
+pub struct StopSignal(Arc<AtomicBool>);
+
+impl StopSignal {
+    /// A signal that is not set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Asks the scan to stop (safe to call from a signal handler thread).
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    /// True once [`StopSignal::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// What a finished (or stopped) scan did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ScanOutcome {
+    /// False when the scan was stopped before every target was delivered.
+    pub complete: bool,
+    /// Addresses delivered to the sink.
+    pub addresses: u64,
+    /// Queries sent, all kinds (UDP and TCP, first tries and retries).
+    pub queries_sent: u64,
+    /// PTR queries sent (CNAME hops and retries included).
+    pub ptr_queries: u64,
+    /// Forward (A/AAAA) queries sent.
+    pub forward_queries: u64,
+    /// Queries sent over TCP after a truncated UDP reply.
+    pub tcp_queries: u64,
+    /// Queries that were retries (after a timeout, SERVFAIL, REFUSED, ...).
+    pub retries: u64,
+    /// Attempts that timed out.
+    pub timeouts: u64,
+    /// Replies accepted (matching ID, server and question), any rcode.
+    pub answers: u64,
+    /// Packets ignored: unknown ID, wrong source, wrong question, malformed.
+    pub ignored_packets: u64,
+    /// Forward lookups answered from the run's cache or joined to one in flight.
+    pub forward_shared: u64,
+    /// The receive buffer the kernel granted per UDP socket, in bytes.
+    pub socket_buffer: usize,
+    /// Wall-clock time of the scan.
+    pub elapsed: Duration,
+}
+
+/// Why a scan could not run (a single address's failure is data in its
+/// [`Lookup`], never an error).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScanError {
+    /// The configuration names no server.
+    #[error("no DNS server to ask: give at least one resolver")]
+    NoServers,
+    /// Not a single reply came from any server and every lookup failed.
+    #[error(
+        "no resolver answered: not a single reply from `{servers}` while {failed} lookups failed"
+    )]
+    NoResolverAnswered {
+        /// The servers asked, comma-separated.
+        servers: String,
+        /// How many address lookups had failed when the scan gave up.
+        failed: usize,
+    },
+    /// A socket or the runtime could not be set up.
+    #[error("cannot {action}: {source}")]
+    Io {
+        /// What was being done (`bind a UDP socket`, `start the runtime`).
+        action: &'static str,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The system resolver configuration could not be read.
+    #[error("cannot read the system resolver configuration `{path}`: {reason}")]
+    SystemConfig {
+        /// The file read.
+        path: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The system resolver configuration names no server.
+    #[error("the system resolver configuration `{path}` names no nameserver")]
+    NoSystemResolvers {
+        /// The file read.
+        path: &'static str,
+    },
+}
+
+/// The nameservers of the system configuration (`/etc/resolv.conf`), read with
+/// hickory-resolver, each with its port (53 unless configured otherwise).
+pub fn system_resolvers() -> Result<Vec<SocketAddr>, ScanError> {
+    use hickory_resolver::config::ProtocolConfig;
+    const PATH: &str = "/etc/resolv.conf";
+    let (config, _opts) =
+        hickory_resolver::system_conf::read_system_conf().map_err(|e| ScanError::SystemConfig {
+            path: PATH,
+            reason: e.to_string(),
+        })?;
+    let mut out = Vec::new();
+    for ns in config.name_servers() {
+        let port = ns
+            .connections
+            .iter()
+            .find(|c| matches!(c.protocol, ProtocolConfig::Udp))
+            .map_or(53, |c| c.port);
+        let addr = SocketAddr::new(ns.ip, port);
+        if !out.contains(&addr) {
+            out.push(addr);
+        }
+    }
+    if out.is_empty() {
+        return Err(ScanError::NoSystemResolvers { path: PATH });
+    }
+    Ok(out)
+}
+
+/// Scans `targets` on the current tokio runtime (the future is not `Send`: run
+/// it on a current-thread runtime or a `LocalSet`). Each `(Target, Lookup)` goes
+/// to `sink` as soon as it is complete, in completion order; every target is
+/// delivered exactly once unless the scan is stopped or fails.
+///
+/// Gives up with [`ScanError::NoResolverAnswered`] when
+/// [`ScanConfig::dead_resolver_after`] addresses (or all of them, if fewer)
+/// have failed and not one reply came from any server; those failures are held
+/// back and not delivered.
+pub async fn scan<I, F>(
+    config: &ScanConfig,
+    targets: I,
+    sink: F,
+    stop: &StopSignal,
+) -> Result<ScanOutcome, ScanError>
+where
+    I: IntoIterator<Item = Target>,
+    F: FnMut(Target, Lookup),
+{
+    engine::run(config, targets.into_iter(), sink, stop).await
+}
+
+/// [`scan`] on a current-thread tokio runtime of its own, for callers that are
+/// not async (the CLI).
+pub fn scan_blocking<I, F>(
+    config: &ScanConfig,
+    targets: I,
+    sink: F,
+    stop: &StopSignal,
+) -> Result<ScanOutcome, ScanError>
+where
+    I: IntoIterator<Item = Target>,
+    F: FnMut(Target, Lookup),
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ScanError::Io {
+            action: "start the tokio runtime",
+            source,
+        })?;
+    runtime.block_on(scan(config, targets, sink, stop))
+}

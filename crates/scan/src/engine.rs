@@ -1,0 +1,1264 @@
+//! The event loop: one task owning the UDP sockets, the window of questions in
+//! flight, the ID table, the deadline queues, the rate limiters and the
+//! forward cache.
+//!
+//! Vocabulary: a *question* (one name and type being resolved, with its
+//! retries and CNAME hops) holds a *slot* of the window from its first send to
+//! its final answer; an *address job* is one target from PTR to delivery; a
+//! *forward job* is one distinct (name, A/AAAA) lookup shared by every address
+//! waiting for it.
+
+use std::cmp::Reverse;
+use std::collections::hash_map::RandomState;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::hash::BuildHasher;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
+
+use governor::clock::Clock;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use ptr_audit_model::{DnsName, FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, Target};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UdpSocket;
+use tokio::task::JoinSet;
+
+use crate::wire::{self, CLASS_IN, Header, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_PTR, Tail};
+use crate::{ScanConfig, ScanError, ScanOutcome, StopSignal};
+
+/// An unused entry of the ID table.
+const FREE: u32 = u32::MAX;
+/// The window is clamped to this, so at most a quarter of the 16-bit IDs of a
+/// socket are in use and a random free ID is found in a try or two.
+const MAX_CONCURRENCY: usize = 16_384;
+/// CNAMEs followed per question before giving up with `CnameLoop`.
+const MAX_HOPS: u32 = 8;
+/// Addresses kept per forward answer.
+const MAX_FORWARD_ADDRS: usize = 100;
+/// Packets read from one socket before the loop looks at sends and timers.
+const RECV_BATCH: usize = 2048;
+/// The loop wakes at least this often (to notice a stop request).
+const MAX_SLEEP: Duration = Duration::from_millis(100);
+
+/// Who a question works for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    /// The PTR question of address job `n`.
+    Addr(u32),
+    /// Forward job `n`.
+    Fwd(u32),
+}
+
+/// Where a question stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// The slot is unused.
+    Free,
+    /// Waiting in the send queue.
+    Queued,
+    /// Waiting in the backoff heap.
+    Delayed,
+    /// Sent over UDP, waiting for the reply or the deadline.
+    Udp {
+        /// Socket family index (0 IPv4, 1 IPv6).
+        fam: u8,
+        /// The query ID.
+        id: u16,
+        /// The server index.
+        server: u16,
+    },
+    /// Sent over TCP; a task runs the exchange.
+    Tcp,
+}
+
+/// One question in the window.
+struct Slot {
+    state: State,
+    /// Bumped on every state change, so stale timer and TCP entries are ignored.
+    seq: u32,
+    owner: Owner,
+    /// The name asked, in wire form (original case).
+    qname: Vec<u8>,
+    qtype: u16,
+    /// Sends of this question counted against `attempts`.
+    tries: u32,
+    /// Send an EDNS OPT record (cleared after a FORMERR).
+    edns: bool,
+    /// The next send goes over TCP (after a truncated reply).
+    tcp: bool,
+    /// The next send is the TCP follow-up of a truncated reply, not a retry.
+    followup: bool,
+    /// CNAMEs followed so far (across responses).
+    hops: u32,
+    /// Lower-cased names seen along the CNAME chain (loop detection).
+    seen: Vec<Vec<u8>>,
+    /// A malformed packet carrying this question's ID came in.
+    malformed: bool,
+}
+
+/// One address from its PTR question to delivery.
+struct AddrJob {
+    target: Target,
+    attempts: u32,
+    rcode: Option<Rcode>,
+    chain: Vec<DnsName>,
+    answer: Option<PtrAnswer>,
+    forward: Vec<(DnsName, Option<ForwardAnswer>)>,
+    pending: u32,
+}
+
+/// One distinct forward lookup and the addresses waiting for it.
+struct FwdJob {
+    /// Lower-cased wire name followed by the query type (the cache key).
+    key: Box<[u8]>,
+    /// The name to ask (original case); moved into the slot when it starts.
+    qname: Vec<u8>,
+    qtype: u16,
+    waiters: Vec<(u32, u32)>,
+}
+
+/// The result of a TCP exchange, sent back to the loop.
+struct TcpDone {
+    slot: u32,
+    seq: u32,
+    result: Result<Vec<u8>, FailureReason>,
+}
+
+/// What a reply means for its question.
+enum Outcome {
+    /// The CNAME chain leads out of this reply: ask for its end.
+    Hop,
+    /// PTR names (wire form).
+    Names(Vec<Vec<u8>>),
+    /// A final PTR (`Err`) or forward (`Ok`) answer.
+    Final(Result<ForwardAnswer, PtrAnswer>),
+}
+
+/// A NOERROR reply with no answer, no SOA but NS records, from a server that
+/// is neither authoritative nor recursive: a referral, not a negative answer.
+fn is_referral(header: &Header, tail: &Tail) -> bool {
+    !tail.soa && tail.ns && !header.authoritative() && !header.recursion_available()
+}
+
+/// What woke the loop.
+enum Event {
+    Tcp(TcpDone),
+    Other,
+}
+
+/// A FIFO-evicting map of forward answers.
+struct FwdCache {
+    map: HashMap<Box<[u8]>, ForwardAnswer>,
+    order: VecDeque<Box<[u8]>>,
+    cap: usize,
+}
+
+impl FwdCache {
+    fn get(&self, key: &[u8]) -> Option<&ForwardAnswer> {
+        self.map.get(key)
+    }
+
+    fn insert(&mut self, key: Box<[u8]>, answer: ForwardAnswer) {
+        if self.cap == 0 {
+            return;
+        }
+        while self.map.len() >= self.cap {
+            match self.order.pop_front() {
+                Some(old) => {
+                    self.map.remove(&old);
+                }
+                None => break,
+            }
+        }
+        if self.map.insert(key.clone(), answer).is_none() {
+            self.order.push_back(key);
+        }
+    }
+}
+
+/// The scanner's state.
+struct Engine<'a, I, F> {
+    cfg: &'a ScanConfig,
+    attempts: u32,
+    max_active: usize,
+    targets: I,
+    sink: F,
+    stop: &'a StopSignal,
+    exhausted: bool,
+    stopping: bool,
+
+    socks: [Option<UdpSocket>; 2],
+    ids: [Vec<u32>; 2],
+    send_blocked: Option<usize>,
+    rng: u64,
+    rr: usize,
+    limiter: Option<DefaultDirectRateLimiter>,
+    per_server: Vec<DefaultDirectRateLimiter>,
+
+    slots: Vec<Slot>,
+    free_slots: Vec<u32>,
+    addrs: Vec<Option<AddrJob>>,
+    free_addrs: Vec<u32>,
+    active_addrs: usize,
+    fwds: Vec<Option<FwdJob>>,
+    free_fwds: Vec<u32>,
+    fwd_inflight: HashMap<Box<[u8]>, u32>,
+    fwd_wait: VecDeque<u32>,
+    cache: FwdCache,
+
+    send_q: VecDeque<u32>,
+    timeouts: VecDeque<(Instant, u32, u32)>,
+    delayed: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    tcp: JoinSet<TcpDone>,
+
+    replies_seen: u64,
+    held: Vec<(Target, Lookup)>,
+    out: ScanOutcome,
+    send_buf: Vec<u8>,
+    recv_buf: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+/// Runs a scan; see [`crate::scan`].
+pub(crate) async fn run<I, F>(
+    cfg: &ScanConfig,
+    targets: I,
+    sink: F,
+    stop: &StopSignal,
+) -> Result<ScanOutcome, ScanError>
+where
+    I: Iterator<Item = Target>,
+    F: FnMut(Target, Lookup),
+{
+    if cfg.servers.is_empty() {
+        return Err(ScanError::NoServers);
+    }
+    let mut engine = Engine::new(cfg, targets, sink, stop)?;
+    engine.run().await
+}
+
+/// A non-blocking UDP socket with 4 MiB buffers (as far as the kernel allows);
+/// returns it with the receive buffer size the kernel granted.
+fn udp_socket(v6: bool) -> io::Result<(UdpSocket, usize)> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
+    if v6 {
+        socket.set_only_v6(true)?;
+    }
+    // Best effort: the kernel caps these at net.core.{r,w}mem_max.
+    let _ = socket.set_recv_buffer_size(4 << 20);
+    let _ = socket.set_send_buffer_size(4 << 20);
+    let granted = socket.recv_buffer_size().unwrap_or(0);
+    socket.set_nonblocking(true)?;
+    let bind: SocketAddr = if v6 {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    };
+    socket.bind(&bind.into())?;
+    Ok((UdpSocket::from_std(socket.into())?, granted))
+}
+
+/// A limiter for `qps`, with `burst` or 20 ms worth of queries.
+fn limiter(qps: NonZeroU32, burst: Option<NonZeroU32>) -> DefaultDirectRateLimiter {
+    let burst = burst.unwrap_or(NonZeroU32::new(qps.get() / 50).unwrap_or(NonZeroU32::MIN));
+    RateLimiter::direct(Quota::per_second(qps).allow_burst(burst))
+}
+
+/// Waits until `sock` is readable; never, when there is no socket.
+async fn readable(sock: &Option<UdpSocket>) {
+    match sock {
+        Some(s) => {
+            let _ = s.readable().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits until the blocked socket is writable; never, when none is blocked.
+async fn writable(socks: &[Option<UdpSocket>; 2], blocked: Option<usize>) {
+    match blocked.and_then(|fam| socks[fam].as_ref()) {
+        Some(s) => {
+            let _ = s.writable().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// One query over TCP with 2-byte length framing; the reply must carry `id`.
+async fn tcp_exchange(
+    server: SocketAddr,
+    query: Vec<u8>,
+    id: u16,
+    timeout: Duration,
+) -> Result<Vec<u8>, FailureReason> {
+    let exchange = async {
+        let net = |e: io::Error| FailureReason::Network(e.kind().to_string());
+        let mut stream = tokio::net::TcpStream::connect(server).await.map_err(net)?;
+        let mut framed = Vec::with_capacity(query.len() + 2);
+        framed.extend_from_slice(&(query.len() as u16).to_be_bytes());
+        framed.extend_from_slice(&query);
+        stream.write_all(&framed).await.map_err(net)?;
+        // A server may send something else first; read a few messages at most.
+        for _ in 0..4 {
+            let len = stream.read_u16().await.map_err(net)?;
+            let mut reply = vec![0u8; usize::from(len)];
+            stream.read_exact(&mut reply).await.map_err(net)?;
+            if reply.len() >= 2 && u16::from_be_bytes([reply[0], reply[1]]) == id {
+                return Ok(reply);
+            }
+        }
+        Err(FailureReason::Malformed)
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or(Err(FailureReason::Timeout))
+}
+
+/// The structural checks every reply passes before it is accepted: a response
+/// to a standard query, with our question, and sections that parse. Returns the
+/// offset of the answer section and what the tail says.
+fn check_reply(
+    msg: &[u8],
+    header: &Header,
+    qname: &[u8],
+    qtype: u16,
+) -> Result<Option<(usize, Tail)>, wire::WireError> {
+    if !header.is_response() || header.opcode() != 0 {
+        return Ok(None);
+    }
+    let Some(off) = wire::question_matches(msg, header, qname, qtype)? else {
+        return Ok(None);
+    };
+    let end = wire::for_each_rr(msg, off, header.ancount, |_| Ok(()))?;
+    let tail = wire::read_tail(msg, header, end)?;
+    Ok(Some((off, tail)))
+}
+
+impl<'a, I, F> Engine<'a, I, F>
+where
+    I: Iterator<Item = Target>,
+    F: FnMut(Target, Lookup),
+{
+    fn new(
+        cfg: &'a ScanConfig,
+        targets: I,
+        sink: F,
+        stop: &'a StopSignal,
+    ) -> Result<Self, ScanError> {
+        let concurrency = cfg.concurrency.clamp(1, MAX_CONCURRENCY);
+        let mut socks = [None, None];
+        let mut ids = [Vec::new(), Vec::new()];
+        let mut granted = 0;
+        for (fam, v6) in [(0, false), (1, true)] {
+            if cfg.servers.iter().any(|s| s.is_ipv6() == v6) {
+                let (sock, g) = udp_socket(v6).map_err(|source| ScanError::Io {
+                    action: "set up a UDP socket",
+                    source,
+                })?;
+                socks[fam] = Some(sock);
+                ids[fam] = vec![FREE; 65_536];
+                granted = granted.max(g);
+            }
+        }
+        let seed = RandomState::new().hash_one(Instant::now());
+        let slots = (0..concurrency)
+            .map(|_| Slot {
+                state: State::Free,
+                seq: 0,
+                owner: Owner::Addr(0),
+                qname: Vec::with_capacity(wire::MAX_NAME),
+                qtype: 0,
+                tries: 0,
+                edns: true,
+                tcp: false,
+                followup: false,
+                hops: 0,
+                seen: Vec::new(),
+                malformed: false,
+            })
+            .collect();
+        Ok(Self {
+            cfg,
+            attempts: cfg.attempts.max(1),
+            max_active: concurrency * 2 + 16,
+            targets,
+            sink,
+            stop,
+            exhausted: false,
+            stopping: false,
+            socks,
+            ids,
+            send_blocked: None,
+            rng: seed | 1,
+            rr: 0,
+            limiter: cfg.qps.map(|q| limiter(q, cfg.burst)),
+            per_server: cfg
+                .qps_per_server
+                .map(|q| cfg.servers.iter().map(|_| limiter(q, None)).collect())
+                .unwrap_or_default(),
+            slots,
+            free_slots: (0..concurrency as u32).rev().collect(),
+            addrs: Vec::new(),
+            free_addrs: Vec::new(),
+            active_addrs: 0,
+            fwds: Vec::new(),
+            free_fwds: Vec::new(),
+            fwd_inflight: HashMap::new(),
+            fwd_wait: VecDeque::new(),
+            cache: FwdCache {
+                map: HashMap::new(),
+                order: VecDeque::new(),
+                cap: cfg.forward_cache_size,
+            },
+            send_q: VecDeque::new(),
+            timeouts: VecDeque::new(),
+            delayed: BinaryHeap::new(),
+            tcp: JoinSet::new(),
+            replies_seen: 0,
+            held: Vec::new(),
+            out: ScanOutcome {
+                socket_buffer: granted,
+                ..ScanOutcome::default()
+            },
+            send_buf: Vec::with_capacity(512),
+            recv_buf: vec![0u8; 65_535],
+            scratch: Vec::with_capacity(wire::MAX_NAME),
+        })
+    }
+
+    /// xorshift64: enough to make IDs unpredictable to a casual observer and
+    /// to spread them over the table.
+    fn random(&mut self) -> u64 {
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng = x;
+        x
+    }
+
+    async fn run(&mut self) -> Result<ScanOutcome, ScanError> {
+        let start = Instant::now();
+        let mut grace_end: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            if grace_end.is_none() && self.stop.is_stopped() {
+                self.stopping = true;
+                grace_end = Some(now + self.cfg.timeout.min(Duration::from_secs(1)));
+            }
+            if grace_end.is_some_and(|g| now >= g) {
+                break;
+            }
+            self.recv_all(now)?;
+            self.expire(now)?;
+            let limiter_wake = self.fill(now)?;
+            if self.active_addrs == 0 && (self.exhausted || self.stopping) {
+                break;
+            }
+
+            let mut wake = now + MAX_SLEEP;
+            for t in [
+                self.timeouts.front().map(|t| t.0),
+                self.delayed.peek().map(|d| d.0.0),
+                limiter_wake,
+                grace_end,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                wake = wake.min(t);
+            }
+            let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(wake));
+            let event = tokio::select! {
+                biased;
+                Some(done) = self.tcp.join_next(), if !self.tcp.is_empty() => match done {
+                    Ok(done) => Event::Tcp(done),
+                    Err(_) => Event::Other,
+                },
+                () = readable(&self.socks[0]) => Event::Other,
+                () = readable(&self.socks[1]) => Event::Other,
+                () = writable(&self.socks, self.send_blocked) => Event::Other,
+                () = sleep => Event::Other,
+            };
+            if let Event::Tcp(done) = event {
+                self.on_tcp(done, Instant::now())?;
+            }
+        }
+        self.out.complete = self.exhausted && self.active_addrs == 0;
+        if self.replies_seen == 0 && !self.held.is_empty() && !self.stopping {
+            return Err(self.dead());
+        }
+        self.flush_held();
+        self.out.elapsed = start.elapsed();
+        Ok(self.out.clone())
+    }
+
+    fn dead(&self) -> ScanError {
+        ScanError::NoResolverAnswered {
+            servers: self
+                .cfg
+                .servers
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            failed: self.held.len(),
+        }
+    }
+
+    // ----- receiving -----
+
+    fn recv_all(&mut self, now: Instant) -> Result<(), ScanError> {
+        let mut buf = std::mem::take(&mut self.recv_buf);
+        for fam in 0..2 {
+            for _ in 0..RECV_BATCH {
+                let Some(sock) = &self.socks[fam] else { break };
+                match sock.try_recv_from(&mut buf) {
+                    Ok((n, src)) => {
+                        if let Err(e) = self.on_udp(fam, &buf[..n], src, now) {
+                            self.recv_buf = buf;
+                            return Err(e);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    // ICMP errors and the like: nothing to read now.
+                    Err(_) => break,
+                }
+            }
+        }
+        self.recv_buf = buf;
+        Ok(())
+    }
+
+    fn on_udp(
+        &mut self,
+        fam: usize,
+        msg: &[u8],
+        src: SocketAddr,
+        now: Instant,
+    ) -> Result<(), ScanError> {
+        let Ok(header) = Header::parse(msg) else {
+            self.out.ignored_packets += 1;
+            return Ok(());
+        };
+        let s = self.ids[fam][usize::from(header.id)];
+        if s == FREE {
+            self.out.ignored_packets += 1;
+            return Ok(());
+        }
+        let slot = &mut self.slots[s as usize];
+        let State::Udp { id, server, .. } = slot.state else {
+            self.out.ignored_packets += 1;
+            return Ok(());
+        };
+        if id != header.id || self.cfg.servers[usize::from(server)] != src {
+            self.out.ignored_packets += 1;
+            return Ok(());
+        }
+        match check_reply(msg, &header, &slot.qname, slot.qtype) {
+            Ok(Some((off, tail))) => {
+                self.ids[fam][usize::from(header.id)] = FREE;
+                slot.seq = slot.seq.wrapping_add(1);
+                self.on_reply(s, msg, &header, off, tail, false, now)
+            }
+            Ok(None) => {
+                self.out.ignored_packets += 1;
+                Ok(())
+            }
+            Err(_) => {
+                // Keep waiting: the real reply may still come. If none does,
+                // the timeout reports this question as malformed.
+                slot.malformed = true;
+                self.out.ignored_packets += 1;
+                Ok(())
+            }
+        }
+    }
+
+    fn on_tcp(&mut self, done: TcpDone, now: Instant) -> Result<(), ScanError> {
+        let s = done.slot;
+        let slot = &self.slots[s as usize];
+        if slot.seq != done.seq || slot.state != State::Tcp {
+            return Ok(());
+        }
+        let msg = match done.result {
+            Ok(msg) => msg,
+            Err(reason) => return self.retry_or_fail(s, reason, true, now),
+        };
+        let checked = Header::parse(&msg).ok().and_then(|h| {
+            check_reply(&msg, &h, &slot.qname, slot.qtype)
+                .ok()
+                .flatten()
+                .map(|(off, tail)| (h, off, tail))
+        });
+        match checked {
+            Some((h, off, tail)) => {
+                self.slots[s as usize].seq = self.slots[s as usize].seq.wrapping_add(1);
+                self.on_reply(s, &msg, &h, off, tail, true, now)
+            }
+            None => self.retry_or_fail(s, FailureReason::Malformed, true, now),
+        }
+    }
+
+    /// An accepted reply for question `s`.
+    #[allow(clippy::too_many_arguments)]
+    fn on_reply(
+        &mut self,
+        s: u32,
+        msg: &[u8],
+        header: &Header,
+        off: usize,
+        tail: Tail,
+        via_tcp: bool,
+        now: Instant,
+    ) -> Result<(), ScanError> {
+        self.replies_seen += 1;
+        self.out.answers += 1;
+        let rcode = Rcode::from_u16(tail.rcode);
+        let slot = &mut self.slots[s as usize];
+        if let Owner::Addr(a) = slot.owner
+            && let Some(job) = self.addrs[a as usize].as_mut()
+        {
+            job.rcode = Some(rcode);
+        }
+        if header.truncated() {
+            if via_tcp {
+                return self.finish_failed(s, FailureReason::Truncated);
+            }
+            slot.tcp = true;
+            slot.followup = true;
+            slot.state = State::Queued;
+            self.send_q.push_front(s);
+            return Ok(());
+        }
+        match tail.rcode {
+            0 | 3 => self.on_answer(s, msg, header, off, tail),
+            2 | 5 => self.retry_or_fail(s, FailureReason::Rcode(rcode), true, now),
+            1 if slot.edns => {
+                // Maybe an old server that does not speak EDNS: ask without it.
+                slot.edns = false;
+                self.retry_or_fail(s, FailureReason::Rcode(rcode), false, now)
+            }
+            _ => self.finish_failed(s, FailureReason::Rcode(rcode)),
+        }
+    }
+
+    /// A NOERROR or NXDOMAIN reply: walk the answer section along the CNAME
+    /// chain from the question's name.
+    fn on_answer(
+        &mut self,
+        s: u32,
+        msg: &[u8],
+        header: &Header,
+        off: usize,
+        tail: Tail,
+    ) -> Result<(), ScanError> {
+        let max_names = self.cfg.max_ptr_names.max(1);
+        let slot = &mut self.slots[s as usize];
+        let want = slot.qtype;
+        let mut cur = std::mem::take(&mut self.scratch);
+        cur.clear();
+        cur.extend_from_slice(&slot.qname);
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        let mut addrs: Vec<IpAddr> = Vec::new();
+        let mut advanced = false;
+        let mut new_chain: Vec<DnsName> = Vec::new();
+        let walked: Result<bool, wire::WireError> = (|| {
+            loop {
+                let mut found = false;
+                wire::for_each_rr(msg, off, header.ancount, |rr| {
+                    if rr.rtype == want
+                        && rr.class == CLASS_IN
+                        && wire::name_eq(msg, rr.owner, &cur)?
+                    {
+                        found = true;
+                        if want == TYPE_PTR {
+                            if names.len() < max_names {
+                                let mut n = Vec::new();
+                                wire::rdata_name(msg, &rr, &mut n)?;
+                                names.push(n);
+                            }
+                        } else if addrs.len() < MAX_FORWARD_ADDRS {
+                            addrs.push(wire::rdata_addr(msg, &rr)?);
+                        }
+                    }
+                    Ok(())
+                })?;
+                if found {
+                    return Ok(false);
+                }
+                let mut next: Option<Vec<u8>> = None;
+                wire::for_each_rr(msg, off, header.ancount, |rr| {
+                    if next.is_none()
+                        && rr.rtype == TYPE_CNAME
+                        && rr.class == CLASS_IN
+                        && wire::name_eq(msg, rr.owner, &cur)?
+                    {
+                        let mut n = Vec::new();
+                        wire::rdata_name(msg, &rr, &mut n)?;
+                        next = Some(n);
+                    }
+                    Ok(())
+                })?;
+                let Some(next) = next else { return Ok(false) };
+                slot.hops += 1;
+                if slot.seen.is_empty() {
+                    let mut first = slot.qname.clone();
+                    wire::lowercase_wire(&mut first);
+                    slot.seen.push(first);
+                }
+                let mut key = next.clone();
+                wire::lowercase_wire(&mut key);
+                if slot.hops > MAX_HOPS || slot.seen.contains(&key) {
+                    return Ok(true);
+                }
+                slot.seen.push(key);
+                if want == TYPE_PTR {
+                    new_chain.push(DnsName::from_labels(wire::labels(&next)));
+                }
+                cur.clear();
+                cur.extend_from_slice(&next);
+                advanced = true;
+            }
+        })();
+        let result = match walked {
+            Err(_) => {
+                self.scratch = cur;
+                return self.retry_or_fail(s, FailureReason::Malformed, true, Instant::now());
+            }
+            Ok(looped) => looped,
+        };
+        if let (Owner::Addr(a), false) = (slot.owner, new_chain.is_empty())
+            && let Some(job) = self.addrs[a as usize].as_mut()
+        {
+            job.chain.append(&mut new_chain);
+        }
+        if result {
+            self.scratch = cur;
+            return self.finish_failed(s, FailureReason::CnameLoop);
+        }
+        let nx = tail.rcode == 3;
+        let outcome = if want == TYPE_PTR {
+            if !names.is_empty() {
+                Outcome::Names(names)
+            } else if advanced && !nx {
+                Outcome::Hop
+            } else if nx && slot.hops == 0 {
+                Outcome::Final(Err(PtrAnswer::NxDomain))
+            } else if !nx && is_referral(header, &tail) {
+                // A referral: this server does not know and will not recurse.
+                Outcome::Final(Err(PtrAnswer::Failed(FailureReason::Malformed)))
+            } else if slot.hops == 0 {
+                Outcome::Final(Err(PtrAnswer::NoData))
+            } else {
+                Outcome::Final(Err(PtrAnswer::BrokenDelegation {
+                    target: DnsName::from_labels(wire::labels(&cur)),
+                }))
+            }
+        } else if !addrs.is_empty() {
+            Outcome::Final(Ok(ForwardAnswer::Addresses(addrs)))
+        } else if advanced && !nx {
+            Outcome::Hop
+        } else if nx {
+            Outcome::Final(Ok(ForwardAnswer::NxDomain))
+        } else if is_referral(header, &tail) {
+            Outcome::Final(Ok(ForwardAnswer::Failed(FailureReason::Malformed)))
+        } else {
+            Outcome::Final(Ok(ForwardAnswer::NoData))
+        };
+        match outcome {
+            Outcome::Hop => {
+                // The chain leaves what this reply covers: ask for its end.
+                slot.qname.clear();
+                slot.qname.extend_from_slice(&cur);
+                slot.tries = 0;
+                slot.tcp = false;
+                slot.followup = false;
+                slot.edns = true;
+                slot.malformed = false;
+                slot.state = State::Queued;
+                self.send_q.push_back(s);
+                self.scratch = cur;
+                Ok(())
+            }
+            Outcome::Names(names) => {
+                self.scratch = cur;
+                self.finish_ptr_names(s, names)
+            }
+            Outcome::Final(answer) => {
+                self.scratch = cur;
+                self.finish_any(s, answer)
+            }
+        }
+    }
+
+    // ----- finishing questions -----
+
+    fn free_slot(&mut self, s: u32) -> Owner {
+        let slot = &mut self.slots[s as usize];
+        slot.state = State::Free;
+        slot.seq = slot.seq.wrapping_add(1);
+        slot.seen.clear();
+        self.free_slots.push(s);
+        slot.owner
+    }
+
+    fn retry_or_fail(
+        &mut self,
+        s: u32,
+        reason: FailureReason,
+        delay: bool,
+        now: Instant,
+    ) -> Result<(), ScanError> {
+        let slot = &mut self.slots[s as usize];
+        if slot.tries >= self.attempts {
+            return self.finish_failed(s, reason);
+        }
+        slot.seq = slot.seq.wrapping_add(1);
+        if delay {
+            let shift = slot.tries.saturating_sub(1).min(16);
+            let wait = self
+                .cfg
+                .backoff
+                .saturating_mul(1 << shift)
+                .min(self.cfg.timeout);
+            slot.state = State::Delayed;
+            self.delayed.push(Reverse((now + wait, s, slot.seq)));
+        } else {
+            slot.state = State::Queued;
+            self.send_q.push_front(s);
+        }
+        Ok(())
+    }
+
+    fn finish_failed(&mut self, s: u32, reason: FailureReason) -> Result<(), ScanError> {
+        match self.slots[s as usize].owner {
+            Owner::Addr(_) => self.finish_any(s, Err(PtrAnswer::Failed(reason))),
+            Owner::Fwd(_) => self.finish_any(s, Ok(ForwardAnswer::Failed(reason))),
+        }
+    }
+
+    /// Final answer of question `s`: a PTR outcome (`Err(PtrAnswer)`, named so
+    /// because it is not a list of names) or a forward outcome.
+    fn finish_any(
+        &mut self,
+        s: u32,
+        answer: Result<ForwardAnswer, PtrAnswer>,
+    ) -> Result<(), ScanError> {
+        let owner = self.free_slot(s);
+        match (owner, answer) {
+            (Owner::Addr(a), Err(ptr)) => {
+                if let Some(job) = self.addrs[a as usize].as_mut() {
+                    job.answer = Some(ptr);
+                }
+                self.deliver(a)
+            }
+            (Owner::Fwd(f), Ok(fwd)) => self.finish_fwd(f, fwd),
+            (Owner::Addr(a), Ok(fwd)) => {
+                // Unreachable by construction; keep the address accounted for.
+                if let Some(job) = self.addrs[a as usize].as_mut() {
+                    job.answer = Some(PtrAnswer::Failed(match fwd {
+                        ForwardAnswer::Failed(r) => r,
+                        _ => FailureReason::Malformed,
+                    }));
+                }
+                self.deliver(a)
+            }
+            (Owner::Fwd(f), Err(_)) => {
+                self.finish_fwd(f, ForwardAnswer::Failed(FailureReason::Malformed))
+            }
+        }
+    }
+
+    fn finish_ptr_names(&mut self, s: u32, names: Vec<Vec<u8>>) -> Result<(), ScanError> {
+        let owner = self.free_slot(s);
+        let Owner::Addr(a) = owner else {
+            return Ok(());
+        };
+        let Some(job) = self.addrs[a as usize].as_mut() else {
+            return Ok(());
+        };
+        job.answer = Some(PtrAnswer::Names(
+            names
+                .iter()
+                .map(|n| DnsName::from_labels(wire::labels(n)))
+                .collect(),
+        ));
+        if self.cfg.forward {
+            let qtype = if job.target.ip.is_ipv4() {
+                TYPE_A
+            } else {
+                TYPE_AAAA
+            };
+            let mut keys: Vec<Box<[u8]>> = Vec::new();
+            for wire_name in names {
+                if keys.len() >= self.cfg.max_forward_per_address {
+                    break;
+                }
+                let mut key = Vec::with_capacity(wire_name.len() + 2);
+                key.extend_from_slice(&wire_name);
+                wire::lowercase_wire(&mut key);
+                key.extend_from_slice(&qtype.to_be_bytes());
+                let key: Box<[u8]> = key.into();
+                if keys.contains(&key) {
+                    continue;
+                }
+                keys.push(key.clone());
+                let job = self.addrs[a as usize]
+                    .as_mut()
+                    .expect("address job is live");
+                let pos = job.forward.len() as u32;
+                job.forward
+                    .push((DnsName::from_labels(wire::labels(&wire_name)), None));
+                if let Some(answer) = self.cache.get(&key) {
+                    job.forward[pos as usize].1 = Some(answer.clone());
+                    self.out.forward_shared += 1;
+                } else if let Some(&f) = self.fwd_inflight.get(&key) {
+                    job.pending += 1;
+                    if let Some(fj) = self.fwds[f as usize].as_mut() {
+                        fj.waiters.push((a, pos));
+                    }
+                    self.out.forward_shared += 1;
+                } else {
+                    job.pending += 1;
+                    let fj = FwdJob {
+                        key: key.clone(),
+                        qname: wire_name,
+                        qtype,
+                        waiters: vec![(a, pos)],
+                    };
+                    let f = match self.free_fwds.pop() {
+                        Some(f) => {
+                            self.fwds[f as usize] = Some(fj);
+                            f
+                        }
+                        None => {
+                            self.fwds.push(Some(fj));
+                            (self.fwds.len() - 1) as u32
+                        }
+                    };
+                    self.fwd_inflight.insert(key, f);
+                    self.fwd_wait.push_back(f);
+                }
+            }
+        }
+        let pending = self.addrs[a as usize].as_ref().map_or(0, |j| j.pending);
+        if pending == 0 {
+            self.deliver(a)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn finish_fwd(&mut self, f: u32, answer: ForwardAnswer) -> Result<(), ScanError> {
+        let Some(job) = self.fwds[f as usize].take() else {
+            return Ok(());
+        };
+        self.free_fwds.push(f);
+        self.fwd_inflight.remove(&job.key);
+        for &(a, pos) in &job.waiters {
+            let Some(addr) = self.addrs[a as usize].as_mut() else {
+                continue;
+            };
+            if let Some(entry) = addr.forward.get_mut(pos as usize) {
+                entry.1 = Some(answer.clone());
+            }
+            addr.pending = addr.pending.saturating_sub(1);
+            if addr.pending == 0 {
+                self.deliver(a)?;
+            }
+        }
+        self.cache.insert(job.key, answer);
+        Ok(())
+    }
+
+    fn deliver(&mut self, a: u32) -> Result<(), ScanError> {
+        let Some(job) = self.addrs[a as usize].take() else {
+            return Ok(());
+        };
+        self.free_addrs.push(a);
+        self.active_addrs -= 1;
+        let lookup = Lookup {
+            rcode: job.rcode,
+            answer: job
+                .answer
+                .unwrap_or(PtrAnswer::Failed(FailureReason::Timeout)),
+            cname_chain: job.chain,
+            attempts: job.attempts,
+            forward: job
+                .forward
+                .into_iter()
+                .map(|(n, ans)| {
+                    (
+                        n,
+                        ans.unwrap_or(ForwardAnswer::Failed(FailureReason::Timeout)),
+                    )
+                })
+                .collect(),
+        };
+        if self.replies_seen == 0 {
+            self.held.push((job.target, lookup));
+            if self.held.len() >= self.cfg.dead_resolver_after.max(1) {
+                return Err(self.dead());
+            }
+            return Ok(());
+        }
+        self.flush_held();
+        self.out.addresses += 1;
+        (self.sink)(job.target, lookup);
+        Ok(())
+    }
+
+    fn flush_held(&mut self) {
+        for (target, lookup) in std::mem::take(&mut self.held) {
+            self.out.addresses += 1;
+            (self.sink)(target, lookup);
+        }
+    }
+
+    // ----- timers -----
+
+    fn expire(&mut self, now: Instant) -> Result<(), ScanError> {
+        while let Some(&(deadline, s, seq)) = self.timeouts.front() {
+            if deadline > now {
+                break;
+            }
+            self.timeouts.pop_front();
+            let slot = &mut self.slots[s as usize];
+            if slot.seq != seq {
+                continue;
+            }
+            let State::Udp { fam, id, .. } = slot.state else {
+                continue;
+            };
+            self.ids[usize::from(fam)][usize::from(id)] = FREE;
+            self.out.timeouts += 1;
+            let reason = if slot.malformed {
+                FailureReason::Malformed
+            } else {
+                FailureReason::Timeout
+            };
+            self.retry_or_fail(s, reason, false, now)?;
+        }
+        while let Some(Reverse((t, s, seq))) = self.delayed.peek().copied() {
+            if t > now {
+                break;
+            }
+            self.delayed.pop();
+            let slot = &mut self.slots[s as usize];
+            if slot.seq == seq && slot.state == State::Delayed {
+                slot.state = State::Queued;
+                self.send_q.push_back(s);
+            }
+        }
+        Ok(())
+    }
+
+    // ----- sending -----
+
+    /// Sends as much as the window, the queues and the limiters allow; returns
+    /// when the limiter will next allow a send, if it is what stopped us.
+    fn fill(&mut self, now: Instant) -> Result<Option<Instant>, ScanError> {
+        self.send_blocked = None;
+        loop {
+            let s = if let Some(&s) = self.send_q.front() {
+                s
+            } else if !self.fwd_wait.is_empty() && !self.free_slots.is_empty() {
+                let f = self.fwd_wait.pop_front().expect("not empty");
+                let Some(job) = self.fwds[f as usize].as_mut() else {
+                    continue;
+                };
+                let s = self.free_slots.pop().expect("not empty");
+                let qname = std::mem::take(&mut job.qname);
+                let qtype = job.qtype;
+                self.start_question(s, Owner::Fwd(f), &qname, qtype);
+                continue;
+            } else if !self.stopping
+                && !self.exhausted
+                && !self.free_slots.is_empty()
+                && self.active_addrs < self.max_active
+            {
+                let Some(target) = self.targets.next() else {
+                    self.exhausted = true;
+                    continue;
+                };
+                let mut qname = std::mem::take(&mut self.scratch);
+                qname.clear();
+                wire::push_reverse_name(&mut qname, target.ip);
+                let job = AddrJob {
+                    target,
+                    attempts: 0,
+                    rcode: None,
+                    chain: Vec::new(),
+                    answer: None,
+                    forward: Vec::new(),
+                    pending: 0,
+                };
+                let a = match self.free_addrs.pop() {
+                    Some(a) => {
+                        self.addrs[a as usize] = Some(job);
+                        a
+                    }
+                    None => {
+                        self.addrs.push(Some(job));
+                        (self.addrs.len() - 1) as u32
+                    }
+                };
+                self.active_addrs += 1;
+                let s = self.free_slots.pop().expect("not empty");
+                self.start_question(s, Owner::Addr(a), &qname, TYPE_PTR);
+                self.scratch = qname;
+                continue;
+            } else {
+                return Ok(None);
+            };
+            let server = match self.admit(now) {
+                Ok(server) => server,
+                Err(wake) => return Ok(Some(wake)),
+            };
+            self.send_q.pop_front();
+            if !self.send(s, server, now)? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn start_question(&mut self, s: u32, owner: Owner, qname: &[u8], qtype: u16) {
+        let slot = &mut self.slots[s as usize];
+        slot.owner = owner;
+        slot.qname.clear();
+        slot.qname.extend_from_slice(qname);
+        slot.qtype = qtype;
+        slot.tries = 0;
+        slot.edns = true;
+        slot.tcp = false;
+        slot.followup = false;
+        slot.hops = 0;
+        slot.seen.clear();
+        slot.malformed = false;
+        slot.seq = slot.seq.wrapping_add(1);
+        slot.state = State::Queued;
+        self.send_q.push_back(s);
+    }
+
+    /// Takes a token from the limiters and picks the server; `Err` holds when
+    /// to try again.
+    fn admit(&mut self, now: Instant) -> Result<usize, Instant> {
+        let n = self.cfg.servers.len();
+        let mut server = self.rr % n;
+        if !self.per_server.is_empty() {
+            let mut wait: Option<Duration> = None;
+            let mut chosen = None;
+            for k in 0..n {
+                let i = (self.rr + k) % n;
+                match self.per_server[i].check() {
+                    Ok(()) => {
+                        chosen = Some(i);
+                        break;
+                    }
+                    Err(not_until) => {
+                        let w = not_until.wait_time_from(self.per_server[i].clock().now());
+                        wait = Some(wait.map_or(w, |x| x.min(w)));
+                    }
+                }
+            }
+            match chosen {
+                Some(i) => server = i,
+                None => return Err(now + wait.unwrap_or(Duration::from_millis(1))),
+            }
+        }
+        if let Some(limiter) = &self.limiter
+            && let Err(not_until) = limiter.check()
+        {
+            return Err(now + not_until.wait_time_from(limiter.clock().now()));
+        }
+        self.rr = server + 1;
+        Ok(server)
+    }
+
+    /// Sends question `s` to `server`. Returns false when the socket is full
+    /// (the question goes back to the front of the queue).
+    fn send(&mut self, s: u32, server: usize, now: Instant) -> Result<bool, ScanError> {
+        let addr = self.cfg.servers[server];
+        let fam = usize::from(addr.is_ipv6());
+        let slot = &self.slots[s as usize];
+        let (qtype, edns, tcp) = (slot.qtype, slot.edns, slot.tcp);
+        let id = loop {
+            let id = (self.random() >> 16) as u16;
+            if tcp || self.ids[fam][usize::from(id)] == FREE {
+                break id;
+            }
+        };
+        let slot = &self.slots[s as usize];
+        wire::build_query(&mut self.send_buf, id, &slot.qname, qtype, edns && !tcp);
+        let sent = if tcp {
+            Ok(())
+        } else {
+            match self.socks[fam]
+                .as_ref()
+                .map(|sock| sock.try_send_to(&self.send_buf, addr))
+            {
+                Some(Ok(_)) => Ok(()),
+                Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.send_blocked = Some(fam);
+                    self.send_q.push_front(s);
+                    return Ok(false);
+                }
+                Some(Err(e)) => Err(FailureReason::Network(e.kind().to_string())),
+                None => Err(FailureReason::Network(
+                    "no socket for the address family".into(),
+                )),
+            }
+        };
+
+        let slot = &mut self.slots[s as usize];
+        let retry = slot.tries > 0 && !slot.followup;
+        if !slot.followup {
+            slot.tries += 1;
+        }
+        slot.followup = false;
+        self.out.queries_sent += 1;
+        if retry {
+            self.out.retries += 1;
+        }
+        match slot.owner {
+            Owner::Addr(a) => {
+                self.out.ptr_queries += 1;
+                if let Some(job) = self.addrs[a as usize].as_mut() {
+                    job.attempts += 1;
+                }
+            }
+            Owner::Fwd(_) => self.out.forward_queries += 1,
+        }
+        if let Err(reason) = sent {
+            self.retry_or_fail(s, reason, true, now)?;
+            return Ok(true);
+        }
+        slot.seq = slot.seq.wrapping_add(1);
+        if tcp {
+            slot.state = State::Tcp;
+            self.out.tcp_queries += 1;
+            let (seq, query, timeout) = (slot.seq, self.send_buf.clone(), self.cfg.timeout);
+            self.tcp.spawn(async move {
+                TcpDone {
+                    slot: s,
+                    seq,
+                    result: tcp_exchange(addr, query, id, timeout).await,
+                }
+            });
+        } else {
+            slot.state = State::Udp {
+                fam: fam as u8,
+                id,
+                server: server as u16,
+            };
+            self.ids[fam][usize::from(id)] = s;
+            self.timeouts
+                .push_back((now + self.cfg.timeout, s, slot.seq));
+        }
+        Ok(true)
+    }
+}
