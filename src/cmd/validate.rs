@@ -1,16 +1,146 @@
-//! `ptr-audit validate` (being written).
+//! `ptr-audit validate`: loads inventories, prints every diagnostic to stderr,
+//! and on success a summary (text or JSON) to stdout.
+
+use std::io::Write;
+
+use ptr_audit_inventory::{POLICIES, PolicyCount, Summary};
 
 use crate::exit::ExitCode;
+
+/// Output format of the summary.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// A readable table.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+}
 
 /// Arguments of `ptr-audit validate`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Inventory files or directories, CIDRs or addresses, text files of them, or `-` for stdin.
-    #[arg(required = true)]
+    #[arg(required = true, value_name = "PATH_OR_CIDR")]
     pub inputs: Vec<String>,
+    /// How to print the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
-/// Runs `validate`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("validate is not written yet")
+/// Runs `validate`: exit 2 on any error, 0 otherwise.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let loaded = ptr_audit_inventory::load(&args.inputs)?;
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    for d in &loaded.diagnostics {
+        writeln!(err, "{d}")?;
+    }
+    let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        let warnings = loaded.diagnostics.len() - errors;
+        writeln!(
+            err,
+            "{errors} error(s), {warnings} warning(s): the inventory is not valid"
+        )?;
+        return Ok(ExitCode::BadInput);
+    }
+    let summary = loaded.inventory.summary();
+    let text = match args.format {
+        Format::Text => text(&summary),
+        Format::Json => serde_json::to_string_pretty(&json(&summary))? + "\n",
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
+    Ok(ExitCode::Clean)
+}
+
+fn count_cell(c: &PolicyCount) -> String {
+    if c.blocks == 0 {
+        "-".into()
+    } else {
+        format!("{} ({} blocks)", c.addresses, c.blocks)
+    }
+}
+
+fn text(s: &Summary) -> String {
+    let mut out = String::new();
+    let files: Vec<String> = s.files.iter().map(|f| f.display().to_string()).collect();
+    out.push_str(&format!("inventory is valid: {}\n", files.join(", ")));
+    out.push_str(&format!(
+        "{} datacenters, {} blocks, {} assignments, {} addresses in scope\n\n",
+        s.datacenters.len(),
+        s.blocks,
+        s.assignments,
+        s.in_scope
+    ));
+    let mut rows = vec![[
+        "datacenter".to_owned(),
+        "status".to_owned(),
+        "mail".to_owned(),
+        "hosting".to_owned(),
+        "reserved (not scanned)".to_owned(),
+    ]];
+    for d in &s.datacenters {
+        let [m, h, r] = &d.policies;
+        rows.push([
+            d.name.clone(),
+            d.status.as_str().into(),
+            count_cell(m),
+            count_cell(h),
+            count_cell(r),
+        ]);
+    }
+    let [m, h, r] = &s.policies;
+    rows.push([
+        "total".into(),
+        String::new(),
+        count_cell(m),
+        count_cell(h),
+        count_cell(r),
+    ]);
+    let widths: Vec<usize> = (0..5)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn policies_json(counts: &[PolicyCount; 3]) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (p, c) in POLICIES.iter().zip(counts) {
+        map.insert(
+            p.as_str().into(),
+            serde_json::json!({"blocks": c.blocks, "addresses": c.addresses}),
+        );
+    }
+    map.into()
+}
+
+fn json(s: &Summary) -> serde_json::Value {
+    serde_json::json!({
+        "valid": true,
+        "files": s.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        "datacenters": s.datacenters.iter().map(|d| serde_json::json!({
+            "name": d.name,
+            "status": d.status.as_str(),
+            "policies": policies_json(&d.policies),
+        })).collect::<Vec<_>>(),
+        "blocks": s.blocks,
+        "assignments": s.assignments,
+        "addresses_in_scope": s.in_scope,
+        "policies": policies_json(&s.policies),
+    })
 }

@@ -13,4 +13,20 @@
 //! );
 //! ```
 
+mod check;
+mod diag;
+mod inventory;
+mod load;
+mod scope;
 pub mod template;
+mod yaml;
+
+pub use diag::{Diagnostic, Level};
+pub use inventory::{
+    Assignment, BlockDetail, Datacenter, DatacenterSummary, Inventory, LoadError, Loaded,
+    MAX_UNSAMPLED_V6, POLICIES, PolicyCount, Sample, Summary, Targets, load,
+};
+pub use load::{FORMAT_VERSION, PLAIN_DATACENTER};
+
+#[cfg(test)]
+mod tests;
