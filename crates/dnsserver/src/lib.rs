@@ -51,6 +51,7 @@
 
 use std::path::PathBuf;
 
+mod background;
 pub mod faults;
 mod server;
 mod wire;

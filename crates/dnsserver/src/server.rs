@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hickory_server::Server;
@@ -19,6 +18,7 @@ use hickory_server::zone_handler::{
     AxfrPolicy, Catalog, MessageResponseBuilder, ZoneHandler, ZoneType,
 };
 
+use crate::background::Background;
 use crate::{ZoneError, ZoneSet};
 
 /// Most query arrival instants kept by [`Stats::arrivals`].
@@ -189,36 +189,17 @@ impl RequestHandler for Handler {
 /// It stops when dropped (or on [`ZoneServer::shutdown`]). Names outside
 /// every zone are answered REFUSED.
 pub struct ZoneServer {
-    addr: SocketAddr,
+    service: Background,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for ZoneServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ZoneServer")
-            .field("addr", &self.addr)
+            .field("addr", &self.addr())
             .field("mode", &self.mode())
             .finish_non_exhaustive()
     }
-}
-
-/// Binds a UDP socket and a TCP listener on the same ephemeral loopback port.
-pub(crate) fn bind_pair() -> std::io::Result<(std::net::UdpSocket, std::net::TcpListener)> {
-    let mut last = None;
-    for _ in 0..64 {
-        let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
-        match std::net::TcpListener::bind(udp.local_addr()?) {
-            Ok(tcp) => {
-                udp.set_nonblocking(true)?;
-                tcp.set_nonblocking(true)?;
-                return Ok((udp, tcp));
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no free port pair")))
 }
 
 fn catalog_of(zones: ZoneSet) -> Result<Catalog, ZoneError> {
@@ -246,70 +227,20 @@ impl ZoneServer {
     /// TCP), on a thread of its own. Returns once the sockets are bound.
     pub fn spawn(zones: ZoneSet) -> Result<ZoneServer, ZoneError> {
         let catalog = catalog_of(zones)?;
-        let (udp, tcp) = bind_pair().map_err(|source| ZoneError::Serve { source })?;
-        let addr = udp
-            .local_addr()
-            .map_err(|source| ZoneError::Serve { source })?;
         let shared = Arc::new(Shared::default());
         let handler = Handler {
             catalog,
             shared: Arc::clone(&shared),
         };
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
-        let thread = std::thread::Builder::new()
-            .name(format!("dnsserver-{}", addr.port()))
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let sockets = tokio::net::UdpSocket::from_std(udp).and_then(|udp| {
-                        tokio::net::TcpListener::from_std(tcp).map(|tcp| (udp, tcp))
-                    });
-                    let (udp, tcp) = match sockets {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    let mut server = Server::new(handler);
-                    server.register_socket(udp);
-                    server.register_listener(tcp, Duration::from_secs(5), 64);
-                    let _ = ready_tx.send(Ok(()));
-                    // Dropping the sender (the ZoneServer) also stops it.
-                    let _ = stop_rx.await;
-                    let _ = server.shutdown_gracefully().await;
-                });
-            })
-            .map_err(|source| ZoneError::Serve { source })?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(source)) => {
-                let _ = thread.join();
-                return Err(ZoneError::Serve { source });
-            }
-            Err(_) => {
-                let _ = thread.join();
-                return Err(ZoneError::Serve {
-                    source: std::io::Error::other("the server thread ended early"),
-                });
-            }
-        }
-        Ok(ZoneServer {
-            addr,
-            shared,
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        })
+        let service = Background::start("dnsserver", move |udp, tcp, stop| async move {
+            let mut server = Server::new(handler);
+            server.register_socket(udp);
+            server.register_listener(tcp, Duration::from_secs(5), 64);
+            // Dropping the sender (the ZoneServer) also stops it.
+            let _ = stop.await;
+            let _ = server.shutdown_gracefully().await;
+        })?;
+        Ok(ZoneServer { service, shared })
     }
 
     /// Loads `dir` with [`ZoneSet::load_dir`] and serves it.
@@ -319,7 +250,7 @@ impl ZoneServer {
 
     /// The address (UDP and TCP) the server listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.service.addr()
     }
 
     /// Switches how queries are treated from now on.
@@ -357,23 +288,9 @@ impl ZoneServer {
         *self.shared.counters() = Counters::default();
     }
 
-    /// Stops the server and waits for its thread to end.
+    /// Stops the server and waits for its thread to end (dropping it does
+    /// the same).
     pub fn shutdown(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for ZoneServer {
-    fn drop(&mut self) {
-        self.stop_and_join();
+        self.service.stop();
     }
 }

@@ -22,30 +22,43 @@ pub fn query_message(id: u16, name: &str, rtype: RecordType) -> Message {
     m
 }
 
-/// Sends one query over UDP; `None` when nothing came back in [`REPLY_WAIT`].
-pub fn udp(addr: SocketAddr, name: &str, rtype: RecordType) -> Option<Message> {
+/// Sends raw bytes over UDP and returns the first packet back within `wait`.
+pub fn udp_raw(addr: SocketAddr, query: &[u8], wait: Duration) -> Option<Vec<u8>> {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(REPLY_WAIT)).unwrap();
-    let q = query_message(0x4242, name, rtype);
-    sock.send_to(&q.to_vec().unwrap(), addr).unwrap();
+    sock.set_read_timeout(Some(wait)).unwrap();
+    sock.send_to(query, addr).unwrap();
     let mut buf = [0u8; 65535];
     let (n, _) = sock.recv_from(&mut buf).ok()?;
-    Some(Message::from_vec(&buf[..n]).expect("a well-formed reply"))
+    Some(buf[..n].to_vec())
 }
 
-/// Sends one query over TCP; `None` when the connection closed without a reply.
-pub fn tcp(addr: SocketAddr, name: &str, rtype: RecordType) -> Option<Message> {
+/// Sends raw bytes over TCP (framed) and returns the framed reply; `None`
+/// when the connection closed (or stayed silent for `wait`).
+pub fn tcp_raw(addr: SocketAddr, query: &[u8], wait: Duration) -> Option<Vec<u8>> {
     let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(REPLY_WAIT)).unwrap();
-    let q = query_message(0x4343, name, rtype).to_vec().unwrap();
-    let mut framed = (q.len() as u16).to_be_bytes().to_vec();
-    framed.extend_from_slice(&q);
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut framed = (query.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(query);
     s.write_all(&framed).unwrap();
     let mut len = [0u8; 2];
     s.read_exact(&mut len).ok()?;
     let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
     s.read_exact(&mut body).ok()?;
-    Some(Message::from_vec(&body).expect("a well-formed reply"))
+    Some(body)
+}
+
+/// Sends one query over UDP; `None` when nothing came back in [`REPLY_WAIT`].
+pub fn udp(addr: SocketAddr, name: &str, rtype: RecordType) -> Option<Message> {
+    let q = query_message(0x4242, name, rtype).to_vec().unwrap();
+    let reply = udp_raw(addr, &q, REPLY_WAIT)?;
+    Some(Message::from_vec(&reply).expect("a well-formed reply"))
+}
+
+/// Sends one query over TCP; `None` when the connection closed without a reply.
+pub fn tcp(addr: SocketAddr, name: &str, rtype: RecordType) -> Option<Message> {
+    let q = query_message(0x4343, name, rtype).to_vec().unwrap();
+    let reply = tcp_raw(addr, &q, REPLY_WAIT)?;
+    Some(Message::from_vec(&reply).expect("a well-formed reply"))
 }
 
 /// A name as dotted text with its label bytes as they are (`/` unescaped).

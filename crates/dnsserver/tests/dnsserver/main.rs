@@ -1,5 +1,6 @@
 //! Integration tests of the embedded DNS server: real DNS over 127.0.0.1.
 
 mod client;
+mod faults;
 mod serving;
 mod zones;
