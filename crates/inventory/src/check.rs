@@ -76,7 +76,7 @@ pub(crate) fn build(mut raw: Raw) -> Loaded {
         resolvers,
         files,
     );
-    block_locs.sort_by(|a, b| a.0.cmp(&b.0));
+    block_locs.sort_by_key(|a| a.0);
     for (i, message) in problems {
         raw.error(block_locs[i].1, message);
     }
@@ -271,34 +271,35 @@ fn blocks(raw: &mut Raw) -> Vec<usize> {
     let mut reach: Option<(bool, u128, usize)> = None;
     let mut dropped = vec![false; raw.blocks.len()];
     for &(v6, lo, hi, _, i) in &order {
-        if let Some((rv6, rhi, j)) = reach {
-            if rv6 == v6 && lo <= rhi {
-                let (a, b) = (&raw.blocks[i], &raw.blocks[j]);
-                // Report at the one written later, naming the other.
-                let (later, earlier) = if (a.loc.file, a.loc.line) >= (b.loc.file, b.loc.line) {
-                    (a, b)
-                } else {
-                    (b, a)
-                };
-                let at = raw.sources.at(earlier.cidr_loc);
-                let message = if a.cidr == b.cidr {
-                    format!(
-                        "duplicate block `{}` (also at {at}, datacenter `{}`)",
-                        later.cidr, raw.datacenters[earlier.datacenter].name
-                    )
-                } else {
-                    format!(
-                        "block `{}` overlaps block `{}` (at {at}, datacenter `{}`)",
-                        later.cidr, earlier.cidr, raw.datacenters[earlier.datacenter].name
-                    )
-                };
-                errors.push((later.cidr_loc, message, None));
-                dropped[if std::ptr::eq(later, a) { i } else { j }] = true;
-                if hi > rhi {
-                    reach = Some((v6, hi, i));
-                }
-                continue;
+        if let Some((rv6, rhi, j)) = reach
+            && rv6 == v6
+            && lo <= rhi
+        {
+            let (a, b) = (&raw.blocks[i], &raw.blocks[j]);
+            // Report at the one written later, naming the other.
+            let (later, earlier) = if (a.loc.file, a.loc.line) >= (b.loc.file, b.loc.line) {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            let at = raw.sources.at(earlier.cidr_loc);
+            let message = if a.cidr == b.cidr {
+                format!(
+                    "duplicate block `{}` (also at {at}, datacenter `{}`)",
+                    later.cidr, raw.datacenters[earlier.datacenter].name
+                )
+            } else {
+                format!(
+                    "block `{}` overlaps block `{}` (at {at}, datacenter `{}`)",
+                    later.cidr, earlier.cidr, raw.datacenters[earlier.datacenter].name
+                )
+            };
+            errors.push((later.cidr_loc, message, None));
+            dropped[if std::ptr::eq(later, a) { i } else { j }] = true;
+            if hi > rhi {
+                reach = Some((v6, hi, i));
             }
+            continue;
         }
         reach = Some((v6, hi, i));
     }

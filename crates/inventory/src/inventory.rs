@@ -197,6 +197,14 @@ pub fn load(inputs: &[String]) -> Result<Loaded, LoadError> {
     Ok(crate::check::build(raw))
 }
 
+/// Loads inventories from texts already in memory, each with the path to name
+/// in diagnostics (e.g. the files of an inventory at a git revision). A path
+/// ending in `.yaml`/`.yml` is YAML; any other is a CIDR list if its first
+/// entry is a CIDR or address, else YAML.
+pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
+    crate::check::build(load::read_texts(texts))
+}
+
 /// Builds a `SourceLocation` for a position.
 pub(crate) fn source_location(raw: &Raw, loc: Loc) -> SourceLocation {
     SourceLocation {
@@ -217,7 +225,7 @@ impl Inventory {
         resolvers: Vec<SocketAddr>,
         files: Vec<PathBuf>,
     ) -> (Inventory, Vec<(usize, String)>) {
-        blocks.sort_by(|a, b| a.0.cidr.cmp(&b.0.cidr));
+        blocks.sort_by_key(|a| a.0.cidr);
         assignments.sort_by_key(|a| a.ip);
         let assignment_index = assignments
             .iter()

@@ -24,7 +24,7 @@ mod yaml;
 pub use diag::{Diagnostic, Level};
 pub use inventory::{
     Assignment, BlockDetail, Datacenter, DatacenterSummary, Inventory, LoadError, Loaded,
-    MAX_UNSAMPLED_V6, POLICIES, PolicyCount, Sample, Summary, Targets, load,
+    MAX_UNSAMPLED_V6, POLICIES, PolicyCount, Sample, Summary, Targets, load, load_texts,
 };
 pub use load::{FORMAT_VERSION, PLAIN_DATACENTER};
 

@@ -12,7 +12,7 @@ use ipnet::IpNet;
 use ptr_audit_model::{DatacenterStatus, FindingCode, Policy, Severity};
 
 use crate::diag::{Diagnostic, Level};
-use crate::template::Template;
+use crate::template::{Family, Placeholder, Template};
 use crate::yaml::{self, Kind, Node};
 use crate::{LoadError, Sample};
 
@@ -239,6 +239,16 @@ pub(crate) fn read_inputs(inputs: &[String]) -> Result<Raw, LoadError> {
         }
     }
     Ok(raw)
+}
+
+/// Reads texts already in memory (e.g. an inventory at a git revision).
+pub(crate) fn read_texts(texts: Vec<(PathBuf, String)>) -> Raw {
+    let mut raw = Raw::default();
+    for (path, text) in texts {
+        let yaml_ext = has_yaml_ext(&path);
+        read_text(&mut raw, path, text, yaml_ext);
+    }
+    raw
 }
 
 /// A command-line argument that is meant as a CIDR or address even if it does
@@ -711,15 +721,14 @@ impl Reader<'_> {
         let Some(f) = self.fields(root, "the inventory", TOP_KEYS, &["version"]) else {
             return;
         };
-        if let Some(v) = f.get("version") {
-            if let Some(text) = self.text(v, "version") {
-                if text != FORMAT_VERSION {
-                    self.error(
+        if let Some(v) = f.get("version")
+            && let Some(text) = self.text(v, "version")
+            && text != FORMAT_VERSION
+        {
+            self.error(
                         v,
                         format!("unsupported inventory version `{text}`; this ptr-audit reads version `{FORMAT_VERSION}`"),
                     );
-                }
-            }
         }
         if let Some(p) = f.get("provider") {
             self.provider(p);
@@ -894,28 +903,28 @@ impl Reader<'_> {
             .and_then(|p| self.keyword(p, "policy", &policies));
         let expect_ptr = f.get("expect_ptr").and_then(|e| {
             let t = self.template(e, "expect_ptr")?;
-            if let (Some(cidr), Some(fam)) = (cidr, t.family()) {
-                let block_fam = crate::template::Family::of(cidr.addr());
-                if fam != block_fam {
-                    let first_bad = t.placeholders().find(|p| p.family() == Some(fam));
-                    self.error_help(
-                        e,
-                        format!(
-                            "template `{}` uses {}-only `{}` but block `{cidr}` is {}",
-                            t.as_str(),
-                            fam.as_str(),
-                            first_bad.map(|p| p.to_string()).unwrap_or_default(),
-                            block_fam.as_str()
-                        ),
-                        Some(match block_fam {
-                            crate::template::Family::V6 => "for IPv6 use `{ip6-dashed}`, `{ip6-compressed-dashed}`, `{ip6-nibbles}` or `{ip6-hex}`".into(),
-                            crate::template::Family::V4 => "for IPv4 use `{ip-dashed}`, `{ip-reversed}` or `{a}` to `{d}`".into(),
-                        }),
-                    );
-                    return None;
-                }
+            let (Some(cidr), Some(fam)) = (cidr, t.family()) else { return Some(t) };
+            let block_fam = Family::of(cidr.addr());
+            if fam == block_fam {
+                return Some(t);
             }
-            Some(t)
+            let (bad, col) = t.first_of_family(fam).unwrap_or((Placeholder::Ip, 1));
+            let loc = Loc { col: template_col(e, col), ..self.loc(e) };
+            let help = match block_fam {
+                Family::V6 => "for IPv6 use `{ip6-dashed}`, `{ip6-compressed-dashed}`, `{ip6-nibbles}` or `{ip6-hex}`",
+                Family::V4 => "for IPv4 use `{ip-dashed}`, `{ip-reversed}` or `{a}` to `{d}`",
+            };
+            self.raw.error_help(
+                loc,
+                format!(
+                    "template `{}` uses {}-only `{bad}` but block `{cidr}` is {}",
+                    t.as_str(),
+                    fam.as_str(),
+                    block_fam.as_str()
+                ),
+                Some(help.to_owned()),
+            );
+            None
         });
         let mut excludes = Vec::new();
         if let Some(x) = f.get("exclude") {
@@ -927,14 +936,14 @@ impl Reader<'_> {
                 let Some(net) = checked_net(self.raw, text, loc, "exclude") else {
                     continue;
                 };
-                if let Some(cidr) = cidr {
-                    if !cidr.contains(&net) {
-                        self.error(
-                            item,
-                            format!("exclude `{net}` is outside its block `{cidr}`"),
-                        );
-                        continue;
-                    }
+                if let Some(cidr) = cidr
+                    && !cidr.contains(&net)
+                {
+                    self.error(
+                        item,
+                        format!("exclude `{net}` is outside its block `{cidr}`"),
+                    );
+                    continue;
                 }
                 excludes.push((net, loc));
             }
@@ -995,9 +1004,10 @@ impl Reader<'_> {
                     );
                     return None;
                 };
-                if let Some(cidr) = cidr {
-                    if len < cidr.prefix_len() || len > cidr.max_prefix_len() {
-                        self.error(
+                if let Some(cidr) = cidr
+                    && (len < cidr.prefix_len() || len > cidr.max_prefix_len())
+                {
+                    self.error(
                             p,
                             format!(
                                 "`per_subnet: /{len}` must be between the block's prefix `/{}` and `/{}`",
@@ -1005,8 +1015,7 @@ impl Reader<'_> {
                                 cidr.max_prefix_len()
                             ),
                         );
-                        return None;
-                    }
+                    return None;
                 }
                 Some(len)
             }
@@ -1063,6 +1072,15 @@ impl Reader<'_> {
             self.raw.assignments.push(RawAssignment { ip, ptr, loc });
         }
     }
+}
+
+/// The file column of character `col` (1-based) of a template scalar.
+fn template_col(node: &Node, col: usize) -> u32 {
+    let quoted = matches!(&node.kind, Kind::Scalar { quoted: true, .. });
+    let within = u32::try_from(col.saturating_sub(1)).unwrap_or(0);
+    node.col
+        .saturating_add(u32::from(quoted))
+        .saturating_add(within)
 }
 
 fn parse_resolver(text: &str) -> Option<SocketAddr> {

@@ -207,7 +207,7 @@ impl fmt::Display for Placeholder {
 #[non_exhaustive]
 pub enum TemplateError {
     /// A placeholder name that is not known.
-    #[error("unknown placeholder `{{{name}}}` at column {column}; allowed: {allowed}")]
+    #[error("unknown placeholder `{{{name}}}`; allowed: {allowed}")]
     UnknownPlaceholder {
         /// The name between the braces.
         name: String,
@@ -217,13 +217,13 @@ pub enum TemplateError {
         allowed: String,
     },
     /// A `{` without its `}`.
-    #[error("unclosed `{{` at column {column}")]
+    #[error("unclosed `{{` in template")]
     Unclosed {
         /// The column of the opening brace.
         column: usize,
     },
     /// A `}` without a `{` before it.
-    #[error("unmatched `}}` at column {column}")]
+    #[error("unmatched `}}` in template")]
     Unmatched {
         /// The column of the closing brace.
         column: usize,
@@ -259,7 +259,8 @@ impl TemplateError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
     Literal(String),
-    Placeholder(Placeholder),
+    /// A placeholder and the 1-based column of its `{`.
+    Placeholder(Placeholder, usize),
 }
 
 /// A parsed naming template.
@@ -334,7 +335,7 @@ impl Template {
                     if !literal.is_empty() {
                         parts.push(Part::Literal(std::mem::take(&mut literal)));
                     }
-                    parts.push(Part::Placeholder(p));
+                    parts.push(Part::Placeholder(p, i + 1));
                 }
                 '}' => return Err(TemplateError::Unmatched { column: i + 1 }),
                 c => literal.push(c),
@@ -369,8 +370,17 @@ impl Template {
     /// The placeholders used, in order of appearance.
     pub fn placeholders(&self) -> impl Iterator<Item = Placeholder> + '_ {
         self.parts.iter().filter_map(|p| match p {
-            Part::Placeholder(p) => Some(*p),
+            Part::Placeholder(p, _) => Some(*p),
             Part::Literal(_) => None,
+        })
+    }
+
+    /// The first placeholder that only fits `family`, with the 1-based column
+    /// (in characters) of its `{`.
+    pub fn first_of_family(&self, family: Family) -> Option<(Placeholder, usize)> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Placeholder(p, col) if p.family() == Some(family) => Some((*p, *col)),
+            _ => None,
         })
     }
 
@@ -390,7 +400,7 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Literal(l) => out.push_str(l),
-                Part::Placeholder(p) => p.render(ip, datacenter, &mut out)?,
+                Part::Placeholder(p, _) => p.render(ip, datacenter, &mut out)?,
             }
         }
         Some(out)
@@ -479,7 +489,7 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("`{e}`"), "{msg}");
         assert!(msg.contains("`{ip-dashed}`"), "{msg}");
-        assert!(msg.contains("column 5"), "{msg}");
+        assert!(!msg.contains("column"), "{msg}");
     }
 
     #[test]
@@ -514,6 +524,8 @@ mod tests {
             [Placeholder::A, Placeholder::B]
         );
         assert_eq!(t.to_string(), "x{a}y{b}");
+        assert_eq!(t.first_of_family(Family::V4), Some((Placeholder::A, 2)));
+        assert_eq!(t.first_of_family(Family::V6), None);
     }
 
     #[test]

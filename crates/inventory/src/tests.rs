@@ -70,3 +70,398 @@ fn example_inventory_is_valid() {
     assert!(!inv.in_scope(ip("203.0.113.0")));
     assert!(!inv.in_scope(ip("198.51.100.33")));
 }
+
+const HEAD: &str = "version: 1\nprovider:\n  name: P\n";
+
+#[test]
+fn yaml_syntax_error_has_position() {
+    let l = load_yaml("version: 1\ndatacenters: [\n  {name: a\n");
+    let e = errors(&l);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("yaml syntax"), "{e:?}");
+}
+
+#[test]
+fn unknown_key_names_allowed_and_nearest() {
+    let l = load_yaml(&format!(
+        "{HEAD}datacenters:\n  - name: a\n    blocks:\n      - cidr: 203.0.113.0/24\n        polcy: mail\n"
+    ));
+    let d: Vec<_> = l.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(d.len(), 2, "{:#?}", l.diagnostics);
+    assert_eq!((d[0].line, d[0].column), (8, 9));
+    assert_eq!(d[0].message, "unknown key `polcy` in a block");
+    assert!(
+        d[0].help
+            .as_deref()
+            .unwrap()
+            .starts_with("did you mean `policy`?")
+    );
+    assert!(d[0].help.as_deref().unwrap().contains("`expect_ptr`"));
+    assert_eq!(d[1].message, "missing required key `policy` in a block");
+    assert_eq!(d[1].line, 7);
+}
+
+#[test]
+fn wrong_types_and_unsupported_version() {
+    let l = load_yaml(
+        "version: 2\nprovider: [x]\ndatacenters:\n  - name: a\n    blocks: 203.0.113.0/24\n",
+    );
+    let e = errors(&l);
+    assert!(
+        e.iter()
+            .any(|m| m.starts_with("1:10: unsupported inventory version `2`")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.starts_with("2:11: expected `provider` as a mapping, found a list")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.starts_with("5:13: expected a list for `blocks`, found text")),
+        "{e:?}"
+    );
+    let l = load_yaml("provider:\n  name: x\n");
+    assert!(
+        errors(&l)
+            .iter()
+            .any(|m| m.contains("missing required key `version`"))
+    );
+}
+
+#[test]
+fn bad_cidrs_and_host_bits() {
+    let l = load_yaml(&format!(
+        "{HEAD}datacenters:\n  - name: a\n    blocks:\n      - cidr: 203.0.113.5/24\n        policy: mail\n      - cidr: 198.51.100.0/40\n        policy: hosting\n"
+    ));
+    let d: Vec<_> = l.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(d.len(), 2, "{:#?}", l.diagnostics);
+    assert_eq!((d[0].line, d[0].column), (7, 15));
+    assert_eq!(d[0].message, "host bits set in block `203.0.113.5/24`");
+    assert_eq!(d[0].help.as_deref(), Some("did you mean `203.0.113.0/24`?"));
+    assert!(
+        d[1].message.contains("prefix length must be 0 to 32"),
+        "{:?}",
+        d[1]
+    );
+}
+
+#[test]
+fn overlaps_and_duplicates_name_both_places() {
+    let l = load_yaml(&format!(
+        "{HEAD}datacenters:\n  - name: a\n    blocks:\n      - cidr: 203.0.113.0/24\n        policy: mail\n  - name: b\n    blocks:\n      - cidr: 203.0.113.128/25\n        policy: hosting\n      - cidr: 203.0.113.0/24\n        policy: hosting\n"
+    ));
+    let e = errors(&l);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(
+        e.iter().any(|m| m
+            .starts_with("11:15: block `203.0.113.128/25` overlaps block `203.0.113.0/24` (at ")
+            && m.contains("inv.yaml:7, datacenter `a`")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.starts_with("13:15: duplicate block `203.0.113.0/24` (also at ")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn excludes_outside_block_and_assignments() {
+    let l = load_yaml(&format!(
+        "{HEAD}datacenters:\n  - name: a\n    blocks:\n      - cidr: 203.0.113.0/24\n        policy: mail\n        exclude: [203.0.113.0/31, 198.51.100.1]\n      - cidr: 192.0.2.0/24\n        policy: reserved\nassignments:\n  - ip: 203.0.113.9\n    ptr: a.example\n  - ip: 203.0.113.9\n    ptr: b.example\n  - ip: 198.51.100.7\n    ptr: c.example\n  - ip: 192.0.2.1\n    ptr: d.example\n  - ip: 203.0.113.1\n    ptr: e.example\n"
+    ));
+    let e = errors(&l);
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(
+        e[0].starts_with("9:35: exclude `198.51.100.1/32` is outside its block `203.0.113.0/24`"),
+        "{e:?}"
+    );
+    assert!(
+        e.iter().any(
+            |m| m.starts_with("15:5: duplicate assignment for `203.0.113.9` (first at ")
+                && m.ends_with("inv.yaml:13)")
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.starts_with("17:5: assignment for `198.51.100.7` is outside every block")),
+        "{e:?}"
+    );
+    let w = warnings(&l);
+    assert!(w.iter().any(|m| m.contains("`192.0.2.1` is never scanned: block `192.0.2.0/24` is `reserved`")), "{w:?}");
+    assert!(
+        w.iter()
+            .any(|m| m.contains("`203.0.113.1` is never scanned")),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn template_placeholders_are_checked() {
+    let l = load_yaml(
+        "version: 1\nprovider:\n  name: P\n  default_ptr: [\"{ip-dashd}.example\"]\ndatacenters:\n  - name: a\n    blocks:\n      - cidr: 2001:db8::/120\n        policy: hosting\n        expect_ptr: \"mail{d}.example\"\n",
+    );
+    let d: Vec<_> = l.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(d.len(), 2, "{:#?}", l.diagnostics);
+    assert_eq!((d[0].line, d[0].column), (4, 18));
+    assert_eq!((d[1].line, d[1].column), (10, 26));
+    assert!(
+        d[0].message.contains("unknown placeholder `{ip-dashd}`"),
+        "{:?}",
+        d[0]
+    );
+    assert!(d[0].message.contains("`{ip-dashed}`"));
+    assert_eq!(d[1].line, 10);
+    assert!(
+        d[1].message
+            .contains("uses IPv4-only `{d}` but block `2001:db8::/120` is IPv6"),
+        "{:?}",
+        d[1]
+    );
+}
+
+#[test]
+fn migration_checks() {
+    let l = load_yaml(&format!(
+        "{HEAD}datacenters:\n  - name: a\n    status: migrated\n    blocks: [{{cidr: 203.0.113.0/24, policy: mail}}]\n  - name: b\n    status: migrated\n    migrated_from: ams9\n    migrated_at: 2026-02-30\n    blocks: [{{cidr: 198.51.100.0/24, policy: mail}}]\n  - name: a\n    blocks: [{{cidr: 192.0.2.0/24, policy: mail}}]\n"
+    ));
+    let e = errors(&l);
+    assert!(
+        e.iter()
+            .any(|m| m
+                .starts_with("6:13: datacenter `a` has `status: migrated` but no `migrated_from`")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter().any(|m| m
+            .starts_with("11:18: `migrated_at` must be a date `YYYY-MM-DD`, found `2026-02-30`")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.starts_with("13:5: duplicate datacenter `a` (first at ")),
+        "{e:?}"
+    );
+    let w = warnings(&l);
+    assert!(
+        w.iter()
+            .any(|m| m.starts_with("10:20: `migrated_from` names unknown datacenter `ams9`")),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn empty_inventories_are_errors() {
+    for text in ["", "version: 1\n", "version: 1\ndatacenters: []\n"] {
+        let l = load_yaml(text);
+        assert!(l.has_errors(), "{text:?}");
+        assert!(
+            errors(&l).iter().any(|m| m.contains("empty")),
+            "{text:?}: {:?}",
+            errors(&l)
+        );
+    }
+}
+
+#[test]
+fn large_ipv6_blocks_need_sampling() {
+    let l = load_yaml(&format!(
+        "{HEAD}datacenters:\n  - name: a\n    blocks:\n      - cidr: 2001:db8::/48\n        policy: hosting\n"
+    ));
+    let d: Vec<_> = l.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(d.len(), 1);
+    assert!(d[0].message.contains("has 2^80 addresses"), "{:?}", d[0]);
+    assert!(d[0].help.as_deref().unwrap().contains("sample"));
+
+    let l = load_yaml(&format!(
+        "{HEAD}datacenters:\n  - name: a\n    blocks:\n      - cidr: 2001:db8::/48\n        policy: hosting\n        sample: {{per_subnet: /64, first: 4, offset: 1}}\n        exclude: [2001:db8:0:1::/64]\n      - cidr: 2001:db8:1::/48\n        policy: mail\n        sample: {{first: 10}}\n"
+    ));
+    assert!(!l.has_errors(), "{:#?}", l.diagnostics);
+    let inv = &l.inventory;
+    assert_eq!(inv.scope_len(), (65536 - 1) * 4 + 10);
+    let first: Vec<String> = (0..6)
+        .map(|i| inv.target_at(i).unwrap().ip.to_string())
+        .collect();
+    assert_eq!(
+        first,
+        [
+            "2001:db8::1",
+            "2001:db8::2",
+            "2001:db8::3",
+            "2001:db8::4",
+            "2001:db8:0:2::1",
+            "2001:db8:0:2::2"
+        ]
+    );
+    let last = inv.target_at(inv.scope_len() - 1).unwrap();
+    assert_eq!(last.ip, ip("2001:db8:1::9"));
+    assert!(inv.target_at(inv.scope_len()).is_none());
+}
+
+#[test]
+fn target_at_agrees_with_targets_and_index_of() {
+    let l = load_yaml(&format!(
+        "{HEAD}datacenters:\n  - name: a\n    blocks:\n      - cidr: 203.0.113.0/24\n        policy: mail\n        expect_ptr: \"m{{d}}.{{datacenter}}.example\"\n        exclude: [203.0.113.0/30, 203.0.113.128/26, 203.0.113.255]\n      - cidr: 198.51.100.0/28\n        policy: hosting\n      - cidr: 2001:db8::/124\n        policy: hosting\n        exclude: [2001:db8::8/125]\n      - cidr: 192.0.2.0/24\n        policy: reserved\n"
+    ));
+    assert!(!l.has_errors(), "{:#?}", l.diagnostics);
+    let inv = &l.inventory;
+    let all: Vec<_> = inv.targets().collect();
+    assert_eq!(all.len() as u64, inv.scope_len());
+    assert_eq!(inv.scope_len(), 16 + (256 - 4 - 64 - 1) + 8);
+    assert_eq!(inv.targets().size_hint().0, all.len());
+    for (i, t) in all.iter().enumerate() {
+        assert_eq!(inv.target_at(i as u64).as_ref(), Some(t));
+        assert_eq!(inv.index_of(t.ip), Some(i as u64));
+    }
+    // Sorted, IPv4 first, no duplicates.
+    assert!(all.windows(2).all(|w| w[0].ip < w[1].ip));
+    assert_eq!(all[0].ip, ip("198.51.100.0"));
+    assert_eq!(all[16].ip, ip("203.0.113.4"));
+    assert_eq!(all[16].expected_ptr.as_deref(), Some("m4.a.example"));
+    assert!(!inv.in_scope(ip("203.0.113.130")) && !inv.in_scope(ip("192.0.2.1")));
+    assert_eq!(
+        inv.block_of(ip("192.0.2.1")).unwrap().policy,
+        Policy::Reserved
+    );
+    assert_eq!(inv.index_of(ip("10.0.0.1")), None);
+}
+
+#[test]
+fn plain_cidr_arguments() {
+    let l = load(&["203.0.113.0/30".to_owned(), "198.51.100.7".to_owned()]).unwrap();
+    assert!(!l.has_errors(), "{:#?}", l.diagnostics);
+    assert_eq!(l.inventory.scope_len(), 5);
+    let t = l.inventory.target_at(0).unwrap();
+    assert_eq!(t.ip, ip("198.51.100.7"));
+    assert_eq!(&*t.block.datacenter, "-");
+    assert_eq!(t.block.policy, Policy::Hosting);
+    assert_eq!(t.block.source.file, PathBuf::from("<args>"));
+
+    let l = load(&["203.0.113.5/24".to_owned()]).unwrap();
+    assert_eq!(
+        l.diagnostics[0].help.as_deref(),
+        Some("did you mean `203.0.113.0/24`?")
+    );
+    assert!(load(&["no-such-file.yaml".to_owned()]).is_err());
+}
+
+#[test]
+fn plain_cidr_list_file_with_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scope.txt");
+    std::fs::write(
+        &path,
+        "# our space\n203.0.113.0/30   # four\n\n  198.51.100.7\n2001:db8::1 extra\n192.0.2.9/24\n",
+    )
+    .unwrap();
+    let l = load(&[path.to_string_lossy().into_owned()]).unwrap();
+    let d: Vec<_> = l
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.column, d.message.clone()))
+        .collect();
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert_eq!((d[0].0, d[0].1), (5, 13));
+    assert!(d[0].2.contains("unexpected `extra`"));
+    assert_eq!((d[1].0, d[1].1), (6, 1));
+    assert_eq!(l.inventory.blocks.len(), 2);
+    assert_eq!(l.inventory.blocks[1].source.line, 2);
+}
+
+#[test]
+fn directory_merges_files_and_finds_cross_file_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yaml"), format!("{HEAD}resolvers: [127.0.0.1, \"[::1]:5353\"]\ndatacenters:\n  - name: a\n    blocks:\n      - cidr: 203.0.113.0/24\n        policy: mail\n")).unwrap();
+    std::fs::write(dir.path().join("b.yml"), "version: 1\ndatacenters:\n  - name: b\n    severity: {ptr-generic: notice}\n    blocks:\n      - cidr: 203.0.113.64/26\n        policy: hosting\n        severity: {ptr-stale: error}\n").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not read").unwrap();
+    let l = load(&[dir.path().to_string_lossy().into_owned()]).unwrap();
+    let d: Vec<_> = l.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(d.len(), 1, "{:#?}", l.diagnostics);
+    assert!(d[0].file.ends_with("b.yml"));
+    assert_eq!(d[0].line, 6);
+    assert!(d[0].message.contains("a.yaml:8"), "{}", d[0].message);
+    assert_eq!(l.inventory.files.len(), 2);
+    assert_eq!(l.inventory.resolvers.len(), 2);
+    assert_eq!(l.inventory.resolvers[0].port(), 53);
+}
+
+#[test]
+fn severities_merge_block_over_datacenter_over_provider() {
+    use ptr_audit_model::{FindingCode, Severity};
+    let l = load_yaml(
+        "version: 1\nprovider:\n  name: P\n  severity: {ptr-generic: error, ptr-multiple: notice}\ndatacenters:\n  - name: a\n    severity: {ptr-generic: notice}\n    blocks:\n      - cidr: 203.0.113.0/24\n        policy: hosting\n        severity: {ptr-multiple: warning, ptr-gneric: error}\n",
+    );
+    let e = errors(&l);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("unknown finding code `ptr-gneric`"));
+    let l = load_yaml(
+        "version: 1\nprovider:\n  name: P\n  severity: {ptr-generic: error, ptr-multiple: notice, ptr-stale: warning}\ndatacenters:\n  - name: a\n    severity: {ptr-generic: notice}\n    blocks:\n      - cidr: 203.0.113.0/24\n        policy: hosting\n        severity: {ptr-multiple: warning}\n",
+    );
+    assert!(!l.has_errors(), "{:#?}", l.diagnostics);
+    let s = &l.inventory.blocks[0].severities;
+    assert_eq!(s.get(FindingCode::PtrGeneric), Some(Severity::Notice));
+    assert_eq!(s.get(FindingCode::PtrMultiple), Some(Severity::Warning));
+    assert_eq!(s.get(FindingCode::PtrStale), Some(Severity::Warning));
+    assert_eq!(s.get(FindingCode::PtrMissing), None);
+}
+
+mod no_panic {
+    use proptest::prelude::*;
+
+    use crate::load_texts;
+    use crate::template::Template;
+
+    const VALID: &str = include_str!("../../../inventories/example/inventory.yaml");
+
+    fn check(text: String, name: &str) {
+        let l = load_texts(vec![(name.into(), text)]);
+        // Whatever the input, the result is usable without panicking.
+        let n = l.inventory.scope_len().min(64);
+        for i in 0..n {
+            assert!(l.inventory.target_at(i).is_some());
+        }
+        assert_eq!(l.inventory.targets().take(64).count() as u64, n);
+        let _ = l.inventory.summary();
+        for d in &l.diagnostics {
+            let _ = d.to_string();
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn yaml_loader_never_panics_on_any_text(text in "\\PC{0,300}") {
+            check(text.clone(), "x.yaml");
+            check(text, "x.txt");
+        }
+
+        #[test]
+        fn yaml_loader_never_panics_on_mutated_inventories(
+            edits in proptest::collection::vec((0usize..2000, "[-a-z0-9:/{}\\[\\], \\n#&*!|>'\"]{0,6}", 0usize..8), 1..6)
+        ) {
+            let mut text = VALID.to_owned();
+            for (at, insert, delete) in edits {
+                let mut at = at % (text.len() + 1);
+                while !text.is_char_boundary(at) { at -= 1; }
+                let mut end = (at + delete).min(text.len());
+                while !text.is_char_boundary(end) { end -= 1; }
+                text.replace_range(at..end, &insert);
+            }
+            check(text, "x.yaml");
+        }
+
+        #[test]
+        fn cidr_and_template_parsers_never_panic(text in "\\PC{0,60}", ip in any::<std::net::Ipv6Addr>(), v4 in any::<std::net::Ipv4Addr>()) {
+            let _ = crate::load::parse_net(&text);
+            if let Ok(t) = Template::parse(&text) {
+                let _ = t.render(ip.into(), "dc");
+                let _ = t.render(v4.into(), "dc");
+            }
+            check(text, "<args>");
+        }
+    }
+}

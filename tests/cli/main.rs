@@ -1,0 +1,3 @@
+//! Command-line tests of the `ptr-audit` binary, one module per subcommand.
+
+mod validate;
