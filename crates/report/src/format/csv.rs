@@ -1,0 +1,79 @@
+//! `csv`: one row per address (RFC 4180, CRLF line ends), every cell escaped
+//! against formula injection.
+
+use std::io::{self, Write};
+
+use ptr_audit_model::AddressRecord;
+
+use super::{ptr_text, worst};
+use crate::escape::csv;
+use crate::wire::result_keyword;
+use crate::{ReportEnd, Sink};
+
+const HEADER: [&str; 13] = [
+    "ip",
+    "datacenter",
+    "block",
+    "policy",
+    "status",
+    "severity",
+    "ptr",
+    "expected",
+    "result",
+    "rcode",
+    "attempts",
+    "findings",
+    "message",
+];
+
+pub(crate) struct CsvSink {
+    out: Box<dyn Write + Send>,
+}
+
+fn row(out: &mut dyn Write, cells: &[&str]) -> io::Result<()> {
+    for (i, c) in cells.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(csv(c).as_bytes())?;
+    }
+    out.write_all(b"\r\n")
+}
+
+impl CsvSink {
+    pub(crate) fn new(mut out: Box<dyn Write + Send>) -> io::Result<Self> {
+        row(&mut out, &HEADER)?;
+        Ok(Self { out })
+    }
+}
+
+impl Sink for CsvSink {
+    fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
+        let block = &rec.target.block;
+        let w = worst(rec);
+        let codes: Vec<&str> = rec.findings.iter().map(|f| f.code.as_str()).collect();
+        let rcode = rec.lookup.rcode.map(|r| r.as_str());
+        row(
+            &mut self.out,
+            &[
+                &rec.target.ip.to_string(),
+                &block.datacenter,
+                &block.cidr.to_string(),
+                block.policy.as_str(),
+                rec.status.as_str(),
+                w.map_or("", |f| f.severity.as_str()),
+                &ptr_text(rec),
+                rec.target.expected_ptr.as_deref().unwrap_or(""),
+                result_keyword(&rec.lookup.answer),
+                rcode.as_deref().unwrap_or(""),
+                &rec.lookup.attempts.to_string(),
+                &codes.join(" "),
+                w.map_or("", |f| f.message.as_str()),
+            ],
+        )
+    }
+
+    fn finish(&mut self, _end: &ReportEnd<'_>) -> io::Result<()> {
+        self.out.flush()
+    }
+}

@@ -1,0 +1,555 @@
+//! The CI gate: whether a run fails, and why. Findings at or above `--fail-on`
+//! fail the run, except those suppressed, those already in the baseline, and
+//! `lookup-failed`, which is judged by its share of addresses (`--max-unknown`).
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use ptr_audit_model::{AddressRecord, BlockFinding, FindingCode, Severity, SourceLocation};
+use serde::Deserialize;
+
+use crate::time::Date;
+use crate::{ReportDoc, ReportError, read_report};
+
+/// What the gate is told by the command line.
+#[derive(Clone, Debug)]
+pub struct GateOptions {
+    /// The lowest severity that fails the run (`--fail-on`, default `error`).
+    pub fail_on: Severity,
+    /// The share of addresses, in percent, that may end `lookup-failed`
+    /// before the run fails (`--max-unknown`, default 1).
+    pub max_unknown_percent: f64,
+    /// Findings of a previous run that do not count (`--baseline`).
+    pub baseline: Option<Baseline>,
+    /// Findings accepted on purpose (`--suppress`).
+    pub suppressions: Option<Suppressions>,
+    /// The date suppression expiry is judged against (today, UTC, in real runs).
+    pub today: Date,
+}
+
+impl Default for GateOptions {
+    fn default() -> Self {
+        Self {
+            fail_on: Severity::Error,
+            max_unknown_percent: 1.0,
+            baseline: None,
+            suppressions: None,
+            today: Date::today(),
+        }
+    }
+}
+
+/// Baseline comparison counts, over all findings that were not suppressed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BaselineCounts {
+    /// Findings not in the baseline.
+    pub new: u64,
+    /// Baseline findings of addresses (or blocks) scanned again that are gone now.
+    pub fixed: u64,
+    /// Findings present in both.
+    pub unchanged: u64,
+    /// The baseline file.
+    pub path: PathBuf,
+}
+
+/// A suppression whose date has passed: it no longer suppresses anything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpiredSuppression {
+    /// What it suppressed: an address or a block.
+    pub scope: SuppressScope,
+    /// The finding code.
+    pub code: FindingCode,
+    /// The last day it applied.
+    pub expires: Date,
+    /// Why it was added.
+    pub reason: String,
+    /// Where it is written.
+    pub source: SourceLocation,
+    /// Findings of this run it would have suppressed.
+    pub matched: u64,
+}
+
+/// The gate's decision and the figures behind it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GateOutcome {
+    /// True when the run fails (exit 1).
+    pub failed: bool,
+    /// One line per reason the run failed, for people.
+    pub reasons: Vec<String>,
+    /// The fail level used.
+    pub fail_on: Severity,
+    /// The `--max-unknown` used, in percent.
+    pub max_unknown_percent: f64,
+    /// Addresses observed.
+    pub addresses: u64,
+    /// Findings that count toward failure (at or above `fail_on`, not
+    /// suppressed, new when there is a baseline, not `lookup-failed`).
+    pub failing: u64,
+    /// Addresses whose PTR is unknown (`lookup-failed`, not suppressed).
+    pub unknown: u64,
+    /// Findings suppressed by an active suppression.
+    pub suppressed: u64,
+    /// Baseline figures, when a baseline was given.
+    pub baseline: Option<BaselineCounts>,
+    /// Suppressions past their expiry date.
+    pub expired: Vec<ExpiredSuppression>,
+}
+
+impl GateOutcome {
+    /// The share of unknown addresses, in percent (0 when nothing was observed).
+    pub fn unknown_percent(&self) -> f64 {
+        percent(self.unknown, self.addresses)
+    }
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+/// A percentage for messages: at most two decimals, no trailing zeros (`12.5`, `1`).
+pub(crate) fn fmt_percent(p: f64) -> String {
+    let s = format!("{p:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_owned()
+}
+
+/// The gate, fed records as the scan produces them.
+#[derive(Debug)]
+pub struct Gate {
+    options: GateOptions,
+    addresses: u64,
+    failing: u64,
+    failing_codes: [u64; FindingCode::ALL.len()],
+    unknown: u64,
+    suppressed: u64,
+    new: u64,
+    fixed: u64,
+    unchanged: u64,
+    expired_hits: HashMap<usize, u64>,
+    blocks_seen: HashSet<IpNet>,
+    block_findings: HashSet<(IpNet, FindingCode)>,
+}
+
+impl Gate {
+    /// A gate with these options.
+    pub fn new(options: GateOptions) -> Self {
+        Self {
+            options,
+            addresses: 0,
+            failing: 0,
+            failing_codes: [0; FindingCode::ALL.len()],
+            unknown: 0,
+            suppressed: 0,
+            new: 0,
+            fixed: 0,
+            unchanged: 0,
+            expired_hits: HashMap::new(),
+            blocks_seen: HashSet::new(),
+            block_findings: HashSet::new(),
+        }
+    }
+
+    /// The options it was built with.
+    pub fn options(&self) -> &GateOptions {
+        &self.options
+    }
+
+    fn suppressed(&mut self, ip: Option<IpAddr>, block: IpNet, code: FindingCode) -> bool {
+        let Some(sup) = &self.options.suppressions else {
+            return false;
+        };
+        let mut active = false;
+        for (i, s) in sup.entries.iter().enumerate() {
+            if s.code != code || !s.scope.covers(ip, block) {
+                continue;
+            }
+            if s.expired(self.options.today) {
+                *self.expired_hits.entry(i).or_default() += 1;
+            } else {
+                active = true;
+            }
+        }
+        active
+    }
+
+    fn count(&mut self, code: FindingCode, severity: Severity, in_baseline: Option<bool>) {
+        match in_baseline {
+            Some(true) => self.unchanged += 1,
+            Some(false) => self.new += 1,
+            None => {}
+        }
+        if code != FindingCode::LookupFailed
+            && severity >= self.options.fail_on
+            && in_baseline != Some(true)
+        {
+            self.failing += 1;
+            let i = FindingCode::ALL
+                .iter()
+                .position(|c| *c == code)
+                .unwrap_or(0);
+            self.failing_codes[i] += 1;
+        }
+    }
+
+    /// Judges one address's findings.
+    pub fn observe(&mut self, rec: &AddressRecord) {
+        self.addresses += 1;
+        let ip = rec.target.ip;
+        let block = rec.target.block.cidr;
+        self.blocks_seen.insert(block);
+        let mut unknown = false;
+        for f in &rec.findings {
+            if self.suppressed(Some(ip), block, f.code) {
+                self.suppressed += 1;
+                continue;
+            }
+            unknown |= f.code == FindingCode::LookupFailed;
+            let in_baseline = self.options.baseline.as_ref().map(|b| {
+                b.by_ip
+                    .get(&ip)
+                    .is_some_and(|codes| codes.contains(&f.code))
+            });
+            self.count(f.code, f.severity, in_baseline);
+        }
+        if unknown {
+            self.unknown += 1;
+        }
+        if let Some(codes) = self
+            .options
+            .baseline
+            .as_ref()
+            .and_then(|b| b.by_ip.get(&ip))
+        {
+            self.fixed += codes
+                .iter()
+                .filter(|c| !rec.findings.iter().any(|f| f.code == **c))
+                .count() as u64;
+        }
+    }
+
+    /// Judges one block-level finding.
+    pub fn observe_block(&mut self, bf: &BlockFinding) {
+        let block = bf.block.cidr;
+        let code = bf.finding.code;
+        self.block_findings.insert((block, code));
+        if self.suppressed(None, block, code) {
+            self.suppressed += 1;
+            return;
+        }
+        let in_baseline = self
+            .options
+            .baseline
+            .as_ref()
+            .map(|b| b.blocks.contains(&(block, code)));
+        self.count(code, bf.finding.severity, in_baseline);
+    }
+
+    /// The decision, once every record and block finding has been observed.
+    pub fn finish(&self) -> GateOutcome {
+        let o = &self.options;
+        let mut reasons = Vec::new();
+        if self.failing > 0 {
+            let by_code: Vec<String> = FindingCode::ALL
+                .iter()
+                .zip(self.failing_codes)
+                .filter(|(_, n)| *n > 0)
+                .map(|(c, n)| format!("{n} `{}`", c.as_str()))
+                .collect();
+            let new = if o.baseline.is_some() { "new " } else { "" };
+            reasons.push(format!(
+                "{} {new}finding{} at or above `{}`: {}",
+                self.failing,
+                if self.failing == 1 { "" } else { "s" },
+                o.fail_on.as_str(),
+                by_code.join(", ")
+            ));
+        }
+        let unknown_pct = percent(self.unknown, self.addresses);
+        if self.unknown > 0 && unknown_pct > o.max_unknown_percent {
+            reasons.push(format!(
+                "{}% of addresses ({} of {}) got no answer (`lookup-failed`), above --max-unknown {}%",
+                fmt_percent(unknown_pct),
+                self.unknown,
+                self.addresses,
+                fmt_percent(o.max_unknown_percent)
+            ));
+        }
+        let baseline = o.baseline.as_ref().map(|b| {
+            let fixed_blocks = b
+                .blocks
+                .iter()
+                .filter(|(net, _)| self.blocks_seen.contains(net))
+                .filter(|k| !self.block_findings.contains(k))
+                .count() as u64;
+            BaselineCounts {
+                new: self.new,
+                fixed: self.fixed + fixed_blocks,
+                unchanged: self.unchanged,
+                path: b.path.clone(),
+            }
+        });
+        let expired = o
+            .suppressions
+            .as_ref()
+            .map(|s| {
+                s.entries
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| {
+                        let expires = e.expires.filter(|_| e.expired(o.today))?;
+                        Some(ExpiredSuppression {
+                            scope: e.scope,
+                            code: e.code,
+                            expires,
+                            reason: e.reason.clone(),
+                            source: e.source.clone(),
+                            matched: self.expired_hits.get(&i).copied().unwrap_or(0),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        GateOutcome {
+            failed: !reasons.is_empty(),
+            reasons,
+            fail_on: o.fail_on,
+            max_unknown_percent: o.max_unknown_percent,
+            addresses: self.addresses,
+            failing: self.failing,
+            unknown: self.unknown,
+            suppressed: self.suppressed,
+            baseline,
+            expired,
+        }
+    }
+}
+
+/// The findings of a previous report, identified by (address, code) and, for
+/// block findings, (block, code).
+#[derive(Clone, Debug, Default)]
+pub struct Baseline {
+    by_ip: HashMap<IpAddr, Vec<FindingCode>>,
+    blocks: HashSet<(IpNet, FindingCode)>,
+    path: PathBuf,
+}
+
+impl Baseline {
+    /// Reads a previous json or jsonl report.
+    pub fn load(path: &Path) -> Result<Baseline, ReportError> {
+        Ok(Baseline::from_doc(&read_report(path)?))
+    }
+
+    /// The findings of a report already read.
+    pub fn from_doc(doc: &ReportDoc) -> Baseline {
+        let mut by_ip: HashMap<IpAddr, Vec<FindingCode>> = HashMap::new();
+        for r in &doc.records {
+            if !r.findings.is_empty() {
+                by_ip
+                    .entry(r.target.ip)
+                    .or_default()
+                    .extend(r.findings.iter().map(|f| f.code));
+            }
+        }
+        Baseline {
+            by_ip,
+            blocks: doc
+                .block_findings
+                .iter()
+                .map(|b| (b.block.cidr, b.finding.code))
+                .collect(),
+            path: doc.path.clone(),
+        }
+    }
+
+    /// Number of findings in the baseline.
+    pub fn len(&self) -> usize {
+        self.by_ip.values().map(Vec::len).sum::<usize>() + self.blocks.len()
+    }
+
+    /// True when the baseline holds no finding.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What a suppression applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuppressScope {
+    /// One address.
+    Ip(IpAddr),
+    /// Every address in a network, and block findings of blocks inside it.
+    Block(IpNet),
+}
+
+impl SuppressScope {
+    fn covers(&self, ip: Option<IpAddr>, block: IpNet) -> bool {
+        match (self, ip) {
+            (SuppressScope::Ip(a), Some(ip)) => *a == ip,
+            (SuppressScope::Ip(_), None) => false,
+            (SuppressScope::Block(net), Some(ip)) => net.contains(&ip),
+            (SuppressScope::Block(net), None) => net.contains(&block),
+        }
+    }
+}
+
+impl std::fmt::Display for SuppressScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SuppressScope::Ip(a) => write!(f, "{a}"),
+            SuppressScope::Block(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// One accepted finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// The address or block.
+    pub scope: SuppressScope,
+    /// The finding code it suppresses.
+    pub code: FindingCode,
+    /// Why (required: a suppression nobody can explain is a finding hidden).
+    pub reason: String,
+    /// The last day it applies (UTC), if it expires.
+    pub expires: Option<Date>,
+    /// Where it is written.
+    pub source: SourceLocation,
+}
+
+impl Suppression {
+    fn expired(&self, today: Date) -> bool {
+        self.expires.is_some_and(|e| today > e)
+    }
+}
+
+/// A suppressions file (`--suppress`): a YAML list of entries.
+///
+/// ```yaml
+/// - ip: 203.0.113.5
+///   code: ptr-generic
+///   reason: customer's own naming scheme, ticket 4711
+///   expires: 2026-12-31
+/// - block: 198.51.100.48/29
+///   code: lookup-failed
+///   reason: reverse zone not deployed yet
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Suppressions {
+    /// The entries, in file order.
+    pub entries: Vec<Suppression>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryIn {
+    ip: Option<String>,
+    block: Option<String>,
+    code: String,
+    reason: String,
+    expires: Option<String>,
+}
+
+impl Suppressions {
+    /// Reads and checks a suppressions file.
+    pub fn load(path: &Path) -> Result<Suppressions, ReportError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Suppressions::parse(&text, path)
+    }
+
+    /// Parses suppressions from text; `path` is used in errors and locations.
+    pub fn parse(text: &str, path: &Path) -> Result<Suppressions, ReportError> {
+        if text.trim().is_empty() {
+            return Ok(Suppressions::default());
+        }
+        let raw: Option<Vec<serde_saphyr::Spanned<EntryIn>>> = serde_saphyr::from_str(text)
+            .map_err(|e| {
+                let (line, column) = e
+                    .location()
+                    .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
+                let full = e.to_string();
+                let message = full
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("invalid YAML")
+                    .trim_start_matches("error: ")
+                    .to_owned();
+                ReportError::Yaml {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    message,
+                }
+            })?;
+        let mut entries = Vec::new();
+        for spanned in raw.unwrap_or_default() {
+            let line = spanned.referenced.line() as u32;
+            let err = |message: String| ReportError::Suppression {
+                path: path.to_owned(),
+                line,
+                message,
+            };
+            let e = spanned.value;
+            let scope = match (&e.ip, &e.block) {
+                (Some(ip), None) => SuppressScope::Ip(
+                    ip.trim()
+                        .parse()
+                        .map_err(|_| err(format!("`ip: {ip}` is not an IP address")))?,
+                ),
+                (None, Some(b)) => {
+                    let net: IpNet = b
+                        .trim()
+                        .parse()
+                        .map_err(|_| err(format!("`block: {b}` is not a CIDR block")))?;
+                    if net.trunc() != net {
+                        return Err(err(format!(
+                            "`block: {b}` has host bits set: did you mean `{}`?",
+                            net.trunc()
+                        )));
+                    }
+                    SuppressScope::Block(net)
+                }
+                (Some(_), Some(_)) => {
+                    return Err(err("an entry names both `ip` and `block`: use one".into()));
+                }
+                (None, None) => return Err(err("an entry needs `ip` or `block`".into())),
+            };
+            let code = FindingCode::parse(e.code.trim()).ok_or_else(|| {
+                let known: Vec<&str> = FindingCode::ALL.iter().map(|c| c.as_str()).collect();
+                err(format!(
+                    "unknown finding code `{}` (known: {})",
+                    e.code,
+                    known.join(", ")
+                ))
+            })?;
+            if e.reason.trim().is_empty() {
+                return Err(err("`reason` must not be empty".into()));
+            }
+            let expires = match &e.expires {
+                None => None,
+                Some(d) => Some(Date::parse(d.trim()).ok_or_else(|| {
+                    err(format!("`expires: {d}` is not a date (write `YYYY-MM-DD`)"))
+                })?),
+            };
+            entries.push(Suppression {
+                scope,
+                code,
+                reason: e.reason,
+                expires,
+                source: SourceLocation {
+                    file: path.to_owned(),
+                    line,
+                },
+            });
+        }
+        Ok(Suppressions { entries })
+    }
+}

@@ -1,0 +1,166 @@
+//! A sort by address with bounded memory: serialized records are kept in
+//! memory up to a limit, then spilled as sorted runs to anonymous temporary
+//! files and merged at the end.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+use std::net::IpAddr;
+
+/// Sort key: IPv4 before IPv6, then numerically (the order of [`IpAddr`]).
+type Key = [u8; 17];
+
+fn key(ip: IpAddr) -> Key {
+    let mut k = [0u8; 17];
+    match ip {
+        IpAddr::V4(a) => k[13..].copy_from_slice(&a.octets()),
+        IpAddr::V6(a) => {
+            k[0] = 1;
+            k[1..].copy_from_slice(&a.octets());
+        }
+    }
+    k
+}
+
+fn hex(k: &Key) -> String {
+    k.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Key> {
+    let mut k = [0u8; 17];
+    if s.len() != 34 {
+        return None;
+    }
+    for (i, byte) in k.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(k)
+}
+
+/// Lines (without newlines) collected for output sorted by address.
+pub(crate) struct Spool {
+    mem: Vec<(Key, String)>,
+    mem_bytes: usize,
+    limit: usize,
+    runs: Vec<File>,
+}
+
+impl Spool {
+    /// A spool that spills once `limit` bytes of lines are held.
+    pub(crate) fn new(limit: usize) -> Self {
+        Self {
+            mem: Vec::new(),
+            mem_bytes: 0,
+            limit,
+            runs: Vec::new(),
+        }
+    }
+
+    /// Adds a line for `ip`. The line must not contain `\n`.
+    pub(crate) fn push(&mut self, ip: IpAddr, line: String) -> io::Result<()> {
+        self.mem_bytes += line.len() + 40;
+        self.mem.push((key(ip), line));
+        if self.mem_bytes >= self.limit {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        self.mem.sort_unstable_by_key(|a| a.0);
+        let mut file = tempfile::tempfile()?;
+        {
+            let mut w = BufWriter::new(&mut file);
+            for (k, line) in self.mem.drain(..) {
+                writeln!(w, "{}\t{line}", hex(&k))?;
+            }
+            w.flush()?;
+        }
+        file.rewind()?;
+        self.runs.push(file);
+        self.mem_bytes = 0;
+        Ok(())
+    }
+
+    /// Number of runs spilled to disk so far.
+    #[cfg(test)]
+    pub(crate) fn spilled_runs(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Calls `each` with every line, in address order.
+    pub(crate) fn drain(mut self, mut each: impl FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        self.mem.sort_unstable_by_key(|a| a.0);
+        if self.runs.is_empty() {
+            for (_, line) in &self.mem {
+                each(line)?;
+            }
+            return Ok(());
+        }
+        let mut readers: Vec<BufReader<File>> = self.runs.drain(..).map(BufReader::new).collect();
+        let mut mem = std::mem::take(&mut self.mem).into_iter();
+        // Source index readers.len() is the in-memory run.
+        let mem_src = readers.len();
+        let mut heap: BinaryHeap<Reverse<(Key, usize, String)>> = BinaryHeap::new();
+        let next = |src: usize,
+                    readers: &mut Vec<BufReader<File>>,
+                    mem: &mut std::vec::IntoIter<(Key, String)>|
+         -> io::Result<Option<(Key, String)>> {
+            if src == mem_src {
+                return Ok(mem.next());
+            }
+            let mut buf = String::new();
+            if readers[src].read_line(&mut buf)? == 0 {
+                return Ok(None);
+            }
+            let buf = buf.strip_suffix('\n').unwrap_or(&buf);
+            let (k, line) = buf
+                .split_once('\t')
+                .and_then(|(k, l)| Some((unhex(k)?, l)))
+                .ok_or_else(|| io::Error::other("corrupt sort run"))?;
+            Ok(Some((k, line.to_owned())))
+        };
+        for src in 0..=mem_src {
+            if let Some((k, l)) = next(src, &mut readers, &mut mem)? {
+                heap.push(Reverse((k, src, l)));
+            }
+        }
+        while let Some(Reverse((_, src, line))) = heap.pop() {
+            each(&line)?;
+            if let Some((k, l)) = next(src, &mut readers, &mut mem)? {
+                heap.push(Reverse((k, src, l)));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_across_spilled_runs_and_memory() {
+        let mut spool = Spool::new(200);
+        let mut ips: Vec<IpAddr> = (0..300u32)
+            .map(|i| IpAddr::from([10, 0, (i * 7 % 256) as u8, (i * 13 % 251) as u8]))
+            .collect();
+        ips.push("2001:db8::1".parse().unwrap());
+        ips.push("::1".parse().unwrap());
+        for ip in ips.iter().rev() {
+            spool.push(*ip, format!("line {ip}")).unwrap();
+        }
+        assert!(spool.spilled_runs() > 3);
+        let mut out = Vec::new();
+        spool
+            .drain(|l| {
+                out.push(l.to_owned());
+                Ok(())
+            })
+            .unwrap();
+        ips.sort();
+        let want: Vec<String> = ips.iter().map(|ip| format!("line {ip}")).collect();
+        assert_eq!(out, want);
+    }
+}

@@ -1,0 +1,177 @@
+//! Counts by status, overall and per datacenter and block, built one record at
+//! a time with memory bounded by the number of blocks.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+use ptr_audit_model::{AddressRecord, BlockInfo, FindingCode, Status};
+
+/// Number of distinct statuses: `ok` plus one per finding code.
+const SLOTS: usize = FindingCode::ALL.len() + 1;
+
+/// Address counts by status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Addresses counted.
+    pub total: u64,
+    by_status: [u64; SLOTS],
+}
+
+fn slot(status: Status) -> usize {
+    match status {
+        Status::Ok => 0,
+        Status::Finding(code) => {
+            1 + FindingCode::ALL
+                .iter()
+                .position(|c| *c == code)
+                .unwrap_or(0)
+        }
+    }
+}
+
+/// Every status, in report order: `ok`, then the codes in tie-break order.
+pub fn all_statuses() -> impl Iterator<Item = Status> {
+    std::iter::once(Status::Ok).chain(FindingCode::ALL.into_iter().map(Status::Finding))
+}
+
+impl Counts {
+    /// Counts one address.
+    pub fn add(&mut self, status: Status) {
+        self.total += 1;
+        self.by_status[slot(status)] += 1;
+    }
+
+    /// Addresses with this status.
+    pub fn get(&self, status: Status) -> u64 {
+        self.by_status[slot(status)]
+    }
+
+    /// Addresses whose status is not `ok`.
+    pub fn failing(&self) -> u64 {
+        self.total - self.get(Status::Ok)
+    }
+
+    /// Every status with its count (zeros included), in report order.
+    pub fn iter(&self) -> impl Iterator<Item = (Status, u64)> + '_ {
+        all_statuses().map(|s| (s, self.get(s)))
+    }
+
+    fn merge(&mut self, other: &Counts) {
+        self.total += other.total;
+        for (a, b) in self.by_status.iter_mut().zip(other.by_status) {
+            *a += b;
+        }
+    }
+}
+
+/// One block's counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockSummary {
+    /// The block.
+    pub block: Arc<BlockInfo>,
+    /// Its addresses by status.
+    pub counts: Counts,
+}
+
+/// One datacenter's counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatacenterSummary {
+    /// The datacenter's name.
+    pub name: Arc<str>,
+    /// Its addresses by status.
+    pub counts: Counts,
+}
+
+/// The counts of a whole report. Orders are deterministic whatever order the
+/// records came in: datacenters by name, blocks by datacenter then address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Every address by status.
+    pub total: Counts,
+    /// Findings per code (an address can have several findings), in
+    /// [`FindingCode::ALL`] order.
+    pub findings: Vec<(FindingCode, u64)>,
+    /// Per datacenter.
+    pub datacenters: Vec<DatacenterSummary>,
+    /// Per block.
+    pub blocks: Vec<BlockSummary>,
+}
+
+impl Summary {
+    /// The summary of a complete set of records.
+    pub fn of<'a>(records: impl IntoIterator<Item = &'a AddressRecord>) -> Summary {
+        let mut b = SummaryBuilder::new();
+        for r in records {
+            b.observe(r);
+        }
+        b.finish()
+    }
+}
+
+/// Builds a [`Summary`] from records observed one by one.
+#[derive(Debug, Default)]
+pub struct SummaryBuilder {
+    blocks: HashMap<(Arc<str>, IpNet), BlockSummary>,
+    findings: [u64; FindingCode::ALL.len()],
+}
+
+impl SummaryBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts one record.
+    pub fn observe(&mut self, rec: &AddressRecord) {
+        let block = &rec.target.block;
+        self.blocks
+            .entry((block.datacenter.clone(), block.cidr))
+            .or_insert_with(|| BlockSummary {
+                block: block.clone(),
+                counts: Counts::default(),
+            })
+            .counts
+            .add(rec.status);
+        for f in &rec.findings {
+            self.findings[slot(Status::Finding(f.code)) - 1] += 1;
+        }
+    }
+
+    /// Makes sure a block appears in the summary even if none of its addresses
+    /// were recorded (e.g. an interrupted scan).
+    pub fn add_block(&mut self, block: &Arc<BlockInfo>) {
+        self.blocks
+            .entry((block.datacenter.clone(), block.cidr))
+            .or_insert_with(|| BlockSummary {
+                block: block.clone(),
+                counts: Counts::default(),
+            });
+    }
+
+    /// The summary so far.
+    pub fn finish(&self) -> Summary {
+        let mut blocks: Vec<BlockSummary> = self.blocks.values().cloned().collect();
+        blocks.sort_by(|a, b| {
+            (&a.block.datacenter, a.block.cidr).cmp(&(&b.block.datacenter, b.block.cidr))
+        });
+        let mut datacenters: Vec<DatacenterSummary> = Vec::new();
+        let mut total = Counts::default();
+        for b in &blocks {
+            total.merge(&b.counts);
+            match datacenters.last_mut() {
+                Some(dc) if dc.name == b.block.datacenter => dc.counts.merge(&b.counts),
+                _ => datacenters.push(DatacenterSummary {
+                    name: b.block.datacenter.clone(),
+                    counts: b.counts.clone(),
+                }),
+            }
+        }
+        Summary {
+            total,
+            findings: FindingCode::ALL.into_iter().zip(self.findings).collect(),
+            datacenters,
+            blocks,
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Snapshot tests: every format over the one hostile fixture.
+
+use ptr_audit_report::{Format, SinkOptions};
+
+use crate::fixture::{gate_options, records, render, render_with};
+
+#[test]
+fn table_snapshot() {
+    insta::assert_snapshot!("table", render(Format::Table));
+}
+
+#[test]
+fn table_with_colour_snapshot() {
+    let opts = SinkOptions {
+        color: true,
+        ..SinkOptions::default()
+    };
+    let (text, _, _) = render_with(Format::Table, &opts, gate_options(), &records());
+    insta::assert_snapshot!("table_color", text);
+}
+
+#[test]
+fn json_snapshot() {
+    insta::assert_snapshot!("json", render(Format::Json));
+}
+
+#[test]
+fn jsonl_snapshot() {
+    insta::assert_snapshot!("jsonl", render(Format::Jsonl));
+}
+
+#[test]
+fn csv_snapshot() {
+    insta::assert_snapshot!("csv", render(Format::Csv));
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!("markdown", render(Format::Markdown));
+}
+
+#[test]
+fn sarif_snapshot() {
+    insta::assert_snapshot!("sarif", render(Format::Sarif));
+}
+
+#[test]
+fn junit_snapshot() {
+    insta::assert_snapshot!("junit", render(Format::Junit));
+}
+
+#[test]
+fn github_snapshot() {
+    insta::assert_snapshot!("github", render(Format::Github));
+}
+
+/// Raw control bytes from DNS never reach any output: the model escapes them
+/// as `\DDD`, and the formats must not undo that.
+#[test]
+fn no_format_writes_an_escape_byte() {
+    for f in Format::ALL {
+        let text = render(f);
+        assert!(!text.contains('\u{1b}'), "{f} wrote a raw ESC");
+        assert!(
+            text.contains("\\027") || text.contains("\\\\027"),
+            "{f} lost the escaped name"
+        );
+    }
+}
+
+#[test]
+fn json_and_sarif_are_valid_json() {
+    for f in [Format::Json, Format::Sarif] {
+        let text = render(f);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(v.is_object(), "{f}");
+    }
+    for line in render(Format::Jsonl).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v.get("ip").is_some());
+    }
+}
+
+#[test]
+fn json_records_are_sorted_by_address_whatever_the_input_order() {
+    let mut recs = records();
+    let a = render_with(Format::Json, &SinkOptions::default(), gate_options(), &recs).0;
+    recs.reverse();
+    let b = render_with(Format::Json, &SinkOptions::default(), gate_options(), &recs).0;
+    assert_eq!(a, b);
+    // And with a sort buffer so small that every record spills to its own run.
+    let tiny = SinkOptions {
+        sort_memory: 1,
+        ..SinkOptions::default()
+    };
+    let c = render_with(Format::Json, &tiny, gate_options(), &recs).0;
+    assert_eq!(a, c);
+    let v: serde_json::Value = serde_json::from_str(&a).unwrap();
+    let ips: Vec<std::net::IpAddr> = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ip"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let mut sorted = ips.clone();
+    sorted.sort();
+    assert_eq!(ips, sorted);
+    assert_eq!(ips.len(), 12);
+}
+
+#[test]
+fn csv_rows_are_one_per_address_and_defused() {
+    let text = render(Format::Csv);
+    // Header + 12 records, plus the CRLF inside one quoted hostile message.
+    assert_eq!(text.matches("\r\n").count(), 14);
+    assert!(text.contains("\"token `cmd|' /C calc'` marks a dynamic name\r\n::error::injected\""));
+    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\").example.\""));
+    assert!(!text.contains(",=HYPERLINK"));
+    assert!(!text.contains(",@everyone"));
+}
+
+#[test]
+fn github_messages_cannot_inject_commands() {
+    let text = render(Format::Github);
+    for line in text.lines() {
+        assert!(
+            line.starts_with("::"),
+            "a line that is not a command: {line:?}"
+        );
+    }
+    assert!(text.contains("%0D%0A::error::injected"));
+    assert!(text.contains("v6-host%250Anewline"));
+}
+
+#[test]
+fn markdown_collapses_the_full_list_and_counts_what_it_drops() {
+    let opts = SinkOptions {
+        markdown_top: 2,
+        list_limit: 5,
+        ..SinkOptions::default()
+    };
+    let (text, _, _) = render_with(Format::Markdown, &opts, gate_options(), &records());
+    assert!(
+        text.contains("### Failing addresses (worst 2 of 11)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("<details><summary>All 11 failing addresses</summary>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("… and 6 more: see the json or csv report."),
+        "{text}"
+    );
+    // The two worst come first: the lookup failures (errors, first in table order).
+    let top = text.split("<details>").next().unwrap();
+    assert!(
+        top.contains("| 198.51.100.8 |") && top.contains("| 203.0.113.9 |"),
+        "{top}"
+    );
+    assert!(!top.contains("| 203.0.113.8 |"));
+}

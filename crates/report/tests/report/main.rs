@@ -1,0 +1,7 @@
+//! Integration tests of the report crate: one binary, one module per concern.
+
+mod fix;
+mod fixture;
+mod formats;
+mod gate;
+mod roundtrip;
