@@ -2,7 +2,7 @@
 //! on `127.0.0.1` (UDP and TCP, one ephemeral port), with query accounting
 //! and run-time behaviour switches for tests.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use hickory_server::Server;
 use hickory_server::net::runtime::Time;
 use hickory_server::proto::op::{Header, HeaderCounts, Metadata, ResponseCode};
-use hickory_server::proto::rr::LowerName;
+use hickory_server::proto::rr::{LowerName, RecordType};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{
@@ -138,6 +138,33 @@ impl Shared {
 struct Handler {
     catalog: Catalog,
     shared: Arc<Shared>,
+    /// The served zones' origins.
+    origins: HashSet<LowerName>,
+    /// Delegation points (NS records below a zone's apex).
+    cuts: HashSet<LowerName>,
+}
+
+impl Handler {
+    /// True when the nearest enclosing served zone delegates `name` (or an
+    /// ancestor of it) to a zone that is not served here.
+    fn delegated_away(&self, name: &LowerName) -> bool {
+        if self.cuts.is_empty() {
+            return false;
+        }
+        let mut cur = name.clone();
+        loop {
+            if self.origins.contains(&cur) {
+                return false;
+            }
+            if self.cuts.contains(&cur) {
+                return true;
+            }
+            if cur.is_root() {
+                return false;
+            }
+            cur = cur.base_name();
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -149,6 +176,15 @@ impl RequestHandler for Handler {
     ) -> ResponseInfo {
         self.shared.record(request);
         let code = match Mode::from_u8(self.shared.mode.load(Ordering::Relaxed)) {
+            Mode::Normal
+                if request
+                    .queries
+                    .queries()
+                    .first()
+                    .is_some_and(|q| self.delegated_away(q.name())) =>
+            {
+                ResponseCode::Refused
+            }
             Mode::Normal => {
                 return self
                     .catalog
@@ -187,7 +223,9 @@ impl RequestHandler for Handler {
 /// current-thread tokio runtime. Usable from sync and async code alike.
 ///
 /// It stops when dropped (or on [`ZoneServer::shutdown`]). Names outside
-/// every zone are answered REFUSED.
+/// every zone are answered REFUSED, and so are names that a served zone
+/// delegates (NS below its apex) to a zone that is not served: their PTR is
+/// unknown here, not missing (a recursive resolver would say SERVFAIL).
 pub struct ZoneServer {
     service: Background,
     shared: Arc<Shared>,
@@ -202,10 +240,20 @@ impl std::fmt::Debug for ZoneServer {
     }
 }
 
-fn catalog_of(zones: ZoneSet) -> Result<Catalog, ZoneError> {
+fn handler_of(zones: ZoneSet, shared: Arc<Shared>) -> Result<Handler, ZoneError> {
     let mut catalog = Catalog::new();
+    let mut origins = HashSet::new();
+    let mut cuts = HashSet::new();
     for zone in zones.zones {
         let origin = zone.origin.clone();
+        let apex = LowerName::new(&origin);
+        cuts.extend(
+            zone.records
+                .keys()
+                .filter(|k| k.record_type == RecordType::NS && *k.name() != apex)
+                .map(|k| k.name().clone()),
+        );
+        origins.insert(apex);
         let handler: InMemoryZoneHandler = InMemoryZoneHandler::new(
             zone.origin,
             zone.records,
@@ -219,19 +267,20 @@ fn catalog_of(zones: ZoneSet) -> Result<Catalog, ZoneError> {
         let handler: Arc<dyn ZoneHandler> = Arc::new(handler);
         catalog.upsert(LowerName::new(&origin), vec![handler]);
     }
-    Ok(catalog)
+    Ok(Handler {
+        catalog,
+        shared,
+        origins,
+        cuts,
+    })
 }
 
 impl ZoneServer {
     /// Starts serving `zones` on `127.0.0.1` at an ephemeral port (UDP and
     /// TCP), on a thread of its own. Returns once the sockets are bound.
     pub fn spawn(zones: ZoneSet) -> Result<ZoneServer, ZoneError> {
-        let catalog = catalog_of(zones)?;
         let shared = Arc::new(Shared::default());
-        let handler = Handler {
-            catalog,
-            shared: Arc::clone(&shared),
-        };
+        let handler = handler_of(zones, Arc::clone(&shared))?;
         let service = Background::start("dnsserver", move |udp, tcp, stop| async move {
             let mut server = Server::new(handler);
             server.register_socket(udp);

@@ -2,5 +2,6 @@
 
 mod client;
 mod faults;
+mod resolver;
 mod serving;
 mod zones;

@@ -105,3 +105,33 @@ fn shutdown_frees_the_port() {
     // Nothing listens on TCP any more: the connection is refused.
     assert!(std::net::TcpStream::connect(addr).is_err());
 }
+
+#[test]
+fn names_delegated_to_an_absent_zone_are_refused() {
+    let zones = ZoneSet::from_text(
+        "100.51.198.in-addr.arpa",
+        "@ IN SOA ns1.examplehost.net. hostmaster.examplehost.net. 1 3600 600 86400 300\n\
+         @ IN NS ns1.examplehost.net.\n\
+         5 IN PTR web5.ams3.examplehost.net.\n\
+         48/29 IN NS ns1.ams3.examplehost.net.\n\
+         49 IN CNAME 49.48/29\n",
+    )
+    .unwrap();
+    let server = ZoneServer::spawn(zones).unwrap();
+    let r = udp(
+        server.addr(),
+        "49.48/29.100.51.198.in-addr.arpa.",
+        RecordType::PTR,
+    )
+    .unwrap();
+    assert_eq!(rcode(&r), ResponseCode::Refused);
+    let r = udp(
+        server.addr(),
+        "49.100.51.198.in-addr.arpa.",
+        RecordType::PTR,
+    )
+    .unwrap();
+    assert_eq!(answers(&r)[0], "CNAME 49.48/29.100.51.198.in-addr.arpa.");
+    let r = udp(server.addr(), "5.100.51.198.in-addr.arpa.", RecordType::PTR).unwrap();
+    assert_eq!(answers(&r), ["PTR web5.ams3.examplehost.net."]);
+}
