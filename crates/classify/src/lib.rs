@@ -1,1 +1,206 @@
-//! (placeholder: this crate is being written)
+//! Classification of PTR names the way mail receivers see them: pure functions,
+//! no IO. [`Classifier::judge`] labels one name [`Label::Custom`],
+//! [`Label::Generic`] or [`Label::Invalid`] with the [`Reason`]s (rule, form,
+//! matched bytes, receivers that react); [`Classifier::classify`] turns one
+//! address's [`Lookup`] into the [`Finding`]s of the report; [`BlockTally`]
+//! watches a scan for placeholder names shared by many addresses of a block.
+//!
+//! Severities per policy are in [`severity`]; the receiver behaviours in
+//! [`Receiver`]. The rules and their sources are described in
+//! `docs/classification.md`.
+//!
+//! ```
+//! use ptr_audit_classify::{Classifier, Label};
+//! use ptr_audit_model::Provider;
+//!
+//! let c = Classifier::new(&Provider::default()).unwrap();
+//! let ip = "203.0.113.5".parse().unwrap();
+//! assert_eq!(c.judge(ip, "mail5.example.com").label, Label::Custom);
+//! let v = c.judge(ip, "ec2-203-0-113-5.compute-1.amazonaws.com");
+//! assert_eq!(v.label, Label::Generic);
+//! assert_eq!(v.reasons[0].rule.as_str(), "ip-encoded");
+//! assert_eq!(v.reasons[0].kind, "dashed");
+//! assert_eq!(c.judge(ip, "mail_server.example.com").label, Label::Invalid);
+//! ```
+
+mod encoded;
+mod findings;
+mod receivers;
+pub mod severity;
+mod tally;
+mod tokens;
+mod validity;
+mod verdict;
+
+use std::net::IpAddr;
+
+use ptr_audit_inventory::template::{Family, Template, TemplateError};
+use ptr_audit_model::{Finding, Lookup, Provider, Target};
+
+pub use receivers::Receiver;
+pub use tally::BlockTally;
+pub use validity::reverse_name;
+pub use verdict::{Label, NameVerdict, Reason, Rule};
+
+/// Why a [`Classifier`] could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClassifyError {
+    /// A `default_ptr` template of the provider does not parse.
+    #[error("provider default_ptr template `{template}` is invalid: {source}")]
+    Template {
+        /// The template as written.
+        template: String,
+        /// What is wrong with it.
+        source: TemplateError,
+    },
+}
+
+/// Evidence gathered while judging one name.
+#[derive(Default)]
+pub(crate) struct Evidence {
+    /// Reasons that make a name generic on their own.
+    pub strong: Vec<Reason>,
+    /// Reasons that count only together (see `weak_score`).
+    pub weak: Vec<Reason>,
+    /// The sum of the weak reasons' weights; generic at [`WEAK_THRESHOLD`].
+    pub weak_score: u32,
+}
+
+/// The weak-evidence score at which a name is generic.
+const WEAK_THRESHOLD: u32 = 4;
+
+/// Marks `{datacenter}` when judging a name without knowing its datacenter:
+/// it matches any one run of host-name characters.
+const ANY_DC: &str = "\u{1}";
+
+/// Classifies PTR names and lookups for one provider.
+#[derive(Clone, Debug)]
+pub struct Classifier {
+    templates: Vec<Template>,
+}
+
+impl Classifier {
+    /// A classifier that knows `provider`'s default naming templates.
+    pub fn new(provider: &Provider) -> Result<Classifier, ClassifyError> {
+        let templates = provider
+            .default_ptr
+            .iter()
+            .map(|t| {
+                Template::parse(t).map_err(|source| ClassifyError::Template {
+                    template: t.clone(),
+                    source,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Classifier { templates })
+    }
+
+    /// Judges one PTR name for `ip` (presentation form; a trailing dot is
+    /// optional). `{datacenter}` in provider templates matches any label.
+    pub fn judge(&self, ip: IpAddr, name: &str) -> NameVerdict {
+        self.judge_in(ip, name, None)
+    }
+
+    /// Like [`Classifier::judge`], knowing the address's datacenter.
+    pub fn judge_in(&self, ip: IpAddr, name: &str, datacenter: Option<&str>) -> NameVerdict {
+        let body = name.strip_suffix('.').unwrap_or(name).as_bytes();
+        let mut reasons = Vec::new();
+        if validity::check(ip, name, body, &mut reasons) {
+            return NameVerdict {
+                label: Label::Invalid,
+                reasons,
+            };
+        }
+        // Valid names are at most 253 octets of [A-Za-z0-9.-].
+        let mut buf = [0u8; 253];
+        let lower = &mut buf[..body.len()];
+        for (d, s) in lower.iter_mut().zip(body) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = &*lower;
+        let mut ev = Evidence::default();
+        self.provider_default(ip, lower, datacenter, &mut ev);
+        match ip {
+            IpAddr::V4(v4) => encoded::ipv4(v4, lower, &mut ev),
+            IpAddr::V6(v6) => encoded::ipv6(v6, lower, &mut ev),
+        }
+        tokens::scan(ip, lower, &mut ev);
+        if ev.strong.is_empty() && ev.weak_score < WEAK_THRESHOLD {
+            return NameVerdict {
+                label: Label::Custom,
+                reasons: Vec::new(),
+            };
+        }
+        let mut reasons = ev.strong;
+        reasons.append(&mut ev.weak);
+        NameVerdict {
+            label: Label::Generic,
+            reasons,
+        }
+    }
+
+    fn provider_default(
+        &self,
+        ip: IpAddr,
+        lower: &[u8],
+        datacenter: Option<&str>,
+        ev: &mut Evidence,
+    ) {
+        let family = Family::of(ip);
+        for t in &self.templates {
+            if !t.fits(family) {
+                continue;
+            }
+            let Some(rendered) = t.render(ip, datacenter.unwrap_or(ANY_DC)) else {
+                continue;
+            };
+            let pattern = rendered.strip_suffix('.').unwrap_or(&rendered).as_bytes();
+            if glob_eq(pattern, lower) {
+                ev.strong.push(Reason {
+                    rule: Rule::ProviderDefault,
+                    kind: "template",
+                    span: 0..lower.len(),
+                    message: format!(
+                        "the name is the provider's default template `{}`",
+                        t.as_str()
+                    ),
+                });
+                return;
+            }
+        }
+    }
+
+    /// The findings for one address, most severe first (ties in
+    /// [`ptr_audit_model::FindingCode`] order). Severities follow the block's
+    /// policy ([`severity::default_for`]) unless the block overrides them.
+    pub fn classify(&self, target: &Target, lookup: &Lookup) -> Vec<Finding> {
+        findings::classify(self, target, lookup)
+    }
+}
+
+/// Case-insensitive equality where [`ANY_DC`] in `pattern` matches one or
+/// more host-name characters (no dot).
+fn glob_eq(pattern: &[u8], text: &[u8]) -> bool {
+    let wild = ANY_DC.as_bytes()[0];
+    match pattern.iter().position(|b| *b == wild) {
+        None => pattern.len() == text.len() && pattern.eq_ignore_ascii_case(text),
+        Some(p) => {
+            if text.len() < p || !pattern[..p].eq_ignore_ascii_case(&text[..p]) {
+                return false;
+            }
+            let rest = &pattern[p + 1..];
+            let mut k = p;
+            while k < text.len() && (text[k].is_ascii_alphanumeric() || text[k] == b'-') {
+                k += 1;
+                if glob_eq(rest, &text[k..]) {
+                    return true;
+                }
+            }
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,69 @@
+//! Throughput of `Classifier::judge` on one core: `cargo bench -p ptr-audit-classify`.
+//!
+//! Judges a mix of generic, custom and invalid names (IPv4 and IPv6) built from
+//! many addresses, and prints names per second.
+
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Instant;
+
+use ptr_audit_classify::Classifier;
+use ptr_audit_model::Provider;
+
+fn main() {
+    let provider = Provider {
+        name: "Example Hosting".into(),
+        domains: vec!["examplehost.net".into()],
+        default_ptr: vec![
+            "{ip-dashed}-host.examplehost.net".into(),
+            "static.{ip-reversed}.clients.examplehost.net".into(),
+        ],
+    };
+    let c = Classifier::new(&provider).expect("templates parse");
+    let mut cases: Vec<(IpAddr, String)> = Vec::new();
+    for i in 0..4096u32 {
+        let v4 = Ipv4Addr::from(0xcb00_7100u32.wrapping_add(i * 7919));
+        let [a, b, cc, d] = v4.octets();
+        let ip = IpAddr::V4(v4);
+        let names = [
+            format!("ec2-{a}-{b}-{cc}-{d}.compute-1.amazonaws.com"),
+            format!("{d}.{cc}.{b}.{a}.bc.googleusercontent.com"),
+            format!("c-{a}-{b}-{cc}-{d}.hsd1.ca.comcast.net"),
+            format!("p{a:02x}{b:02x}{cc:02x}{d:02x}.dip0.t-ipconnect.de"),
+            format!("mail{d}.example.com"),
+            format!("smtp{}-fra1.mail.example.org", i % 9),
+            "mx01.customer-a.example".to_owned(),
+            format!("web-{}.example.net", 2000 + i % 30),
+            format!("mail_{d}.example.com"),
+            format!("{a}-{b}-{cc}-{d}-host.examplehost.net"),
+        ];
+        for n in names {
+            cases.push((ip, n));
+        }
+        let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x10, 0, 0, 0, 0, i as u16));
+        cases.push((v6, format!("v6-2001-db8-10-0-0-0-0-{:x}.fra1.examplehost.net", i)));
+        cases.push((v6, "mx.example.com".to_owned()));
+    }
+    // Warm up, then measure.
+    for (ip, n) in &cases {
+        black_box(c.judge(*ip, n));
+    }
+    let rounds = 20;
+    let start = Instant::now();
+    let mut generic = 0usize;
+    for _ in 0..rounds {
+        for (ip, n) in &cases {
+            let v = c.judge(black_box(*ip), black_box(n));
+            generic += v.reasons.len();
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let total = (cases.len() * rounds) as f64;
+    println!(
+        "judge: {} names in {:.3} s = {:.0} names/s on one core ({} reasons)",
+        total,
+        secs,
+        total / secs,
+        generic
+    );
+}

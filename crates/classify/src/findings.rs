@@ -1,0 +1,289 @@
+//! From one address's [`Lookup`] to its [`Finding`]s.
+
+use ptr_audit_model::{
+    Detail, DetailValue, DnsName, Finding, FindingCode, ForwardAnswer, Lookup, PtrAnswer, Severity,
+    Target,
+};
+
+use crate::Classifier;
+use crate::receivers::{self, ids};
+use crate::severity::for_block;
+use crate::verdict::{Label, NameVerdict};
+
+/// Lowercase, without the trailing dot.
+fn norm(name: &str) -> String {
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
+}
+
+fn verdict_details(f: Finding, name: &DnsName, v: &NameVerdict) -> Finding {
+    let text = name.as_str();
+    let mut forms: Vec<String> = Vec::new();
+    let mut matched: Vec<String> = Vec::new();
+    for r in &v.reasons {
+        forms.push(r.kind.to_owned());
+        matched.push(r.matched(text).to_owned());
+    }
+    f.with_text("name", text)
+        .with_list(
+            "kinds",
+            v.rules().iter().map(|r| r.as_str().to_owned()).collect(),
+        )
+        .with_list("forms", forms)
+        .with_list("matched", matched)
+        .with_list(
+            "receivers",
+            v.receivers()
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+        )
+}
+
+pub(crate) fn classify(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<Finding> {
+    let block = &*target.block;
+    let sev = |code| for_block(block, code);
+    let mut out = Vec::new();
+    let missing = |reason: &str| {
+        Finding::new(
+            FindingCode::PtrMissing,
+            sev(FindingCode::PtrMissing),
+            format!("the address has no ptr ({reason})"),
+        )
+        .with_text("reason", reason)
+    };
+    let names = match &lookup.answer {
+        PtrAnswer::Failed(why) => {
+            let kw = why.keyword();
+            out.push(
+                Finding::new(
+                    FindingCode::LookupFailed,
+                    sev(FindingCode::LookupFailed),
+                    format!("the ptr lookup got no answer (`{kw}`): the ptr is unknown"),
+                )
+                .with_text("reason", kw)
+                .with_list("receivers", ids(receivers::LOOKUP_FAILED)),
+            );
+            return out;
+        }
+        PtrAnswer::NxDomain => {
+            out.push(missing("nxdomain").with_list("receivers", ids(receivers::NO_PTR)));
+            return out;
+        }
+        PtrAnswer::NoData => {
+            out.push(missing("nodata").with_list("receivers", ids(receivers::NO_PTR)));
+            return out;
+        }
+        PtrAnswer::BrokenDelegation { target: end } => {
+            out.push(
+                missing("broken-delegation")
+                    .with_text("target", end.as_str())
+                    .with_list("receivers", ids(receivers::NO_PTR)),
+            );
+            return out;
+        }
+        PtrAnswer::Names(names) if names.is_empty() => {
+            out.push(missing("nodata").with_list("receivers", ids(receivers::NO_PTR)));
+            return out;
+        }
+        PtrAnswer::Names(names) => names,
+    };
+
+    let dc = &*block.datacenter;
+    let verdicts: Vec<NameVerdict> = names
+        .iter()
+        .map(|n| c.judge_in(target.ip, n.as_str(), Some(dc)))
+        .collect();
+
+    // ptr-invalid: the first invalid name.
+    if let Some(i) = verdicts.iter().position(|v| v.label == Label::Invalid) {
+        let v = &verdicts[i];
+        let first = &v.reasons[0];
+        let f = Finding::new(
+            FindingCode::PtrInvalid,
+            sev(FindingCode::PtrInvalid),
+            format!(
+                "`{}` is not a usable host name: {}",
+                names[i], first.message
+            ),
+        );
+        out.push(verdict_details(f, &names[i], v));
+    }
+
+    // fcrdns-failed: no valid name resolves back to the address.
+    let valid: Vec<&DnsName> = names
+        .iter()
+        .zip(&verdicts)
+        .filter(|(_, v)| v.label != Label::Invalid)
+        .map(|(n, _)| n)
+        .collect();
+    if let Some(f) = fcrdns(target, lookup, &valid) {
+        out.push(f);
+    }
+
+    // ptr-generic: the first generic name.
+    if let Some(i) = verdicts.iter().position(|v| v.label == Label::Generic) {
+        let v = &verdicts[i];
+        let kinds: Vec<&str> = v.rules().iter().map(|r| r.as_str()).collect();
+        let f = Finding::new(
+            FindingCode::PtrGeneric,
+            sev(FindingCode::PtrGeneric),
+            format!(
+                "`{}` is a generic name ({}): {}",
+                names[i],
+                kinds.join(", "),
+                v.reasons[0].message
+            ),
+        );
+        out.push(verdict_details(f, &names[i], v));
+    }
+
+    // ptr-unexpected: no name equals the inventory's expectation.
+    if let Some(expected) = &target.expected_ptr {
+        let want = norm(expected);
+        if !names.iter().any(|n| norm(n.as_str()) == want) {
+            out.push(
+                Finding::new(
+                    FindingCode::PtrUnexpected,
+                    sev(FindingCode::PtrUnexpected),
+                    format!("the ptr is `{}`, the inventory expects `{want}`", names[0]),
+                )
+                .with_text("expected", want.clone())
+                .with_list(
+                    "actual",
+                    names.iter().map(|n| n.as_str().to_owned()).collect(),
+                ),
+            );
+        }
+    }
+
+    // ptr-multiple.
+    if names.len() > 1 {
+        let mut f = Finding::new(
+            FindingCode::PtrMultiple,
+            sev(FindingCode::PtrMultiple),
+            format!(
+                "the address has {} ptr records; receivers use only one of them",
+                names.len()
+            ),
+        );
+        f.details.push(Detail {
+            key: "count",
+            value: DetailValue::Count(names.len() as u64),
+        });
+        out.push(f.with_list(
+            "names",
+            names.iter().map(|n| n.as_str().to_owned()).collect(),
+        ));
+    }
+
+    // ptr-stale: the name still names the datacenter the block migrated from.
+    if let Some(old) = &block.migrated_from
+        && let Some(n) = names.iter().find(|n| names_datacenter(n.as_str(), old))
+    {
+        out.push(
+            Finding::new(
+                FindingCode::PtrStale,
+                sev(FindingCode::PtrStale),
+                format!("`{n}` still names datacenter `{old}`, which the block migrated from"),
+            )
+            .with_text("name", n.as_str())
+            .with_text("datacenter", &**old),
+        );
+    }
+
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+    out
+}
+
+/// True when a label of `name`, or a `-`/`_`-separated part of one, is `dc`.
+pub(crate) fn names_datacenter(name: &str, dc: &str) -> bool {
+    !dc.is_empty()
+        && name.split('.').any(|l| {
+            l.eq_ignore_ascii_case(dc) || l.split(['-', '_']).any(|p| p.eq_ignore_ascii_case(dc))
+        })
+}
+
+fn fcrdns(target: &Target, lookup: &Lookup, valid: &[&DnsName]) -> Option<Finding> {
+    if valid.is_empty() {
+        return None;
+    }
+    let answers: Vec<(&DnsName, &ForwardAnswer)> = valid
+        .iter()
+        .filter_map(|n| {
+            lookup
+                .forward
+                .iter()
+                .find(|(f, _)| f.as_str().eq_ignore_ascii_case(n.as_str()))
+                .map(|(_, a)| (*n, a))
+        })
+        .collect();
+    if answers.is_empty() {
+        return None;
+    }
+    let confirmed = answers
+        .iter()
+        .any(|(_, a)| matches!(a, ForwardAnswer::Addresses(v) if v.contains(&target.ip)));
+    if confirmed {
+        return None;
+    }
+    let seen: Vec<String> = answers
+        .iter()
+        .flat_map(|(_, a)| match a {
+            ForwardAnswer::Addresses(v) => v.iter().map(|ip| ip.to_string()).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let family = if target.ip.is_ipv4() { "A" } else { "AAAA" };
+    let definitive = answers
+        .iter()
+        .find(|(_, a)| !matches!(a, ForwardAnswer::Failed(_)));
+    let (name, reason, severity, message) = match definitive {
+        Some((n, ForwardAnswer::NxDomain)) => (
+            *n,
+            "nxdomain".to_owned(),
+            for_block(&target.block, FindingCode::FcrdnsFailed),
+            format!("`{n}` does not exist (NXDOMAIN): the ptr is not forward-confirmed"),
+        ),
+        Some((n, ForwardAnswer::NoData)) => (
+            *n,
+            "nodata".to_owned(),
+            for_block(&target.block, FindingCode::FcrdnsFailed),
+            format!("`{n}` has no {family} record: the ptr is not forward-confirmed"),
+        ),
+        Some((n, _)) => (
+            *n,
+            "mismatch".to_owned(),
+            for_block(&target.block, FindingCode::FcrdnsFailed),
+            format!(
+                "`{n}` resolves to {}, not to `{}`",
+                seen.iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                target.ip
+            ),
+        ),
+        None => {
+            let (n, a) = answers[0];
+            let kw = match a {
+                ForwardAnswer::Failed(why) => why.keyword(),
+                _ => String::new(),
+            };
+            (
+                n,
+                "lookup-failed".to_owned(),
+                Severity::Notice,
+                format!(
+                    "the forward lookup of `{n}` got no answer (`{kw}`): forward confirmation is unknown"
+                ),
+            )
+        }
+    };
+    Some(
+        Finding::new(FindingCode::FcrdnsFailed, severity, message)
+            .with_text("reason", reason)
+            .with_text("name", name.as_str())
+            .with_list("forward", seen)
+            .with_list("receivers", ids(receivers::NO_FCRDNS)),
+    )
+}

@@ -1,0 +1,150 @@
+//! [`BlockTally`]: placeholder names (one name shared by many addresses of a
+//! block, e.g. `hosted-by.example.net`), found across a scan in bounded memory.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+use ptr_audit_model::{
+    BlockFinding, BlockInfo, Detail, DetailValue, Finding, FindingCode, Lookup, PtrAnswer, Target,
+};
+
+use crate::receivers::{self, ids};
+use crate::severity::for_block;
+
+/// Per-block counts of the first PTR name of each address.
+///
+/// Memory is bounded: each block tracks at most `cap` distinct names with the
+/// Misra–Gries heavy-hitter scheme (when full, a new name decrements every
+/// count). Any name held by more than `1/(cap+1)` of a block's named
+/// addresses survives; its `count` is exact unless the block had more than
+/// `cap` distinct names, and then a lower bound.
+#[derive(Debug)]
+pub struct BlockTally {
+    blocks: HashMap<(Arc<str>, IpNet), Counts>,
+    cap: usize,
+    min_count: u64,
+    min_share_percent: u64,
+}
+
+#[derive(Debug)]
+struct Counts {
+    block: Arc<BlockInfo>,
+    named: u64,
+    names: Vec<(String, u64)>,
+}
+
+impl Default for BlockTally {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BlockTally {
+    /// Reports a name held by at least 4 addresses and 25% of a block's named
+    /// addresses; tracks up to 16 names per block.
+    pub fn new() -> Self {
+        Self::with_limits(4, 25, 16)
+    }
+
+    /// Custom thresholds: at least `min_count` addresses and
+    /// `min_share_percent` % of the block's named addresses; `cap` names
+    /// tracked per block (at least 1).
+    pub fn with_limits(min_count: u64, min_share_percent: u64, cap: usize) -> Self {
+        BlockTally {
+            blocks: HashMap::new(),
+            cap: cap.max(1),
+            min_count: min_count.max(2),
+            min_share_percent,
+        }
+    }
+
+    /// Counts one address's result. Addresses whose name is their expected
+    /// one (shared by design) are not counted.
+    pub fn observe(&mut self, target: &Target, lookup: &Lookup) {
+        let PtrAnswer::Names(names) = &lookup.answer else {
+            return;
+        };
+        let Some(first) = names.first() else { return };
+        let name = first.without_root().to_ascii_lowercase();
+        if let Some(exp) = &target.expected_ptr
+            && exp
+                .strip_suffix('.')
+                .unwrap_or(exp)
+                .eq_ignore_ascii_case(&name)
+        {
+            return;
+        }
+        let block = &target.block;
+        let counts = self
+            .blocks
+            .entry((block.datacenter.clone(), block.cidr))
+            .or_insert_with(|| Counts {
+                block: block.clone(),
+                named: 0,
+                names: Vec::new(),
+            });
+        counts.named += 1;
+        if let Some(e) = counts.names.iter_mut().find(|(n, _)| *n == name) {
+            e.1 += 1;
+        } else if counts.names.len() < self.cap {
+            counts.names.push((name, 1));
+        } else {
+            for e in &mut counts.names {
+                e.1 -= 1;
+            }
+            counts.names.retain(|(_, c)| *c > 0);
+        }
+    }
+
+    /// How many names are tracked now, over all blocks (for tests and limits).
+    pub fn tracked_names(&self) -> usize {
+        self.blocks.values().map(|c| c.names.len()).sum()
+    }
+
+    /// The placeholder findings (`ptr-generic`, detail `rule: placeholder`),
+    /// ordered by block position in the inventory, then by count.
+    pub fn finish(self) -> Vec<BlockFinding> {
+        let mut out: Vec<(u64, BlockFinding)> = Vec::new();
+        for counts in self.blocks.into_values() {
+            for (name, count) in counts.names {
+                if count < self.min_count || count * 100 < counts.named * self.min_share_percent {
+                    continue;
+                }
+                let block = counts.block.clone();
+                let mut finding = Finding::new(
+                    FindingCode::PtrGeneric,
+                    for_block(&block, FindingCode::PtrGeneric),
+                    format!(
+                        "`{name}` is the ptr of {count} of the block's {} named addresses: a placeholder, not a name per host",
+                        counts.named
+                    ),
+                )
+                .with_text("rule", "placeholder")
+                .with_list("kinds", vec!["placeholder".to_owned()])
+                .with_text("name", name);
+                finding.details.push(Detail {
+                    key: "count",
+                    value: DetailValue::Count(count),
+                });
+                let finding = finding.with_list("receivers", ids(receivers::GENERIC));
+                out.push((count, BlockFinding { block, finding }));
+            }
+        }
+        out.sort_by(|(ca, a), (cb, b)| {
+            (
+                &a.block.source,
+                a.block.cidr.network(),
+                a.block.cidr.prefix_len(),
+                cb,
+            )
+                .cmp(&(
+                    &b.block.source,
+                    b.block.cidr.network(),
+                    b.block.cidr.prefix_len(),
+                    ca,
+                ))
+        });
+        out.into_iter().map(|(_, f)| f).collect()
+    }
+}

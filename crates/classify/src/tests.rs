@@ -1,0 +1,615 @@
+//! Unit tests: one per rule and form, one per finding code.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ptr_audit_model::{
+    BlockInfo, DnsName, FailureReason, Finding, FindingCode, ForwardAnswer, Lookup, Policy,
+    Provider, PtrAnswer, Rcode, Severity, SeverityOverrides, SourceLocation, Target,
+};
+
+use crate::{BlockTally, Classifier, Label, Rule};
+
+fn c() -> Classifier {
+    Classifier::new(&Provider {
+        name: "Example Hosting".into(),
+        domains: vec!["examplehost.net".into()],
+        default_ptr: vec![
+            "{ip-dashed}-host.examplehost.net".into(),
+            "static.{ip-reversed}.clients.examplehost.net".into(),
+            "unassigned.{datacenter}.examplehost.net".into(),
+        ],
+    })
+    .unwrap()
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// The label and the (rule, kind) pairs of a judgement.
+fn j(addr: &str, name: &str) -> (Label, Vec<(&'static str, &'static str)>) {
+    let v = c().judge(ip(addr), name);
+    (
+        v.label,
+        v.reasons
+            .iter()
+            .map(|r| (r.rule.as_str(), r.kind))
+            .collect(),
+    )
+}
+
+fn assert_form(addr: &str, name: &str, rule: &str, kind: &str) {
+    let (label, reasons) = j(addr, name);
+    assert!(
+        reasons.iter().any(|(r, k)| *r == rule && *k == kind),
+        "{addr} {name}: expected {rule}/{kind}, got {label:?} {reasons:?}"
+    );
+}
+
+fn assert_label(addr: &str, name: &str, label: Label) {
+    let (l, reasons) = j(addr, name);
+    assert_eq!(l, label, "{addr} {name}: {reasons:?}");
+}
+
+#[test]
+fn invalid_hostname_forms() {
+    let a = "203.0.113.5";
+    assert_form(a, "mail_1.example.com", "invalid-hostname", "underscore");
+    assert_form(a, "mail\\032x.example.com.", "invalid-hostname", "space");
+    assert_form(a, "mail x.example.com", "invalid-hostname", "space");
+    assert_form(a, "m\\007ail.example.com.", "invalid-hostname", "control");
+    assert_form(
+        a,
+        "m\\195\\164il.example.com.",
+        "invalid-hostname",
+        "non-ascii",
+    );
+    assert_form(a, "a\\.b.example.com.", "invalid-hostname", "embedded-dot");
+    assert_form(a, "mail..example.com", "invalid-hostname", "empty-label");
+    assert_form(a, ".", "invalid-hostname", "empty");
+    let long = format!("{}.example.com", "a".repeat(64));
+    assert_form(a, &long, "invalid-hostname", "label-too-long");
+    let huge = vec!["abcdefghi"; 26].join(".");
+    assert_form(a, &huge, "invalid-hostname", "name-too-long");
+    assert_form(a, "-mail.example.com", "invalid-hostname", "hyphen-edge");
+    assert_form(a, "mail-.example.com", "invalid-hostname", "hyphen-edge");
+    assert_form(a, "mailserver", "invalid-hostname", "single-label");
+    assert_form(a, "mail@example.com", "invalid-hostname", "bad-character");
+}
+
+#[test]
+fn invalid_special_names() {
+    let a = "203.0.113.5";
+    assert_form(a, "localhost", "local-name", "localhost");
+    assert_form(a, "localhost.localdomain", "local-name", "localdomain");
+    assert_form(a, "printer.local", "local-name", "local-tld");
+    assert_form(a, "nas.home.arpa", "local-name", "home-arpa");
+    assert_form(a, "203.0.113.5", "ip-literal", "ipv4");
+    assert_form(a, "203.0.113.5.", "ip-literal", "ipv4");
+    assert_form("2001:db8::5", "2001:db8::5", "ip-literal", "ipv6");
+    assert_form(a, "mail.example.123", "numeric-tld", "numeric-tld");
+    assert_form(a, "5.113.0.203.in-addr.arpa", "reverse-name", "own");
+    assert_form(a, "6.113.0.203.in-addr.arpa.", "reverse-name", "other");
+    let own6 = crate::reverse_name(ip("2001:db8::5"));
+    assert_form("2001:db8::5", &own6, "reverse-name", "own");
+}
+
+#[test]
+fn ipv4_encoded_forms() {
+    let a = "203.0.113.5";
+    assert_form(
+        a,
+        "ec2-203-0-113-5.compute-1.amazonaws.com",
+        "ip-encoded",
+        "dashed",
+    );
+    assert_form(
+        a,
+        "203.0.113.5.vultrusercontent.com",
+        "ip-encoded",
+        "dotted",
+    );
+    assert_form(
+        a,
+        "host203_0_113_5.example.net",
+        "invalid-hostname",
+        "underscore",
+    );
+    assert_form(
+        a,
+        "5.113.0.203.bc.googleusercontent.com",
+        "ip-encoded",
+        "reversed",
+    );
+    assert_form(
+        a,
+        "static.5.113.0.203.clients.your-server.de",
+        "ip-encoded",
+        "reversed",
+    );
+    assert_form(
+        a,
+        "ip-203-000-113-005.example.net",
+        "ip-encoded",
+        "zero-padded",
+    );
+    assert_form(a, "h203000113005.example.net", "ip-encoded", "concatenated");
+    assert_form(a, "c005113000203.example.net", "ip-encoded", "concatenated");
+    assert_form(a, "cb007105.example.net", "ip-encoded", "hex");
+    assert_form(a, "host-0xcb007105.example.net", "ip-encoded", "hex");
+    assert_form(a, "p057100cb.example.net", "ip-encoded", "hex");
+    assert_form(a, "n3405803781.example.net", "ip-encoded", "decimal");
+    assert_form(a, "ip5.ip-203-0-113.eu", "ip-encoded", "partial");
+    assert_form(a, "203-0.113-5.example.net", "ip-encoded", "mixed");
+    assert_form(a, "5.static.203-0.x113.example.net", "ip-encoded", "split");
+    // The matched span covers the address.
+    let v = c().judge(ip(a), "ec2-203-0-113-5.compute-1.amazonaws.com");
+    assert_eq!(
+        v.reasons[0].matched("ec2-203-0-113-5.compute-1.amazonaws.com"),
+        "203-0-113-5"
+    );
+}
+
+#[test]
+fn ipv6_encoded_forms() {
+    let a = "2001:db8:10::5";
+    assert_form(
+        a,
+        "v6-2001-db8-10-0-0-0-0-5.fra1.examplehost.net",
+        "ip-encoded",
+        "ipv6-hextets",
+    );
+    assert_form(
+        a,
+        "2001-0db8-0010-0000-0000-0000-0000-0005.example.net",
+        "ip-encoded",
+        "ipv6-hextets",
+    );
+    assert_form(
+        a,
+        "2001-db8-10--5.example.net",
+        "ip-encoded",
+        "ipv6-compressed",
+    );
+    assert_form(
+        a,
+        "20010db8001000000000000000000005.example.net",
+        "ip-encoded",
+        "ipv6-hex",
+    );
+    let rev = "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.8.b.d.0.1.0.0.2.rev.example.net";
+    assert_form(a, rev, "ip-encoded", "ipv6-reversed-nibbles");
+    let low = "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.customer.example.net";
+    assert_form(a, low, "ip-encoded", "ipv6-reversed-nibbles");
+    let fwd = "2-0-0-1-0-d-b-8-0-0-1-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-5.example.net";
+    assert_form(a, fwd, "ip-encoded", "ipv6-nibbles");
+    let b = "2001:db8:10:0:21a:2bff:fe3c:4d5e";
+    assert_form(
+        b,
+        "host-21a-2bff-fe3c-4d5e.example.net",
+        "ip-encoded",
+        "ipv6-interface-id",
+    );
+    assert_form(
+        b,
+        "021a2bfffe3c4d5e.example.net",
+        "ip-encoded",
+        "ipv6-interface-id",
+    );
+    assert_form(b, "2001-db8-10-0.cust.example.net", "ip-encoded", "partial");
+}
+
+#[test]
+fn dynamic_and_placeholder_tokens() {
+    let a = "203.0.113.5";
+    assert_form(a, "dynamic.isp.example.net", "dynamic-token", "dynamic");
+    assert_form(a, "dsl.pool.isp.example.net", "dynamic-token", "dynamic");
+    assert_form(a, "unassigned.example.net", "dynamic-token", "placeholder");
+    assert_form(a, "no-reverse.example.net", "dynamic-token", "placeholder");
+    assert_form(a, "hosted-by.example.net", "dynamic-token", "placeholder");
+    // Weak words count only together.
+    assert_form(
+        a,
+        "host5.customer.example.net",
+        "dynamic-token",
+        "generic-word",
+    );
+    assert_label(a, "host1.example.net", Label::Custom);
+    assert_label(a, "client.example.com", Label::Custom);
+    assert_label(a, "static.example.com", Label::Custom);
+    // The registered domain never counts.
+    assert_label(a, "mail.dsl-provider.example", Label::Custom);
+    assert_label(a, "mail.dynamic.example", Label::Custom);
+    // `static` does not make an encoded name custom.
+    assert_label(a, "static-203-0-113-5.example.net", Label::Generic);
+}
+
+#[test]
+fn provider_default_templates() {
+    let a = "203.0.113.5";
+    assert_form(
+        a,
+        "203-0-113-5-host.examplehost.net",
+        "provider-default",
+        "template",
+    );
+    assert_form(
+        a,
+        "STATIC.5.113.0.203.clients.examplehost.net.",
+        "provider-default",
+        "template",
+    );
+    // `{datacenter}` matches any label when the datacenter is unknown...
+    assert_form(
+        a,
+        "unassigned.fra1.examplehost.net",
+        "provider-default",
+        "template",
+    );
+    // ...and only the right one when it is known.
+    let v = c().judge_in(ip(a), "unassigned.fra1.examplehost.net", Some("ams3"));
+    assert!(v.reasons.iter().all(|r| r.rule != Rule::ProviderDefault));
+    let bad = Provider {
+        default_ptr: vec!["{nope}.example.net".into()],
+        ..Provider::default()
+    };
+    let err = Classifier::new(&bad).unwrap_err().to_string();
+    assert!(err.contains("`{nope}.example.net`"), "{err}");
+}
+
+#[test]
+fn custom_names_stay_custom() {
+    for (a, n) in [
+        ("203.0.113.5", "mail5.example.com"),
+        ("203.0.113.1", "mx01.example.com"),
+        ("203.0.113.24", "web-2024.example.com"),
+        ("203.0.113.1", "smtp1-fra1.example.com"),
+        ("203.0.113.113", "mail113.example.com"),
+        ("203.0.113.25", "smtp-25.example.com"),
+        ("203.0.113.5", "mail5.fra1.examplehost.net"),
+        ("203.0.113.5", "mail.customer-a.example"),
+        ("2001:db8:10::5", "mx.example.com"),
+        ("2001:db8:10::25", "mail25.example.com"),
+        ("203.0.113.5", "xn--mller-kva.example"),
+    ] {
+        assert_label(a, n, Label::Custom);
+    }
+}
+
+#[test]
+fn receivers_follow_rules() {
+    let v = c().judge(ip("203.0.113.5"), "mail_1.example.com");
+    let r: Vec<&str> = v.receivers().iter().map(|r| r.as_str()).collect();
+    assert!(
+        r.contains(&"postfix:reject_unknown_reverse_client_hostname"),
+        "{r:?}"
+    );
+    let v = c().judge(ip("203.0.113.5"), "dynamic-203-0-113-5.example.net");
+    let r: Vec<&str> = v.receivers().iter().map(|r| r.as_str()).collect();
+    assert!(r.contains(&"spamassassin:RDNS_DYNAMIC"), "{r:?}");
+    assert!(
+        !r.contains(&"postfix:reject_unknown_client_hostname"),
+        "{r:?}"
+    );
+}
+
+// ---- findings ----
+
+fn block(policy: Policy, migrated_from: Option<&str>) -> Arc<BlockInfo> {
+    Arc::new(BlockInfo {
+        datacenter: "fra1".into(),
+        cidr: "203.0.113.0/24".parse().unwrap(),
+        policy,
+        expect_ptr: None,
+        migrated_from: migrated_from.map(Into::into),
+        severities: SeverityOverrides::default(),
+        source: SourceLocation {
+            file: PathBuf::from("inventory.yaml"),
+            line: 7,
+        },
+    })
+}
+
+fn target(addr: &str, block: Arc<BlockInfo>, expected: Option<&str>) -> Target {
+    Target {
+        ip: ip(addr),
+        block,
+        expected_ptr: expected.map(Into::into),
+    }
+}
+
+fn lookup(answer: PtrAnswer, forward: Vec<(&str, ForwardAnswer)>) -> Lookup {
+    Lookup {
+        rcode: Some(Rcode::NoError),
+        answer,
+        cname_chain: Vec::new(),
+        attempts: 1,
+        forward: forward
+            .into_iter()
+            .map(|(n, a)| (DnsName::from_presentation(n), a))
+            .collect(),
+    }
+}
+
+fn names(ns: &[&str]) -> PtrAnswer {
+    PtrAnswer::Names(ns.iter().map(|n| DnsName::from_presentation(n)).collect())
+}
+
+fn fwd(addrs: &[&str]) -> ForwardAnswer {
+    ForwardAnswer::Addresses(addrs.iter().map(|a| ip(a)).collect())
+}
+
+fn codes(fs: &[Finding]) -> Vec<(&'static str, Severity)> {
+    fs.iter().map(|f| (f.code.as_str(), f.severity)).collect()
+}
+
+#[test]
+fn clean_address_has_no_finding() {
+    let t = target(
+        "203.0.113.5",
+        block(Policy::Mail, None),
+        Some("mail5.example.com"),
+    );
+    let l = lookup(
+        names(&["mail5.example.com"]),
+        vec![("mail5.example.com", fwd(&["203.0.113.5"]))],
+    );
+    assert_eq!(c().classify(&t, &l), vec![]);
+}
+
+#[test]
+fn lookup_failed_is_the_only_finding() {
+    let t = target(
+        "203.0.113.5",
+        block(Policy::Mail, None),
+        Some("mail5.example.com"),
+    );
+    let l = lookup(
+        PtrAnswer::Failed(FailureReason::Rcode(Rcode::ServFail)),
+        vec![],
+    );
+    let fs = c().classify(&t, &l);
+    assert_eq!(codes(&fs), vec![("lookup-failed", Severity::Warning)]);
+    assert_eq!(fs[0].text("reason"), Some("servfail"));
+}
+
+#[test]
+fn ptr_missing_says_which() {
+    let t = target("203.0.113.5", block(Policy::Hosting, None), None);
+    for (answer, reason) in [
+        (PtrAnswer::NxDomain, "nxdomain"),
+        (PtrAnswer::NoData, "nodata"),
+        (
+            PtrAnswer::BrokenDelegation {
+                target: DnsName::from_presentation("5.0/26.113.0.203.in-addr.arpa"),
+            },
+            "broken-delegation",
+        ),
+    ] {
+        let fs = c().classify(&t, &lookup(answer, vec![]));
+        assert_eq!(codes(&fs), vec![("ptr-missing", Severity::Error)]);
+        assert_eq!(fs[0].text("reason"), Some(reason));
+    }
+}
+
+#[test]
+fn ptr_invalid_skips_generic_and_fcrdns() {
+    let t = target("203.0.113.5", block(Policy::Mail, None), None);
+    let l = lookup(
+        names(&["mail_203-0-113-5.example.com"]),
+        vec![("mail_203-0-113-5.example.com", ForwardAnswer::NxDomain)],
+    );
+    let fs = c().classify(&t, &l);
+    assert_eq!(codes(&fs), vec![("ptr-invalid", Severity::Error)]);
+    assert_eq!(fs[0].text("name"), Some("mail_203-0-113-5.example.com."));
+}
+
+#[test]
+fn fcrdns_failed_reasons() {
+    let t = target("203.0.113.5", block(Policy::Hosting, None), None);
+    let cases = [
+        (ForwardAnswer::NxDomain, "nxdomain", Severity::Error),
+        (ForwardAnswer::NoData, "nodata", Severity::Error),
+        (fwd(&["198.51.100.7"]), "mismatch", Severity::Error),
+        (
+            ForwardAnswer::Failed(FailureReason::Timeout),
+            "lookup-failed",
+            Severity::Notice,
+        ),
+    ];
+    for (answer, reason, severity) in cases {
+        let l = lookup(
+            names(&["mail.example.com"]),
+            vec![("mail.example.com", answer)],
+        );
+        let fs = c().classify(&t, &l);
+        assert_eq!(codes(&fs), vec![("fcrdns-failed", severity)], "{reason}");
+        assert_eq!(fs[0].text("reason"), Some(reason));
+    }
+    let l = lookup(
+        names(&["mail.example.com"]),
+        vec![("mail.example.com", fwd(&["198.51.100.7"]))],
+    );
+    let fs = c().classify(&t, &l);
+    let forward = fs[0].details.iter().find(|d| d.key == "forward").unwrap();
+    assert_eq!(
+        forward.value,
+        ptr_audit_model::DetailValue::List(vec!["198.51.100.7".into()])
+    );
+}
+
+#[test]
+fn ptr_generic_severity_by_policy() {
+    let n = "203-0-113-5-host.examplehost.net";
+    let l = lookup(names(&[n]), vec![(n, fwd(&["203.0.113.5"]))]);
+    let mail = c().classify(&target("203.0.113.5", block(Policy::Mail, None), None), &l);
+    assert_eq!(codes(&mail), vec![("ptr-generic", Severity::Error)]);
+    let hosting = c().classify(
+        &target("203.0.113.5", block(Policy::Hosting, None), None),
+        &l,
+    );
+    assert_eq!(codes(&hosting), vec![("ptr-generic", Severity::Warning)]);
+    let kinds = hosting[0]
+        .details
+        .iter()
+        .find(|d| d.key == "kinds")
+        .unwrap();
+    assert_eq!(
+        kinds.value,
+        ptr_audit_model::DetailValue::List(vec![
+            "provider-default".into(),
+            "ip-encoded".into(),
+            "dynamic-token".into()
+        ])
+    );
+}
+
+#[test]
+fn ptr_unexpected_ignores_case_and_trailing_dot() {
+    let b = block(Policy::Mail, None);
+    let l = lookup(
+        names(&["Mail5.Example.com."]),
+        vec![("Mail5.Example.com.", fwd(&["203.0.113.5"]))],
+    );
+    let ok = c().classify(
+        &target("203.0.113.5", b.clone(), Some("mail5.example.com")),
+        &l,
+    );
+    assert_eq!(ok, vec![]);
+    let fs = c().classify(&target("203.0.113.5", b, Some("mx.example.com.")), &l);
+    assert_eq!(codes(&fs), vec![("ptr-unexpected", Severity::Error)]);
+    assert_eq!(fs[0].text("expected"), Some("mx.example.com"));
+}
+
+#[test]
+fn ptr_multiple_and_ordering() {
+    let l = lookup(
+        names(&["mail.example.com", "www.example.com"]),
+        vec![
+            ("mail.example.com", fwd(&["203.0.113.5"])),
+            ("www.example.com", fwd(&["203.0.113.5"])),
+        ],
+    );
+    let t = target(
+        "203.0.113.5",
+        block(Policy::Hosting, None),
+        Some("mx.example.com"),
+    );
+    let fs = c().classify(&t, &l);
+    assert_eq!(
+        codes(&fs),
+        vec![
+            ("ptr-unexpected", Severity::Warning),
+            ("ptr-multiple", Severity::Notice)
+        ]
+    );
+}
+
+#[test]
+fn ptr_stale_names_the_old_datacenter() {
+    let b = block(Policy::Mail, Some("ams3"));
+    for (n, stale) in [
+        ("mail9.ams3.examplehost.net", true),
+        ("mail9-ams3.examplehost.net", true),
+        ("mail9.AMS3.examplehost.net", true),
+        ("mail9.fra1.examplehost.net", false),
+        ("mail9.ams33.examplehost.net", false),
+    ] {
+        let l = lookup(names(&[n]), vec![(n, fwd(&["203.0.113.9"]))]);
+        let fs = c().classify(&target("203.0.113.9", b.clone(), None), &l);
+        assert_eq!(
+            fs.iter().any(|f| f.code == FindingCode::PtrStale),
+            stale,
+            "{n}"
+        );
+    }
+}
+
+#[test]
+fn overrides_win_over_policy() {
+    let mut info = (*block(Policy::Mail, None)).clone();
+    info.severities = SeverityOverrides(vec![(FindingCode::PtrGeneric, Severity::Notice)]);
+    let n = "dynamic.isp.example.net";
+    let l = lookup(names(&[n]), vec![(n, fwd(&["203.0.113.5"]))]);
+    let fs = c().classify(&target("203.0.113.5", Arc::new(info), None), &l);
+    assert_eq!(codes(&fs), vec![("ptr-generic", Severity::Notice)]);
+}
+
+#[test]
+fn findings_sorted_most_severe_first() {
+    let b = block(Policy::Hosting, Some("ams3"));
+    let n = "dyn-203-0-113-9.ams3.example.net";
+    let l = lookup(
+        names(&[n, "x.example.net"]),
+        vec![(n, ForwardAnswer::NxDomain)],
+    );
+    let fs = c().classify(&target("203.0.113.9", b, Some("mail9.example.net")), &l);
+    assert_eq!(
+        codes(&fs),
+        vec![
+            ("fcrdns-failed", Severity::Error),
+            ("ptr-generic", Severity::Warning),
+            ("ptr-unexpected", Severity::Warning),
+            ("ptr-stale", Severity::Warning),
+            ("ptr-multiple", Severity::Notice),
+        ]
+    );
+}
+
+#[test]
+fn block_tally_reports_shared_names() {
+    let b = block(Policy::Hosting, None);
+    let mut tally = BlockTally::new();
+    for d in 1..=20u8 {
+        let a = format!("203.0.113.{d}");
+        let n = if d <= 8 {
+            "hosted-by.example.net".to_owned()
+        } else {
+            format!("h{d}.example.net")
+        };
+        tally.observe(&target(&a, b.clone(), None), &lookup(names(&[&n]), vec![]));
+    }
+    // Expected names are shared by design and do not count.
+    for d in 21..=40u8 {
+        let a = format!("203.0.113.{d}");
+        tally.observe(
+            &target(&a, b.clone(), Some("mail.example.net")),
+            &lookup(names(&["mail.example.net"]), vec![]),
+        );
+    }
+    let out = tally.finish();
+    assert_eq!(out.len(), 1, "{out:?}");
+    let f = &out[0].finding;
+    assert_eq!(f.code, FindingCode::PtrGeneric);
+    assert_eq!(f.text("name"), Some("hosted-by.example.net"));
+    assert_eq!(f.text("rule"), Some("placeholder"));
+    let count = f.details.iter().find(|d| d.key == "count").unwrap();
+    assert_eq!(count.value, ptr_audit_model::DetailValue::Count(8));
+}
+
+#[test]
+fn block_tally_memory_is_capped() {
+    let b = Arc::new(BlockInfo {
+        cidr: "198.51.0.0/16".parse().unwrap(),
+        ..(*block(Policy::Hosting, None)).clone()
+    });
+    let mut tally = BlockTally::with_limits(4, 25, 8);
+    for i in 0..65_536u32 {
+        let a = std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(198, 51, 0, 0)) + i);
+        let n = if i % 2 == 0 {
+            "placeholder.example.net".to_owned()
+        } else {
+            format!("h{i}.example.net")
+        };
+        tally.observe(
+            &target(&a.to_string(), b.clone(), None),
+            &lookup(names(&[&n]), vec![]),
+        );
+        assert!(tally.tracked_names() <= 8);
+    }
+    let out = tally.finish();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].finding.text("name"), Some("placeholder.example.net"));
+}

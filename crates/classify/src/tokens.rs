@@ -1,0 +1,273 @@
+//! Words that mark dynamic, pool or unconfigured addresses (`dyn`, `pool`,
+//! `dsl`, `unassigned`, ...), looked up as whole words in the host part of the
+//! name (never in the registered domain).
+
+use std::net::IpAddr;
+
+use crate::Evidence;
+use crate::verdict::{Reason, Rule};
+
+/// Words that mark a dynamic or consumer-access address on their own.
+const STRONG: &[&str] = &[
+    "dyn",
+    "dynamic",
+    "dynip",
+    "dynamicip",
+    "dhcp",
+    "pool",
+    "dslpool",
+    "ppp",
+    "pppoe",
+    "pppoa",
+    "dial",
+    "dialup",
+    "dialin",
+    "adsl",
+    "vdsl",
+    "xdsl",
+    "sdsl",
+    "dsl",
+    "cable",
+    "cablemodem",
+    "cpe",
+    "broadband",
+    "resnet",
+    "residential",
+    "dialpool",
+];
+
+/// Words that mark a name nobody configured.
+const PLACEHOLDER: &[&str] = &[
+    "unassigned",
+    "unallocated",
+    "unknown",
+    "unused",
+    "undefined",
+    "unconfigured",
+    "noreverse",
+    "nordns",
+    "noptr",
+    "norev",
+    "notassigned",
+    "notconfigured",
+    "nxdomain",
+];
+
+/// Two-word phrases (joined by `-` or `.`) that mark a name nobody configured.
+const PHRASES: &[(&str, &str)] = &[
+    ("no", "reverse"),
+    ("no", "rdns"),
+    ("no", "ptr"),
+    ("no", "dns"),
+    ("not", "assigned"),
+    ("not", "configured"),
+    ("not", "set"),
+    ("not", "defined"),
+    ("hosted", "by"),
+];
+
+/// Words that only count in company: each adds 2 to the score, a number next
+/// to one that equals an octet adds 1; generic at 4.
+const WEAK: &[&str] = &[
+    "host",
+    "ip",
+    "client",
+    "clients",
+    "cust",
+    "customer",
+    "customers",
+    "user",
+    "users",
+    "static",
+    "vps",
+    "ded",
+    "dedicated",
+    "res",
+    "bb",
+    "nat",
+    "rev",
+    "ptr",
+    "addr",
+    "generic",
+    "hosted",
+    "mobile",
+    "wireless",
+    "wifi",
+    "lte",
+    "fiber",
+    "fibre",
+    "ftth",
+    "fttx",
+    "fttb",
+    "fttc",
+    "fttp",
+    "cm",
+    "hsd",
+    "subscriber",
+    "dip",
+];
+
+fn is_in(list: &[&str], w: &[u8]) -> bool {
+    list.iter().any(|x| x.as_bytes() == w)
+}
+
+/// Where the registered domain starts (`example.com`, `example.co.uk`): the
+/// host part is everything before it. 0 when the name is only a domain.
+pub(crate) fn registered_start(body: &[u8]) -> usize {
+    let mut idx = [0usize; 3];
+    let mut found = 0;
+    for (i, b) in body.iter().enumerate().rev() {
+        if *b == b'.' {
+            idx[found] = i;
+            found += 1;
+            if found == 3 {
+                break;
+            }
+        }
+    }
+    if found < 2 {
+        return 0;
+    }
+    let tld = &body[idx[0] + 1..];
+    let sld = &body[idx[1] + 1..idx[0]];
+    let second_level = tld.len() == 2
+        && matches!(
+            sld,
+            b"co"
+                | b"com"
+                | b"net"
+                | b"org"
+                | b"ac"
+                | b"gov"
+                | b"edu"
+                | b"ne"
+                | b"or"
+                | b"go"
+                | b"ad"
+                | b"gr"
+                | b"ed"
+                | b"lg"
+                | b"mil"
+                | b"nom"
+                | b"ltd"
+                | b"plc"
+        );
+    if second_level {
+        if found < 3 { 0 } else { idx[2] + 1 }
+    } else {
+        idx[1] + 1
+    }
+}
+
+/// Looks for dynamic and placeholder words in the host part of `body`.
+pub(crate) fn scan(ip: IpAddr, body: &[u8], ev: &mut Evidence) {
+    let host_end = registered_start(body);
+    if host_end == 0 {
+        return;
+    }
+    let host = &body[..host_end];
+    let octets: [u8; 4] = match ip {
+        IpAddr::V4(v4) => v4.octets(),
+        IpAddr::V6(_) => [0; 4],
+    };
+    let mut prev: Option<(usize, usize)> = None;
+    let mut weak_seen = 0u64;
+    let mut i = 0;
+    while i < host.len() {
+        if !host[i].is_ascii_lowercase() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < host.len() && host[i].is_ascii_lowercase() {
+            i += 1;
+        }
+        let w = &host[start..i];
+        if let Some((ps, pe)) = prev {
+            let gap = &host[pe..start];
+            if (gap == b"-" || gap == b".")
+                && PHRASES
+                    .iter()
+                    .any(|(a, b)| a.as_bytes() == &host[ps..pe] && b.as_bytes() == w)
+            {
+                ev.strong.push(Reason {
+                    rule: Rule::DynamicToken,
+                    kind: "placeholder",
+                    span: ps..i,
+                    message: format!(
+                        "`{}` marks a name nobody configured",
+                        String::from_utf8_lossy(&host[ps..i])
+                    ),
+                });
+            }
+        }
+        prev = Some((start, i));
+        if is_in(STRONG, w) {
+            ev.strong.push(Reason {
+                rule: Rule::DynamicToken,
+                kind: "dynamic",
+                span: start..i,
+                message: format!(
+                    "`{}` marks a dynamic or consumer-access address",
+                    String::from_utf8_lossy(w)
+                ),
+            });
+        } else if is_in(PLACEHOLDER, w) {
+            ev.strong.push(Reason {
+                rule: Rule::DynamicToken,
+                kind: "placeholder",
+                span: start..i,
+                message: format!(
+                    "`{}` marks a name nobody configured",
+                    String::from_utf8_lossy(w)
+                ),
+            });
+        } else if let Some(pos) = WEAK.iter().position(|x| x.as_bytes() == w) {
+            if weak_seen & (1 << pos) != 0 {
+                continue;
+            }
+            weak_seen |= 1 << pos;
+            // A number right after the word (`host5`, `ip-5`) that equals an octet.
+            let mut j = i;
+            if j < host.len() && host[j] == b'-' {
+                j += 1;
+            }
+            let ds = j;
+            let mut v: u32 = 0;
+            while j < host.len() && host[j].is_ascii_digit() && j - ds < 4 {
+                v = v * 10 + (host[j] - b'0') as u32;
+                j += 1;
+            }
+            let octet = j > ds
+                && (j == host.len() || !host[j].is_ascii_digit())
+                && octets.iter().any(|o| *o as u32 == v)
+                && ip.is_ipv4();
+            let (end, add, message) = if octet {
+                (
+                    j,
+                    3,
+                    format!(
+                        "`{}` followed by one of the address's octets looks machine-made",
+                        String::from_utf8_lossy(w)
+                    ),
+                )
+            } else {
+                (
+                    i,
+                    2,
+                    format!(
+                        "`{}` is typical of generic names",
+                        String::from_utf8_lossy(w)
+                    ),
+                )
+            };
+            ev.weak_score += add;
+            ev.weak.push(Reason {
+                rule: Rule::DynamicToken,
+                kind: "generic-word",
+                span: start..end,
+                message,
+            });
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! What [`Classifier::judge`](crate::Classifier::judge) says about one name:
+//! a [`Label`] and the [`Reason`]s behind it.
+
+use std::ops::Range;
+
+use crate::receivers::{self, Receiver};
+
+/// The overall judgement of a PTR name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Label {
+    /// A name someone chose for this host: receivers accept it.
+    Custom,
+    /// A name derived from the address, a dynamic-pool name or a provider
+    /// default: receivers score or reject it.
+    Generic,
+    /// Not a usable host name: receivers treat the address as having no PTR.
+    Invalid,
+}
+
+impl Label {
+    /// The keyword (`custom`, `generic`, `invalid`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Custom => "custom",
+            Label::Generic => "generic",
+            Label::Invalid => "invalid",
+        }
+    }
+}
+
+/// The rule that matched a name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Rule {
+    /// Not a valid RFC 1123 host name (bad character, label length, hyphen
+    /// placement, a single label, an escaped byte).
+    InvalidHostname,
+    /// `localhost`, `*.localdomain`, `*.local` and similar local-only names.
+    LocalName,
+    /// An IPv4 or IPv6 address written as the name.
+    IpLiteral,
+    /// The top-level label is all digits.
+    NumericTld,
+    /// The name is a reverse-zone name (`in-addr.arpa`, `ip6.arpa`).
+    ReverseName,
+    /// The address is encoded in the name.
+    IpEncoded,
+    /// Words that mark dynamic, pool or unconfigured addresses.
+    DynamicToken,
+    /// The name is one of the provider's own default templates.
+    ProviderDefault,
+    /// One name shared by many addresses of a block (block level only).
+    Placeholder,
+}
+
+impl Rule {
+    /// The rule id written in reports (`ip-encoded`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::InvalidHostname => "invalid-hostname",
+            Rule::LocalName => "local-name",
+            Rule::IpLiteral => "ip-literal",
+            Rule::NumericTld => "numeric-tld",
+            Rule::ReverseName => "reverse-name",
+            Rule::IpEncoded => "ip-encoded",
+            Rule::DynamicToken => "dynamic-token",
+            Rule::ProviderDefault => "provider-default",
+            Rule::Placeholder => "placeholder",
+        }
+    }
+
+    /// The label a match of this rule gives a name.
+    pub fn label(self) -> Label {
+        match self {
+            Rule::InvalidHostname
+            | Rule::LocalName
+            | Rule::IpLiteral
+            | Rule::NumericTld
+            | Rule::ReverseName => Label::Invalid,
+            Rule::IpEncoded | Rule::DynamicToken | Rule::ProviderDefault | Rule::Placeholder => {
+                Label::Generic
+            }
+        }
+    }
+
+    /// The receivers that react to a name matching this rule.
+    pub fn receivers(self) -> &'static [Receiver] {
+        match self.label() {
+            Label::Invalid => receivers::NO_PTR,
+            _ => receivers::GENERIC,
+        }
+    }
+}
+
+/// One matched rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    /// Which rule.
+    pub rule: Rule,
+    /// Which form of it matched (`dashed`, `reversed`, `hex`, `underscore`, ...).
+    pub kind: &'static str,
+    /// The matched bytes of the name as given to `judge` (for highlighting).
+    pub span: Range<usize>,
+    /// One lowercase sentence.
+    pub message: String,
+}
+
+impl Reason {
+    /// The receivers that react to this reason.
+    pub fn receivers(&self) -> &'static [Receiver] {
+        self.rule.receivers()
+    }
+
+    /// The matched part of `name` (the name this reason was computed for).
+    pub fn matched<'a>(&self, name: &'a str) -> &'a str {
+        name.get(self.span.clone()).unwrap_or("")
+    }
+}
+
+/// The judgement of one name: its label and every reason for it (empty for
+/// custom names).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameVerdict {
+    /// The overall label.
+    pub label: Label,
+    /// The rules that matched, in the order they were checked.
+    pub reasons: Vec<Reason>,
+}
+
+impl NameVerdict {
+    /// The distinct rules among the reasons, in order of first appearance.
+    pub fn rules(&self) -> Vec<Rule> {
+        let mut out: Vec<Rule> = Vec::new();
+        for r in &self.reasons {
+            if !out.contains(&r.rule) {
+                out.push(r.rule);
+            }
+        }
+        out
+    }
+
+    /// The distinct receivers among the reasons, in [`Receiver::ALL`] order.
+    pub fn receivers(&self) -> Vec<Receiver> {
+        Receiver::ALL
+            .into_iter()
+            .filter(|r| self.reasons.iter().any(|x| x.receivers().contains(r)))
+            .collect()
+    }
+}
