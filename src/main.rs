@@ -5,6 +5,8 @@
 
 mod cmd;
 mod exit;
+mod interrupt;
+mod progress;
 
 use std::process::ExitCode as ProcessExit;
 
@@ -24,6 +26,8 @@ struct Cli {
 enum Command {
     /// Check inventories offline (what CI runs on every inventory change).
     Validate(cmd::validate::Args),
+    /// Scan the reverse DNS of every address in scope and report what receivers would reject.
+    Scan(cmd::scan::Args),
 }
 
 fn main() -> ProcessExit {
@@ -41,6 +45,7 @@ fn main() -> ProcessExit {
     };
     let result = match cli.command {
         Command::Validate(args) => cmd::validate::run(args),
+        Command::Scan(args) => cmd::scan::run(args),
     };
     match result {
         Ok(code) => code.into(),

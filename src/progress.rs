@@ -58,19 +58,21 @@ impl Progress {
     pub fn finished(&mut self, status: Status) {
         self.done += 1;
         self.by_status[status_index(status)] += 1;
-        match &mut self.display {
+        let refresh = self.done % 64 == 0 || self.done == self.total;
+        match &self.display {
             Display::Quiet => {}
             Display::Bar(bar) => {
                 bar.inc(1);
-                if self.done % 64 == 0 || self.done == self.total {
+                if refresh {
                     bar.set_message(self.counts());
                 }
             }
             Display::Plain { last } => {
-                if self.done % 256 == 0 && last.elapsed() >= PLAIN_EVERY {
-                    *last = Instant::now();
-                    let line = self.line();
-                    let _ = writeln!(std::io::stderr(), "{line}");
+                if refresh && last.elapsed() >= PLAIN_EVERY {
+                    let _ = writeln!(std::io::stderr(), "{}", self.line());
+                    self.display = Display::Plain {
+                        last: Instant::now(),
+                    };
                 }
             }
         }
@@ -118,6 +120,11 @@ impl Progress {
 fn status_index(status: Status) -> usize {
     match status {
         Status::Ok => 0,
-        Status::Finding(code) => 1 + FindingCode::ALL.iter().position(|c| *c == code).unwrap_or(0),
+        Status::Finding(code) => {
+            1 + FindingCode::ALL
+                .iter()
+                .position(|c| *c == code)
+                .unwrap_or(0)
+        }
     }
 }

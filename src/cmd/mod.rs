@@ -1,4 +1,27 @@
 //! One module per subcommand: its clap arguments, the config built from them,
 //! and the function that runs it.
 
+pub mod scan;
 pub mod validate;
+
+use std::io::Write;
+
+use ptr_audit_inventory::Inventory;
+
+/// Loads inventories for a command that uses them (`scan`, `classify`, ...):
+/// prints every diagnostic to stderr, and returns `None` when there were errors.
+pub fn load_inventory(inputs: &[String]) -> anyhow::Result<Option<Inventory>> {
+    let loaded = ptr_audit_inventory::load(inputs)?;
+    let mut err = std::io::stderr().lock();
+    for d in &loaded.diagnostics {
+        writeln!(err, "{d}")?;
+    }
+    if loaded.has_errors() {
+        writeln!(
+            err,
+            "the inventory is not valid (run `ptr-audit validate` for details)"
+        )?;
+        return Ok(None);
+    }
+    Ok(Some(loaded.inventory))
+}

@@ -63,7 +63,12 @@ fn count_cell(c: &PolicyCount) -> String {
     if c.blocks == 0 {
         "-".into()
     } else {
-        format!("{} ({} blocks)", c.addresses, c.blocks)
+        format!(
+            "{} ({} block{})",
+            c.addresses,
+            c.blocks,
+            if c.blocks == 1 { "" } else { "s" }
+        )
     }
 }
 

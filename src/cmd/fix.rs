@@ -1,0 +1,95 @@
+//! `ptr-audit fix REPORT --as bind|nsupdate|csv`: the DNS records that would
+//! fix a report's failing addresses whose expected name is known. Records go
+//! to stdout (or `--output`); what cannot be fixed is listed on stderr (and as
+//! comments in the bind and nsupdate output).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use ptr_audit_report::fix::{self, FixFormat, FixOptions};
+use ptr_audit_report::read_report;
+
+use crate::exit::ExitCode;
+
+/// Output syntax.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum As {
+    /// BIND zone-file lines, grouped per reverse zone.
+    Bind,
+    /// An `nsupdate` script (delete and add per owner, `send` per zone).
+    Nsupdate,
+    /// CSV rows for a provider API.
+    Csv,
+}
+
+/// Arguments of `ptr-audit fix`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A `json` or `jsonl` report written by `ptr-audit scan`.
+    #[arg(value_name = "REPORT")]
+    pub report: PathBuf,
+    /// What to write.
+    #[arg(long = "as", value_enum, value_name = "FORMAT", default_value = "bind")]
+    pub format: As,
+    /// TTL of the records.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl: u32,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+/// Runs `fix`: exit 0 when the records were written, 2 when the report cannot be read.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let doc = read_report(&args.report)?;
+    let mut err = std::io::stderr().lock();
+    if doc.complete == Some(false) {
+        writeln!(
+            err,
+            "warning: `{}` is from an interrupted scan: addresses it lacks are not covered",
+            args.report.display()
+        )?;
+    }
+    if doc.torn_tail {
+        writeln!(
+            err,
+            "warning: the last line of `{}` was cut short and is ignored",
+            args.report.display()
+        )?;
+    }
+    let plan = fix::plan(&doc.records);
+    let format = match args.format {
+        As::Bind => FixFormat::Bind,
+        As::Nsupdate => FixFormat::Nsupdate,
+        As::Csv => FixFormat::Csv,
+    };
+    let mut text = Vec::new();
+    fix::write(&plan, format, FixOptions { ttl: args.ttl }, &mut text)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write `{}`", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(&text).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => other?,
+            }
+        }
+    }
+    writeln!(
+        err,
+        "{} record(s) to publish; {} failing address(es) not fixed",
+        plan.len(),
+        plan.unfixable.len()
+    )?;
+    let mut last = None;
+    for u in &plan.unfixable {
+        if last != Some(u.why) {
+            writeln!(err, "not fixed: {}:", u.why.describe())?;
+            last = Some(u.why);
+        }
+        writeln!(err, "  {} {}", u.ip, u.status.as_str())?;
+    }
+    Ok(ExitCode::Clean)
+}

@@ -1,0 +1,506 @@
+//! `ptr-audit scan`: loads the inventory, starts the embedded server when
+//! `--zones` is given, streams every address in scope through the scanner and
+//! the classifier into the requested report sinks, and maps the gate's
+//! decision to the exit code.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, bail};
+use ptr_audit_classify::{BlockTally, Classifier};
+use ptr_audit_dnsserver::ZoneServer;
+use ptr_audit_inventory::Inventory;
+use ptr_audit_model::{AddressRecord, Severity, Status, Target};
+use ptr_audit_report::{
+    Baseline, Format, GateOptions, Report, ReportMeta, SinkOptions, Suppressions,
+};
+use ptr_audit_scan::{ScanConfig, ScanError, StopSignal};
+
+use crate::exit::ExitCode;
+use crate::progress::Progress;
+
+/// When to colour the `table` output.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Color {
+    /// When stdout is a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The lowest severity that fails the run.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Any finding.
+    Notice,
+}
+
+/// Arguments of `ptr-audit scan`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Inventory files or directories, CIDRs or addresses, text files of them, or `-` for stdin.
+    #[arg(required = true, value_name = "PATH_OR_CIDR")]
+    pub inputs: Vec<String>,
+    /// Serve the `*.zone` files of DIR from an embedded DNS server on loopback and scan against it (no network).
+    #[arg(long, value_name = "DIR", conflicts_with = "resolvers")]
+    pub zones: Option<PathBuf>,
+    /// A DNS server to ask (repeatable; used round-robin). Default: the inventory's `resolvers:`, else resolv.conf.
+    #[arg(long = "resolver", value_name = "IP[:PORT]")]
+    pub resolvers: Vec<String>,
+    /// Global budget of queries per second (PTR, forward, retries); 0 means unlimited.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub qps: u32,
+    /// Budget of queries per second for each server, on top of the global one.
+    #[arg(long, value_name = "N")]
+    pub qps_per_server: Option<NonZeroU32>,
+    /// Queries in flight at once.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub concurrency: usize,
+    /// Timeout per attempt (`500ms`, `2s`).
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Tries per query (timeouts, SERVFAIL, REFUSED and network errors are retried with backoff).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub attempts: u32,
+    /// Report format on stdout: table, json, jsonl, csv, markdown, sarif, junit, github. Default: table.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Also write a report to a file (repeatable): `json=report.json`.
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
+    pub outputs: Vec<(Format, PathBuf)>,
+    /// The lowest severity that fails the run (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Fail the run when more than this share of addresses got no answer (`lookup-failed`).
+    #[arg(long, default_value = "1%", value_name = "N%", value_parser = parse_percent)]
+    pub max_unknown: f64,
+    /// A previous json/jsonl report: only findings not in it count toward the exit code.
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
+    /// A suppressions file (YAML): accepted findings, with reasons and expiry dates.
+    #[arg(long, value_name = "FILE")]
+    pub suppress: Option<PathBuf>,
+    /// Append every finished record to FILE (jsonl, flushed per record).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Skip the addresses already recorded in `--checkpoint` and report them from there.
+    #[arg(long, requires = "checkpoint")]
+    pub resume: bool,
+    /// Colour in the table output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The validated plan of a scan, built from [`Args`] and the inventory.
+struct Config {
+    scan: ScanConfig,
+    stdout: Option<Format>,
+    outputs: Vec<(Format, PathBuf)>,
+    gate: GateOptions,
+    sink: SinkOptions,
+    checkpoint: Option<PathBuf>,
+    resume: bool,
+    zones: Option<PathBuf>,
+    quiet: bool,
+}
+
+/// Runs `scan`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Some(inventory) = super::load_inventory(&args.inputs)? else {
+        return Ok(ExitCode::BadInput);
+    };
+    let mut config = configure(args, &inventory)?;
+    let classifier = Classifier::new(&inventory.provider).context("cannot use the inventory")?;
+
+    // The embedded server lives as long as the scan.
+    let _server = match &config.zones {
+        Some(dir) => {
+            let server = ZoneServer::serve_dir(dir)
+                .with_context(|| format!("cannot serve the zones in `{}`", dir.display()))?;
+            config.scan.servers = vec![server.addr()];
+            Some(server)
+        }
+        None => None,
+    };
+
+    let started = SystemTime::now();
+    let meta = meta(&config, &inventory, started);
+    let mut report = Report::new(config.gate.clone());
+    if let Some(format) = config.stdout {
+        let out: Box<dyn Write + Send> = Box::new(BrokenPipeOk(std::io::stdout()));
+        report.add_sink(ptr_audit_report::sink(format, out, &meta, &config.sink)?);
+    }
+    for (format, path) in &config.outputs {
+        let file =
+            File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
+        report.add_sink(ptr_audit_report::sink(
+            *format,
+            Box::new(BufWriter::new(file)),
+            &meta,
+            &config.sink,
+        )?);
+    }
+    for block in &inventory.blocks {
+        report.add_block(block);
+    }
+
+    let mut tally = BlockTally::new();
+    let mut done: HashSet<IpAddr> = HashSet::new();
+    let mut progress_total = inventory.scope_len();
+    if let Some(path) = &config.checkpoint {
+        if config.resume && path.exists() {
+            let previous = read_checkpoint(path)?;
+            for rec in previous {
+                // Re-derive the record from this inventory so it is the same
+                // record an uninterrupted scan would have written.
+                let Some(target) = target_of(&inventory, rec.target.ip) else {
+                    continue;
+                };
+                if !done.insert(target.ip) {
+                    continue;
+                }
+                let findings = classifier.classify(&target, &rec.lookup);
+                let rec = AddressRecord {
+                    status: Status::of(&findings),
+                    target,
+                    lookup: rec.lookup,
+                    findings,
+                };
+                tally.observe(&rec.target, &rec.lookup);
+                report.record(&rec)?;
+            }
+            progress_total -= done.len() as u64;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open the checkpoint `{}`", path.display()))?;
+        let options = SinkOptions {
+            flush_each_record: true,
+            ..config.sink.clone()
+        };
+        report.add_sink(ptr_audit_report::sink(
+            Format::Jsonl,
+            Box::new(file),
+            &meta,
+            &options,
+        )?);
+    }
+
+    let stop = StopSignal::new();
+    crate::interrupt::on_ctrl_c(stop.clone());
+    let mut progress = Progress::new(progress_total, config.quiet);
+    let mut write_error: Option<std::io::Error> = None;
+    let targets = inventory
+        .targets()
+        .filter(|t| done.is_empty() || !done.contains(&t.ip));
+    let outcome = ptr_audit_scan::scan_blocking(
+        &config.scan,
+        targets,
+        |target, lookup| {
+            let findings = classifier.classify(&target, &lookup);
+            let status = Status::of(&findings);
+            tally.observe(&target, &lookup);
+            progress.finished(status);
+            let rec = AddressRecord {
+                target,
+                lookup,
+                findings,
+                status,
+            };
+            if write_error.is_none()
+                && let Err(e) = report.record(&rec)
+            {
+                write_error = Some(e);
+                stop.stop();
+            }
+        },
+        &stop,
+    );
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e @ ScanError::NoResolverAnswered { .. }) => {
+            progress.finish(true);
+            eprintln!("error: {e}");
+            return Ok(ExitCode::BadInput);
+        }
+        Err(e) => return Err(e).context("the scan could not run"),
+    };
+    if let Some(e) = write_error {
+        return Err(e).context("cannot write the report");
+    }
+    let interrupted = !outcome.complete;
+    progress.finish(interrupted);
+    let block_findings = tally.finish();
+    let finished = ptr_audit_report::time::rfc3339(SystemTime::now());
+    let (_summary, gate) = report
+        .finish(&finished, !interrupted, &block_findings)
+        .context("cannot write the report")?;
+    if config.stdout != Some(Format::Table) {
+        for reason in &gate.reasons {
+            eprintln!("{reason}");
+        }
+    }
+    Ok(if interrupted {
+        ExitCode::Interrupted
+    } else if gate.failed {
+        ExitCode::Findings
+    } else {
+        ExitCode::Clean
+    })
+}
+
+fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
+    let mut scan = ScanConfig::default();
+    scan.servers = if args.zones.is_some() {
+        Vec::new() // filled in once the embedded server is up
+    } else if !args.resolvers.is_empty() {
+        args.resolvers
+            .iter()
+            .map(|r| parse_resolver(r))
+            .collect::<anyhow::Result<_>>()?
+    } else if !inventory.resolvers.is_empty() {
+        inventory.resolvers.clone()
+    } else {
+        ptr_audit_scan::system_resolvers()?
+    };
+    scan.qps = NonZeroU32::new(args.qps);
+    scan.qps_per_server = args.qps_per_server;
+    if args.concurrency == 0 {
+        bail!("`--concurrency` must be at least 1");
+    }
+    scan.concurrency = args.concurrency;
+    if args.attempts == 0 {
+        bail!("`--attempts` must be at least 1");
+    }
+    scan.attempts = args.attempts;
+    scan.timeout = args.timeout;
+
+    let fail_on = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Notice => Severity::Notice,
+    };
+    let baseline = match &args.baseline {
+        Some(path) => Some(
+            Baseline::load(path)
+                .with_context(|| format!("cannot read the baseline `{}`", path.display()))?,
+        ),
+        None => None,
+    };
+    let suppressions = match &args.suppress {
+        Some(path) => Some(
+            Suppressions::load(path)
+                .with_context(|| format!("cannot read the suppressions `{}`", path.display()))?,
+        ),
+        None => None,
+    };
+    let gate = GateOptions {
+        fail_on,
+        max_unknown_percent: args.max_unknown,
+        baseline,
+        suppressions,
+        ..GateOptions::default()
+    };
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let sink = SinkOptions {
+        color,
+        fail_on,
+        ..SinkOptions::default()
+    };
+    let stdout = match args.format {
+        Some(format) => Some(format),
+        None if args.outputs.is_empty() => Some(Format::Table),
+        None => None,
+    };
+    Ok(Config {
+        scan,
+        stdout,
+        outputs: args.outputs,
+        gate,
+        sink,
+        checkpoint: args.checkpoint,
+        resume: args.resume,
+        zones: args.zones,
+        quiet: args.quiet,
+    })
+}
+
+fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMeta {
+    let mut meta = ReportMeta::new(
+        env!("CARGO_PKG_VERSION"),
+        ptr_audit_report::time::rfc3339(started),
+    );
+    meta.inventory_files = inventory.files.clone();
+    meta.resolvers = match &config.zones {
+        Some(_) => vec!["embedded".to_owned()],
+        None => config
+            .scan
+            .servers
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    };
+    meta.zones = config.zones.clone();
+    meta.qps = config.scan.qps.map(NonZeroU32::get);
+    meta.concurrency = config.scan.concurrency as u32;
+    meta.timeout_ms = config.scan.timeout.as_millis() as u64;
+    meta.attempts = config.scan.attempts;
+    meta.scope = inventory.scope_len();
+    meta
+}
+
+/// The inventory's target for `ip`, if it is in scope.
+fn target_of(inventory: &Inventory, ip: IpAddr) -> Option<Target> {
+    inventory.index_of(ip).and_then(|i| inventory.target_at(i))
+}
+
+/// Reads a checkpoint, cutting a torn last line off the file so appending
+/// continues on a line boundary.
+fn read_checkpoint(path: &Path) -> anyhow::Result<Vec<AddressRecord>> {
+    let doc = ptr_audit_report::read_report(path)
+        .with_context(|| format!("cannot read the checkpoint `{}`", path.display()))?;
+    if doc.torn_tail {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the checkpoint `{}`", path.display()))?;
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot repair the checkpoint `{}`", path.display()))?;
+        file.set_len(keep as u64)
+            .with_context(|| format!("cannot repair the checkpoint `{}`", path.display()))?;
+    }
+    Ok(doc.records)
+}
+
+/// Parses `IP` or `IP:PORT` or `[IPv6]:PORT` (port 53 by default).
+fn parse_resolver(text: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    bail!("`--resolver {text}` is not an address: write `IP`, `IP:PORT` or `[IPv6]:PORT`")
+}
+
+/// Parses `500ms`, `2s`, `1.5s`, `1m`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let err = || format!("`{text}` is not a duration: write e.g. `500ms` or `2s`");
+    let (number, unit) = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((text, "s"), |i| text.split_at(i));
+    let value: f64 = number.trim().parse().map_err(|_| err())?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(err()),
+    };
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(err());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses `1%`, `0.5%` or `2`.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{text}` is not a percentage: write e.g. `1%`"))?;
+    if !(0.0..=100.0).contains(&value) {
+        return Err(format!("`{text}` is not between 0% and 100%"));
+    }
+    Ok(value)
+}
+
+/// Parses `FORMAT=PATH`.
+fn parse_output(text: &str) -> Result<(Format, PathBuf), String> {
+    let (format, path) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: write `FORMAT=PATH`, e.g. `json=report.json`"))?;
+    let format: Format = format.parse().map_err(|e| format!("{e}"))?;
+    if path.is_empty() {
+        return Err(format!("`{text}`: the path is empty"));
+    }
+    Ok((format, PathBuf::from(path)))
+}
+
+/// Stdout where a closed pipe (`| head`) is not an error.
+struct BrokenPipeOk(std::io::Stdout);
+
+impl Write for BrokenPipeOk {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(buf.len()),
+            other => other,
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_percentages_and_outputs_parse() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5h").is_err());
+        assert_eq!(parse_percent("1%"), Ok(1.0));
+        assert_eq!(parse_percent("0.5"), Ok(0.5));
+        assert!(parse_percent("120%").is_err());
+        assert_eq!(
+            parse_output("json=out/r.json"),
+            Ok((Format::Json, PathBuf::from("out/r.json")))
+        );
+        assert!(parse_output("json").is_err());
+        assert!(parse_output("xml=a").is_err());
+    }
+
+    #[test]
+    fn resolvers_default_to_port_53() {
+        assert_eq!(
+            parse_resolver("127.0.0.1").unwrap(),
+            "127.0.0.1:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_resolver("[::1]:5353").unwrap(),
+            "[::1]:5353".parse().unwrap()
+        );
+        assert!(parse_resolver("localhost").is_err());
+    }
+}
