@@ -58,7 +58,7 @@ impl Progress {
     pub fn finished(&mut self, status: Status) {
         self.done += 1;
         self.by_status[status_index(status)] += 1;
-        let refresh = self.done % 64 == 0 || self.done == self.total;
+        let refresh = self.done.is_multiple_of(64) || self.done == self.total;
         match &self.display {
             Display::Quiet => {}
             Display::Bar(bar) => {
