@@ -19,6 +19,7 @@ mod inventory;
 mod load;
 mod scope;
 pub mod template;
+mod visit;
 mod yaml;
 
 pub use diag::{Diagnostic, Level};
@@ -27,6 +28,7 @@ pub use inventory::{
     MAX_UNSAMPLED_V6, POLICIES, PolicyCount, Sample, Summary, Targets, load, load_texts,
 };
 pub use load::{FORMAT_VERSION, PLAIN_DATACENTER};
+pub use visit::{Order, Permutation, Plan, Shard};
 
 #[cfg(test)]
 mod tests;
