@@ -28,6 +28,8 @@ enum Command {
     Validate(cmd::validate::Args),
     /// Scan the reverse DNS of every address in scope and report what receivers would reject.
     Scan(cmd::scan::Args),
+    /// Turn a report's failing addresses into the DNS records that fix them.
+    Fix(cmd::fix::Args),
 }
 
 fn main() -> ProcessExit {
@@ -46,6 +48,7 @@ fn main() -> ProcessExit {
     let result = match cli.command {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Scan(args) => cmd::scan::run(args),
+        Command::Fix(args) => cmd::fix::run(args),
     };
     match result {
         Ok(code) => code.into(),

@@ -1,6 +1,7 @@
 //! One module per subcommand: its clap arguments, the config built from them,
 //! and the function that runs it.
 
+pub mod fix;
 pub mod scan;
 pub mod validate;
 

@@ -1,3 +1,4 @@
 //! Command-line tests of the `ptr-audit` binary, one module per subcommand.
 
 mod validate;
+mod fix;

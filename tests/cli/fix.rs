@@ -1,0 +1,115 @@
+//! `ptr-audit fix`: exit codes, the three output syntaxes, and hostile names.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn ptr_audit() -> Command {
+    let mut cmd = Command::cargo_bin("ptr-audit").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// Three failing records (one fixable, one without expectation, one with an
+/// expected name that tries to inject a line) and one ok record, as `jsonl`.
+const REPORT: &str = concat!(
+    r#"{"ip":"203.0.113.5","datacenter":"fra1","block":"203.0.113.0/26","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail5.fra1.examplehost.net","ptr":["static.5.113.0.203.clients.examplehost.net."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"static.5.113.0.203.clients.examplehost.net.":["203.0.113.5"]},"status":"ptr-generic","findings":[{"code":"ptr-generic","severity":"error","message":"the name is the provider's default"}]}"#,
+    "\n",
+    r#"{"ip":"192.0.2.11","datacenter":"fra1","block":"192.0.2.0/26","policy":"mail","source":{"file":"inventory.yaml","line":30},"expected":null,"ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}]}"#,
+    "\n",
+    r#"{"ip":"192.0.2.12","datacenter":"fra1","block":"192.0.2.0/26","policy":"mail","source":{"file":"inventory.yaml","line":30},"expected":"ok.example.\nupdate add evil.example. 1 A 192.0.2.1","ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}]}"#,
+    "\n",
+    r#"{"ip":"203.0.113.25","datacenter":"fra1","block":"203.0.113.0/26","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail.customer-a.example","ptr":["mail.customer-a.example."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"mail.customer-a.example.":["203.0.113.25"]},"status":"ok","findings":[]}"#,
+    "\n",
+);
+
+fn report_file() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.jsonl");
+    std::fs::write(&path, REPORT).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn fix_bind_writes_records_and_lists_what_it_cannot_fix() {
+    let (_dir, path) = report_file();
+    ptr_audit()
+        .args(["fix", path.to_str().unwrap(), "--as", "bind"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "5.113.0.203.in-addr.arpa.\t3600\tIN\tPTR\tmail5.fra1.examplehost.net.",
+        ))
+        .stdout(predicate::str::contains("evil").not())
+        .stderr(predicate::str::contains(
+            "1 record(s) to publish; 2 failing address(es) not fixed",
+        ))
+        .stderr(predicate::str::contains("192.0.2.11 ptr-missing"))
+        .stderr(predicate::str::contains("not a valid host name"));
+}
+
+#[test]
+fn fix_nsupdate_and_csv_exit_zero() {
+    let (dir, path) = report_file();
+    ptr_audit()
+        .args([
+            "fix",
+            path.to_str().unwrap(),
+            "--as",
+            "nsupdate",
+            "--ttl",
+            "300",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "update add 5.113.0.203.in-addr.arpa. 300 PTR mail5.fra1.examplehost.net.",
+        ))
+        .stdout(predicate::str::contains("evil").not());
+    let out = dir.path().join("fix.csv");
+    ptr_audit()
+        .args([
+            "fix",
+            path.to_str().unwrap(),
+            "--as",
+            "csv",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_empty());
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        csv.starts_with("action,zone,owner,ttl,type,value,ip,status\r\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+}
+
+#[test]
+fn fix_exits_2_on_a_missing_or_broken_report() {
+    ptr_audit()
+        .args(["fix", "no/such/report.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/report.json"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.jsonl");
+    let mut text = REPORT.to_owned();
+    text.insert_str(REPORT.find('\n').unwrap() + 1, "{\"ip\": 42}\n");
+    std::fs::write(&path, text).unwrap();
+    ptr_audit()
+        .args(["fix", path.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("broken.jsonl` line 2"));
+}
+
+#[test]
+fn fix_exits_2_on_an_unknown_format() {
+    let (_dir, path) = report_file();
+    ptr_audit()
+        .args(["fix", path.to_str().unwrap(), "--as", "tinydns"])
+        .assert()
+        .code(2);
+}
