@@ -17,7 +17,7 @@ use crate::client::text_of;
 
 const SOA: &str = "@ IN SOA ns1.examplehost.net. hostmaster.examplehost.net. 1 3600 600 86400 300\n@ IN NS ns1.examplehost.net.\n";
 
-fn resolver(addr: SocketAddr) -> TokioResolver {
+pub fn resolver(addr: SocketAddr) -> TokioResolver {
     let mut udp = ConnectionConfig::udp();
     udp.port = addr.port();
     let mut tcp = ConnectionConfig::tcp();
