@@ -28,6 +28,8 @@ enum Command {
     Validate(cmd::validate::Args),
     /// Scan the reverse DNS of every address in scope and report what receivers would reject.
     Scan(cmd::scan::Args),
+    /// Combine the reports of the shards of one scan into one report.
+    Merge(cmd::merge::Args),
     /// Turn a report's failing addresses into the DNS records that fix them.
     Fix(cmd::fix::Args),
 }
@@ -48,6 +50,7 @@ fn main() -> ProcessExit {
     let result = match cli.command {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Scan(args) => cmd::scan::run(args),
+        Command::Merge(args) => cmd::merge::run(args),
         Command::Fix(args) => cmd::fix::run(args),
     };
     match result {

@@ -2,6 +2,7 @@
 //! and the function that runs it.
 
 pub mod fix;
+pub mod merge;
 pub mod scan;
 pub mod validate;
 

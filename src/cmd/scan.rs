@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, bail};
 use ptr_audit_classify::{BlockTally, Classifier};
 use ptr_audit_dnsserver::ZoneServer;
-use ptr_audit_inventory::Inventory;
+use ptr_audit_inventory::{Inventory, Order, Plan, Shard};
 use ptr_audit_model::{AddressRecord, Severity, Status, Target};
 use ptr_audit_report::{
     Baseline, Format, GateOptions, Report, ReportMeta, SinkOptions, Suppressions,
@@ -45,6 +45,15 @@ pub enum FailOn {
     Warning,
     /// Any finding.
     Notice,
+}
+
+/// The order addresses are visited in.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VisitOrder {
+    /// A seeded pseudo-random permutation (spreads the load over reverse zones).
+    Random,
+    /// Address order.
+    Sequential,
 }
 
 /// Arguments of `ptr-audit scan`.
@@ -98,6 +107,15 @@ pub struct Args {
     /// Skip the addresses already recorded in `--checkpoint` and report them from there.
     #[arg(long, requires = "checkpoint")]
     pub resume: bool,
+    /// Scan only shard K of N (1-based): a deterministic, balanced split of the scope.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// The order addresses are visited in.
+    #[arg(long, value_enum, default_value_t = VisitOrder::Random)]
+    pub order: VisitOrder,
+    /// The seed of the random visiting order (the same seed visits in the same order).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub seed: u64,
     /// Colour in the table output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -116,6 +134,7 @@ struct Config {
     checkpoint: Option<PathBuf>,
     resume: bool,
     zones: Option<PathBuf>,
+    plan: Plan,
     quiet: bool,
 }
 
@@ -161,7 +180,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let mut tally = BlockTally::new();
     let mut done: HashSet<IpAddr> = HashSet::new();
-    let mut progress_total = inventory.scope_len();
+    let mut progress_total = config.plan.len(inventory.scope_len());
     if let Some(path) = &config.checkpoint {
         if config.resume && path.exists() {
             let previous = read_checkpoint(path)?;
@@ -208,7 +227,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut progress = Progress::new(progress_total, config.quiet);
     let mut write_error: Option<std::io::Error> = None;
     let targets = inventory
-        .targets()
+        .visit(config.plan)
         .filter(|t| done.is_empty() || !done.contains(&t.ip));
     let outcome = ptr_audit_scan::scan_blocking(
         &config.scan,
@@ -345,6 +364,13 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
         checkpoint: args.checkpoint,
         resume: args.resume,
         zones: args.zones,
+        plan: Plan {
+            shard: args.shard.unwrap_or(Shard::WHOLE),
+            order: match args.order {
+                VisitOrder::Random => Order::Random { seed: args.seed },
+                VisitOrder::Sequential => Order::Sequential,
+            },
+        },
         quiet: args.quiet,
     })
 }
@@ -370,6 +396,8 @@ fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMe
     meta.timeout_ms = config.scan.timeout.as_millis() as u64;
     meta.attempts = config.scan.attempts;
     meta.scope = inventory.scope_len();
+    meta.shard = (config.plan.shard != Shard::WHOLE)
+        .then(|| (config.plan.shard.index as u32, config.plan.shard.count as u32));
     meta
 }
 
@@ -427,6 +455,11 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Parses `K/N`.
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    Shard::parse(text).ok_or_else(|| format!("`{text}` is not a shard: write `K/N` with 1 <= K <= N"))
+}
+
 /// Parses `1%`, `0.5%` or `2`.
 fn parse_percent(text: &str) -> Result<f64, String> {
     let value: f64 = text
@@ -440,7 +473,7 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 }
 
 /// Parses `FORMAT=PATH`.
-fn parse_output(text: &str) -> Result<(Format, PathBuf), String> {
+pub fn parse_output(text: &str) -> Result<(Format, PathBuf), String> {
     let (format, path) = text
         .split_once('=')
         .ok_or_else(|| format!("`{text}`: write `FORMAT=PATH`, e.g. `json=report.json`"))?;

@@ -1,0 +1,164 @@
+//! `ptr-audit merge`: combines the reports of the shards of one scan
+//! (`--shard K/N`, json or jsonl) into the report a single scan would have
+//! written. Refuses shards of different inventories or settings, and an
+//! incomplete or interrupted set, naming what is missing.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use ptr_audit_classify::BlockTally;
+use ptr_audit_model::AddressRecord;
+use ptr_audit_report::{Format, GateOptions, Report, ReportDoc, ReportMeta, SinkOptions};
+
+use crate::exit::ExitCode;
+
+/// Arguments of `ptr-audit merge`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The shards' reports (json; jsonl is accepted without the completeness checks it cannot support).
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    /// Format on stdout.
+    #[arg(long, default_value = "json", value_name = "FORMAT")]
+    pub format: Format,
+    /// Also write a report to a file (repeatable): `sarif=merged.sarif`.
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = super::scan::parse_output)]
+    pub outputs: Vec<(Format, PathBuf)>,
+}
+
+/// Runs `merge`: exit 0 when merged, 2 when the set cannot be merged.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut docs = Vec::new();
+    for path in &args.reports {
+        docs.push(
+            ptr_audit_report::read_report(path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?,
+        );
+    }
+    let meta = check_set(&docs)?;
+    let finished_at = docs.iter().filter_map(|d| d.finished_at.clone()).max();
+    let mut records: BTreeMap<std::net::IpAddr, AddressRecord> = BTreeMap::new();
+    for doc in docs {
+        for rec in doc.records {
+            let ip = rec.target.ip;
+            if records.insert(ip, rec).is_some() {
+                bail!("address `{ip}` appears in more than one shard report");
+            }
+        }
+    }
+    if let Some(scope) = meta.as_ref().map(|m| m.scope)
+        && records.len() as u64 != scope
+    {
+        bail!(
+            "the shards hold {} addresses but the scope has {scope}",
+            records.len()
+        );
+    }
+
+    let meta = meta.unwrap_or_else(|| ReportMeta::new(env!("CARGO_PKG_VERSION"), ""));
+    let finished_at = finished_at.unwrap_or_else(|| meta.started_at.clone());
+    let options = SinkOptions::default();
+    let mut report = Report::new(GateOptions::default());
+    let stdout: Box<dyn Write + Send> = Box::new(std::io::stdout());
+    report.add_sink(ptr_audit_report::sink(args.format, stdout, &meta, &options)?);
+    for (format, path) in &args.outputs {
+        let file =
+            File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
+        report.add_sink(ptr_audit_report::sink(
+            *format,
+            Box::new(BufWriter::new(file)),
+            &meta,
+            &options,
+        )?);
+    }
+    let mut tally = BlockTally::new();
+    let mut blocks_seen = std::collections::HashSet::new();
+    for rec in records.values() {
+        if blocks_seen.insert(rec.target.block.cidr) {
+            report.add_block(&rec.target.block);
+        }
+        tally.observe(&rec.target, &rec.lookup);
+        report.record(rec)?;
+    }
+    report.finish(&finished_at, true, &tally.finish())?;
+    Ok(ExitCode::Clean)
+}
+
+/// Checks that the json reports are the complete set of shards of one scan,
+/// and returns the merged run's metadata (`None` for jsonl-only input).
+fn check_set(docs: &[ReportDoc]) -> anyhow::Result<Option<ReportMeta>> {
+    let metas: Vec<(&ReportDoc, &ReportMeta)> = docs
+        .iter()
+        .filter_map(|d| d.meta.as_ref().map(|m| (d, m)))
+        .collect();
+    if metas.is_empty() {
+        return Ok(None);
+    }
+    if metas.len() != docs.len() {
+        bail!("cannot merge json reports with jsonl files: give all shards in one format");
+    }
+    let (first_doc, first) = metas[0];
+    let count = first.shard.map_or(1, |(_, n)| n);
+    let mut seen = vec![None; count as usize];
+    for (doc, meta) in &metas {
+        let same = meta.inventory_files == first.inventory_files
+            && meta.scope == first.scope
+            && meta.resolvers == first.resolvers
+            && meta.zones == first.zones
+            && meta.qps == first.qps
+            && meta.concurrency == first.concurrency
+            && meta.timeout_ms == first.timeout_ms
+            && meta.attempts == first.attempts
+            && meta.changed_since == first.changed_since
+            && meta.tool_version == first.tool_version;
+        if !same {
+            bail!(
+                "`{}` and `{}` are reports of different scans (inventory, scope or settings differ)",
+                first_doc.path.display(),
+                doc.path.display()
+            );
+        }
+        let (k, n) = meta.shard.unwrap_or((1, 1));
+        if n != count {
+            bail!(
+                "`{}` is shard {k}/{n} but `{}` is one of {count} shards",
+                doc.path.display(),
+                first_doc.path.display()
+            );
+        }
+        if doc.complete == Some(false) {
+            bail!(
+                "`{}` (shard {k}/{n}) is an interrupted scan: run it again (or resume it) before merging",
+                doc.path.display()
+            );
+        }
+        match &mut seen[(k - 1) as usize] {
+            Some(other) => bail!(
+                "shard {k}/{n} is given twice: `{}` and `{}`",
+                other,
+                doc.path.display()
+            ),
+            slot => *slot = Some(doc.path.display().to_string()),
+        }
+    }
+    let missing: Vec<String> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(i, _)| format!("{}/{count}", i + 1))
+        .collect();
+    if !missing.is_empty() {
+        bail!("the set of shards is incomplete: missing {}", missing.join(", "));
+    }
+    let mut merged = first.clone();
+    merged.shard = None;
+    merged.started_at = metas
+        .iter()
+        .map(|(_, m)| m.started_at.clone())
+        .min()
+        .unwrap_or_default();
+    Ok(Some(merged))
+}
