@@ -2,3 +2,4 @@
 
 mod validate;
 mod fix;
+mod scan;

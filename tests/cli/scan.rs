@@ -1,0 +1,301 @@
+//! `ptr-audit scan` end to end over loopback: the bundled example against its
+//! hand-written expectations, exit codes, exactly-once accounting, shards and
+//! merge, checkpoint and resume, and Ctrl-C.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+use ptr_audit_dnsserver::{ZoneServer, ZoneSet};
+use serde_json::Value;
+
+fn ptr_audit() -> Command {
+    Command::cargo_bin("ptr-audit").expect("binary is built")
+}
+
+fn records(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad jsonl line {l:?}: {e}")))
+        .collect()
+}
+
+/// The expectations written by hand beside the example zones.
+fn expected_example() -> BTreeMap<String, (String, Vec<String>)> {
+    let text = std::fs::read_to_string("inventories/example/zones/EXPECTED.tsv").unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("ip\t") && !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            let codes = cols
+                .get(2)
+                .unwrap_or(&"")
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect();
+            (cols[0].to_owned(), (cols[1].to_owned(), codes))
+        })
+        .collect()
+}
+
+fn finding_codes(rec: &Value) -> Vec<String> {
+    let mut codes: Vec<String> = rec["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let code = f["code"].as_str().unwrap().to_owned();
+            match f.get("reason").and_then(Value::as_str) {
+                Some(reason) if code == "ptr-missing" || code == "lookup-failed" => {
+                    format!("{code}:{reason}")
+                }
+                _ => code,
+            }
+        })
+        .collect();
+    codes.sort();
+    codes
+}
+
+#[test]
+fn example_scan_matches_the_hand_written_expectations() {
+    let out = ptr_audit()
+        .args([
+            "scan",
+            "--zones",
+            "inventories/example/zones",
+            "inventories/example/inventory.yaml",
+            "--format",
+            "jsonl",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected = expected_example();
+    let got = records(&out.stdout);
+    assert_eq!(got.len(), expected.len(), "one record per address in scope");
+    let mut mismatches = Vec::new();
+    let mut seen = HashSet::new();
+    for rec in &got {
+        let ip = rec["ip"].as_str().unwrap().to_owned();
+        assert!(seen.insert(ip.clone()), "{ip} reported twice");
+        let Some((status, codes)) = expected.get(&ip) else {
+            mismatches.push(format!("{ip}: not expected in scope"));
+            continue;
+        };
+        let mut codes = codes.clone();
+        codes.sort();
+        let actual = finding_codes(rec);
+        if rec["status"] != status.as_str() || actual != codes {
+            mismatches.push(format!(
+                "{ip}: expected {status} {codes:?}, got {} {actual:?}",
+                rec["status"]
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "mismatches:\n{}", mismatches.join("\n"));
+    let statuses: HashSet<&str> = got.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    for status in [
+        "ok",
+        "lookup-failed",
+        "ptr-missing",
+        "ptr-invalid",
+        "fcrdns-failed",
+        "ptr-generic",
+        "ptr-unexpected",
+        "ptr-multiple",
+    ] {
+        assert!(statuses.contains(status), "the example never shows `{status}`");
+    }
+}
+
+/// A /22 of documentation space (198.51.100.0/24 and three neighbours'
+/// worth of names under it): every fourth address without a PTR.
+fn wide_zone() -> ZoneSet {
+    let mut zones = ZoneSet::new();
+    let mut fwd = String::from(
+        "$TTL 300\n@ IN SOA ns.example. h.example. 1 3600 600 86400 300\n@ IN NS ns.example.\n",
+    );
+    for third in 0..16u32 {
+        let mut rev = String::from(
+            "$TTL 300\n@ IN SOA ns.example. h.example. 1 3600 600 86400 300\n@ IN NS ns.example.\n",
+        );
+        for last in 0..256u32 {
+            if last % 4 != 0 {
+                rev.push_str(&format!("{last} IN PTR h{third}-{last}.wide.example.\n"));
+                fwd.push_str(&format!("h{third}-{last} IN A 10.20.{third}.{last}\n"));
+            }
+        }
+        zones
+            .add_text(&format!("{third}.20.10.in-addr.arpa"), &rev)
+            .unwrap();
+    }
+    zones.add_text("wide.example", &fwd).unwrap();
+    zones
+}
+
+#[test]
+fn a_slash_20_is_reported_exactly_once_per_address_and_exit_codes_follow_findings() {
+    let server = ZoneServer::spawn(wide_zone()).unwrap();
+    let resolver = server.addr().to_string();
+    let out = ptr_audit()
+        .args(["scan", "10.20.0.0/20", "--resolver", &resolver, "--qps", "0"])
+        .args(["--format", "jsonl", "--quiet"])
+        .output()
+        .unwrap();
+    // A quarter of the addresses have no PTR: errors, exit 1.
+    assert_eq!(out.status.code(), Some(1));
+    let got = records(&out.stdout);
+    assert_eq!(got.len(), 4096);
+    let ips: HashSet<&str> = got.iter().map(|r| r["ip"].as_str().unwrap()).collect();
+    assert_eq!(ips.len(), 4096);
+    let missing = got.iter().filter(|r| r["status"] == "ptr-missing").count();
+    assert_eq!(missing, 1024);
+    let ok = got.iter().filter(|r| r["status"] == "ok").count();
+    assert_eq!(ok, 3072);
+
+    // Only the addresses with a PTR: clean, exit 0.
+    let out = ptr_audit()
+        .args(["scan", "10.20.0.1", "10.20.0.2", "--resolver", &resolver])
+        .args(["--format", "jsonl", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+
+    // Bad usage: exit 2.
+    let out = ptr_audit()
+        .args(["scan", "10.20.0.1", "--resolver", "not-an-ip"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn seven_shards_merged_equal_one_scan() {
+    let server = ZoneServer::spawn(wide_zone()).unwrap();
+    let resolver = server.addr().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let scan = |shard: &str, out: &Path| {
+        let status = ptr_audit()
+            .args(["scan", "10.20.0.0/22", "--resolver", &resolver, "--qps", "0"])
+            .args(["--shard", shard, "--quiet", "--format", "json"])
+            .stdout(std::fs::File::create(out).unwrap())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(1));
+    };
+    let single = dir.path().join("single.json");
+    scan("1/1", &single);
+    let mut shards = Vec::new();
+    for k in 1..=7 {
+        let path = dir.path().join(format!("shard{k}.json"));
+        scan(&format!("{k}/7"), &path);
+        shards.push(path);
+    }
+    let merged = ptr_audit().arg("merge").args(&shards).output().unwrap();
+    assert_eq!(merged.status.code(), Some(0), "{}", String::from_utf8_lossy(&merged.stderr));
+    let single: Value = serde_json::from_slice(&std::fs::read(&single).unwrap()).unwrap();
+    let merged: Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(single["records"], merged["records"]);
+    assert_eq!(single["summary"], merged["summary"]);
+    assert_eq!(single["records"].as_array().unwrap().len(), 1024);
+
+    // An incomplete set is refused, naming the missing shard.
+    let out = ptr_audit().arg("merge").args(&shards[1..]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1/7"));
+}
+
+#[test]
+fn resume_after_sigkill_gives_the_same_records_as_one_uninterrupted_scan() {
+    let server = ZoneServer::spawn(wide_zone()).unwrap();
+    let resolver = server.addr().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("scan.checkpoint");
+    let full = ptr_audit()
+        .args(["scan", "10.20.0.0/22", "--resolver", &resolver, "--qps", "0"])
+        .args(["--format", "json", "--quiet"])
+        .output()
+        .unwrap();
+    let full: Value = serde_json::from_slice(&full.stdout).unwrap();
+
+    // A slow scan, killed once the checkpoint holds some records.
+    let mut child = ptr_audit()
+        .args(["scan", "10.20.0.0/22", "--resolver", &resolver, "--qps", "400"])
+        .arg("--checkpoint")
+        .arg(&checkpoint)
+        .args(["--format", "jsonl", "--quiet"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(|| {
+        std::fs::read_to_string(&checkpoint).is_ok_and(|t| t.lines().count() >= 50)
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = std::fs::read_to_string(&checkpoint).unwrap().lines().count();
+    assert!(before < 1024, "the scan finished before it was killed");
+
+    let resumed = ptr_audit()
+        .args(["scan", "10.20.0.0/22", "--resolver", &resolver, "--qps", "0"])
+        .arg("--checkpoint")
+        .arg(&checkpoint)
+        .args(["--resume", "--format", "json", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(1));
+    let resumed: Value = serde_json::from_slice(&resumed.stdout).unwrap();
+    assert_eq!(resumed["records"], full["records"]);
+    assert_eq!(resumed["summary"], full["summary"]);
+    let lines = std::fs::read_to_string(&checkpoint).unwrap();
+    let ips: Vec<&str> = lines
+        .lines()
+        .map(|l| l.split('"').nth(3).unwrap_or(""))
+        .collect();
+    let unique: HashSet<&&str> = ips.iter().collect();
+    assert_eq!(ips.len(), 1024, "the checkpoint holds every address once");
+    assert_eq!(unique.len(), 1024);
+}
+
+#[test]
+fn ctrl_c_writes_what_was_found_marked_interrupted_and_exits_130() {
+    let server = ZoneServer::spawn(wide_zone()).unwrap();
+    let resolver = server.addr().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let mut child = ptr_audit()
+        .args(["scan", "10.20.0.0/22", "--resolver", &resolver, "--qps", "200"])
+        .arg("--output")
+        .arg(format!("json={}", report.display()))
+        .args(["--format", "jsonl", "--quiet"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(|| server.stats().total >= 100);
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let streamed = records(&out.stdout);
+    assert!(!streamed.is_empty() && streamed.len() < 1024, "{} records", streamed.len());
+    let doc: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(doc["complete"], Value::Bool(false));
+    assert_eq!(doc["records"].as_array().unwrap().len(), streamed.len());
+}
+
+/// Polls `done` until it holds (bounded: fails after about 30 s).
+fn wait_for(mut done: impl FnMut() -> bool) {
+    for _ in 0..3000 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("condition not reached in time");
+}
