@@ -21,6 +21,7 @@ def main():
     ap.add_argument("--out", default="/tmp/ptr-audit-bench/data")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--port", type=int, default=5353)
+    ap.add_argument("--adns-addr", default="127.0.0.3")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     net = ipaddress.ip_network(a.block)
@@ -67,7 +68,7 @@ def main():
     with open(os.path.join(a.out, "nsd.conf"), "w") as f:
         f.write(f"""server:
   ip-address: 127.0.0.1@{a.port}
-  ip-address: 127.0.0.2@53
+  ip-address: {a.adns_addr}@53
   server-count: 1
   username: ""
   chroot: ""

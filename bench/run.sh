@@ -6,12 +6,13 @@
 #   BLOCK=10.0.0.0/14 RUNS=3 bench/run.sh
 #
 # Needs: nsd, adnslogres (Debian: nsd adns-tools), /usr/bin/time (Debian: time).
-# All traffic goes to 127.0.0.1:$PORT and 127.0.0.2:53; the block is zone data only.
+# All traffic goes to 127.0.0.1:$PORT and $ADNS_ADDR:53; the block is zone data only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BLOCK="${BLOCK:-10.0.0.0/16}"
 RUNS="${RUNS:-5}"
-PORT="${PORT:-5353}"
+PORT="${PORT:-5354}"
+ADNS_ADDR="${ADNS_ADDR:-127.0.0.3}"
 OUT="${OUT:-/tmp/ptr-audit-bench}"
 DATA="$OUT/data-${BLOCK//\//_}"
 BIN="${BIN:-target/release/ptr-audit}"
@@ -21,7 +22,7 @@ for tool in nsd adnslogres /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nsd adns-tools time)" >&2; exit 2; }
 done
 [ -x "$BIN" ] || cargo build --release --quiet
-python3 bench/gen_zones.py --block "$BLOCK" --out "$DATA" --port "$PORT" >/dev/null
+python3 bench/gen_zones.py --block "$BLOCK" --out "$DATA" --port "$PORT" --adns-addr "$ADNS_ADDR" >/dev/null
 addresses=$(wc -l < "$DATA/ips.txt")
 
 nsd -c "$DATA/nsd.conf" -P "$DATA/nsd.pid"
@@ -42,7 +43,7 @@ for r in $(seq "$RUNS"); do
   read -r s m < <(measure ptr-audit "$BIN" scan "$BLOCK" --resolver "127.0.0.1:$PORT" --qps 0 \
       --quiet --format jsonl $EXTRA)
   echo -e "ptr-audit\t$r\t$s\t$m" >> "$OUT/results.tsv"
-  read -r s2 m2 < <(measure adnslogres adnslogres -c 100 -C 'nameserver 127.0.0.2' < "$DATA/ips.txt")
+  read -r s2 m2 < <(measure adnslogres adnslogres -c 100 -C "nameserver $ADNS_ADDR" < "$DATA/ips.txt")
   echo -e "adnslogres\t$r\t$s2\t$m2" >> "$OUT/results.tsv"
   printf 'round %d: ptr-audit %ss %s KiB, adnslogres %ss %s KiB\n' "$r" "$s" "$m" "$s2" "$m2"
 done
