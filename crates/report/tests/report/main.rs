@@ -1,7 +1,9 @@
 //! Integration tests of the report crate: one binary, one module per concern.
 
+mod ci_doc;
 mod fix;
 mod fixture;
 mod formats;
 mod gate;
 mod roundtrip;
+mod schema;

@@ -1,0 +1,78 @@
+//! The CI recipes in `docs/ci.md` parse as YAML and wire the scan to the
+//! SARIF upload (no cluster or runner needed to check that much).
+
+use serde_json::Value;
+
+fn yaml_blocks() -> Vec<Value> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/ci.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut blocks = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("```yaml\n") {
+        let body = &rest[start + 8..];
+        let end = body.find("\n```").unwrap();
+        blocks.push(serde_saphyr::from_str::<Value>(&body[..end]).unwrap());
+        rest = &body[end..];
+    }
+    blocks
+}
+
+#[test]
+fn github_workflow_validates_and_uploads_the_scans_sarif() {
+    let blocks = yaml_blocks();
+    assert_eq!(blocks.len(), 2, "one GitHub workflow and one GitLab file");
+    let gh = &blocks[0];
+    let validate = gh["jobs"]["validate"]["steps"].as_array().unwrap();
+    assert!(validate.iter().any(|s| {
+        s["run"]
+            .as_str()
+            .is_some_and(|r| r.contains("ptr-audit validate"))
+    }));
+    let steps = gh["jobs"]["scan-changes"]["steps"].as_array().unwrap();
+    let scan = steps
+        .iter()
+        .find_map(|s| s["run"].as_str().filter(|r| r.contains("ptr-audit scan")))
+        .unwrap();
+    assert!(scan.contains("--changed-since \"git:origin/${{ github.base_ref }}\""));
+    assert!(scan.contains("--output sarif=ptr-audit.sarif"));
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+        })
+        .unwrap();
+    assert_eq!(upload["with"]["sarif_file"], "ptr-audit.sarif");
+    assert_eq!(
+        gh["jobs"]["scan-changes"]["permissions"]["security-events"],
+        "write"
+    );
+}
+
+#[test]
+fn gitlab_job_runs_a_change_only_scan_with_reports() {
+    let gl = &yaml_blocks()[1];
+    let job = &gl["ptr-audit-scan-changes"];
+    let script = job["script"].as_array().unwrap();
+    let scan = script
+        .iter()
+        .find_map(|s| s.as_str().filter(|r| r.contains("ptr-audit scan")))
+        .unwrap();
+    assert!(scan.contains("--changed-since \"git:origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME\""));
+    assert!(scan.contains("--output sarif=ptr-audit.sarif"));
+    assert!(scan.contains("--output junit=ptr-audit-junit.xml"));
+    assert_eq!(job["artifacts"]["reports"]["junit"], "ptr-audit-junit.xml");
+    assert!(
+        job["artifacts"]["paths"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("ptr-audit.sarif"))
+    );
+    assert!(
+        gl["ptr-audit-validate"]["script"][0]
+            .as_str()
+            .unwrap()
+            .contains("ptr-audit validate")
+    );
+}
