@@ -32,6 +32,10 @@ enum Command {
     Merge(cmd::merge::Args),
     /// Turn a report's failing addresses into the DNS records that fix them.
     Fix(cmd::fix::Args),
+    /// Explain the verdict on one PTR name: which rules match and which receivers react.
+    Explain(cmd::explain::Args),
+    /// Judge `IP<TAB>NAME` lines offline and write one JSON object per line.
+    Classify(cmd::classify::Args),
 }
 
 fn main() -> ProcessExit {
@@ -52,6 +56,8 @@ fn main() -> ProcessExit {
         Command::Scan(args) => cmd::scan::run(args),
         Command::Merge(args) => cmd::merge::run(args),
         Command::Fix(args) => cmd::fix::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
+        Command::Classify(args) => cmd::classify::run(args),
     };
     match result {
         Ok(code) => code.into(),

@@ -1,6 +1,8 @@
 //! One module per subcommand: its clap arguments, the config built from them,
 //! and the function that runs it.
 
+pub mod classify;
+pub mod explain;
 pub mod fix;
 pub mod merge;
 pub mod scan;

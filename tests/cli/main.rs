@@ -3,3 +3,4 @@
 mod validate;
 mod fix;
 mod scan;
+mod classify;

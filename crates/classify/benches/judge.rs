@@ -41,7 +41,10 @@ fn main() {
             cases.push((ip, n));
         }
         let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x10, 0, 0, 0, 0, i as u16));
-        cases.push((v6, format!("v6-2001-db8-10-0-0-0-0-{:x}.fra1.examplehost.net", i)));
+        cases.push((
+            v6,
+            format!("v6-2001-db8-10-0-0-0-0-{:x}.fra1.examplehost.net", i),
+        ));
         cases.push((v6, "mx.example.com".to_owned()));
     }
     // Warm up, then measure.

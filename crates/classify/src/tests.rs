@@ -83,6 +83,7 @@ fn invalid_hostname_forms() {
 fn invalid_special_names() {
     let a = "203.0.113.5";
     assert_form(a, "localhost", "local-name", "localhost");
+    assert_form(a, "localhost6.localdomain6", "local-name", "localdomain");
     assert_form(a, "localhost.localdomain", "local-name", "localdomain");
     assert_form(a, "printer.local", "local-name", "local-tld");
     assert_form(a, "nas.home.arpa", "local-name", "home-arpa");

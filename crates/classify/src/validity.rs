@@ -166,6 +166,13 @@ pub(crate) fn check(ip: IpAddr, name: &str, body: &[u8], out: &mut Vec<Reason>) 
         start = end + 1;
     }
     let tld = &body[last.clone()];
+    // `localhost6`, `localdomain6`: the IPv6 variants of the standard names.
+    let tld =
+        if tld.eq_ignore_ascii_case(b"localhost6") || tld.eq_ignore_ascii_case(b"localdomain6") {
+            &tld[..tld.len() - 1]
+        } else {
+            tld
+        };
     if labels == 1 {
         if tld.eq_ignore_ascii_case(b"localhost") || tld.eq_ignore_ascii_case(b"localdomain") {
             push(

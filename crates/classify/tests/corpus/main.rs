@@ -1,0 +1,104 @@
+//! The labelled corpus (`tests/corpus/names.tsv` at the repository root):
+//! generic recall, custom false-positive rate and invalid recall, printed and
+//! held to the bar (≥ 95 %, ≤ 3 %, ≥ 97 %).
+
+use std::net::IpAddr;
+
+use ptr_audit_classify::{Classifier, Label};
+use ptr_audit_model::Provider;
+
+struct Row {
+    line: usize,
+    ip: IpAddr,
+    name: String,
+    label: Label,
+}
+
+fn corpus() -> Vec<Row> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus/names.tsv");
+    let text = std::fs::read_to_string(path).expect("corpus file is readable");
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f.len(), 4, "line {}: want ip, name, label, source", i + 1);
+        let label = match f[2] {
+            "custom" => Label::Custom,
+            "generic" => Label::Generic,
+            "invalid" => Label::Invalid,
+            other => panic!("line {}: unknown label `{other}`", i + 1),
+        };
+        assert!(
+            !f[3].is_empty(),
+            "line {}: every row names its source",
+            i + 1
+        );
+        rows.push(Row {
+            line: i + 1,
+            ip: f[0]
+                .parse()
+                .unwrap_or_else(|e| panic!("line {}: {e}", i + 1)),
+            name: f[1].to_owned(),
+            label,
+        });
+    }
+    rows
+}
+
+#[test]
+fn corpus_meets_the_quality_bar() {
+    let rows = corpus();
+    assert!(rows.len() >= 250, "corpus has only {} rows", rows.len());
+    // No provider templates: the corpus measures the general rules only.
+    let c = Classifier::new(&Provider::default()).unwrap();
+    let mut total = [0usize; 3];
+    let mut right = [0usize; 3];
+    let idx = |l: Label| match l {
+        Label::Generic => 0,
+        Label::Custom => 1,
+        Label::Invalid => 2,
+    };
+    let mut wrong = Vec::new();
+    for r in &rows {
+        let got = c.judge(r.ip, &r.name).label;
+        total[idx(r.label)] += 1;
+        if got == r.label {
+            right[idx(r.label)] += 1;
+        } else {
+            wrong.push(format!(
+                "  line {}: {} {} expected {}, got {}",
+                r.line,
+                r.ip,
+                r.name,
+                r.label.as_str(),
+                got.as_str()
+            ));
+        }
+    }
+    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+    let generic_recall = pct(right[0], total[0]);
+    let custom_fp = pct(total[1] - right[1], total[1]);
+    let invalid_recall = pct(right[2], total[2]);
+    println!(
+        "corpus: {} rows ({} generic, {} custom, {} invalid)",
+        rows.len(),
+        total[0],
+        total[1],
+        total[2]
+    );
+    println!("generic recall {generic_recall:.1}% (bar >= 95%)");
+    println!("custom false positives {custom_fp:.1}% (bar <= 3%)");
+    println!("invalid recall {invalid_recall:.1}% (bar >= 97%)");
+    println!("misclassified:\n{}", wrong.join("\n"));
+    assert!(
+        generic_recall >= 95.0,
+        "generic recall {generic_recall:.1}%"
+    );
+    assert!(custom_fp <= 3.0, "custom false positives {custom_fp:.1}%");
+    assert!(
+        invalid_recall >= 97.0,
+        "invalid recall {invalid_recall:.1}%"
+    );
+}

@@ -1,0 +1,158 @@
+//! `ptr-audit classify`: judges `IP<TAB>NAME` lines offline (no DNS) and writes
+//! one JSON object per line. Also holds the inventory context that `explain`
+//! shares.
+
+use std::io::{BufRead, BufWriter, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use ptr_audit_classify::{Classifier, NameVerdict};
+use ptr_audit_model::{BlockInfo, Provider};
+
+use crate::exit::ExitCode;
+
+/// Arguments of `ptr-audit classify`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A file of `IP<TAB>NAME` lines (`#` comments and blank lines are skipped); stdin when absent or `-`.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Inventory files or directories whose provider `default_ptr` templates count (repeatable).
+    #[arg(long = "inventory", value_name = "PATH")]
+    pub inventories: Vec<String>,
+}
+
+/// The classifier and, when an inventory was given, its blocks (to know an
+/// address's datacenter for `{datacenter}` templates).
+pub struct Context {
+    /// The classifier for the inventory's provider.
+    pub classifier: Classifier,
+    blocks: Vec<Arc<BlockInfo>>,
+}
+
+impl Context {
+    /// Loads the inventories (none: no provider templates). `Ok(None)` when
+    /// they have errors (already printed).
+    pub fn load(inventories: &[String]) -> anyhow::Result<Option<Context>> {
+        let (provider, blocks) = if inventories.is_empty() {
+            (Provider::default(), Vec::new())
+        } else {
+            match crate::cmd::load_inventory(inventories)? {
+                Some(inv) => (inv.provider, inv.blocks),
+                None => return Ok(None),
+            }
+        };
+        let classifier = Classifier::new(&provider).context("cannot use the provider templates")?;
+        Ok(Some(Context { classifier, blocks }))
+    }
+
+    /// Judges `name` for `ip`, in the datacenter of the block holding `ip` if known.
+    pub fn judge(&self, ip: IpAddr, name: &str) -> NameVerdict {
+        let dc = self
+            .blocks
+            .iter()
+            .find(|b| b.cidr.contains(&ip))
+            .map(|b| &*b.datacenter);
+        self.classifier.judge_in(ip, name, dc)
+    }
+}
+
+/// Parses one `IP<TAB>NAME` line.
+fn parse_line(line: &str) -> Result<(IpAddr, &str), String> {
+    let (ip, name) = line
+        .split_once('\t')
+        .ok_or_else(|| "want `IP<TAB>NAME`, found no tab".to_owned())?;
+    let ip: IpAddr = ip
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{}` is not an IP address", ip.escape_debug()))?;
+    if name.is_empty() {
+        return Err("the name is empty".to_owned());
+    }
+    Ok((ip, name))
+}
+
+/// A JSON string literal.
+fn js(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+/// One output line, keys in documented order: `ip`, `ptr`, `label`, `reasons`
+/// (each `rule`, `kind`, `matched`, `message`, `receivers`).
+pub fn verdict_json(ip: IpAddr, name: &str, v: &NameVerdict) -> String {
+    let bytes = name.as_bytes();
+    let reasons: Vec<String> = v
+        .reasons
+        .iter()
+        .map(|r| {
+            let matched = String::from_utf8_lossy(bytes.get(r.span.clone()).unwrap_or_default());
+            let receivers: Vec<String> = r.receivers().iter().map(|x| js(x.as_str())).collect();
+            format!(
+                "{{\"rule\":{},\"kind\":{},\"matched\":{},\"message\":{},\"receivers\":[{}]}}",
+                js(r.rule.as_str()),
+                js(r.kind),
+                js(&matched),
+                js(&r.message),
+                receivers.join(",")
+            )
+        })
+        .collect();
+    format!(
+        "{{\"ip\":{},\"ptr\":{},\"label\":{},\"reasons\":[{}]}}",
+        js(&ip.to_string()),
+        js(name),
+        js(v.label.as_str()),
+        reasons.join(",")
+    )
+}
+
+/// Runs `classify`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Some(ctx) = Context::load(&args.inventories)? else {
+        return Ok(ExitCode::BadInput);
+    };
+    let input: Box<dyn BufRead> = match &args.file {
+        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufReader::new(
+            std::fs::File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?,
+        )),
+        _ => Box::new(std::io::stdin().lock()),
+    };
+    let source = args
+        .file
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), |p| p.display().to_string());
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    for (i, line) in input.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read `{source}`"))?;
+        let line = line.strip_suffix('\r').unwrap_or(&line);
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (ip, name) = match parse_line(line) {
+            Ok(x) => x,
+            Err(why) => {
+                let _ = out.flush();
+                eprintln!("error: {source}:{}: {why}", i + 1);
+                return Ok(ExitCode::BadInput);
+            }
+        };
+        let v = ctx.judge(ip, name);
+        let mut line = verdict_json(ip, name, &v);
+        line.push('\n');
+        let written = out.write_all(line.as_bytes());
+        if let Err(e) = written {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(ExitCode::Clean);
+            }
+            return Err(e).context("cannot write to stdout");
+        }
+    }
+    match out.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write to stdout")
+        }
+        _ => Ok(ExitCode::Clean),
+    }
+}

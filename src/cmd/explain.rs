@@ -1,0 +1,97 @@
+//! `ptr-audit explain IP NAME`: the verdict on one PTR name, each matched rule
+//! with the matched part highlighted, and the receivers that would react.
+
+use std::io::{IsTerminal, Write};
+use std::net::IpAddr;
+
+use ptr_audit_classify::Label;
+
+use crate::cmd::classify::Context;
+use crate::exit::ExitCode;
+
+/// Arguments of `ptr-audit explain`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The address the PTR belongs to.
+    pub ip: IpAddr,
+    /// The PTR name (a trailing dot is optional).
+    pub name: String,
+    /// Inventory files or directories whose provider `default_ptr` templates count (repeatable).
+    #[arg(long = "inventory", value_name = "PATH")]
+    pub inventories: Vec<String>,
+}
+
+/// Writes `bytes` with everything outside printable ASCII escaped as `\DDD`
+/// (the name comes from the command line and may hold control characters).
+fn escaped(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        if (0x20..0x7f).contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("\\{b:03}"));
+        }
+    }
+}
+
+/// The name with `span` highlighted: bold red on a colour terminal, else `[...]`.
+fn highlight(name: &str, span: std::ops::Range<usize>, colour: bool) -> String {
+    let b = name.as_bytes();
+    let span = span.start.min(b.len())..span.end.min(b.len());
+    let mut s = String::new();
+    escaped(&mut s, &b[..span.start]);
+    s.push_str(if colour { "\x1b[1;31m" } else { "[" });
+    escaped(&mut s, &b[span.clone()]);
+    s.push_str(if colour { "\x1b[0m" } else { "]" });
+    escaped(&mut s, &b[span.end..]);
+    s
+}
+
+/// Runs `explain`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Some(ctx) = Context::load(&args.inventories)? else {
+        return Ok(ExitCode::BadInput);
+    };
+    let v = ctx.judge(args.ip, &args.name);
+    let stdout = std::io::stdout();
+    let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut text = String::new();
+    let mut name = String::new();
+    escaped(&mut name, args.name.as_bytes());
+    text.push_str(&format!("{}  {name}\n", args.ip));
+    let verdict = if colour {
+        let code = match v.label {
+            Label::Custom => "32",
+            Label::Generic => "33",
+            Label::Invalid => "31",
+        };
+        format!("\x1b[1;{code}m{}\x1b[0m", v.label.as_str())
+    } else {
+        v.label.as_str().to_owned()
+    };
+    text.push_str(&format!("verdict: {verdict}\n"));
+    if v.reasons.is_empty() {
+        text.push_str(
+            "no rule matched: receivers accept this name if it resolves back to the address\n",
+        );
+    } else {
+        text.push_str("rules:\n");
+        for r in &v.reasons {
+            text.push_str(&format!(
+                "  {} ({}): {}\n      {}\n",
+                r.rule.as_str(),
+                r.kind,
+                highlight(&args.name, r.span.clone(), colour),
+                r.message
+            ));
+        }
+        text.push_str("receivers that would react:\n");
+        for r in v.receivers() {
+            text.push_str(&format!("  {}: {}\n", r.as_str(), r.describe()));
+        }
+    }
+    let mut lock = stdout.lock();
+    match lock.write_all(text.as_bytes()).and_then(|()| lock.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::Clean),
+    }
+}

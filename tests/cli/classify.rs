@@ -1,0 +1,180 @@
+//! `ptr-audit explain` and `ptr-audit classify`: exit codes, the JSON shape,
+//! highlighting without a terminal, and provider templates from an inventory.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn ptr_audit() -> Command {
+    let mut cmd = Command::cargo_bin("ptr-audit").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+const INVENTORY: &str = "inventories/example/inventory.yaml";
+
+#[test]
+fn explain_generic_highlights_with_brackets_when_piped() {
+    ptr_audit()
+        .args([
+            "explain",
+            "203.0.113.5",
+            "ec2-203-0-113-5.compute-1.amazonaws.com",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("verdict: generic"))
+        .stdout(predicate::str::contains(
+            "ip-encoded (dashed): ec2-[203-0-113-5].compute-1.amazonaws.com",
+        ))
+        .stdout(predicate::str::contains("spamassassin:RDNS_DYNAMIC"))
+        .stdout(predicate::str::contains("\x1b[").not());
+}
+
+#[test]
+fn explain_custom_and_invalid() {
+    ptr_audit()
+        .args(["explain", "203.0.113.5", "mail5.example.com"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("verdict: custom"))
+        .stdout(predicate::str::contains("receivers that would react").not());
+    ptr_audit()
+        .args(["explain", "203.0.113.5", "mail_5.example.com"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("verdict: invalid"))
+        .stdout(predicate::str::contains("mail[_]5.example.com"))
+        .stdout(predicate::str::contains(
+            "postfix:reject_unknown_reverse_client_hostname",
+        ));
+}
+
+#[test]
+fn explain_escapes_control_characters_in_the_name() {
+    ptr_audit()
+        .args(["explain", "203.0.113.5", "mail\x1b[31m.example.com"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("verdict: invalid"))
+        .stdout(predicate::str::contains("mail[\\027][31m.example.com"))
+        .stdout(predicate::str::contains("\x1b").not());
+}
+
+#[test]
+fn explain_uses_inventory_templates() {
+    let name = "203-0-113-5-host.examplehost.net";
+    ptr_audit()
+        .args(["explain", "--inventory", INVENTORY, "203.0.113.5", name])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "provider-default (template): [203-0-113-5-host.examplehost.net]",
+        ));
+    ptr_audit()
+        .args(["explain", "203.0.113.5", name])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("provider-default").not());
+}
+
+#[test]
+fn explain_bad_address_is_a_usage_error() {
+    ptr_audit()
+        .args(["explain", "not-an-ip", "mail.example.com"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn classify_writes_one_json_object_per_line() {
+    let input = "# comment\n203.0.113.5\tec2-203-0-113-5.compute-1.amazonaws.com\n\n\
+                 203.0.113.5\tmail5.example.com.\n2001:db8:10::5\tmail_x.example.net\n";
+    let out = ptr_audit()
+        .arg("classify")
+        .write_stdin(input)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    // Keys in documented order.
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .starts_with(r#"{"ip":"203.0.113.5","ptr":"#)
+    );
+    assert_eq!(lines[0]["label"], "generic");
+    let r = &lines[0]["reasons"][0];
+    assert_eq!(r["rule"], "ip-encoded");
+    assert_eq!(r["kind"], "dashed");
+    assert_eq!(r["matched"], "203-0-113-5");
+    assert!(r["message"].as_str().unwrap().contains("address"));
+    assert!(
+        r["receivers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == "spamassassin:RDNS_DYNAMIC")
+    );
+    assert_eq!(lines[1]["label"], "custom");
+    assert_eq!(lines[1]["ptr"], "mail5.example.com.");
+    assert_eq!(lines[1]["reasons"], serde_json::json!([]));
+    assert_eq!(lines[2]["ip"], "2001:db8:10::5");
+    assert_eq!(lines[2]["label"], "invalid");
+    assert_eq!(lines[2]["reasons"][0]["kind"], "underscore");
+}
+
+#[test]
+fn classify_reads_a_file_and_inventory_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("names.tsv");
+    std::fs::write(
+        &file,
+        "203.0.113.9\tstatic.9.113.0.203.clients.examplehost.net\n",
+    )
+    .unwrap();
+    ptr_audit()
+        .args(["classify", "--inventory", INVENTORY])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(r#""rule":"provider-default""#));
+}
+
+#[test]
+fn classify_bad_line_names_the_line_and_exits_2() {
+    ptr_audit()
+        .arg("classify")
+        .write_stdin("203.0.113.5\tmail.example.com\n203.0.113.x\tmail.example.com\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("-:2:"))
+        .stderr(predicate::str::contains(
+            "`203.0.113.x` is not an IP address",
+        ));
+    ptr_audit()
+        .arg("classify")
+        .write_stdin("203.0.113.5 mail.example.com\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("-:1: want `IP<TAB>NAME`"));
+}
+
+#[test]
+fn classify_missing_file_exits_2() {
+    ptr_audit()
+        .args(["classify", "/nonexistent/names.tsv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot open `/nonexistent/names.tsv`",
+        ));
+}
