@@ -95,6 +95,8 @@ struct Slot {
     seen: Vec<Vec<u8>>,
     /// A malformed packet carrying this question's ID came in.
     malformed: bool,
+    /// The server the last try went to (retries go to another one if there is one).
+    last_server: usize,
 }
 
 /// One address from its PTR question to delivery.
@@ -378,6 +380,7 @@ where
                 hops: 0,
                 seen: Vec::new(),
                 malformed: false,
+                last_server: usize::MAX,
             })
             .collect();
         Ok(Self {
@@ -1115,7 +1118,8 @@ where
             } else {
                 return Ok(None);
             };
-            let server = match self.admit(now) {
+            let avoid = self.slots[s as usize].last_server;
+            let server = match self.admit(now, avoid) {
                 Ok(server) => server,
                 Err(wake) => return Ok(Some(wake)),
             };
@@ -1139,6 +1143,7 @@ where
         slot.hops = 0;
         slot.seen.clear();
         slot.malformed = false;
+        slot.last_server = usize::MAX;
         slot.seq = slot.seq.wrapping_add(1);
         slot.state = State::Queued;
         self.send_q.push_back(s);
@@ -1146,14 +1151,20 @@ where
 
     /// Takes a token from the limiters and picks the server; `Err` holds when
     /// to try again.
-    fn admit(&mut self, now: Instant) -> Result<usize, Instant> {
+    fn admit(&mut self, now: Instant, avoid: usize) -> Result<usize, Instant> {
         let n = self.cfg.servers.len();
         let mut server = self.rr % n;
+        if n > 1 && server == avoid {
+            server = (server + 1) % n;
+        }
         if !self.per_server.is_empty() {
             let mut wait: Option<Duration> = None;
             let mut chosen = None;
             for k in 0..n {
                 let i = (self.rr + k) % n;
+                if n > 1 && i == avoid {
+                    continue;
+                }
                 match self.per_server[i].check() {
                     Ok(()) => {
                         chosen = Some(i);
@@ -1215,6 +1226,7 @@ where
         };
 
         let slot = &mut self.slots[s as usize];
+        slot.last_server = server;
         let retry = slot.tries > 0 && !slot.followup;
         if !slot.followup {
             slot.tries += 1;
