@@ -82,6 +82,14 @@ pub(crate) fn build(mut raw: Raw) -> Loaded {
     }
 
     // Assignments that will never be scanned.
+    let file_index: HashMap<&std::path::Path, u32> = raw
+        .sources
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, (p, _))| (p.as_path(), i as u32))
+        .collect();
+    let mut warnings = Vec::new();
     for a in &inventory.assignments {
         if inventory.in_scope(a.ip) {
             continue;
@@ -90,7 +98,10 @@ pub(crate) fn build(mut raw: Raw) -> Loaded {
             continue;
         };
         let loc = Loc {
-            file: file_index(&raw, &a.source.file),
+            file: file_index
+                .get(a.source.file.as_path())
+                .copied()
+                .unwrap_or(0),
             line: a.source.line,
             col: 0,
         };
@@ -99,10 +110,14 @@ pub(crate) fn build(mut raw: Raw) -> Loaded {
         } else {
             format!("it is excluded or not sampled in block `{}`", b.cidr)
         };
-        raw.warn(
+        warnings.push((
             loc,
             format!("assignment for `{}` is never scanned: {why}", a.ip),
-        );
+        ));
+    }
+    drop(file_index);
+    for (loc, message) in warnings {
+        raw.warn(loc, message);
     }
 
     if raw.blocks.is_empty() && !raw.diagnostics.iter().any(|d| d.is_error()) {
@@ -131,14 +146,6 @@ pub(crate) fn build(mut raw: Raw) -> Loaded {
         inventory,
         diagnostics: raw.diagnostics,
     }
-}
-
-fn file_index(raw: &Raw, path: &std::path::Path) -> u32 {
-    raw.sources
-        .files
-        .iter()
-        .position(|(p, _)| p == path)
-        .unwrap_or(0) as u32
 }
 
 fn providers(raw: &mut Raw) -> Option<crate::load::RawProvider> {

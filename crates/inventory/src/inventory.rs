@@ -395,6 +395,13 @@ impl Inventory {
                 policies: Default::default(),
             })
             .collect();
+        let by_name: HashMap<&str, usize> = self
+            .datacenters
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, d)| (&*d.name, i))
+            .collect();
         let mut policies: [PolicyCount; 3] = Default::default();
         for (info, detail) in self.blocks.iter().zip(&self.details) {
             let p = policy_index(info.policy);
@@ -404,11 +411,11 @@ impl Inventory {
             } else {
                 u128::from(detail.in_scope)
             };
-            for count in [&mut policies[p]].into_iter().chain(
-                dcs.iter_mut()
-                    .find(|d| *d.name == *info.datacenter)
-                    .map(|d| &mut d.policies[p]),
-            ) {
+            let dc = by_name.get(&*info.datacenter).copied();
+            for count in [&mut policies[p]]
+                .into_iter()
+                .chain(dc.map(|i| &mut dcs[i].policies[p]))
+            {
                 count.blocks += 1;
                 count.addresses = count.addresses.saturating_add(addresses);
             }
