@@ -614,3 +614,53 @@ fn block_tally_memory_is_capped() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].finding.text("name"), Some("placeholder.example.net"));
 }
+
+#[test]
+fn classifier_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Classifier>();
+    assert_send_sync::<BlockTally>();
+}
+
+proptest::proptest! {
+    /// Hostile names never panic, and every span lies inside the name.
+    #[test]
+    fn judge_never_panics_and_spans_fit(
+        name in "[a-z0-9._\\\\ -]{0,300}|[\\PC]{0,80}|\\PC{0,300}",
+        v4 in proptest::prelude::any::<u32>(),
+        v6 in proptest::prelude::any::<u128>(),
+    ) {
+        let c = c();
+        for addr in [IpAddr::from(std::net::Ipv4Addr::from(v4)), IpAddr::from(std::net::Ipv6Addr::from(v6))] {
+            let v = c.judge(addr, &name);
+            proptest::prop_assert_eq!(v.reasons.is_empty(), v.label == Label::Custom);
+            for r in &v.reasons {
+                proptest::prop_assert!(r.span.start <= r.span.end && r.span.end <= name.len(), "{:?}", r);
+            }
+        }
+    }
+
+    /// Any address written in the common forms is caught.
+    #[test]
+    fn encoded_addresses_are_generic(v4 in proptest::prelude::any::<u32>(), v6 in proptest::prelude::any::<u128>()) {
+        let a = std::net::Ipv4Addr::from(v4);
+        let [w, x, y, z] = a.octets();
+        let c = c();
+        for n in [
+            format!("ip-{w}-{x}-{y}-{z}.example.net"),
+            format!("{z}.{y}.{x}.{w}.example.net"),
+            format!("h{w:03}{x:03}{y:03}{z:03}.example.net"),
+            format!("p{w:02x}{x:02x}{y:02x}{z:02x}.example.net"),
+        ] {
+            proptest::prop_assert_eq!(c.judge(a.into(), &n).label, Label::Generic, "{}", n);
+        }
+        let b = std::net::Ipv6Addr::from(v6);
+        let dashed = b.segments().iter().map(|s| format!("{s:x}")).collect::<Vec<_>>().join("-");
+        let n = format!("v6-{dashed}.example.net");
+        proptest::prop_assert_eq!(c.judge(b.into(), &n).label, Label::Generic, "{}", n);
+        let rev = crate::reverse_name(b.into());
+        let nibbles = rev.strip_suffix("ip6.arpa.").unwrap();
+        let n = format!("{nibbles}rev.example.net");
+        proptest::prop_assert_eq!(c.judge(b.into(), &n).label, Label::Generic, "{}", n);
+    }
+}
