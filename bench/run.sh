@@ -34,7 +34,7 @@ done
 measure() { # name, command... -> "seconds rss_kib"
   local name=$1; shift
   /usr/bin/time -f "%e %M" -o "$OUT/time.$name" "$@" >"$OUT/out.$name" 2>"$OUT/err.$name" || true
-  cat "$OUT/time.$name"
+  tail -n 1 "$OUT/time.$name"
 }
 
 printf 'block %s: %d addresses, %d rounds\n' "$BLOCK" "$addresses" "$RUNS"
