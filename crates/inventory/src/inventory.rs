@@ -438,7 +438,7 @@ impl Inventory {
 }
 
 /// The in-scope segments of one block.
-fn block_segments(
+pub(crate) fn block_segments(
     cidr: &IpNet,
     sample: Option<Sample>,
     excludes: &[IpNet],

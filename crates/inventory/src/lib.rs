@@ -13,6 +13,7 @@
 //! );
 //! ```
 
+mod changed;
 mod check;
 mod diag;
 mod inventory;
@@ -22,6 +23,7 @@ pub mod template;
 mod visit;
 mod yaml;
 
+pub use changed::{ChangedScope, changed_scope};
 pub use diag::{Diagnostic, Level};
 pub use inventory::{
     Assignment, BlockDetail, Datacenter, DatacenterSummary, Inventory, LoadError, Loaded,
