@@ -1,11 +1,36 @@
 //! The ptr-audit inventory: loading the YAML (or plain CIDR) description of a
 //! provider's address space, validating it with file:line:column positions, and
-//! iterating its addresses lazily.
+//! iterating its addresses lazily. Synchronous, no network; never prints.
 //!
-//! Main types: [`template::Template`] (PTR naming templates).
+//! Main types: [`load`] turns inputs (YAML files, directories of them, CIDR
+//! lists, CIDRs, `-`) into a [`Loaded`]: an [`Inventory`] plus every
+//! [`Diagnostic`]. The inventory counts its addresses in scope arithmetically
+//! ([`Inventory::scope_len`]) and produces them lazily, sequentially
+//! ([`Inventory::targets`]) or by index in O(log n) ([`Inventory::target_at`]),
+//! as [`ptr_audit_model::Target`]s carrying the expected PTR. [`template::Template`]
+//! parses and renders PTR naming templates; [`changed_scope`] tells which
+//! addresses two versions of an inventory see differently; [`Plan`] orders and
+//! shards the scope. The YAML is read with `saphyr-parser` events into a small
+//! tree with a position on every node, converted by hand for precise errors.
 //!
 //! ```
-//! use ptr_audit_inventory::template::Template;
+//! use ptr_audit_inventory::{load_texts, template::Template};
+//! let yaml = "version: 1
+//! datacenters:
+//!   - name: fra1
+//!     blocks:
+//!       - cidr: 203.0.113.0/30
+//!         policy: mail
+//!         expect_ptr: \"mail{d}.{datacenter}.example.net\"
+//! ";
+//! let loaded = load_texts(vec![("inv.yaml".into(), yaml.to_owned())]);
+//! assert!(!loaded.has_errors());
+//! let inv = &loaded.inventory;
+//! assert_eq!(inv.scope_len(), 4);
+//! let t = inv.target_at(2).unwrap();
+//! assert_eq!(t.ip.to_string(), "203.0.113.2");
+//! assert_eq!(t.expected_ptr.as_deref(), Some("mail2.fra1.example.net"));
+//!
 //! let t = Template::parse("{ip-dashed}-host.examplehost.net").unwrap();
 //! assert_eq!(
 //!     t.render("203.0.113.7".parse().unwrap(), "fra1").unwrap(),
