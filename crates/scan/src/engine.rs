@@ -15,6 +15,7 @@ use std::hash::BuildHasher;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use governor::clock::Clock;
@@ -149,33 +150,44 @@ enum Event {
     Other,
 }
 
-/// A FIFO-evicting map of forward answers.
+/// A bounded map of forward answers with second-chance (CLOCK) eviction: a
+/// name asked again since it was last passed over survives the next round,
+/// so names shared by many addresses stay while one-off names are evicted.
 struct FwdCache {
-    map: HashMap<Box<[u8]>, ForwardAnswer>,
-    order: VecDeque<Box<[u8]>>,
+    map: HashMap<Rc<[u8]>, (ForwardAnswer, bool)>,
+    order: VecDeque<Rc<[u8]>>,
     cap: usize,
 }
 
 impl FwdCache {
-    fn get(&self, key: &[u8]) -> Option<&ForwardAnswer> {
-        self.map.get(key)
+    fn get(&mut self, key: &[u8]) -> Option<&ForwardAnswer> {
+        self.map.get_mut(key).map(|(answer, used)| {
+            *used = true;
+            &*answer
+        })
     }
 
-    fn insert(&mut self, key: Box<[u8]>, answer: ForwardAnswer) {
-        if self.cap == 0 {
+    fn insert(&mut self, key: &[u8], answer: ForwardAnswer) {
+        if self.cap == 0 || self.map.contains_key(key) {
             return;
         }
         while self.map.len() >= self.cap {
-            match self.order.pop_front() {
-                Some(old) => {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            match self.map.get_mut(&old) {
+                Some((_, used)) if *used => {
+                    *used = false;
+                    self.order.push_back(old);
+                }
+                _ => {
                     self.map.remove(&old);
                 }
-                None => break,
             }
         }
-        if self.map.insert(key.clone(), answer).is_none() {
-            self.order.push_back(key);
-        }
+        let key: Rc<[u8]> = Rc::from(key);
+        self.map.insert(key.clone(), (answer, false));
+        self.order.push_back(key);
     }
 }
 
@@ -974,7 +986,7 @@ where
                 self.deliver(a)?;
             }
         }
-        self.cache.insert(job.key, answer);
+        self.cache.insert(&job.key, answer);
         Ok(())
     }
 
@@ -1272,5 +1284,28 @@ where
                 .push_back((now + self.cfg.timeout, s, slot.seq));
         }
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_cache_is_bounded_and_keeps_names_asked_again() {
+        let mut cache = FwdCache {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+            cap: 4,
+        };
+        cache.insert(b"hot", ForwardAnswer::NoData);
+        for i in 0..100u8 {
+            assert!(cache.get(b"hot").is_some(), "hot name evicted at {i}");
+            cache.insert(&[i], ForwardAnswer::NxDomain);
+            assert!(cache.map.len() <= 4);
+            assert!(cache.order.len() <= 4);
+        }
+        assert!(cache.get(&[0]).is_none());
+        assert_eq!(cache.get(&[99]), Some(&ForwardAnswer::NxDomain));
     }
 }

@@ -79,7 +79,8 @@ pub struct ScanConfig {
     pub max_forward_per_address: usize,
     /// At most this many PTR names are kept per address. Default 100.
     pub max_ptr_names: usize,
-    /// Forward answers remembered for the run (FIFO eviction). Default 100,000.
+    /// Forward answers remembered for the run (second-chance eviction, so
+    /// names shared by many addresses stay). Default 65,536 (about 17 MiB).
     pub forward_cache_size: usize,
     /// How many addresses must fail, with not a single reply from any server,
     /// before the scan gives up with [`ScanError::NoResolverAnswered`]. Default 64.
@@ -100,7 +101,7 @@ impl Default for ScanConfig {
             forward: true,
             max_forward_per_address: 16,
             max_ptr_names: 100,
-            forward_cache_size: 100_000,
+            forward_cache_size: 65_536,
             dead_resolver_after: 64,
         }
     }
