@@ -14,11 +14,15 @@ use crate::severity::for_block;
 
 /// Per-block counts of the first PTR name of each address.
 ///
-/// Memory is bounded: each block tracks at most `cap` distinct names with the
-/// Misra–Gries heavy-hitter scheme (when full, a new name decrements every
-/// count). Any name held by more than `1/(cap+1)` of a block's named
-/// addresses survives; its `count` is exact unless the block had more than
-/// `cap` distinct names, and then a lower bound.
+/// Names that encode their own address are skipped: they are unique per
+/// address, so they can never be a shared placeholder, and they are what
+/// fills large blocks. Memory is bounded: each block tracks at most `cap`
+/// distinct names with the Misra–Gries heavy-hitter scheme (when full, a new
+/// name decrements every count). Up to `cap` distinct names per block the
+/// counts are exact and the result does not depend on the order addresses
+/// were observed in (so merged shards equal one scan); beyond it any name
+/// held by more than `1/(cap+1)` of a block's named addresses survives, with
+/// `count` a lower bound.
 #[derive(Debug)]
 pub struct BlockTally {
     blocks: HashMap<(Arc<str>, IpNet), Counts>,
@@ -31,7 +35,7 @@ pub struct BlockTally {
 struct Counts {
     block: Arc<BlockInfo>,
     named: u64,
-    names: Vec<(String, u64)>,
+    names: HashMap<Box<str>, u64>,
 }
 
 impl Default for BlockTally {
@@ -42,9 +46,9 @@ impl Default for BlockTally {
 
 impl BlockTally {
     /// Reports a name held by at least 4 addresses and 25% of a block's named
-    /// addresses; tracks up to 16 names per block.
+    /// addresses; tracks up to 1024 names per block.
     pub fn new() -> Self {
-        Self::with_limits(4, 25, 16)
+        Self::with_limits(4, 25, 1024)
     }
 
     /// Custom thresholds: at least `min_count` addresses and
@@ -67,6 +71,9 @@ impl BlockTally {
         };
         let Some(first) = names.first() else { return };
         let name = first.without_root().to_ascii_lowercase();
+        if address_derived(target.ip, name.as_bytes()) {
+            return;
+        }
         if let Some(exp) = &target.expected_ptr
             && exp
                 .strip_suffix('.')
@@ -82,18 +89,18 @@ impl BlockTally {
             .or_insert_with(|| Counts {
                 block: block.clone(),
                 named: 0,
-                names: Vec::new(),
+                names: HashMap::new(),
             });
         counts.named += 1;
-        if let Some(e) = counts.names.iter_mut().find(|(n, _)| *n == name) {
-            e.1 += 1;
+        if let Some(c) = counts.names.get_mut(name.as_str()) {
+            *c += 1;
         } else if counts.names.len() < self.cap {
-            counts.names.push((name, 1));
+            counts.names.insert(name.into_boxed_str(), 1);
         } else {
-            for e in &mut counts.names {
-                e.1 -= 1;
-            }
-            counts.names.retain(|(_, c)| *c > 0);
+            counts.names.retain(|_, c| {
+                *c -= 1;
+                *c > 0
+            });
         }
     }
 
@@ -105,7 +112,7 @@ impl BlockTally {
     /// The placeholder findings (`ptr-generic`, detail `rule: placeholder`),
     /// ordered by block position in the inventory, then by count.
     pub fn finish(self) -> Vec<BlockFinding> {
-        let mut out: Vec<(u64, BlockFinding)> = Vec::new();
+        let mut out: Vec<(u64, Box<str>, BlockFinding)> = Vec::new();
         for counts in self.blocks.into_values() {
             for (name, count) in counts.names {
                 if count < self.min_count || count * 100 < counts.named * self.min_share_percent {
@@ -122,29 +129,36 @@ impl BlockTally {
                 )
                 .with_text("rule", "placeholder")
                 .with_list("kinds", vec!["placeholder".to_owned()])
-                .with_text("name", name);
+                .with_text("name", &*name);
                 finding.details.push(Detail {
                     key: "count",
                     value: DetailValue::Count(count),
                 });
                 let finding = finding.with_list("receivers", ids(receivers::GENERIC));
-                out.push((count, BlockFinding { block, finding }));
+                out.push((count, name, BlockFinding { block, finding }));
             }
         }
-        out.sort_by(|(ca, a), (cb, b)| {
-            (
-                &a.block.source,
-                a.block.cidr.network(),
-                a.block.cidr.prefix_len(),
-                cb,
-            )
-                .cmp(&(
-                    &b.block.source,
-                    b.block.cidr.network(),
-                    b.block.cidr.prefix_len(),
-                    ca,
-                ))
+        out.sort_by(|(ca, na, a), (cb, nb, b)| {
+            let key = |f: &BlockFinding| {
+                (
+                    f.block.source.clone(),
+                    f.block.cidr.network(),
+                    f.block.cidr.prefix_len(),
+                    f.block.datacenter.clone(),
+                )
+            };
+            key(a).cmp(&key(b)).then(cb.cmp(ca)).then(na.cmp(nb))
         });
-        out.into_iter().map(|(_, f)| f).collect()
+        out.into_iter().map(|(_, _, f)| f).collect()
     }
+}
+
+/// True when `name` (lowercase, no trailing dot) encodes `ip` itself.
+fn address_derived(ip: std::net::IpAddr, name: &[u8]) -> bool {
+    let mut ev = crate::Evidence::default();
+    match ip {
+        std::net::IpAddr::V4(v4) => crate::encoded::ipv4(v4, name, &mut ev),
+        std::net::IpAddr::V6(v6) => crate::encoded::ipv6(v6, name, &mut ev),
+    }
+    !ev.strong.is_empty()
 }

@@ -664,3 +664,58 @@ proptest::proptest! {
         proptest::prop_assert_eq!(c.judge(b.into(), &n).label, Label::Generic, "{}", n);
     }
 }
+
+#[test]
+fn block_tally_is_order_independent_and_skips_address_names() {
+    let b = block(Policy::Hosting, None);
+    let obs: Vec<(Target, Lookup)> = (1..=200u8)
+        .map(|d| {
+            let a = format!("203.0.113.{d}");
+            let n = match d % 4 {
+                0 => "hosted-by.example.net".to_owned(),
+                1 => format!("static-203-0-113-{d}.example.net"),
+                2 => format!("web{}.example.net", d / 3),
+                _ => "parked.example.net".to_owned(),
+            };
+            (target(&a, b.clone(), None), lookup(names(&[&n]), vec![]))
+        })
+        .collect();
+    let run = |order: Box<dyn Iterator<Item = &(Target, Lookup)> + '_>| {
+        let mut t = BlockTally::new();
+        for (tg, l) in order {
+            t.observe(tg, l);
+        }
+        t.finish()
+    };
+    let forward = run(Box::new(obs.iter()));
+    let backward = run(Box::new(obs.iter().rev()));
+    assert_eq!(forward, backward);
+    // 150 named addresses count (the 50 address-derived names are skipped):
+    // hosted-by and parked hold 50 each (33 %), the web names a few each.
+    let got: Vec<(Option<&str>, &ptr_audit_model::DetailValue)> = forward
+        .iter()
+        .map(|f| {
+            let c = &f
+                .finding
+                .details
+                .iter()
+                .find(|d| d.key == "count")
+                .unwrap()
+                .value;
+            (f.finding.text("name"), c)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                Some("hosted-by.example.net"),
+                &ptr_audit_model::DetailValue::Count(50)
+            ),
+            (
+                Some("parked.example.net"),
+                &ptr_audit_model::DetailValue::Count(50)
+            ),
+        ]
+    );
+}
