@@ -361,6 +361,7 @@ async fn serve_udp(sock: Arc<UdpSocket>, shared: Arc<Shared>) {
     let mut buf = vec![0u8; 65535];
     loop {
         let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
+            tokio::task::yield_now().await;
             continue;
         };
         let query = buf[..n].to_vec();
@@ -376,6 +377,7 @@ async fn serve_udp(sock: Arc<UdpSocket>, shared: Arc<Shared>) {
 async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            tokio::task::yield_now().await;
             continue;
         };
         tokio::spawn(serve_connection(stream, Arc::clone(&shared)));

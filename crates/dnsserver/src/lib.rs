@@ -34,6 +34,15 @@
 //!   byte of a file outside the directory can reach an error message.
 //! - Errors ([`ZoneError`]) name the file and the line.
 //!
+//! # Answers
+//! hickory-server answers from the zones, chasing CNAMEs inside a zone.
+//! Names outside every zone get REFUSED, and so do names that a served zone
+//! delegates (an NS record below its apex, e.g. an RFC 2317 `48/29` cut) to
+//! a zone that is not in the set: their PTR is unknown offline, not missing
+//! (a recursive resolver would answer SERVFAIL). When a CNAME leads into a
+//! delegated part of its own zone, hickory puts the delegation's NS records
+//! in the answer section after the CNAME; resolvers skip them.
+//!
 //! ```
 //! use ptr_audit_dnsserver::{ZoneServer, ZoneSet};
 //! let zones = ZoneSet::from_text(
@@ -57,7 +66,7 @@ mod server;
 mod wire;
 mod zone;
 
-pub use server::{Mode, Stats, ZoneServer};
+pub use server::{ARRIVAL_LOG_CAP, Mode, Stats, ZoneServer};
 pub use zone::ZoneSet;
 
 /// Why zones could not be loaded or served.
