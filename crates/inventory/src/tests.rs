@@ -467,3 +467,34 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn inventory_and_its_iterators_can_cross_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let l = load(&[example()]).unwrap();
+    send_sync(&l.inventory);
+    send_sync(&l.inventory.targets());
+    let inv = std::sync::Arc::new(l.inventory);
+    let shared = std::sync::Arc::clone(&inv);
+    let n = std::thread::spawn(move || shared.targets().count())
+        .join()
+        .unwrap();
+    assert_eq!(n as u64, inv.scope_len());
+}
+
+#[test]
+fn yaml_on_stdin_style_text_and_duplicate_keys() {
+    // A text that is not marked as YAML but is: read as YAML.
+    let text = std::fs::read_to_string(example()).unwrap();
+    let l = crate::load_texts(vec![("-".into(), text)]);
+    assert!(!l.has_errors(), "{:#?}", l.diagnostics);
+    assert_eq!(l.inventory.blocks.len(), 6);
+    let l = load_yaml(&format!(
+        "{HEAD}datacenters:\n  - name: a\n    blocks:\n      - cidr: 203.0.113.0/24\n        policy: mail\n        policy: hosting\n"
+    ));
+    let e = errors(&l);
+    assert_eq!(
+        e,
+        ["9:9: duplicate key `policy` in a block (first at line 8)"]
+    );
+}
