@@ -45,6 +45,8 @@ pub enum FailOn {
     Warning,
     /// Any finding.
     Notice,
+    /// Never: exit 0 whatever the findings (for shards whose merged report is gated later).
+    Never,
 }
 
 /// The order addresses are visited in.
@@ -130,6 +132,8 @@ struct Config {
     stdout: Option<Format>,
     outputs: Vec<(Format, PathBuf)>,
     gate: GateOptions,
+    /// `--fail-on never`: the gate is reported but does not set the exit code.
+    gate_exit: bool,
     sink: SinkOptions,
     checkpoint: Option<PathBuf>,
     resume: bool,
@@ -278,7 +282,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     Ok(if interrupted {
         ExitCode::Interrupted
-    } else if gate.failed {
+    } else if gate.failed && config.gate_exit {
         ExitCode::Findings
     } else {
         ExitCode::Clean
@@ -315,6 +319,7 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
         FailOn::Notice => Severity::Notice,
+        FailOn::Never => Severity::Error,
     };
     let baseline = match &args.baseline {
         Some(path) => Some(
@@ -360,6 +365,7 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
         stdout,
         outputs: args.outputs,
         gate,
+        gate_exit: args.fail_on != FailOn::Never,
         sink,
         checkpoint: args.checkpoint,
         resume: args.resume,
@@ -396,8 +402,12 @@ fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMe
     meta.timeout_ms = config.scan.timeout.as_millis() as u64;
     meta.attempts = config.scan.attempts;
     meta.scope = inventory.scope_len();
-    meta.shard = (config.plan.shard != Shard::WHOLE)
-        .then(|| (config.plan.shard.index as u32, config.plan.shard.count as u32));
+    meta.shard = (config.plan.shard != Shard::WHOLE).then(|| {
+        (
+            config.plan.shard.index as u32,
+            config.plan.shard.count as u32,
+        )
+    });
     meta
 }
 
@@ -457,7 +467,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Parses `K/N`.
 fn parse_shard(text: &str) -> Result<Shard, String> {
-    Shard::parse(text).ok_or_else(|| format!("`{text}` is not a shard: write `K/N` with 1 <= K <= N"))
+    Shard::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a shard: write `K/N` with 1 <= K <= N"))
 }
 
 /// Parses `1%`, `0.5%` or `2`.

@@ -4,3 +4,4 @@ mod validate;
 mod fix;
 mod scan;
 mod classify;
+mod scale_out;

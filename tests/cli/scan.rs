@@ -73,7 +73,12 @@ fn example_scan_matches_the_hand_written_expectations() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let expected = expected_example();
     let got = records(&out.stdout);
     assert_eq!(got.len(), expected.len(), "one record per address in scope");
@@ -96,7 +101,11 @@ fn example_scan_matches_the_hand_written_expectations() {
             ));
         }
     }
-    assert!(mismatches.is_empty(), "mismatches:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "mismatches:\n{}",
+        mismatches.join("\n")
+    );
     let statuses: HashSet<&str> = got.iter().map(|r| r["status"].as_str().unwrap()).collect();
     for status in [
         "ok",
@@ -108,7 +117,10 @@ fn example_scan_matches_the_hand_written_expectations() {
         "ptr-unexpected",
         "ptr-multiple",
     ] {
-        assert!(statuses.contains(status), "the example never shows `{status}`");
+        assert!(
+            statuses.contains(status),
+            "the example never shows `{status}`"
+        );
     }
 }
 
@@ -142,7 +154,14 @@ fn a_slash_20_is_reported_exactly_once_per_address_and_exit_codes_follow_finding
     let server = ZoneServer::spawn(wide_zone()).unwrap();
     let resolver = server.addr().to_string();
     let out = ptr_audit()
-        .args(["scan", "10.20.0.0/20", "--resolver", &resolver, "--qps", "0"])
+        .args([
+            "scan",
+            "10.20.0.0/20",
+            "--resolver",
+            &resolver,
+            "--qps",
+            "0",
+        ])
         .args(["--format", "jsonl", "--quiet"])
         .output()
         .unwrap();
@@ -180,7 +199,14 @@ fn seven_shards_merged_equal_one_scan() {
     let dir = tempfile::tempdir().unwrap();
     let scan = |shard: &str, out: &Path| {
         let status = ptr_audit()
-            .args(["scan", "10.20.0.0/22", "--resolver", &resolver, "--qps", "0"])
+            .args([
+                "scan",
+                "10.20.0.0/22",
+                "--resolver",
+                &resolver,
+                "--qps",
+                "0",
+            ])
             .args(["--shard", shard, "--quiet", "--format", "json"])
             .stdout(std::fs::File::create(out).unwrap())
             .status()
@@ -196,7 +222,12 @@ fn seven_shards_merged_equal_one_scan() {
         shards.push(path);
     }
     let merged = ptr_audit().arg("merge").args(&shards).output().unwrap();
-    assert_eq!(merged.status.code(), Some(0), "{}", String::from_utf8_lossy(&merged.stderr));
+    assert_eq!(
+        merged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
     let single: Value = serde_json::from_slice(&std::fs::read(&single).unwrap()).unwrap();
     let merged: Value = serde_json::from_slice(&merged.stdout).unwrap();
     assert_eq!(single["records"], merged["records"]);
@@ -204,7 +235,11 @@ fn seven_shards_merged_equal_one_scan() {
     assert_eq!(single["records"].as_array().unwrap().len(), 1024);
 
     // An incomplete set is refused, naming the missing shard.
-    let out = ptr_audit().arg("merge").args(&shards[1..]).output().unwrap();
+    let out = ptr_audit()
+        .arg("merge")
+        .args(&shards[1..])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("1/7"));
 }
@@ -216,7 +251,14 @@ fn resume_after_sigkill_gives_the_same_records_as_one_uninterrupted_scan() {
     let dir = tempfile::tempdir().unwrap();
     let checkpoint = dir.path().join("scan.checkpoint");
     let full = ptr_audit()
-        .args(["scan", "10.20.0.0/22", "--resolver", &resolver, "--qps", "0"])
+        .args([
+            "scan",
+            "10.20.0.0/22",
+            "--resolver",
+            &resolver,
+            "--qps",
+            "0",
+        ])
         .args(["--format", "json", "--quiet"])
         .output()
         .unwrap();
@@ -224,23 +266,38 @@ fn resume_after_sigkill_gives_the_same_records_as_one_uninterrupted_scan() {
 
     // A slow scan, killed once the checkpoint holds some records.
     let mut child = ptr_audit()
-        .args(["scan", "10.20.0.0/22", "--resolver", &resolver, "--qps", "400"])
+        .args([
+            "scan",
+            "10.20.0.0/22",
+            "--resolver",
+            &resolver,
+            "--qps",
+            "400",
+        ])
         .arg("--checkpoint")
         .arg(&checkpoint)
         .args(["--format", "jsonl", "--quiet"])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for(|| {
-        std::fs::read_to_string(&checkpoint).is_ok_and(|t| t.lines().count() >= 50)
-    });
+    wait_for(|| std::fs::read_to_string(&checkpoint).is_ok_and(|t| t.lines().count() >= 50));
     child.kill().unwrap();
     child.wait().unwrap();
-    let before = std::fs::read_to_string(&checkpoint).unwrap().lines().count();
+    let before = std::fs::read_to_string(&checkpoint)
+        .unwrap()
+        .lines()
+        .count();
     assert!(before < 1024, "the scan finished before it was killed");
 
     let resumed = ptr_audit()
-        .args(["scan", "10.20.0.0/22", "--resolver", &resolver, "--qps", "0"])
+        .args([
+            "scan",
+            "10.20.0.0/22",
+            "--resolver",
+            &resolver,
+            "--qps",
+            "0",
+        ])
         .arg("--checkpoint")
         .arg(&checkpoint)
         .args(["--resume", "--format", "json", "--quiet"])
@@ -266,8 +323,15 @@ fn ctrl_c_writes_what_was_found_marked_interrupted_and_exits_130() {
     let resolver = server.addr().to_string();
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let mut child = ptr_audit()
-        .args(["scan", "10.20.0.0/22", "--resolver", &resolver, "--qps", "200"])
+    let child = ptr_audit()
+        .args([
+            "scan",
+            "10.20.0.0/22",
+            "--resolver",
+            &resolver,
+            "--qps",
+            "200",
+        ])
         .arg("--output")
         .arg(format!("json={}", report.display()))
         .args(["--format", "jsonl", "--quiet"])
@@ -283,7 +347,11 @@ fn ctrl_c_writes_what_was_found_marked_interrupted_and_exits_130() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     let streamed = records(&out.stdout);
-    assert!(!streamed.is_empty() && streamed.len() < 1024, "{} records", streamed.len());
+    assert!(
+        !streamed.is_empty() && streamed.len() < 1024,
+        "{} records",
+        streamed.len()
+    );
     let doc: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(doc["complete"], Value::Bool(false));
     assert_eq!(doc["records"].as_array().unwrap().len(), streamed.len());
