@@ -63,7 +63,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let options = SinkOptions::default();
     let mut report = Report::new(GateOptions::default());
     let stdout: Box<dyn Write + Send> = Box::new(std::io::stdout());
-    report.add_sink(ptr_audit_report::sink(args.format, stdout, &meta, &options)?);
+    report.add_sink(ptr_audit_report::sink(
+        args.format,
+        stdout,
+        &meta,
+        &options,
+    )?);
     for (format, path) in &args.outputs {
         let file =
             File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
@@ -151,7 +156,10 @@ fn check_set(docs: &[ReportDoc]) -> anyhow::Result<Option<ReportMeta>> {
         .map(|(i, _)| format!("{}/{count}", i + 1))
         .collect();
     if !missing.is_empty() {
-        bail!("the set of shards is incomplete: missing {}", missing.join(", "));
+        bail!(
+            "the set of shards is incomplete: missing {}",
+            missing.join(", ")
+        );
     }
     let mut merged = first.clone();
     merged.shard = None;

@@ -402,12 +402,11 @@ fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMe
     meta.timeout_ms = config.scan.timeout.as_millis() as u64;
     meta.attempts = config.scan.attempts;
     meta.scope = inventory.scope_len();
-    meta.shard = (config.plan.shard != Shard::WHOLE).then(|| {
-        (
-            config.plan.shard.index as u32,
-            config.plan.shard.count as u32,
-        )
-    });
+    let shard = (
+        config.plan.shard.index as u32,
+        config.plan.shard.count as u32,
+    );
+    meta.shard = (config.plan.shard != Shard::WHOLE).then_some(shard);
     meta
 }
 

@@ -176,7 +176,10 @@ mod tests {
         let same_zone = (0..1000)
             .filter(|&i| a.apply(i, len) / 256 == a.apply(i + 1, len) / 256)
             .count();
-        assert!(same_zone < 50, "{same_zone} of 1000 steps stayed in one /24");
+        assert!(
+            same_zone < 50,
+            "{same_zone} of 1000 steps stayed in one /24"
+        );
     }
 
     #[test]
