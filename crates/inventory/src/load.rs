@@ -903,6 +903,15 @@ impl Reader<'_> {
             .and_then(|p| self.keyword(p, "policy", &policies));
         let expect_ptr = f.get("expect_ptr").and_then(|e| {
             let t = self.template(e, "expect_ptr")?;
+            if let Some(cidr) = cidr.filter(|c| t.is_constant() && c.hosts().nth(1).is_some()) {
+                self.warn(
+                    e,
+                    format!(
+                        "`expect_ptr` has no address placeholder: every address of block `{cidr}` would share the name `{}`",
+                        t.as_str()
+                    ),
+                );
+            }
             let (Some(cidr), Some(fam)) = (cidr, t.family()) else { return Some(t) };
             let block_fam = Family::of(cidr.addr());
             if fam == block_fam {

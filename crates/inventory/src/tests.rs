@@ -498,3 +498,17 @@ fn yaml_on_stdin_style_text_and_duplicate_keys() {
         ["9:9: duplicate key `policy` in a block (first at line 8)"]
     );
 }
+
+#[test]
+fn constant_expect_ptr_on_a_wide_block_is_a_warning() {
+    let l = load_yaml(&format!(
+        "{HEAD}datacenters:\n  - name: a\n    blocks:\n      - cidr: 203.0.113.0/24\n        policy: mail\n        expect_ptr: mail.{{datacenter}}.example\n      - cidr: 198.51.100.7/32\n        policy: mail\n        expect_ptr: mx.example\n"
+    ));
+    assert!(!l.has_errors(), "{:#?}", l.diagnostics);
+    let w = warnings(&l);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("9:21: `expect_ptr` has no address placeholder"),
+        "{w:?}"
+    );
+}
