@@ -227,7 +227,7 @@ impl Default for SinkOptions {
             markdown_top: 20,
             table_rows: 25,
             flush_each_record: false,
-            sort_memory: 64 << 20,
+            sort_memory: 16 << 20,
         }
     }
 }

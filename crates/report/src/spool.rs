@@ -59,7 +59,8 @@ impl Spool {
 
     /// Adds a line for `ip`. The line must not contain `\n`.
     pub(crate) fn push(&mut self, ip: IpAddr, line: String) -> io::Result<()> {
-        self.mem_bytes += line.len() + 40;
+        // The line's heap block plus the entry itself, with the Vec's slack.
+        self.mem_bytes += line.capacity() + 2 * std::mem::size_of::<(Key, String)>();
         self.mem.push((key(ip), line));
         if self.mem_bytes >= self.limit {
             self.spill()?;

@@ -112,9 +112,9 @@ impl Serialize for RecordOut<'_> {
         let block = &rec.target.block;
         let lookup = &rec.lookup;
         let mut m = s.serialize_map(Some(16))?;
-        m.serialize_entry("ip", &rec.target.ip)?;
+        m.serialize_entry("ip", &Shown(&rec.target.ip))?;
         m.serialize_entry("datacenter", &*block.datacenter)?;
-        m.serialize_entry("block", &block.cidr.to_string())?;
+        m.serialize_entry("block", &Shown(&block.cidr))?;
         m.serialize_entry("policy", block.policy.as_str())?;
         m.serialize_entry("source", &SourceOut(&block.source))?;
         m.serialize_entry("expected", &rec.target.expected_ptr)?;
@@ -137,6 +137,15 @@ impl Serialize for RecordOut<'_> {
         m.serialize_entry("status", rec.status.as_str())?;
         m.serialize_entry("findings", &FindingsOut(&rec.findings))?;
         m.end()
+    }
+}
+
+/// Serializes a value through its `Display`, without an intermediate `String`.
+struct Shown<'a, T: fmt::Display>(&'a T);
+
+impl<T: fmt::Display> Serialize for Shown<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
     }
 }
 

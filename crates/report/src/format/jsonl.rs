@@ -11,6 +11,7 @@ use crate::{ReportEnd, Sink, SinkOptions};
 pub(crate) struct JsonlSink {
     out: Box<dyn Write + Send>,
     flush_each: bool,
+    line: Vec<u8>,
 }
 
 impl JsonlSink {
@@ -18,6 +19,7 @@ impl JsonlSink {
         Self {
             out,
             flush_each: options.flush_each_record,
+            line: Vec::with_capacity(1024),
         }
     }
 }
@@ -25,9 +27,10 @@ impl JsonlSink {
 impl Sink for JsonlSink {
     fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
         // One write per line, so a crash leaves at most a torn last line.
-        let mut line = serde_json::to_vec(&RecordOut(rec))?;
-        line.push(b'\n');
-        self.out.write_all(&line)?;
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &RecordOut(rec))?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)?;
         if self.flush_each {
             self.out.flush()?;
         }
