@@ -207,13 +207,22 @@ pub enum ScanError {
 /// The nameservers of the system configuration (`/etc/resolv.conf`), read with
 /// hickory-resolver, each with its port (53 unless configured otherwise).
 pub fn system_resolvers() -> Result<Vec<SocketAddr>, ScanError> {
-    use hickory_resolver::config::ProtocolConfig;
     const PATH: &str = "/etc/resolv.conf";
     let (config, _opts) =
         hickory_resolver::system_conf::read_system_conf().map_err(|e| ScanError::SystemConfig {
             path: PATH,
             reason: e.to_string(),
         })?;
+    let servers = servers_of(&config);
+    if servers.is_empty() {
+        return Err(ScanError::NoSystemResolvers { path: PATH });
+    }
+    Ok(servers)
+}
+
+/// The distinct UDP server addresses of a resolver configuration.
+fn servers_of(config: &hickory_resolver::config::ResolverConfig) -> Vec<SocketAddr> {
+    use hickory_resolver::config::ProtocolConfig;
     let mut out = Vec::new();
     for ns in config.name_servers() {
         let port = ns
@@ -226,10 +235,7 @@ pub fn system_resolvers() -> Result<Vec<SocketAddr>, ScanError> {
             out.push(addr);
         }
     }
-    if out.is_empty() {
-        return Err(ScanError::NoSystemResolvers { path: PATH });
-    }
-    Ok(out)
+    out
 }
 
 /// Scans `targets` on the current tokio runtime (the future is not `Send`: run
@@ -274,4 +280,28 @@ where
             source,
         })?;
     runtime.block_on(scan(config, targets, sink, stop))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolv_conf_nameservers_become_socket_addresses() {
+        let (config, _) = hickory_resolver::system_conf::parse_resolv_conf(
+            "# comment\nnameserver 127.0.0.53\nnameserver ::1\nnameserver 127.0.0.53\noptions ndots:2\n",
+        )
+        .expect("parses");
+        let servers = servers_of(&config);
+        assert_eq!(
+            servers,
+            vec![
+                "127.0.0.53:53".parse::<SocketAddr>().unwrap(),
+                "[::1]:53".parse().unwrap()
+            ]
+        );
+        let (empty, _) =
+            hickory_resolver::system_conf::parse_resolv_conf("options ndots:2\n").expect("parses");
+        assert!(servers_of(&empty).is_empty());
+    }
 }
