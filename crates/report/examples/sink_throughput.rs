@@ -56,7 +56,7 @@ fn main() {
         let n = i.wrapping_mul(2_654_435_761) % count;
         let ip = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n));
         let name = DnsName::from_presentation(&format!("static.{n}.clients.examplehost.net."));
-        let findings = if n % 3 == 0 {
+        let findings = if n.is_multiple_of(3) {
             vec![]
         } else {
             vec![
