@@ -343,3 +343,34 @@ impl ZoneServer {
         self.service.stop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_in_window_finds_the_busiest_span() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let stats = Stats {
+            arrivals: [0, 100, 900, 1000, 1050, 1950, 3000]
+                .into_iter()
+                .map(at)
+                .collect(),
+            ..Stats::default()
+        };
+        // [100, 1100) holds 100, 900, 1000 and 1050.
+        assert_eq!(stats.max_in_window(Duration::from_secs(1)), 4);
+        assert_eq!(stats.max_in_window(Duration::from_millis(1100)), 5);
+        assert_eq!(stats.max_in_window(Duration::from_secs(10)), 7);
+        assert_eq!(stats.max_in_window(Duration::from_millis(1)), 1);
+        assert_eq!(Stats::default().max_in_window(Duration::from_secs(1)), 0);
+    }
+
+    #[test]
+    fn modes_round_trip_through_the_atomic() {
+        for mode in [Mode::Normal, Mode::Silent, Mode::ServFail, Mode::Refused] {
+            assert_eq!(Mode::from_u8(mode.to_u8()), mode);
+        }
+    }
+}

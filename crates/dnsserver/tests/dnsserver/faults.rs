@@ -1,5 +1,6 @@
 //! The fault-injecting proxy: each fault kind, determinism, TCP fallback.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, ResponseCode};
@@ -169,49 +170,52 @@ fn mixed_plan_follows_its_schedule_exactly() {
         ..FaultPlan::clean()
     };
     let proxy = FaultProxy::spawn(server.addr(), plan).unwrap();
-    let mut expected = std::collections::BTreeMap::new();
-    let mut answered = std::collections::BTreeSet::new();
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut expected = BTreeMap::new();
+    let mut faults = BTreeMap::new();
     for i in 0..60u16 {
         let name = format!("{i}.113.0.203.in-addr.arpa.");
         let fault = plan.decide(&name, "PTR", 0, false);
         *expected.entry(fault).or_insert(0u64) += 1;
+        faults.insert(i, (name.clone(), fault));
         let q = query_message(i, &name, RecordType::PTR).to_vec().unwrap();
-        let wait = if fault == Fault::Drop {
-            SILENCE
-        } else {
-            Duration::from_secs(3)
-        };
-        let reply = udp_raw(proxy.addr(), &q, wait);
-        match fault {
-            Fault::Drop => assert!(reply.is_none()),
-            Fault::ServFail => {
-                assert_eq!(
-                    rcode(&Message::from_vec(&reply.unwrap()).unwrap()),
-                    ResponseCode::ServFail
-                )
-            }
-            Fault::Truncate => assert!(
-                Message::from_vec(&reply.unwrap())
-                    .unwrap()
-                    .metadata
-                    .truncation
-            ),
-            Fault::Normal => {
-                let m = Message::from_vec(&reply.unwrap()).unwrap();
-                assert!(!m.metadata.truncation);
-                assert_ne!(rcode(&m), ResponseCode::ServFail);
-                answered.insert((name.clone(), "PTR".to_owned()));
-            }
-            other => panic!("unexpected fault {other:?}"),
-        }
-    }
-    let counts = proxy.counts();
-    for (fault, n) in &expected {
-        assert_eq!(counts.get(*fault), *n, "{fault:?}");
+        sock.send_to(&q, proxy.addr()).unwrap();
     }
     assert!(
         expected.len() == 4,
         "the seed should exercise every kind: {expected:?}"
     );
+    let replies = 60 - expected[&Fault::Drop];
+    let mut answered = BTreeSet::new();
+    let mut buf = [0u8; 4096];
+    sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    for _ in 0..replies {
+        let (n, _) = sock
+            .recv_from(&mut buf)
+            .expect("a reply the schedule promised");
+        let m = Message::from_vec(&buf[..n]).unwrap();
+        let (name, fault) = faults.remove(&m.metadata.id).expect("one reply per query");
+        match fault {
+            Fault::ServFail => assert_eq!(rcode(&m), ResponseCode::ServFail),
+            Fault::Truncate => assert!(m.metadata.truncation && m.answers.is_empty()),
+            Fault::Normal => {
+                assert!(!m.metadata.truncation);
+                assert_ne!(rcode(&m), ResponseCode::ServFail);
+                answered.insert((name, "PTR".to_owned()));
+            }
+            other => panic!("a reply for a query scheduled as {other:?}"),
+        }
+    }
+    // Only the dropped queries are left, and nothing more comes.
+    assert!(faults.values().all(|(_, f)| *f == Fault::Drop));
+    sock.set_read_timeout(Some(SILENCE)).unwrap();
+    assert!(
+        sock.recv_from(&mut buf).is_err(),
+        "a dropped query was answered"
+    );
+    let counts = proxy.counts();
+    for (fault, n) in &expected {
+        assert_eq!(counts.get(*fault), *n, "{fault:?}");
+    }
     assert_eq!(proxy.answered_names(), answered);
 }

@@ -6,7 +6,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use ptr_audit_dnsserver::{Mode, ZoneServer, ZoneSet};
 
-use crate::client::{answers, rcode, tcp, udp};
+use crate::client::{answers, query_message, rcode, tcp, udp, udp_raw};
 
 pub const REVERSE: &str = "\
 $TTL 300
@@ -63,8 +63,10 @@ fn modes_switch_at_run_time() {
         ResponseCode::Refused
     );
     server.set_mode(Mode::Silent);
+    let q = query_message(7, name, RecordType::PTR).to_vec().unwrap();
+    let silence = Duration::from_millis(400);
     assert!(
-        udp(server.addr(), name, RecordType::PTR).is_none(),
+        udp_raw(server.addr(), &q, silence).is_none(),
         "a silent server answered"
     );
     server.set_mode(Mode::Normal);

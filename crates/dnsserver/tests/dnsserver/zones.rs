@@ -295,3 +295,41 @@ fn bad_line_in_an_included_file_names_that_file() {
     assert!(path.ends_with("hosts.inc"), "{path}");
     assert_eq!(line, 2);
 }
+
+#[test]
+fn crlf_relative_origin_and_include_with_origin() {
+    let sb = sandbox();
+    write(
+        &sb.zones,
+        "v4.inc",
+        "5 IN PTR mail5.fra1.examplehost.net.\r\n",
+    );
+    write(
+        &sb.zones,
+        "0.203.in-addr.arpa.zone",
+        &format!(
+            "$TTL 300\r\n{}$ORIGIN 113\r\n6 IN PTR mail6.fra1.examplehost.net.\r\n\
+             $INCLUDE v4.inc 114.0.203.in-addr.arpa.\r\n\
+             7 IN PTR mail7.fra1.examplehost.net.\r\n",
+            SOA.replace('\n', "\r\n")
+        ),
+    );
+    let zones = ZoneSet::load_dir(&sb.zones).unwrap();
+    assert_eq!(zones.origins(), ["0.203.in-addr.arpa."]);
+    let server = ZoneServer::spawn(zones).unwrap();
+    let ptr = |name: &str| answers(&udp(server.addr(), name, RecordType::PTR).unwrap());
+    assert_eq!(
+        ptr("6.113.0.203.in-addr.arpa."),
+        ["PTR mail6.fra1.examplehost.net."]
+    );
+    // The include had its own origin...
+    assert_eq!(
+        ptr("5.114.0.203.in-addr.arpa."),
+        ["PTR mail5.fra1.examplehost.net."]
+    );
+    // ...and the including file's origin is back after it.
+    assert_eq!(
+        ptr("7.113.0.203.in-addr.arpa."),
+        ["PTR mail7.fra1.examplehost.net."]
+    );
+}
