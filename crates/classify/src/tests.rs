@@ -719,3 +719,75 @@ fn block_tally_is_order_independent_and_skips_address_names() {
         ]
     );
 }
+
+fn receivers_of(f: &Finding) -> Vec<String> {
+    match &f
+        .details
+        .iter()
+        .find(|d| d.key == "receivers")
+        .unwrap()
+        .value
+    {
+        ptr_audit_model::DetailValue::List(v) => v.clone(),
+        other => panic!("receivers is {other:?}"),
+    }
+}
+
+#[test]
+fn findings_list_the_receivers_they_trip() {
+    let t = target("203.0.113.5", block(Policy::Mail, None), None);
+    let missing = c().classify(&t, &lookup(PtrAnswer::NxDomain, vec![]));
+    let r = receivers_of(&missing[0]);
+    assert!(
+        r.contains(&"postfix:reject_unknown_reverse_client_hostname".to_owned()),
+        "{r:?}"
+    );
+    assert!(r.contains(&"gmail:sender-guidelines".to_owned()), "{r:?}");
+    let fc = c().classify(
+        &t,
+        &lookup(
+            names(&["mail.example.com"]),
+            vec![("mail.example.com", ForwardAnswer::NoData)],
+        ),
+    );
+    let r = receivers_of(&fc[0]);
+    assert!(
+        r.contains(&"postfix:reject_unknown_client_hostname".to_owned()),
+        "{r:?}"
+    );
+    assert!(
+        !r.contains(&"postfix:reject_unknown_reverse_client_hostname".to_owned()),
+        "{r:?}"
+    );
+    let n = "dsl-203-0-113-5.example.net";
+    let g = c().classify(&t, &lookup(names(&[n]), vec![(n, fwd(&["203.0.113.5"]))]));
+    let r = receivers_of(&g[0]);
+    assert!(
+        r.contains(&"gmx-webde-1and1:rdns-policy".to_owned()),
+        "{r:?}"
+    );
+    assert!(r.contains(&"spamassassin:RDNS_DYNAMIC".to_owned()), "{r:?}");
+}
+
+#[test]
+fn severity_table_per_policy() {
+    use crate::severity::default_for;
+    use FindingCode::*;
+    use Severity::*;
+    let table = [
+        (LookupFailed, Warning, Warning),
+        (PtrMissing, Error, Error),
+        (PtrInvalid, Error, Error),
+        (FcrdnsFailed, Error, Error),
+        (PtrGeneric, Error, Warning),
+        (PtrUnexpected, Error, Warning),
+        (PtrMultiple, Warning, Notice),
+        (PtrStale, Error, Warning),
+        (PtrInconsistent, Error, Warning),
+    ];
+    for (code, mail, hosting) in table {
+        assert_eq!(default_for(Policy::Mail, code), mail, "{code:?}");
+        assert_eq!(default_for(Policy::Hosting, code), hosting, "{code:?}");
+        assert_eq!(default_for(Policy::Reserved, code), hosting, "{code:?}");
+    }
+}
