@@ -32,25 +32,35 @@ impl MarkdownSink {
     }
 }
 
-fn failing_table(out: &mut dyn Write, rows: &[Failing]) -> io::Result<()> {
-    writeln!(
-        out,
-        "| address | status | severity | PTR | expected | reason |"
-    )?;
-    writeln!(out, "|---|---|---|---|---|---|")?;
+/// GitHub refuses comments over 65,536 characters; the address tables stop
+/// before the whole comment could pass this many bytes.
+const COMMENT_BUDGET: usize = 60_000;
+
+/// The failing-address table, as many rows as fit in `budget` (which it
+/// spends); returns the text and the number of rows in it.
+fn failing_table(rows: &[Failing], budget: &mut usize) -> (String, usize) {
+    let mut text = String::from(
+        "| address | status | severity | PTR | expected | reason |\n|---|---|---|---|---|---|\n",
+    );
+    let mut n = 0;
     for f in rows {
-        writeln!(
-            out,
-            "| {} | `{}` | {} | {} | {} | {} |",
+        let row = format!(
+            "| {} | `{}` | {} | {} | {} | {} |\n",
             f.ip,
             f.status.as_str(),
             f.severity.as_str(),
             md(&f.ptr),
             f.expected.as_deref().map_or("–".into(), md),
             md(&f.reason),
-        )?;
+        );
+        if row.len() > *budget {
+            break;
+        }
+        *budget -= row.len();
+        text.push_str(&row);
+        n += 1;
     }
-    Ok(())
+    (text, n)
 }
 
 fn counts_table(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
@@ -202,11 +212,14 @@ impl Sink for MarkdownSink {
         let dropped = self.failing.dropped();
         let all = self.failing.sorted(worst_first);
         if !all.is_empty() {
-            let shown = top.min(all.len());
+            let mut budget = COMMENT_BUDGET / 3;
+            let (table, shown) = failing_table(&all[..top.min(all.len())], &mut budget);
             writeln!(out, "### Failing addresses (worst {shown} of {failing})")?;
             writeln!(out)?;
-            failing_table(out, &all[..shown])?;
+            out.write_all(table.as_bytes())?;
             if shown < all.len() || dropped > 0 {
+                let mut budget = COMMENT_BUDGET / 2;
+                let (table, listed) = failing_table(all, &mut budget);
                 writeln!(out)?;
                 writeln!(
                     out,
@@ -214,10 +227,11 @@ impl Sink for MarkdownSink {
                     all.len() as u64 + dropped
                 )?;
                 writeln!(out)?;
-                failing_table(out, all)?;
-                if dropped > 0 {
+                out.write_all(table.as_bytes())?;
+                let more = dropped + (all.len() - listed) as u64;
+                if more > 0 {
                     writeln!(out)?;
-                    writeln!(out, "… and {} more: see the json or csv report.", dropped)?;
+                    writeln!(out, "… and {more} more: see the json or csv report.")?;
                 }
                 writeln!(out)?;
                 writeln!(out, "</details>")?;

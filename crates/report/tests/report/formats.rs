@@ -160,3 +160,28 @@ fn markdown_collapses_the_full_list_and_counts_what_it_drops() {
     );
     assert!(!top.contains("| 203.0.113.8 |"));
 }
+
+#[test]
+fn markdown_fits_in_a_pull_request_comment() {
+    // 3000 failing addresses with long names: far more than a comment can hold.
+    let template = records()
+        .into_iter()
+        .find(|r| r.target.ip.to_string() == "203.0.113.8")
+        .unwrap();
+    let many: Vec<_> = (0..3000u32)
+        .map(|i| {
+            let mut r = template.clone();
+            r.target.ip = std::net::IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            r
+        })
+        .collect();
+    let (text, _, _) = render_with(
+        Format::Markdown,
+        &SinkOptions::default(),
+        gate_options(),
+        &many,
+    );
+    assert!(text.len() < 65_536, "{} bytes", text.len());
+    assert!(text.contains("<details><summary>All 3000 failing addresses</summary>"));
+    assert!(text.contains(" more: see the json or csv report."));
+}
