@@ -12,4 +12,5 @@
 mod dns;
 mod expected;
 mod fixture;
+mod scan;
 mod servers;
