@@ -512,3 +512,125 @@ fn constant_expect_ptr_on_a_wide_block_is_a_warning() {
         "{w:?}"
     );
 }
+
+mod scope_model {
+    //! The arithmetic scope against a brute-force model: every address
+    //! exactly once, in order, with `target_at` and `index_of` agreeing.
+
+    use std::collections::BTreeSet;
+    use std::net::Ipv6Addr;
+
+    use proptest::prelude::*;
+
+    use crate::load_texts;
+
+    /// A small IPv6 block under 2001:db8:0:N::/112 with excludes and a sample.
+    #[derive(Debug, Clone)]
+    struct B {
+        slot: u16,
+        prefix: u8,
+        excludes: Vec<(u16, u8)>,
+        sample: Option<(u64, Option<u8>, u64)>,
+        reserved: bool,
+    }
+
+    fn block() -> impl Strategy<Value = B> {
+        (
+            0u16..6,
+            120u8..=128,
+            proptest::collection::vec((0u16..256, 122u8..=128), 0..4),
+            proptest::option::of((1u64..6, proptest::option::of(122u8..=128), 0u64..3)),
+            proptest::bool::weighted(0.15),
+        )
+            .prop_map(|(slot, prefix, excludes, sample, reserved)| B {
+                slot,
+                prefix,
+                excludes,
+                sample,
+                reserved,
+            })
+    }
+
+    fn base(slot: u16) -> u128 {
+        u128::from(Ipv6Addr::new(0x2001, 0xdb8, 0, slot, 0, 0, 0, 0))
+    }
+
+    fn net(slot: u16, offset: u16, prefix: u8) -> (u128, u128) {
+        let size = 1u128 << (128 - prefix);
+        let lo = (base(slot) + u128::from(offset)) & !(size - 1);
+        (lo, lo + size - 1)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn scope_matches_brute_force(blocks in proptest::collection::vec(block(), 1..5)) {
+            let mut yaml = String::from("version: 1\ndatacenters:\n  - name: a\n    blocks:\n");
+            let mut want = BTreeSet::new();
+            let mut used = BTreeSet::new();
+            for b in &blocks {
+                if !used.insert(b.slot) {
+                    continue; // one block per slot: no overlaps
+                }
+                let (lo, hi) = net(b.slot, 0, b.prefix);
+                let cidr = format!("{}/{}", Ipv6Addr::from(lo), b.prefix);
+                yaml += &format!("      - cidr: {cidr}\n        policy: {}\n", if b.reserved { "reserved" } else { "hosting" });
+                let mut excludes = Vec::new();
+                for &(off, len) in &b.excludes {
+                    let len = len.max(b.prefix);
+                    let (elo, ehi) = net(b.slot, off % (1 << (128 - u32::from(b.prefix)).min(8)) as u16, len);
+                    excludes.push((elo, ehi));
+                }
+                if !excludes.is_empty() {
+                    let list: Vec<String> = excludes.iter().map(|(elo, ehi)| {
+                        let len = 128 - (ehi - elo + 1).trailing_zeros();
+                        format!("{}/{len}", Ipv6Addr::from(*elo))
+                    }).collect();
+                    yaml += &format!("        exclude: [{}]\n", list.join(", "));
+                }
+                let mut members: Vec<u128> = (lo..=hi).collect();
+                if let Some((first, per, offset)) = b.sample {
+                    let per = per.map(|p| p.max(b.prefix));
+                    let unit = 1u128 << (128 - per.unwrap_or(b.prefix));
+                    if u128::from(offset + first) > unit {
+                        continue_block(&mut yaml);
+                        used.remove(&b.slot);
+                        continue;
+                    }
+                    yaml += &format!("        sample: {{first: {first}, offset: {offset}{}}}\n",
+                        per.map(|p| format!(", per_subnet: /{p}")).unwrap_or_default());
+                    members.retain(|x| {
+                        let within = (x - lo) % unit;
+                        within >= u128::from(offset) && within < u128::from(offset + first)
+                    });
+                }
+                if !b.reserved {
+                    want.extend(members.into_iter().filter(|x| !excludes.iter().any(|(a, z)| a <= x && x <= z)));
+                }
+            }
+            prop_assume!(!used.is_empty());
+            let l = load_texts(vec![("p.yaml".into(), yaml.clone())]);
+            prop_assert!(!l.has_errors(), "{yaml}\n{:#?}", l.diagnostics);
+            let inv = &l.inventory;
+            let got: Vec<u128> = inv.targets().map(|t| match t.ip {
+                std::net::IpAddr::V6(v6) => u128::from(v6),
+                std::net::IpAddr::V4(_) => unreachable!(),
+            }).collect();
+            let want: Vec<u128> = want.into_iter().collect();
+            prop_assert_eq!(&got, &want, "{}", yaml);
+            prop_assert_eq!(inv.scope_len(), want.len() as u64);
+            for (i, x) in want.iter().enumerate() {
+                let ip = std::net::IpAddr::V6(Ipv6Addr::from(*x));
+                prop_assert_eq!(inv.target_at(i as u64).map(|t| t.ip), Some(ip));
+                prop_assert_eq!(inv.index_of(ip), Some(i as u64));
+            }
+        }
+    }
+
+    /// Drops the block header just written (its sample would not fit).
+    fn continue_block(yaml: &mut String) {
+        let cut = yaml.rfind("      - cidr:").unwrap_or(yaml.len());
+        yaml.truncate(cut);
+    }
+}
