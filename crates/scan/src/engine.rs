@@ -653,9 +653,13 @@ where
             0 | 3 => self.on_answer(s, msg, header, off, tail),
             2 | 5 => self.retry_or_fail(s, FailureReason::Rcode(rcode), true, now),
             1 if slot.edns => {
-                // Maybe an old server that does not speak EDNS: ask without it.
+                // Maybe an old server that does not speak EDNS: ask once more
+                // without it (a follow-up, like TCP after TC, not a retry).
                 slot.edns = false;
-                self.retry_or_fail(s, FailureReason::Rcode(rcode), false, now)
+                slot.followup = true;
+                slot.state = State::Queued;
+                self.send_q.push_front(s);
+                Ok(())
             }
             _ => self.finish_failed(s, FailureReason::Rcode(rcode)),
         }

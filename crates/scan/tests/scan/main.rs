@@ -3,6 +3,7 @@
 mod answers;
 mod faults;
 mod limits;
+mod raw;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
