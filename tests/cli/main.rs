@@ -1,7 +1,7 @@
 //! Command-line tests of the `ptr-audit` binary, one module per subcommand.
 
-mod validate;
-mod fix;
-mod scan;
 mod classify;
+mod fix;
 mod scale_out;
+mod scan;
+mod validate;
