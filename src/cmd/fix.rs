@@ -38,6 +38,10 @@ pub struct Args {
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Group records by the zones of the `*.zone` files in DIR (default: the
+    /// `--zones` directory the scan used, when it still exists).
+    #[arg(long, value_name = "DIR")]
+    pub zones: Option<PathBuf>,
 }
 
 /// Runs `fix`: exit 0 when the records were written, 2 when the report cannot be read.
@@ -58,7 +62,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.report.display()
         )?;
     }
-    let plan = fix::plan(&doc.records);
+    let zones_dir = args.zones.clone().or_else(|| {
+        doc.meta
+            .as_ref()
+            .and_then(|m| m.zones.clone())
+            .filter(|d| d.is_dir())
+    });
+    let zones = match &zones_dir {
+        Some(dir) => ptr_audit_dnsserver::ZoneSet::load_dir(dir)
+            .with_context(|| format!("cannot read the zones in `{}`", dir.display()))?
+            .origins(),
+        None => Vec::new(),
+    };
+    let plan = fix::plan_with_zones(&doc.records, &zones);
     let format = match args.format {
         As::Bind => FixFormat::Bind,
         As::Nsupdate => FixFormat::Nsupdate,

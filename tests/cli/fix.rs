@@ -113,3 +113,47 @@ fn fix_exits_2_on_an_unknown_format() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn fix_groups_by_the_zone_files_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"ip":"2001:db8:10::5","datacenter":"fra1","block":"2001:db8:10::/124","policy":"hosting","source":{"file":"inventory.yaml","line":32},"expected":"v6-5.fra1.examplehost.net","ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let owner = "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa.";
+    // Without zone files: the block's /64.
+    ptr_audit()
+        .args(["fix", path.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "; zone 0.0.0.0.0.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa.\n",
+        ))
+        .stdout(predicate::str::contains(owner));
+    // With the example's zone files: the /48 zone that really exists.
+    ptr_audit()
+        .args([
+            "fix",
+            path.to_str().unwrap(),
+            "--zones",
+            "inventories/example/zones",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "; zone 0.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa.\n",
+        ))
+        .stdout(predicate::str::contains(owner));
+    // A zones directory that cannot be read is bad input.
+    ptr_audit()
+        .args(["fix", path.to_str().unwrap(), "--zones", "no/such/dir"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/dir"));
+}

@@ -64,6 +64,8 @@ pub struct PtrFix {
 pub struct ForwardFix {
     /// The host name, absolute.
     pub name: String,
+    /// The zone that holds the name, when the known zones say so.
+    pub zone: Option<String>,
     /// The address (an `A` record for IPv4, `AAAA` for IPv6).
     pub ip: IpAddr,
     /// The address's status in the report.
@@ -202,34 +204,90 @@ pub fn reverse_name(ip: IpAddr) -> String {
     }
 }
 
+/// What the scan saw of a block's reverse delegation, from all its records.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockShape {
+    /// The zone most of its CNAME chains end in (an RFC 2317 child zone as deployed).
+    pub chain_zone: Option<String>,
+    /// Some address of the block had a PTR at its plain reverse name (no CNAME).
+    pub direct: bool,
+}
+
+impl BlockShape {
+    /// The shape of every block in `records`.
+    pub fn of_blocks(records: &[AddressRecord]) -> BTreeMap<IpNet, BlockShape> {
+        let mut zones: BTreeMap<IpNet, BTreeMap<String, u64>> = BTreeMap::new();
+        let mut direct: BTreeMap<IpNet, bool> = BTreeMap::new();
+        for r in records {
+            let block = r.target.block.cidr;
+            let d = direct.entry(block).or_default();
+            match r.lookup.cname_chain.last() {
+                Some(last) => {
+                    if let Some((zone, _)) = chain_owner(last.as_str()) {
+                        *zones.entry(block).or_default().entry(zone).or_default() += 1;
+                    }
+                }
+                None => *d |= matches!(r.lookup.answer, PtrAnswer::Names(_)),
+            }
+        }
+        direct
+            .into_iter()
+            .map(|(block, direct)| {
+                let chain_zone = zones.remove(&block).and_then(|z| {
+                    // The most common zone; the smallest name among equals.
+                    let best = z.values().copied().max()?;
+                    z.into_iter()
+                        .find(|(_, n)| *n == best)
+                        .map(|(zone, _)| zone)
+                });
+                (block, BlockShape { chain_zone, direct })
+            })
+            .collect()
+    }
+}
+
+/// The owner and zone of the last name of a CNAME chain, when it is usable.
+fn chain_owner(last: &str) -> Option<(String, String)> {
+    let owner = owner_name(last)?;
+    let zone = owner.split_once('.')?.1.to_owned();
+    (!zone.is_empty()).then_some((zone, owner))
+}
+
 /// The reverse zone an address's PTR belongs in, and its owner name there.
 ///
-/// - A CNAME chain seen by the scan wins: the PTR lives at its last name,
-///   in the zone one label up (RFC 2317 as deployed).
-/// - An IPv4 block smaller than a /24 with no PTR and no chain: the RFC 2317
-///   child zone `FIRST/PREFIX.C.B.A.in-addr.arpa.`, owner `D.FIRST/PREFIX.…`
-///   (the parent zone must CNAME into it).
+/// - The address's own CNAME chain wins: the PTR lives at its last name, in
+///   the zone one label up (RFC 2317 as deployed).
+/// - An address with a PTR at its plain reverse name keeps it there.
+/// - Else the block decides: when other addresses' chains end in a child
+///   zone, the PTR goes there (`D.ZONE`); when other addresses have plain
+///   PTRs, at the plain reverse name.
+/// - Else, for an IPv4 block smaller than a /24, the RFC 2317 child zone
+///   `FIRST/PREFIX.C.B.A.in-addr.arpa.`, owner `D.FIRST/PREFIX.…` (the parent
+///   zone must CNAME into it).
 /// - Otherwise the /24 zone for IPv4, and for IPv6 the block's zone at a
 ///   nibble boundary, no smaller than a /64.
+///
+/// `None` when a chain's last name cannot be written into a zone file.
 pub fn reverse_zone(
     ip: IpAddr,
     block: IpNet,
     rec: Option<&AddressRecord>,
+    shape: Option<&BlockShape>,
 ) -> Option<(String, String)> {
     if let Some(last) = rec.and_then(|r| r.lookup.cname_chain.last()) {
-        let owner = owner_name(last.as_str())?;
-        let zone = owner.split_once('.')?.1.to_owned();
-        if zone.is_empty() {
-            return None;
-        }
+        let (zone, owner) = chain_owner(last.as_str())?;
         return Some((zone, owner));
     }
     let has_ptr = rec.is_some_and(|r| matches!(r.lookup.answer, PtrAnswer::Names(_)));
+    let plain_known = has_ptr || shape.is_some_and(|s| s.direct);
     match (ip, block) {
         (IpAddr::V4(a), IpNet::V4(net)) => {
             let o = a.octets();
             let parent = format!("{}.{}.{}.in-addr.arpa.", o[2], o[1], o[0]);
-            if net.prefix_len() > 24 && !has_ptr {
+            if !has_ptr && let Some(zone) = shape.and_then(|s| s.chain_zone.as_ref()) {
+                return Some((zone.clone(), format!("{}.{zone}", o[3])));
+            }
+            if net.prefix_len() > 24 && !plain_known {
                 let first = net.network().octets()[3];
                 let zone = format!("{first}/{}.{parent}", net.prefix_len());
                 Some((zone.clone(), format!("{}.{zone}", o[3])))
@@ -256,8 +314,29 @@ fn same_name(a: &str, b: &str) -> bool {
         .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
+/// The longest of `zones` (absolute names) that `name` is in, if any.
+fn enclosing_zone<'z>(name: &str, zones: &'z [String]) -> Option<&'z String> {
+    let name = name.to_ascii_lowercase();
+    zones
+        .iter()
+        .filter(|z| {
+            let z = z.to_ascii_lowercase();
+            z == "." || name == z || name.ends_with(&format!(".{z}"))
+        })
+        .max_by_key(|z| z.len())
+}
+
 /// Works out the records for a report's records.
-pub fn plan<'a>(records: impl IntoIterator<Item = &'a AddressRecord>) -> FixPlan {
+pub fn plan(records: &[AddressRecord]) -> FixPlan {
+    plan_with_zones(records, &[])
+}
+
+/// As [`plan`], grouping records by the zones that really exist (absolute
+/// origins, e.g. those of the zone files a scan served with `--zones`): each
+/// record goes to the longest zone that holds its owner, which wins over the
+/// zone worked out from the block.
+pub fn plan_with_zones(records: &[AddressRecord], zones: &[String]) -> FixPlan {
+    let shapes = BlockShape::of_blocks(records);
     let mut p = FixPlan::default();
     for rec in records {
         if rec.status == Status::Ok {
@@ -305,10 +384,16 @@ pub fn plan<'a>(records: impl IntoIterator<Item = &'a AddressRecord>) -> FixPlan
             continue;
         }
         if !ptr_ok {
-            let Some((zone, owner)) = reverse_zone(ip, rec.target.block.cidr, Some(rec)) else {
+            let Some((zone, owner)) = reverse_zone(
+                ip,
+                rec.target.block.cidr,
+                Some(rec),
+                shapes.get(&rec.target.block.cidr),
+            ) else {
                 unfixable(UnfixableWhy::InvalidOwner);
                 continue;
             };
+            let zone = enclosing_zone(&owner, zones).cloned().unwrap_or(zone);
             p.zones.entry(zone).or_default().push(PtrFix {
                 ip,
                 owner,
@@ -318,6 +403,7 @@ pub fn plan<'a>(records: impl IntoIterator<Item = &'a AddressRecord>) -> FixPlan
         }
         if forward_missing {
             p.forward.push(ForwardFix {
+                zone: enclosing_zone(&target, zones).cloned(),
                 name: target,
                 ip,
                 status: rec.status,
@@ -381,12 +467,19 @@ pub fn write(
                 }
             }
             if !plan.forward.is_empty() {
-                writeln!(out)?;
-                writeln!(
-                    out,
-                    "; forward records: add to the zone that holds each name"
-                )?;
+                let mut zone = None;
                 for f in &plan.forward {
+                    if zone != Some(&f.zone) {
+                        writeln!(out)?;
+                        match &f.zone {
+                            Some(z) => writeln!(out, "; zone {z} (forward records to add)")?,
+                            None => writeln!(
+                                out,
+                                "; forward records: add to the zone that holds each name"
+                            )?,
+                        }
+                        zone = Some(&f.zone);
+                    }
                     writeln!(out, "{}\t{ttl}\tIN\t{}\t{}", f.name, f.rtype(), f.ip)?;
                 }
             }
@@ -407,6 +500,9 @@ pub fn write(
                 writeln!(out, "send")?;
             }
             for f in &plan.forward {
+                if let Some(z) = &f.zone {
+                    writeln!(out, "zone {z}")?;
+                }
                 writeln!(out, "update add {} {ttl} {} {}", f.name, f.rtype(), f.ip)?;
                 writeln!(out, "send")?;
             }
@@ -430,7 +526,8 @@ pub fn write(
             for f in &plan.forward {
                 writeln!(
                     out,
-                    "add,,{},{ttl},{},{},{},{}\r",
+                    "add,{},{},{ttl},{},{},{},{}\r",
+                    csv(f.zone.as_deref().unwrap_or("")),
                     csv(&f.name),
                     f.rtype(),
                     f.ip,
@@ -466,7 +563,7 @@ mod tests {
     #[test]
     fn reverse_zones_follow_block_shape() {
         let ip: IpAddr = "192.0.2.10".parse().unwrap();
-        let z = reverse_zone(ip, "192.0.2.0/26".parse().unwrap(), None).unwrap();
+        let z = reverse_zone(ip, "192.0.2.0/26".parse().unwrap(), None, None).unwrap();
         assert_eq!(
             z,
             (
@@ -474,7 +571,7 @@ mod tests {
                 "10.0/26.2.0.192.in-addr.arpa.".into()
             )
         );
-        let z = reverse_zone(ip, "192.0.0.0/16".parse().unwrap(), None).unwrap();
+        let z = reverse_zone(ip, "192.0.0.0/16".parse().unwrap(), None, None).unwrap();
         assert_eq!(
             z,
             (
@@ -483,10 +580,60 @@ mod tests {
             )
         );
         let ip6: IpAddr = "2001:db8:10::5".parse().unwrap();
-        let (zone, owner) = reverse_zone(ip6, "2001:db8:10::/124".parse().unwrap(), None).unwrap();
+        let (zone, owner) =
+            reverse_zone(ip6, "2001:db8:10::/124".parse().unwrap(), None, None).unwrap();
         assert_eq!(zone, "0.0.0.0.0.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa.");
         assert!(owner.starts_with("5.0.0.0."));
         assert!(owner.ends_with(&zone));
         assert_eq!(owner.len(), 73);
+    }
+
+    #[test]
+    fn the_block_decides_where_a_missing_ptr_goes() {
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        let net: IpNet = "203.0.113.0/26".parse().unwrap();
+        // Siblings have plain PTRs: the provider serves the whole /24.
+        let plain = BlockShape {
+            chain_zone: None,
+            direct: true,
+        };
+        let z = reverse_zone(ip, net, None, Some(&plain)).unwrap();
+        assert_eq!(z.1, "7.113.0.203.in-addr.arpa.");
+        // Siblings' chains end in a child zone named the dash way.
+        let child = BlockShape {
+            chain_zone: Some("0-63.113.0.203.in-addr.arpa.".into()),
+            direct: false,
+        };
+        let z = reverse_zone(ip, net, None, Some(&child)).unwrap();
+        assert_eq!(
+            z,
+            (
+                "0-63.113.0.203.in-addr.arpa.".into(),
+                "7.0-63.113.0.203.in-addr.arpa.".into()
+            )
+        );
+        // Nothing known: the RFC 2317 default.
+        let z = reverse_zone(ip, net, None, Some(&BlockShape::default())).unwrap();
+        assert_eq!(z.1, "7.0/26.113.0.203.in-addr.arpa.");
+    }
+
+    #[test]
+    fn known_zones_win_by_longest_suffix() {
+        let zones = vec![
+            "0.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa.".to_string(),
+            "examplehost.net.".to_string(),
+            "fra1.examplehost.net.".to_string(),
+        ];
+        assert_eq!(
+            enclosing_zone("mail5.fra1.examplehost.net.", &zones).map(String::as_str),
+            Some("fra1.examplehost.net.")
+        );
+        assert_eq!(
+            enclosing_zone("x.notexamplehost.net.", &zones),
+            None,
+            "suffixes match on label boundaries only"
+        );
+        let owner = reverse_name("2001:db8:10::5".parse().unwrap());
+        assert_eq!(enclosing_zone(&owner, &zones), Some(&zones[0]));
     }
 }

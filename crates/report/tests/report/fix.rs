@@ -80,3 +80,49 @@ fn hostile_expected_names_never_reach_the_output() {
         }
     }
 }
+
+#[test]
+fn missing_forward_records_are_added_in_their_known_zone() {
+    use ptr_audit_model::{Finding, FindingCode, ForwardAnswer, Severity, Status};
+    use ptr_audit_report::fix::plan_with_zones;
+    let mut rec = records()
+        .into_iter()
+        .find(|r| r.target.ip.to_string() == "203.0.113.25")
+        .unwrap();
+    rec.lookup.forward[0].1 = ForwardAnswer::NxDomain;
+    rec.findings = vec![Finding::new(
+        FindingCode::FcrdnsFailed,
+        Severity::Error,
+        "no A record",
+    )];
+    rec.status = Status::of(&rec.findings);
+    // A classless sibling block with a plain PTR elsewhere: a wrong PTR moves
+    // into the known /24 zone file.
+    let zones = vec![
+        "113.0.203.in-addr.arpa.".to_string(),
+        "customer-a.example.".to_string(),
+    ];
+    let mut recs = records();
+    recs.push(rec);
+    let p = plan_with_zones(&recs, &zones);
+    assert_eq!(p.forward.len(), 1);
+    assert_eq!(p.forward[0].zone.as_deref(), Some("customer-a.example."));
+    assert!(p.zones.contains_key("113.0.203.in-addr.arpa."));
+    let render = |f| {
+        let mut buf = Vec::new();
+        write(&p, f, FixOptions { ttl: 600 }, &mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    };
+    let bind = render(FixFormat::Bind);
+    assert!(bind.contains(
+        "; zone customer-a.example. (forward records to add)\nmail.customer-a.example.\t600\tIN\tA\t203.0.113.25\n"
+    ), "{bind}");
+    let ns = render(FixFormat::Nsupdate);
+    assert!(ns.contains(
+        "zone customer-a.example.\nupdate add mail.customer-a.example. 600 A 203.0.113.25\nsend\n"
+    ), "{ns}");
+    let csv = render(FixFormat::Csv);
+    assert!(csv.contains(
+        "add,customer-a.example.,mail.customer-a.example.,600,A,203.0.113.25,203.0.113.25,fcrdns-failed\r\n"
+    ), "{csv}");
+}
