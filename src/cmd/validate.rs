@@ -45,6 +45,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )?;
         return Ok(ExitCode::BadInput);
     }
+    let warnings = loaded.diagnostics.len();
+    if warnings > 0 {
+        writeln!(err, "{warnings} warning(s)")?;
+    }
     let summary = loaded.inventory.summary();
     let text = match args.format {
         Format::Text => text(&summary),

@@ -111,7 +111,9 @@ fn warnings_are_printed_but_pass() {
         .code(0)
         .stderr(predicate::str::contains(format!(
             "{FIX}/migrated.yaml:7:20: warning: `migrated_from` names unknown datacenter `ams9`"
-        )));
+        )))
+        .stderr(predicate::str::contains("1 warning(s)"))
+        .stdout(predicate::str::contains("inventory is valid"));
 }
 
 #[test]
