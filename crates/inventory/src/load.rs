@@ -593,6 +593,13 @@ impl Reader<'_> {
         Some(Fields { entries })
     }
 
+    /// The text of optional key `key`, owned.
+    fn owned_text(&mut self, f: &Fields<'_>, key: &str) -> Option<String> {
+        f.get(key)
+            .and_then(|n| self.text(n, key))
+            .map(str::to_owned)
+    }
+
     fn text<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n str> {
         match &node.kind {
             Kind::Scalar { text, .. } if !node.is_null() => Some(text),
@@ -856,10 +863,7 @@ impl Reader<'_> {
             .get("severity")
             .map(|s| self.severities(s))
             .unwrap_or_default();
-        let note = f
-            .get("note")
-            .and_then(|n| self.text(n, "note"))
-            .map(str::to_owned);
+        let note = self.owned_text(&f, "note");
         let loc = self.loc(node);
         self.raw.datacenters.push(RawDatacenter {
             name: name.into(),
@@ -962,14 +966,8 @@ impl Reader<'_> {
             .get("severity")
             .map(|s| self.severities(s))
             .unwrap_or_default();
-        let name = f
-            .get("name")
-            .and_then(|n| self.text(n, "name"))
-            .map(str::to_owned);
-        let note = f
-            .get("note")
-            .and_then(|n| self.text(n, "note"))
-            .map(str::to_owned);
+        let name = self.owned_text(&f, "name");
+        let note = self.owned_text(&f, "note");
         let (Some(cidr), Some(policy), Some(cidr_node)) = (cidr, policy, cidr_node) else {
             return;
         };
