@@ -337,6 +337,15 @@ pub fn plan(records: &[AddressRecord]) -> FixPlan {
 /// zone worked out from the block.
 pub fn plan_with_zones(records: &[AddressRecord], zones: &[String]) -> FixPlan {
     let shapes = BlockShape::of_blocks(records);
+    let mut known_forward: std::collections::HashMap<String, &ForwardAnswer> =
+        std::collections::HashMap::new();
+    for r in records {
+        for (name, answer) in &r.lookup.forward {
+            if let Some(n) = host_name(name.as_str()) {
+                known_forward.entry(n).or_insert(answer);
+            }
+        }
+    }
     let mut p = FixPlan::default();
     for rec in records {
         if rec.status == Status::Ok {
@@ -371,14 +380,15 @@ pub fn plan_with_zones(records: &[AddressRecord], zones: &[String]) -> FixPlan {
             PtrAnswer::Names(n) => n.len() == 1 && same_name(n[0].as_str(), &target),
             _ => false,
         };
-        let forward_missing = rec.lookup.forward.iter().any(|(name, ans)| {
-            same_name(name.as_str(), &target)
-                && match ans {
-                    ForwardAnswer::Addresses(a) => !a.contains(&ip),
-                    ForwardAnswer::NxDomain | ForwardAnswer::NoData => true,
-                    ForwardAnswer::Failed(_) => false,
-                }
-        });
+        // What any lookup of this run said about the expected name.
+        let forward_missing = match known_forward.get(target.as_str()) {
+            Some(ForwardAnswer::Addresses(a)) => !a.contains(&ip),
+            Some(ForwardAnswer::NxDomain | ForwardAnswer::NoData) => true,
+            Some(ForwardAnswer::Failed(_)) => false,
+            // Never looked up (the PTR named something else): a new PTR needs
+            // its forward record too, where we can say which zone holds it.
+            None => !ptr_ok && (zones.is_empty() || enclosing_zone(&target, zones).is_some()),
+        };
         if ptr_ok && !forward_missing {
             unfixable(UnfixableWhy::NotByRecords);
             continue;
@@ -472,10 +482,12 @@ pub fn write(
                     if zone != Some(&f.zone) {
                         writeln!(out)?;
                         match &f.zone {
-                            Some(z) => writeln!(out, "; zone {z} (forward records to add)")?,
+                            Some(z) => {
+                                writeln!(out, "; zone {z} (forward records to add unless present)")?
+                            }
                             None => writeln!(
                                 out,
-                                "; forward records: add to the zone that holds each name"
+                                "; forward records: add (unless present) to the zone that holds each name"
                             )?,
                         }
                         zone = Some(&f.zone);
