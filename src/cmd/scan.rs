@@ -103,6 +103,10 @@ pub struct Args {
     /// A suppressions file (YAML): accepted findings, with reasons and expiry dates.
     #[arg(long, value_name = "FILE")]
     pub suppress: Option<PathBuf>,
+    /// Scan only the addresses whose block, policy or expectation changed since OLD
+    /// (an inventory path, or `git:REF` to read the same inputs at a git revision).
+    #[arg(long, value_name = "OLD|git:REF")]
+    pub changed_since: Option<String>,
     /// Append every finished record to FILE (jsonl, flushed per record).
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
@@ -138,6 +142,7 @@ struct Config {
     checkpoint: Option<PathBuf>,
     resume: bool,
     zones: Option<PathBuf>,
+    changed_since: Option<String>,
     plan: Plan,
     quiet: bool,
 }
@@ -147,6 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(inventory) = super::load_inventory(&args.inputs)? else {
         return Ok(ExitCode::BadInput);
     };
+    let args_inputs = args.inputs.clone();
     let mut config = configure(args, &inventory)?;
     let classifier = Classifier::new(&inventory.provider).context("cannot use the inventory")?;
 
@@ -161,8 +167,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
 
+    let changed = match &config.changed_since {
+        Some(old) => {
+            let Some(old_inventory) = load_old_inventory(old, &args_inputs)? else {
+                return Ok(ExitCode::BadInput);
+            };
+            let changed = ptr_audit_inventory::changed_scope(&old_inventory, &inventory);
+            if !config.quiet {
+                eprintln!(
+                    "scanning the {} addresses changed since `{old}` (of {} in scope)",
+                    changed.len(),
+                    inventory.scope_len()
+                );
+            }
+            Some(changed)
+        }
+        None => None,
+    };
+
     let started = SystemTime::now();
-    let meta = meta(&config, &inventory, started);
+    let mut meta = meta(&config, &inventory, started);
+    if let Some(changed) = &changed {
+        meta.scope = changed.len();
+    }
     let mut report = Report::new(config.gate.clone());
     if let Some(format) = config.stdout {
         let out: Box<dyn Write + Send> = Box::new(BrokenPipeOk(std::io::stdout()));
@@ -184,7 +211,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let mut tally = BlockTally::new();
     let mut done: HashSet<IpAddr> = HashSet::new();
-    let mut progress_total = config.plan.len(inventory.scope_len());
+    let mut progress_total = match &changed {
+        Some(changed) => changed.len(),
+        None => config.plan.len(inventory.scope_len()),
+    };
     if let Some(path) = &config.checkpoint {
         if config.resume && path.exists() {
             let previous = read_checkpoint(path)?;
@@ -230,9 +260,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     crate::interrupt::on_ctrl_c(stop.clone());
     let mut progress = Progress::new(progress_total, config.quiet);
     let mut write_error: Option<std::io::Error> = None;
-    let targets = inventory
-        .visit(config.plan)
-        .filter(|t| done.is_empty() || !done.contains(&t.ip));
+    let targets: Box<dyn Iterator<Item = Target>> = match &changed {
+        Some(changed) => Box::new(changed.targets(&inventory)),
+        None => Box::new(inventory.visit(config.plan)),
+    };
+    let targets = targets.filter(|t| done.is_empty() || !done.contains(&t.ip));
     let outcome = ptr_audit_scan::scan_blocking(
         &config.scan,
         targets,
@@ -370,6 +402,7 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
         checkpoint: args.checkpoint,
         resume: args.resume,
         zones: args.zones,
+        changed_since: args.changed_since,
         plan: Plan {
             shard: args.shard.unwrap_or(Shard::WHOLE),
             order: match args.order {
@@ -402,12 +435,92 @@ fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMe
     meta.timeout_ms = config.scan.timeout.as_millis() as u64;
     meta.attempts = config.scan.attempts;
     meta.scope = inventory.scope_len();
+    meta.changed_since = config.changed_since.clone();
     let shard = (
         config.plan.shard.index as u32,
         config.plan.shard.count as u32,
     );
     meta.shard = (config.plan.shard != Shard::WHOLE).then_some(shard);
     meta
+}
+
+/// Loads the inventory to compare with for `--changed-since`: a path, or
+/// `git:REF` for the same inputs as they were at that revision (files missing
+/// there count as empty, so everything in them is changed).
+fn load_old_inventory(old: &str, inputs: &[String]) -> anyhow::Result<Option<Inventory>> {
+    let Some(rev) = old.strip_prefix("git:") else {
+        let loaded = ptr_audit_inventory::load(&[old.to_owned()])?;
+        return Ok(checked_old(loaded, old));
+    };
+    let mut texts = Vec::new();
+    for input in inputs {
+        let path = Path::new(input);
+        if path.is_dir() {
+            let listing = git(&["ls-tree", "--name-only", rev, "--", &format!("{input}/")])?;
+            for file in listing.lines() {
+                if file.ends_with(".yaml") || file.ends_with(".yml") {
+                    if let Some(text) = git_show(rev, file)? {
+                        texts.push((PathBuf::from(file), text));
+                    }
+                }
+            }
+        } else if path.is_file() {
+            if let Some(text) = git_show(rev, input)? {
+                texts.push((path.to_path_buf(), text));
+            }
+        } else {
+            // A CIDR or address given on the command line is the same at any revision.
+            texts.push((PathBuf::from("<args>"), format!("{input}\n")));
+        }
+    }
+    Ok(checked_old(ptr_audit_inventory::load_texts(texts), old))
+}
+
+fn checked_old(loaded: ptr_audit_inventory::Loaded, old: &str) -> Option<Inventory> {
+    if loaded.has_errors() {
+        for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+            eprintln!("{d}");
+        }
+        eprintln!("the inventory of `--changed-since {old}` is not valid");
+        return None;
+    }
+    Some(loaded.inventory)
+}
+
+fn git(args: &[&str]) -> anyhow::Result<String> {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .output()
+        .context("cannot run `git` for `--changed-since git:REF`")?;
+    if !out.status.success() {
+        bail!(
+            "`git {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    String::from_utf8(out.stdout).context("git printed something that is not UTF-8")
+}
+
+/// A file's text at `rev`, or `None` when it does not exist there.
+fn git_show(rev: &str, path: &str) -> anyhow::Result<Option<String>> {
+    git(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        &format!("{rev}^{{commit}}"),
+    ])
+    .with_context(|| format!("`{rev}` is not a git revision"))?;
+    let out = std::process::Command::new("git")
+        .args(["show", &format!("{rev}:./{path}")])
+        .output()
+        .context("cannot run `git show`")?;
+    if !out.status.success() {
+        return Ok(None);
+    }
+    Ok(Some(String::from_utf8(out.stdout).with_context(|| {
+        format!("`{path}` at `{rev}` is not UTF-8")
+    })?))
 }
 
 /// The inventory's target for `ip`, if it is in scope.

@@ -367,3 +367,66 @@ fn wait_for(mut done: impl FnMut() -> bool) {
     }
     panic!("condition not reached in time");
 }
+
+#[test]
+fn changed_since_scans_exactly_the_changed_addresses() {
+    let server = ZoneServer::spawn(wide_zone()).unwrap();
+    let resolver = server.addr().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let old = "version: 1\ndatacenters:\n  - name: dc1\n    status: active\n    blocks:\n      - cidr: 10.20.0.0/24\n        policy: hosting\n      - cidr: 10.20.1.0/24\n        policy: hosting\n";
+    // The new inventory changes the policy of 10.20.1.0/24, adds 10.20.2.0/28
+    // and assigns one address of the unchanged block.
+    let new = "version: 1\ndatacenters:\n  - name: dc1\n    status: active\n    blocks:\n      - cidr: 10.20.0.0/24\n        policy: hosting\n      - cidr: 10.20.1.0/24\n        policy: mail\n      - cidr: 10.20.2.0/28\n        policy: hosting\nassignments:\n  - ip: 10.20.0.7\n    ptr: h0-7.wide.example\n";
+    std::fs::write(dir.path().join("inventory.yaml"), old).unwrap();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "git {args:?}: {status:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "inventory.yaml"]);
+    git(&["commit", "-qm", "old"]);
+    std::fs::copy(
+        dir.path().join("inventory.yaml"),
+        dir.path().join("old.yaml"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("inventory.yaml"), new).unwrap();
+
+    let mut expected: Vec<String> = (0..256).map(|i| format!("10.20.1.{i}")).collect();
+    expected.extend((0..16).map(|i| format!("10.20.2.{i}")));
+    expected.push("10.20.0.7".into());
+    expected.sort();
+    for since in ["old.yaml", "git:HEAD"] {
+        let out = ptr_audit()
+            .current_dir(dir.path())
+            .args(["scan", "inventory.yaml", "--changed-since", since])
+            .args([
+                "--resolver",
+                &resolver,
+                "--qps",
+                "0",
+                "--format",
+                "jsonl",
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut ips: Vec<String> = records(&out.stdout)
+            .iter()
+            .map(|r| r["ip"].as_str().unwrap().to_owned())
+            .collect();
+        ips.sort();
+        assert_eq!(ips, expected, "--changed-since {since}");
+    }
+}
