@@ -19,6 +19,7 @@ use hickory_server::zone_handler::{
 };
 
 use crate::background::Background;
+use crate::zone::display_name;
 use crate::{ZoneError, ZoneSet};
 
 /// Most query arrival instants kept by [`Stats::arrivals`].
@@ -247,23 +248,22 @@ fn handler_of(zones: ZoneSet, shared: Arc<Shared>) -> Result<Handler, ZoneError>
     for zone in zones.zones {
         let origin = zone.origin.clone();
         let apex = LowerName::new(&origin);
-        cuts.extend(
-            zone.records
-                .keys()
-                .filter(|k| k.record_type == RecordType::NS && *k.name() != apex)
-                .map(|k| k.name().clone()),
-        );
+        let mut handler: InMemoryZoneHandler =
+            InMemoryZoneHandler::empty(zone.origin, ZoneType::Primary, AxfrPolicy::Deny);
+        for (i, record) in zone.records.into_iter().enumerate() {
+            if record.record_type() == RecordType::NS && record.name != origin {
+                cuts.insert(LowerName::new(&record.name));
+            }
+            // The reader already refused what hickory would (a CNAME beside
+            // other data), so this does not fail in practice.
+            if !handler.upsert_mut(record, zone.serial) {
+                return Err(ZoneError::Load {
+                    origin: display_name(&origin),
+                    message: format!("hickory refused record #{}", i + 1),
+                });
+            }
+        }
         origins.insert(apex);
-        let handler: InMemoryZoneHandler = InMemoryZoneHandler::new(
-            zone.origin,
-            zone.records,
-            ZoneType::Primary,
-            AxfrPolicy::Deny,
-        )
-        .map_err(|message| ZoneError::Load {
-            origin: origin.to_string(),
-            message,
-        })?;
         let handler: Arc<dyn ZoneHandler> = Arc::new(handler);
         catalog.upsert(LowerName::new(&origin), vec![handler]);
     }

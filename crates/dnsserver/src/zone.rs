@@ -8,14 +8,14 @@
 //! Any other type is handed, one record at a time, to hickory's own zone
 //! parser, so its error still carries our file and line.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, PTR, SOA, TXT};
-use hickory_proto::rr::{DNSClass, LowerName, Name, RData, Record, RecordSet, RecordType, RrKey};
+use hickory_proto::rr::{DNSClass, LowerName, Name, RData, Record, RecordType};
 
 use crate::ZoneError;
 
@@ -30,7 +30,10 @@ const DEFAULT_TTL: u32 = 3600;
 #[derive(Debug, Clone)]
 pub(crate) struct Zone {
     pub(crate) origin: Name,
-    pub(crate) records: BTreeMap<RrKey, RecordSet>,
+    /// The records in file order (their class is IN).
+    pub(crate) records: Vec<Record>,
+    /// The SOA's serial.
+    pub(crate) serial: u32,
     pub(crate) source: PathBuf,
 }
 
@@ -172,11 +175,7 @@ impl ZoneSet {
 
     /// Number of resource records over all zones.
     pub fn record_count(&self) -> usize {
-        self.zones
-            .iter()
-            .flat_map(|z| z.records.values())
-            .map(RecordSet::records_count)
-            .sum()
+        self.zones.iter().map(|z| z.records.len()).sum()
     }
 }
 
@@ -503,7 +502,11 @@ struct Reader {
 struct Ctx {
     zone_origin: Name,
     origin_fixed: bool,
-    records: BTreeMap<RrKey, RecordSet>,
+    records: Vec<Record>,
+    /// The SOA's serial, once seen.
+    serial: Option<u32>,
+    /// Per owner name: (has a CNAME, has other records).
+    kinds: HashMap<LowerName, (bool, bool)>,
     default_ttl: Option<u32>,
     last_ttl: Option<u32>,
 }
@@ -525,23 +528,25 @@ impl Reader {
         let mut ctx = Ctx {
             zone_origin: default_origin.clone(),
             origin_fixed: false,
-            records: BTreeMap::new(),
+            records: Vec::new(),
+            serial: None,
+            kinds: HashMap::new(),
             default_ttl: None,
             last_ttl: None,
         };
         let mut origin = default_origin;
         let mut owner = None;
         self.read_file(text, shown, real, &mut origin, &mut owner, &mut ctx, 0)?;
-        let apex = RrKey::new(LowerName::new(&ctx.zone_origin), RecordType::SOA);
-        if !ctx.records.contains_key(&apex) {
+        let Some(serial) = ctx.serial else {
             return Err(ZoneError::MissingSoa {
                 path: shown.to_path_buf(),
                 origin: display_name(&ctx.zone_origin),
             });
-        }
+        };
         Ok(Zone {
             origin: ctx.zone_origin,
             records: ctx.records,
+            serial,
             source: shown.to_path_buf(),
         })
     }
@@ -639,16 +644,38 @@ impl Reader {
                 ));
             }
             ctx.origin_fixed = true;
-            let rtype = record.record_type();
-            let key = RrKey::new(LowerName::new(&record.name), rtype);
-            let set = ctx
-                .records
-                .entry(key)
-                .or_insert_with(|| RecordSet::new(record.name.clone(), rtype, 0));
-            if rtype == RecordType::SOA && set.records_count() > 0 {
-                return Err(syntax(line, "a second SOA record".to_owned()));
+            if let RData::SOA(soa) = &record.data {
+                if record.name != ctx.zone_origin {
+                    return Err(syntax(
+                        line,
+                        format!(
+                            "the SOA record must be at the zone apex `{}`",
+                            display_name(&ctx.zone_origin)
+                        ),
+                    ));
+                }
+                if ctx.serial.is_some() {
+                    return Err(syntax(line, "a second SOA record".to_owned()));
+                }
+                ctx.serial = Some(soa.serial);
             }
-            set.insert(record, 0);
+            let is_cname = record.record_type() == RecordType::CNAME;
+            let kinds = ctx.kinds.entry(LowerName::new(&record.name)).or_default();
+            if kinds.0 || (is_cname && kinds.1) {
+                return Err(syntax(
+                    line,
+                    format!(
+                        "`{}` has a CNAME and other records: a CNAME must stand alone",
+                        display_name(&record.name)
+                    ),
+                ));
+            }
+            if is_cname {
+                kinds.0 = true;
+            } else {
+                kinds.1 = true;
+            }
+            ctx.records.push(record);
         }
         Ok(())
     }

@@ -146,6 +146,10 @@ fn each_kind_of_syntax_error_has_its_line() {
         ("$GENERATE 1-10 $ PTR x.\n", 3, "$GENERATE"),
         ("x.other.example. IN A 192.0.2.1\n", 3, "outside the zone"),
         ("5 IN A 192.0.2.1 ; fine\n  IN AAAA nope\n", 4, "IPv6"),
+        ("5 IN CNAME x.\n5 IN PTR y.\n", 4, "CNAME must stand alone"),
+        ("5 IN PTR y.\n5 IN CNAME x.\n", 4, "CNAME must stand alone"),
+        ("@ IN SOA a. b. 2 1 1 1 1\n", 3, "second SOA"),
+        ("5 IN SOA a. b. 2 1 1 1 1\n", 3, "apex"),
     ];
     for (body, line, needle) in cases {
         let err =
