@@ -458,10 +458,10 @@ fn load_old_inventory(old: &str, inputs: &[String]) -> anyhow::Result<Option<Inv
         if path.is_dir() {
             let listing = git(&["ls-tree", "--name-only", rev, "--", &format!("{input}/")])?;
             for file in listing.lines() {
-                if file.ends_with(".yaml") || file.ends_with(".yml") {
-                    if let Some(text) = git_show(rev, file)? {
-                        texts.push((PathBuf::from(file), text));
-                    }
+                if (file.ends_with(".yaml") || file.ends_with(".yml"))
+                    && let Some(text) = git_show(rev, file)?
+                {
+                    texts.push((PathBuf::from(file), text));
                 }
             }
         } else if path.is_file() {
