@@ -3,12 +3,13 @@
 //! and split for IPv4; hextets, compressed, nibbles and the interface
 //! identifier for IPv6. One tokenising pass, no allocation.
 
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::Evidence;
 use crate::verdict::{Reason, Rule};
 
-const MAX_TOKS: usize = 128;
+const MAX_TOKS: usize = 64;
 
 /// A run of digits (or hex digits) in the name.
 #[derive(Clone, Copy, Default)]
@@ -89,12 +90,17 @@ fn padded(body: &[u8], t: Tok) -> bool {
     t.len() > 1 && body[t.start as usize] == b'0'
 }
 
-fn strong(ev: &mut Evidence, kind: &'static str, span: std::ops::Range<usize>, message: String) {
+fn strong(
+    ev: &mut Evidence,
+    kind: &'static str,
+    span: std::ops::Range<usize>,
+    message: impl Into<Cow<'static, str>>,
+) {
     ev.strong.push(Reason {
         rule: Rule::IpEncoded,
         kind,
         span,
-        message,
+        message: message.into(),
     });
 }
 
@@ -164,10 +170,13 @@ pub(crate) fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
         } else {
             "mixed"
         };
-        let message = if reversed {
-            format!("the address's octets appear in reverse order ({kind} form)")
-        } else {
-            format!("the address appears in the name ({kind} form)")
+        let message = match kind {
+            "reversed" => "the address's octets appear in reverse order",
+            "zero-padded" => "the address appears in the name (zero-padded form)",
+            "dotted" => "the address appears in the name (dotted form)",
+            "dashed" => "the address appears in the name (dashed form)",
+            "underscored" => "the address appears in the name (underscored form)",
+            _ => "the address appears in the name (mixed separators)",
         };
         strong(ev, kind, span, message);
         break;
@@ -199,9 +208,9 @@ pub(crate) fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
                 continue;
             };
         let message = if kind == "decimal" {
-            "the address appears as one decimal integer".to_owned()
+            "the address appears as one decimal integer"
         } else {
-            "the address's octets appear concatenated".to_owned()
+            "the address's octets appear concatenated"
         };
         strong(ev, kind, x.span(), message);
         break;
@@ -226,9 +235,9 @@ pub(crate) fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
             pos
         };
         let message = if reversed {
-            "the address appears in hex, octets reversed".to_owned()
+            "the address appears in hex, octets reversed"
         } else {
-            "the address appears in hex".to_owned()
+            "the address appears in hex"
         };
         strong(ev, "hex", start..pos + 8, message);
     }
@@ -249,7 +258,7 @@ pub(crate) fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
                 ev,
                 "partial",
                 w[0].start as usize..w[2].end as usize,
-                "three of the address's octets appear in a row".into(),
+                "three of the address's octets appear in a row",
             );
             return;
         }
@@ -276,7 +285,7 @@ pub(crate) fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
                 ev,
                 "split",
                 t[first].start as usize..t[last].end as usize,
-                "every octet of the address appears in the name, split up".into(),
+                "every octet of the address appears in the name, split up",
             );
             return;
         }
@@ -303,7 +312,7 @@ pub(crate) fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
                 rule: Rule::IpEncoded,
                 kind: "partial",
                 span: w[0].start as usize..w[1].end as usize,
-                message: "two of the address's octets appear in a row".into(),
+                message: Cow::Borrowed("two of the address's octets appear in a row"),
             });
             return;
         }
@@ -382,7 +391,11 @@ pub(crate) fn ipv6(ip: Ipv6Addr, body: &[u8], ev: &mut Evidence) {
                 ev,
                 kind,
                 t[i].start as usize..t[j].end as usize,
-                format!("the address's hextets appear in the name ({kind} form)"),
+                if compressed {
+                    "the address's hextets appear in the name (compressed form)"
+                } else {
+                    "the address's hextets appear in the name"
+                },
             );
             return;
         }
@@ -394,12 +407,7 @@ pub(crate) fn ipv6(ip: Ipv6Addr, body: &[u8], ev: &mut Evidence) {
         full[k] = HEX[nib[k] as usize];
     }
     if let Some(p) = find(body, &full) {
-        strong(
-            ev,
-            "ipv6-hex",
-            p..p + 32,
-            "the address appears in hex".into(),
-        );
+        strong(ev, "ipv6-hex", p..p + 32, "the address appears in hex");
         return;
     }
     let iid_nonzero = h[4..].iter().filter(|x| **x != 0).count();
@@ -410,7 +418,7 @@ pub(crate) fn ipv6(ip: Ipv6Addr, body: &[u8], ev: &mut Evidence) {
             ev,
             "ipv6-interface-id",
             p..p + 16,
-            "the address's interface identifier appears in hex".into(),
+            "the address's interface identifier appears in hex",
         );
         return;
     }
@@ -442,22 +450,24 @@ pub(crate) fn ipv6(ip: Ipv6Addr, body: &[u8], ev: &mut Evidence) {
                 .count();
             let (kind, len, message) = if rm >= 16 {
                 let m = if rm == 32 {
-                    "the address's nibbles appear reversed (ip6.arpa order)".to_owned()
+                    Cow::Borrowed("the address's nibbles appear reversed (ip6.arpa order)")
                 } else {
-                    format!("the lowest {rm} nibbles of the address appear reversed")
+                    Cow::Owned(format!(
+                        "the lowest {rm} nibbles of the address appear reversed"
+                    ))
                 };
                 ("ipv6-reversed-nibbles", rm, m)
             } else if fm == 32 {
                 (
                     "ipv6-nibbles",
                     32,
-                    "the address's nibbles appear in order".to_owned(),
+                    Cow::Borrowed("the address's nibbles appear in order"),
                 )
             } else if im == 16 && iid_nonzero > 0 {
                 (
                     "ipv6-interface-id",
                     16,
-                    "the interface identifier's nibbles appear in order".to_owned(),
+                    Cow::Borrowed("the interface identifier's nibbles appear in order"),
                 )
             } else {
                 continue;
@@ -493,7 +503,7 @@ pub(crate) fn ipv6(ip: Ipv6Addr, body: &[u8], ev: &mut Evidence) {
             ev,
             kind,
             t[i].start as usize..t[i + 3].end as usize,
-            message.into(),
+            message,
         );
         return;
     }

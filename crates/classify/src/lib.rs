@@ -77,7 +77,38 @@ const ANY_DC: &str = "\u{1}";
 /// Classifies PTR names and lookups for one provider.
 #[derive(Clone, Debug)]
 pub struct Classifier {
-    templates: Vec<Template>,
+    templates: Vec<ProviderTemplate>,
+}
+
+/// A provider template with its literal head and tail (lowercase), to skip
+/// rendering when a name cannot match.
+#[derive(Clone, Debug)]
+struct ProviderTemplate {
+    template: Template,
+    head: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl ProviderTemplate {
+    fn new(template: Template) -> Self {
+        let text = template.as_str();
+        let text = text.strip_suffix('.').unwrap_or(text);
+        let head = text.split('{').next().unwrap_or("");
+        let tail = match text.rfind('}') {
+            Some(i) => &text[i + 1..],
+            None => text,
+        };
+        ProviderTemplate {
+            head: head.to_ascii_lowercase().into_bytes(),
+            tail: tail.to_ascii_lowercase().into_bytes(),
+            template,
+        }
+    }
+
+    /// False when `lower` cannot be a rendering of this template.
+    fn may_match(&self, lower: &[u8]) -> bool {
+        lower.starts_with(&self.head) && lower.ends_with(&self.tail)
+    }
 }
 
 impl Classifier {
@@ -87,10 +118,12 @@ impl Classifier {
             .default_ptr
             .iter()
             .map(|t| {
-                Template::parse(t).map_err(|source| ClassifyError::Template {
-                    template: t.clone(),
-                    source,
-                })
+                Template::parse(t)
+                    .map(ProviderTemplate::new)
+                    .map_err(|source| ClassifyError::Template {
+                        template: t.clone(),
+                        source,
+                    })
             })
             .collect::<Result<_, _>>()?;
         Ok(Classifier { templates })
@@ -148,8 +181,9 @@ impl Classifier {
         ev: &mut Evidence,
     ) {
         let family = Family::of(ip);
-        for t in &self.templates {
-            if !t.fits(family) {
+        for pt in &self.templates {
+            let t = &pt.template;
+            if !t.fits(family) || !pt.may_match(lower) {
                 continue;
             }
             let Some(rendered) = t.render(ip, datacenter.unwrap_or(ANY_DC)) else {
@@ -164,7 +198,8 @@ impl Classifier {
                     message: format!(
                         "the name is the provider's default template `{}`",
                         t.as_str()
-                    ),
+                    )
+                    .into(),
                 });
                 return;
             }

@@ -194,10 +194,7 @@ pub(crate) fn scan(ip: IpAddr, body: &[u8], ev: &mut Evidence) {
                     rule: Rule::DynamicToken,
                     kind: "placeholder",
                     span: ps..i,
-                    message: format!(
-                        "`{}` marks a name nobody configured",
-                        String::from_utf8_lossy(&host[ps..i])
-                    ),
+                    message: "the phrase marks a name nobody configured".into(),
                 });
             }
         }
@@ -207,20 +204,14 @@ pub(crate) fn scan(ip: IpAddr, body: &[u8], ev: &mut Evidence) {
                 rule: Rule::DynamicToken,
                 kind: "dynamic",
                 span: start..i,
-                message: format!(
-                    "`{}` marks a dynamic or consumer-access address",
-                    String::from_utf8_lossy(w)
-                ),
+                message: "the word marks a dynamic or consumer-access address".into(),
             });
         } else if is_in(PLACEHOLDER, w) {
             ev.strong.push(Reason {
                 rule: Rule::DynamicToken,
                 kind: "placeholder",
                 span: start..i,
-                message: format!(
-                    "`{}` marks a name nobody configured",
-                    String::from_utf8_lossy(w)
-                ),
+                message: "the word marks a name nobody configured".into(),
             });
         } else if let Some(pos) = WEAK.iter().position(|x| x.as_bytes() == w) {
             if weak_seen & (1 << pos) != 0 {
@@ -246,27 +237,17 @@ pub(crate) fn scan(ip: IpAddr, body: &[u8], ev: &mut Evidence) {
                 (
                     j,
                     3,
-                    format!(
-                        "`{}` followed by one of the address's octets looks machine-made",
-                        String::from_utf8_lossy(w)
-                    ),
+                    "a word typical of generic names, followed by one of the address's octets",
                 )
             } else {
-                (
-                    i,
-                    2,
-                    format!(
-                        "`{}` is typical of generic names",
-                        String::from_utf8_lossy(w)
-                    ),
-                )
+                (i, 2, "a word typical of generic names")
             };
             ev.weak_score += add;
             ev.weak.push(Reason {
                 rule: Rule::DynamicToken,
                 kind: "generic-word",
                 span: start..end,
-                message,
+                message: message.into(),
             });
         }
     }

@@ -1,5 +1,6 @@
 //! Invalid names: what Postfix and other receivers treat as no PTR at all.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::verdict::{Reason, Rule};
@@ -21,7 +22,11 @@ const LOCAL_TLDS: &[&str] = &[
 /// trailing dot) is not a usable host name. Returns true when any matched.
 pub(crate) fn check(ip: IpAddr, name: &str, body: &[u8], out: &mut Vec<Reason>) -> bool {
     let before = out.len();
-    let push = |out: &mut Vec<Reason>, rule, kind, span: std::ops::Range<usize>, msg: String| {
+    let push = |out: &mut Vec<Reason>,
+                rule,
+                kind,
+                span: std::ops::Range<usize>,
+                msg: Cow<'static, str>| {
         out.push(Reason {
             rule,
             kind,
@@ -86,7 +91,7 @@ pub(crate) fn check(ip: IpAddr, name: &str, body: &[u8], out: &mut Vec<Reason>) 
                 Rule::InvalidHostname,
                 kind,
                 i..i + len,
-                format!("the name holds {what}, which rfc 1123 host names cannot"),
+                format!("the name holds {what}, which rfc 1123 host names cannot").into(),
             );
         }
         i += len.max(1);
@@ -121,7 +126,7 @@ pub(crate) fn check(ip: IpAddr, name: &str, body: &[u8], out: &mut Vec<Reason>) 
             Rule::InvalidHostname,
             "name-too-long",
             0..body.len(),
-            format!("the name has {} octets, more than 253", body.len()),
+            format!("the name has {} octets, more than 253", body.len()).into(),
         );
     }
     let mut labels = 0;
@@ -150,7 +155,7 @@ pub(crate) fn check(ip: IpAddr, name: &str, body: &[u8], out: &mut Vec<Reason>) 
                 Rule::InvalidHostname,
                 "label-too-long",
                 start..end,
-                format!("a label has {} octets, more than 63", label.len()),
+                format!("a label has {} octets, more than 63", label.len()).into(),
             );
         } else if label[0] == b'-' || label[label.len() - 1] == b'-' {
             let at = if label[0] == b'-' { start } else { end - 1 };

@@ -1,6 +1,7 @@
 //! What [`Classifier::judge`](crate::Classifier::judge) says about one name:
 //! a [`Label`] and the [`Reason`]s behind it.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::receivers::{self, Receiver};
@@ -102,7 +103,7 @@ pub struct Reason {
     /// The matched bytes of the name as given to `judge` (for highlighting).
     pub span: Range<usize>,
     /// One lowercase sentence.
-    pub message: String,
+    pub message: Cow<'static, str>,
 }
 
 impl Reason {
