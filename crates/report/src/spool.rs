@@ -5,7 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::net::IpAddr;
 
 /// Sort key: IPv4 before IPv6, then numerically (the order of [`IpAddr`]).
@@ -21,21 +21,6 @@ fn key(ip: IpAddr) -> Key {
         }
     }
     k
-}
-
-fn hex(k: &Key) -> String {
-    k.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Key> {
-    let mut k = [0u8; 17];
-    if s.len() != 34 {
-        return None;
-    }
-    for (i, byte) in k.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(k)
 }
 
 /// Lines (without newlines) collected for output sorted by address.
@@ -72,9 +57,14 @@ impl Spool {
         self.mem.sort_unstable_by_key(|a| a.0);
         let mut file = tempfile::tempfile()?;
         {
-            let mut w = BufWriter::new(&mut file);
+            // Each entry: the 17-byte key, the line's length (u32 LE), the line.
+            let mut w = BufWriter::with_capacity(1 << 18, &mut file);
             for (k, line) in self.mem.drain(..) {
-                writeln!(w, "{}\t{line}", hex(&k))?;
+                let len = u32::try_from(line.len())
+                    .map_err(|_| io::Error::other("record too long to sort"))?;
+                w.write_all(&k)?;
+                w.write_all(&len.to_le_bytes())?;
+                w.write_all(line.as_bytes())?;
             }
             w.flush()?;
         }
@@ -99,7 +89,11 @@ impl Spool {
             }
             return Ok(());
         }
-        let mut readers: Vec<BufReader<File>> = self.runs.drain(..).map(BufReader::new).collect();
+        let mut readers: Vec<BufReader<File>> = self
+            .runs
+            .drain(..)
+            .map(|f| BufReader::with_capacity(1 << 16, f))
+            .collect();
         let mut mem = std::mem::take(&mut self.mem).into_iter();
         // Source index readers.len() is the in-memory run.
         let mem_src = readers.len();
@@ -111,16 +105,18 @@ impl Spool {
             if src == mem_src {
                 return Ok(mem.next());
             }
-            let mut buf = String::new();
-            if readers[src].read_line(&mut buf)? == 0 {
+            let r = &mut readers[src];
+            if r.fill_buf()?.is_empty() {
                 return Ok(None);
             }
-            let buf = buf.strip_suffix('\n').unwrap_or(&buf);
-            let (k, line) = buf
-                .split_once('\t')
-                .and_then(|(k, l)| Some((unhex(k)?, l)))
-                .ok_or_else(|| io::Error::other("corrupt sort run"))?;
-            Ok(Some((k, line.to_owned())))
+            let mut k = [0u8; 17];
+            r.read_exact(&mut k)?;
+            let mut len = [0u8; 4];
+            r.read_exact(&mut len)?;
+            let mut line = vec![0u8; u32::from_le_bytes(len) as usize];
+            r.read_exact(&mut line)?;
+            let line = String::from_utf8(line).map_err(|_| io::Error::other("corrupt sort run"))?;
+            Ok(Some((k, line)))
         };
         for src in 0..=mem_src {
             if let Some((k, l)) = next(src, &mut readers, &mut mem)? {
