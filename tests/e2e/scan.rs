@@ -1,5 +1,6 @@
 //! The scans: the real `ptr-audit` binary over `tests/e2e-zones/inventory.yaml`,
-//! through Unbound and straight at NSD, every record compared with
+//! through Unbound, straight at NSD, and with the same zone files served by
+//! the embedded server (`--zones`), every record compared with
 //! `expected.tsv`, every address in scope reported exactly once.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,12 +23,23 @@ struct ScanOutput {
     stderr: String,
 }
 
-fn scan(resolver: SocketAddr) -> ScanOutput {
+/// Where a scan gets its answers.
+enum Source {
+    /// `--resolver ADDR`.
+    Resolver(SocketAddr),
+    /// `--zones tests/e2e-zones/zones`: the embedded server.
+    EmbeddedZones,
+}
+
+fn scan(source: &Source) -> ScanOutput {
     let inventory = servers::data_dir().join("inventory.yaml");
-    let out = Command::new(env!("CARGO_BIN_EXE_ptr-audit"))
-        .arg("scan")
-        .arg(&inventory)
-        .args(["--resolver", &resolver.to_string()])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ptr-audit"));
+    cmd.arg("scan").arg(&inventory);
+    match source {
+        Source::Resolver(addr) => cmd.args(["--resolver", &addr.to_string()]),
+        Source::EmbeddedZones => cmd.arg("--zones").arg(servers::zones_dir()),
+    };
+    let out = cmd
         .args(["--format", "jsonl", "--quiet"])
         .args(["--timeout", "1500ms", "--attempts", &ATTEMPTS.to_string()])
         .output()
@@ -170,11 +182,15 @@ fn table(mismatches: &[Mismatch]) -> String {
     s
 }
 
-/// Scans through `resolver` and asserts every record against the rows for `via`.
-fn assert_scan_matches(servers: &mut StockServers, resolver: SocketAddr, via: Via) {
+/// Scans `source` and asserts every record against the rows for `via`.
+fn assert_scan_matches(servers: Option<&mut StockServers>, source: &Source, via: Via) {
     let expected = expected::load(via);
-    let out = scan(resolver);
-    let mut context = || format!("--- ptr-audit stderr:\n{}\n{}", out.stderr, servers.logs());
+    let out = scan(source);
+    let mut servers = servers;
+    let mut context = || {
+        let logs = servers.as_mut().map(|s| s.logs()).unwrap_or_default();
+        format!("--- ptr-audit stderr:\n{}\n{logs}", out.stderr)
+    };
 
     // Exactly once: every address in scope, none twice, nothing else.
     let mut seen: BTreeMap<IpAddr, Vec<&Value>> = BTreeMap::new();
@@ -238,8 +254,8 @@ fn scan_through_unbound_matches_expected() {
     else {
         return;
     };
-    let resolver = servers.unbound;
-    assert_scan_matches(&mut servers, resolver, Via::Unbound);
+    let source = Source::Resolver(servers.unbound);
+    assert_scan_matches(Some(&mut servers), &source, Via::Unbound);
 }
 
 #[test]
@@ -248,6 +264,14 @@ fn scan_straight_at_nsd_matches_expected() {
     else {
         return;
     };
-    let resolver = servers.nsd;
-    assert_scan_matches(&mut servers, resolver, Via::Nsd);
+    let source = Source::Resolver(servers.nsd);
+    assert_scan_matches(Some(&mut servers), &source, Via::Nsd);
+}
+
+/// `scan --zones` serves the same zone files from the embedded server, an
+/// authoritative server like NSD (REFUSED outside its zones, `/` in zone
+/// names): it must give what NSD gives. Needs no stock server.
+#[test]
+fn scan_with_embedded_zones_matches_what_nsd_gives() {
+    assert_scan_matches(None, &Source::EmbeddedZones, Via::Nsd);
 }
