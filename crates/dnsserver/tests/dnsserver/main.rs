@@ -3,6 +3,7 @@
 mod client;
 mod example;
 mod faults;
+mod hostile;
 mod resolver;
 mod serving;
 mod zones;
