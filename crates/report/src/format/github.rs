@@ -145,6 +145,26 @@ impl Sink for GithubSink {
                 }
             ))
         )?;
+        if let Some(b) = &end.gate.baseline {
+            writeln!(
+                out,
+                "::notice title=ptr-audit baseline::{}",
+                github_data(&format!(
+                    "{} new, {} fixed, {} unchanged since the baseline",
+                    b.new, b.fixed, b.unchanged
+                ))
+            )?;
+        }
+        if end.gate.suppressed > 0 {
+            writeln!(
+                out,
+                "::notice title=ptr-audit::{}",
+                github_data(&format!(
+                    "{} suppressed",
+                    plural(end.gate.suppressed, "finding", "findings")
+                ))
+            )?;
+        }
         for r in &end.gate.reasons {
             writeln!(out, "::error title=ptr-audit gate::{}", github_data(r))?;
         }

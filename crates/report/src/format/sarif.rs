@@ -166,6 +166,12 @@ impl Sink for SarifSink {
                 "failing": end.summary.total.failing(),
                 "gateFailed": end.gate.failed,
                 "gateReasons": end.gate.reasons,
+                "suppressed": end.gate.suppressed,
+                "baseline": end.gate.baseline.as_ref().map(|b| json!({
+                    "new": b.new,
+                    "fixed": b.fixed,
+                    "unchanged": b.unchanged,
+                })),
             },
         });
         let out = &mut self.out;

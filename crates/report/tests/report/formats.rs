@@ -185,3 +185,45 @@ fn markdown_fits_in_a_pull_request_comment() {
     assert!(text.contains("<details><summary>All 3000 failing addresses</summary>"));
     assert!(text.contains(" more: see the json or csv report."));
 }
+
+#[test]
+fn baseline_and_suppression_figures_reach_every_summary_format() {
+    use ptr_audit_report::{Baseline, Suppressions, read_report_str};
+    let json = render(Format::Json);
+    let baseline =
+        Baseline::from_doc(&read_report_str(&json, std::path::Path::new("b.json")).unwrap());
+    let suppressions = Suppressions::parse(
+        "- ip: 203.0.113.5\n  code: ptr-generic\n  reason: accepted\n- ip: 203.0.113.6\n  code: ptr-invalid\n  reason: old\n  expires: 2020-01-01\n",
+        std::path::Path::new("sup.yaml"),
+    )
+    .unwrap();
+    let gate = ptr_audit_report::GateOptions {
+        baseline: Some(baseline),
+        suppressions: Some(suppressions),
+        ..gate_options()
+    };
+    let text = |f| render_with(f, &SinkOptions::default(), gate.clone(), &records()).0;
+    assert!(text(Format::Table).contains("baseline b.json: 0 new, 0 fixed, 13 unchanged"));
+    assert!(text(Format::Table).contains("suppressed: 1 finding"));
+    assert!(text(Format::Table).contains(
+        "expired suppression sup.yaml:4: `ptr-invalid` for 203.0.113.6 expired on 2020-01-01"
+    ));
+    assert!(text(Format::Markdown).contains("Against the baseline: 0 new, 0 fixed, 13 unchanged."));
+    assert!(text(Format::Github).contains(
+        "::notice title=ptr-audit baseline::0 new, 0 fixed, 13 unchanged since the baseline"
+    ));
+    assert!(
+        text(Format::Github).contains("::warning file=sup.yaml,line=4,title=expired suppression::")
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&text(Format::Sarif)).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["properties"]["baseline"]["unchanged"],
+        13
+    );
+    let json: serde_json::Value = serde_json::from_str(&text(Format::Json)).unwrap();
+    assert_eq!(json["gate"]["baseline"]["unchanged"], 13);
+    assert_eq!(json["gate"]["suppressed"], 1);
+    assert_eq!(json["gate"]["expired_suppressions"][0]["line"], 4);
+    // Everything is in the baseline: nothing new fails the run, only the unknown share.
+    assert_eq!(json["gate"]["failing"], 0);
+}
