@@ -8,8 +8,9 @@
 //!   built from text ([`ZoneSet::from_text`]).
 //! - [`ZoneServer`]: serves a [`ZoneSet`] with hickory-server on
 //!   `127.0.0.1`, UDP and TCP on one ephemeral port, on its own thread;
-//!   counts queries ([`ZoneServer::stats`]) and can be switched to drop every
-//!   query or answer SERVFAIL ([`ZoneServer::set_mode`]).
+//!   counts queries ([`ZoneServer::stats`]), can be switched to drop every
+//!   query or answer SERVFAIL or REFUSED ([`ZoneServer::set_mode`]), and can
+//!   rate-limit its clients ([`ZoneServer::set_rate_limit`]).
 //! - [`faults::FaultProxy`]: a proxy in front of any DNS server that drops,
 //!   delays, truncates, garbles or mismatches answers by a seeded schedule.
 //!
@@ -66,7 +67,7 @@ mod server;
 mod wire;
 mod zone;
 
-pub use server::{ARRIVAL_LOG_CAP, Mode, Stats, ZoneServer};
+pub use server::{ARRIVAL_LOG_CAP, Mode, RateLimit, Stats, ZoneServer};
 pub use zone::ZoneSet;
 
 /// Why zones could not be loaded or served.

@@ -71,6 +71,41 @@ pub struct Stats {
     pub by_qtype: BTreeMap<String, u64>,
     /// Arrival instants, oldest first (the first [`ARRIVAL_LOG_CAP`] only).
     pub arrivals: Vec<Instant>,
+    /// Queries that went over the [`RateLimit`] and got its `excess` treatment.
+    pub limited: u64,
+}
+
+/// A server-side rate limit for tests of polite scanning: at most `queries`
+/// queries are answered in each `window` (a window starts at the first
+/// query after the previous one ended); the rest get `excess` (e.g.
+/// [`Mode::Refused`] or [`Mode::Silent`], as rate-limiting servers do). Set
+/// with [`ZoneServer::set_rate_limit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Queries answered normally per window.
+    pub queries: u32,
+    /// The window's length.
+    pub window: Duration,
+    /// What the queries beyond that get.
+    pub excess: Mode,
+}
+
+impl RateLimit {
+    /// `queries` per one-second window, the excess answered REFUSED.
+    pub fn per_second(queries: u32) -> Self {
+        Self {
+            queries,
+            window: Duration::from_secs(1),
+            excess: Mode::Refused,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Window {
+    limit: RateLimit,
+    start: Option<Instant>,
+    count: u32,
 }
 
 impl Stats {
@@ -107,9 +142,38 @@ struct Counters {
 struct Shared {
     mode: AtomicU8,
     counters: Mutex<Counters>,
+    limit: Mutex<Option<Window>>,
 }
 
 impl Shared {
+    /// The mode for a query arriving now: the set mode, or the rate limit's
+    /// excess treatment when the current window is full.
+    fn mode_now(&self) -> Mode {
+        let mode = Mode::from_u8(self.mode.load(Ordering::Relaxed));
+        if mode != Mode::Normal {
+            return mode;
+        }
+        let mut limit = self.limit.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(w) = limit.as_mut() else {
+            return mode;
+        };
+        let now = Instant::now();
+        if w.start
+            .is_none_or(|s| now.duration_since(s) >= w.limit.window)
+        {
+            w.start = Some(now);
+            w.count = 0;
+        }
+        w.count += 1;
+        if w.count <= w.limit.queries {
+            return mode;
+        }
+        let excess = w.limit.excess;
+        drop(limit);
+        self.counters().stats.limited += 1;
+        excess
+    }
+
     fn counters(&self) -> MutexGuard<'_, Counters> {
         // A panic while holding the lock leaves plain counters: keep going.
         self.counters.lock().unwrap_or_else(|e| e.into_inner())
@@ -176,7 +240,7 @@ impl RequestHandler for Handler {
         mut response_handle: R,
     ) -> ResponseInfo {
         self.shared.record(request);
-        let code = match Mode::from_u8(self.shared.mode.load(Ordering::Relaxed)) {
+        let code = match self.shared.mode_now() {
             Mode::Normal
                 if request
                     .queries
@@ -305,6 +369,16 @@ impl ZoneServer {
     /// Switches how queries are treated from now on.
     pub fn set_mode(&self, mode: Mode) {
         self.shared.mode.store(mode.to_u8(), Ordering::Relaxed);
+    }
+
+    /// Limits the queries answered per second (`None`: no limit); the
+    /// [`Mode`] set with [`ZoneServer::set_mode`] takes precedence.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        *self.shared.limit.lock().unwrap_or_else(|e| e.into_inner()) = limit.map(|limit| Window {
+            limit,
+            start: None,
+            count: 0,
+        });
     }
 
     /// The current mode.

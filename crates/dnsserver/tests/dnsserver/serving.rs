@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
-use ptr_audit_dnsserver::{Mode, ZoneServer, ZoneSet};
+use ptr_audit_dnsserver::{Mode, RateLimit, ZoneServer, ZoneSet};
 
 use crate::client::{answers, query_message, rcode, tcp, udp, udp_raw};
 
@@ -136,4 +136,33 @@ fn names_delegated_to_an_absent_zone_are_refused() {
     assert_eq!(answers(&r)[0], "CNAME 49.48/29.100.51.198.in-addr.arpa.");
     let r = udp(server.addr(), "5.100.51.198.in-addr.arpa.", RecordType::PTR).unwrap();
     assert_eq!(answers(&r), ["PTR web5.ams3.examplehost.net."]);
+}
+
+#[test]
+fn rate_limit_refuses_the_excess_of_a_window() {
+    let server = reverse_server();
+    // A window no test outlasts: exactly the first three are answered.
+    server.set_rate_limit(Some(RateLimit {
+        queries: 3,
+        window: Duration::from_secs(3600),
+        excess: Mode::Refused,
+    }));
+    let name = "5.113.0.203.in-addr.arpa.";
+    let codes: Vec<ResponseCode> = (0..5)
+        .map(|_| rcode(&udp(server.addr(), name, RecordType::PTR).unwrap()))
+        .collect();
+    assert_eq!(codes[..3], [ResponseCode::NoError; 3]);
+    assert_eq!(codes[3..], [ResponseCode::Refused; 2]);
+    let stats = server.stats();
+    assert_eq!((stats.total, stats.limited), (5, 2));
+    // A silent excess drops instead.
+    server.set_rate_limit(Some(RateLimit {
+        excess: Mode::Silent,
+        ..RateLimit::per_second(0)
+    }));
+    let q = query_message(9, name, RecordType::PTR).to_vec().unwrap();
+    assert!(udp_raw(server.addr(), &q, Duration::from_millis(400)).is_none());
+    server.set_rate_limit(None);
+    let r = udp(server.addr(), name, RecordType::PTR).unwrap();
+    assert_eq!(rcode(&r), ResponseCode::NoError);
 }
