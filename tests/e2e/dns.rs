@@ -3,8 +3,8 @@
 //! hickory, no `ptr-audit` crates): it only has to ask one question and read
 //! the answer section.
 
-use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
@@ -57,7 +57,8 @@ impl Reply {
 static NEXT_ID: AtomicU16 = AtomicU16::new(0x2b1d);
 
 /// Asks `server` one question (RD set) and waits up to `timeout` for the
-/// matching reply. A timeout is an `io::ErrorKind::WouldBlock`/`TimedOut` error.
+/// matching reply; a truncated reply (TC) is asked again over TCP. A timeout
+/// is an `io::ErrorKind::WouldBlock`/`TimedOut` error.
 pub fn query(server: SocketAddr, name: &str, qtype: u16, timeout: Duration) -> io::Result<Reply> {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let packet = encode_query(id, name, qtype)?;
@@ -70,32 +71,91 @@ pub fn query(server: SocketAddr, name: &str, qtype: u16, timeout: Duration) -> i
         let n = socket.recv(&mut buf)?;
         let msg = &buf[..n];
         if n >= 12 && u16::from_be_bytes([msg[0], msg[1]]) == id {
-            return decode(msg)
-                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed DNS reply"));
+            if msg[2] & 0x02 != 0 {
+                return query_tcp(server, &packet, timeout);
+            }
+            return decode(msg).ok_or_else(malformed);
         }
     }
+}
+
+fn malformed() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "malformed DNS reply")
+}
+
+/// The same question over TCP (RFC 1035 4.2.2: two-octet length prefix).
+fn query_tcp(server: SocketAddr, packet: &[u8], timeout: Duration) -> io::Result<Reply> {
+    let mut stream = TcpStream::connect_timeout(&server, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    let len = u16::try_from(packet.len()).map_err(|_| malformed())?;
+    stream.write_all(&len.to_be_bytes())?;
+    stream.write_all(packet)?;
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len)?;
+    let mut msg = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut msg)?;
+    if msg.len() < 12 || msg[..2] != packet[..2] {
+        return Err(malformed());
+    }
+    decode(&msg).ok_or_else(malformed)
 }
 
 fn encode_query(id: u16, name: &str, qtype: u16) -> io::Result<Vec<u8>> {
     let mut p = Vec::with_capacity(64);
     p.extend_from_slice(&id.to_be_bytes());
     p.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
-    for label in name
-        .trim_end_matches('.')
-        .split('.')
-        .filter(|l| !l.is_empty())
-    {
+    for label in labels(name) {
         let len = u8::try_from(label.len())
             .ok()
             .filter(|l| *l < 64)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "label too long"))?;
         p.push(len);
-        p.extend_from_slice(label.as_bytes());
+        p.extend_from_slice(&label);
     }
     p.push(0);
     p.extend_from_slice(&qtype.to_be_bytes());
     p.extend_from_slice(&1u16.to_be_bytes());
     Ok(p)
+}
+
+/// The labels of a name in presentation form, with `\DDD` and `\X` escapes
+/// turned back into bytes.
+fn labels(name: &str) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut label = Vec::new();
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                let digits = bytes
+                    .get(i + 1..i + 4)
+                    .filter(|d| d.iter().all(u8::is_ascii_digit));
+                if let Some(d) = digits {
+                    let value = d.iter().fold(0u16, |v, b| v * 10 + u16::from(b - b'0'));
+                    label.push(u8::try_from(value).unwrap_or(u8::MAX));
+                    i += 4;
+                } else {
+                    label.extend(bytes.get(i + 1));
+                    i += 2;
+                }
+            }
+            b'.' => {
+                out.push(std::mem::take(&mut label));
+                i += 1;
+            }
+            b => {
+                label.push(b);
+                i += 1;
+            }
+        }
+    }
+    if !label.is_empty() {
+        out.push(label);
+    }
+    out.retain(|l| !l.is_empty());
+    out
 }
 
 fn decode(msg: &[u8]) -> Option<Reply> {

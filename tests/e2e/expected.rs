@@ -44,6 +44,8 @@ pub struct Row {
     pub reason: Check<String>,
     /// Expected PTR names (a set).
     pub ptr: Check<BTreeSet<String>>,
+    /// Expected number of PTR names (`#N` in the ptr column).
+    pub ptr_count: Option<usize>,
     /// Expected CNAME chain (in order).
     pub chain: Check<Vec<String>>,
 }
@@ -98,7 +100,14 @@ pub fn load(via: Via) -> BTreeMap<IpAddr, Row> {
             status: f[2].to_string(),
             codes: list(f[3]).into_iter().collect(),
             reason: check(f[4], str::to_string),
-            ptr: check(f[5], |s| list(s).into_iter().collect()),
+            ptr: match f[5].strip_prefix('#') {
+                Some(_) => Check::Any,
+                None => check(f[5], |s| list(s).into_iter().collect()),
+            },
+            ptr_count: f[5].strip_prefix('#').map(|n| {
+                n.parse()
+                    .unwrap_or_else(|e| panic!("expected.tsv:{line}: bad count {n:?}: {e}"))
+            }),
             chain: check(f[6], list),
         };
         if let Some(prev) = rows.insert(ip, row) {

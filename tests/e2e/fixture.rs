@@ -57,6 +57,11 @@ fn check_row(server: SocketAddr, via: Via, ip: IpAddr, row: &Row, problems: &mut
     {
         problem(format!("PTR {ptrs:?}, expected {want:?}"));
     }
+    if let Some(count) = row.ptr_count
+        && ptrs.len() != count
+    {
+        problem(format!("{} PTR names, expected {count}", ptrs.len()));
+    }
     if row.status == "ptr-missing" {
         if !ptrs.is_empty() {
             problem(format!("has PTR {ptrs:?} but is expected missing"));

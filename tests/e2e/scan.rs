@@ -31,6 +31,15 @@ enum Source {
     EmbeddedZones,
 }
 
+impl Source {
+    fn describe(&self, via: Via) -> String {
+        match self {
+            Source::Resolver(addr) => format!("via {via:?} at {addr}"),
+            Source::EmbeddedZones => format!("with --zones (the {via:?} rows)"),
+        }
+    }
+}
+
 fn scan(source: &Source) -> ScanOutput {
     let inventory = servers::data_dir().join("inventory.yaml");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ptr-audit"));
@@ -132,6 +141,10 @@ fn compare(ip: IpAddr, record: &Value, row: &Row, out: &mut Vec<Mismatch>) {
     if let Check::Is(ptr) = &row.ptr {
         let got: BTreeSet<String> = names(record.get("ptr")).into_iter().collect();
         differ("ptr", show(ptr), show(&got));
+    }
+    if let Some(count) = row.ptr_count {
+        let got = names(record.get("ptr")).len();
+        differ("ptr count", count.to_string(), got.to_string());
     }
     if let Check::Is(chain) = &row.chain {
         differ(
@@ -239,7 +252,8 @@ fn assert_scan_matches(servers: Option<&mut StockServers>, source: &Source, via:
     }
     assert!(
         problems.is_empty(),
-        "scan via {via:?} ({} records, {} expected) disagrees with tests/e2e-zones/expected.tsv:\n{problems}\n{}",
+        "scan {} ({} records, {} expected) disagrees with tests/e2e-zones/expected.tsv:\n{problems}\n{}",
+        source.describe(via),
         out.records.len(),
         expected.len(),
         context()
