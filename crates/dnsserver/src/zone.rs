@@ -364,6 +364,22 @@ pub(crate) fn display_name(name: &Name) -> String {
     out
 }
 
+/// Decodes the escape after a `\\` (`\\DDD` or `\\X`): the byte and how
+/// many bytes of `rest` it used.
+fn unescape(rest: &[u8], text: &str) -> Result<(u8, usize), String> {
+    if rest.len() >= 3 && rest[..3].iter().all(u8::is_ascii_digit) {
+        let value = rest[..3]
+            .iter()
+            .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+        let byte = u8::try_from(value).map_err(|_| format!("bad escape in `{text}`"))?;
+        Ok((byte, 3))
+    } else if let Some(&b) = rest.first() {
+        Ok((b, 1))
+    } else {
+        Err(format!("`{text}` ends in `\\`"))
+    }
+}
+
 /// Decodes one label's presentation text (`\.`, `\DDD` escapes) into bytes.
 fn split_labels(text: &str) -> Result<(Vec<Vec<u8>>, bool), String> {
     let bytes = text.as_bytes();
@@ -374,21 +390,9 @@ fn split_labels(text: &str) -> Result<(Vec<Vec<u8>>, bool), String> {
     while i < bytes.len() {
         match bytes[i] {
             b'\\' => {
-                let rest = &bytes[i + 1..];
-                if rest.len() >= 3 && rest[..3].iter().all(u8::is_ascii_digit) {
-                    let value = u32::from(rest[0] - b'0') * 100
-                        + u32::from(rest[1] - b'0') * 10
-                        + u32::from(rest[2] - b'0');
-                    let value =
-                        u8::try_from(value).map_err(|_| format!("bad escape in `{text}`"))?;
-                    label.push(value);
-                    i += 4;
-                } else if let Some(&b) = rest.first() {
-                    label.push(b);
-                    i += 2;
-                } else {
-                    return Err(format!("`{text}` ends in `\\`"));
-                }
+                let (byte, used) = unescape(&bytes[i + 1..], text)?;
+                label.push(byte);
+                i += 1 + used;
             }
             b'.' => {
                 if label.is_empty() {
@@ -467,19 +471,9 @@ fn char_string(text: &str) -> Result<Vec<u8>, String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'\\' {
-            let rest = &bytes[i + 1..];
-            if rest.len() >= 3 && rest[..3].iter().all(u8::is_ascii_digit) {
-                let value = u32::from(rest[0] - b'0') * 100
-                    + u32::from(rest[1] - b'0') * 10
-                    + u32::from(rest[2] - b'0');
-                out.push(u8::try_from(value).map_err(|_| "bad escape".to_owned())?);
-                i += 4;
-            } else if let Some(&b) = rest.first() {
-                out.push(b);
-                i += 2;
-            } else {
-                return Err("string ends in `\\`".to_owned());
-            }
+            let (byte, used) = unescape(&bytes[i + 1..], text)?;
+            out.push(byte);
+            i += 1 + used;
         } else {
             out.push(bytes[i]);
             i += 1;
@@ -917,6 +911,12 @@ mod tests {
         let name = parse_name("a\\.b.c\\032d.", &Name::root()).unwrap();
         let labels: Vec<&[u8]> = name.iter().collect();
         assert_eq!(labels, [b"a.b".as_slice(), b"c d".as_slice()]);
+    }
+
+    #[test]
+    fn escapes_above_255_are_errors() {
+        assert!(parse_name("a\\256.example.", &Name::root()).is_err());
+        assert_eq!(char_string("x\\255\\\"").unwrap(), b"x\xff\"");
     }
 
     #[test]
