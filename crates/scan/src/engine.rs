@@ -1041,18 +1041,22 @@ where
     // ----- timers -----
 
     fn expire(&mut self, now: Instant) -> Result<(), ScanError> {
+        // Entries of answered queries are dropped from the front as soon as
+        // they get there, so the queue stays about as long as the window.
         while let Some(&(deadline, s, seq)) = self.timeouts.front() {
+            let slot = &mut self.slots[s as usize];
+            let State::Udp { fam, id, .. } = slot.state else {
+                self.timeouts.pop_front();
+                continue;
+            };
+            if slot.seq != seq {
+                self.timeouts.pop_front();
+                continue;
+            }
             if deadline > now {
                 break;
             }
             self.timeouts.pop_front();
-            let slot = &mut self.slots[s as usize];
-            if slot.seq != seq {
-                continue;
-            }
-            let State::Udp { fam, id, .. } = slot.state else {
-                continue;
-            };
             self.ids[usize::from(fam)][usize::from(id)] = FREE;
             self.out.timeouts += 1;
             let reason = if slot.malformed {

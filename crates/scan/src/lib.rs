@@ -17,6 +17,30 @@
 //! This is the only crate that names tokio, hickory and governor; its public
 //! API speaks [`ptr_audit_model`] types only.
 //!
+//! # What a [`Lookup`] holds
+//! - `answer`: PTR names (at most [`ScanConfig::max_ptr_names`]); `NxDomain`
+//!   or `NoData` when the reverse name itself has none; `BrokenDelegation`
+//!   when a CNAME chain was followed and its end (`target`) is NXDOMAIN or has
+//!   no PTR; `Failed(reason)` when no usable answer came after all attempts:
+//!   `Timeout`, `Rcode(SERVFAIL | REFUSED | FORMERR | NOTIMP | ...)`,
+//!   `Truncated` (TC=1 even over TCP), `Network`, `CnameLoop` (a name repeats
+//!   or more than 8 CNAMEs), `Malformed` (replies that carried our ID but
+//!   could not be read, or a referral from a server that neither answers
+//!   nor recurses). A timeout is never reported as missing.
+//! - `cname_chain`: the CNAME targets followed from the reverse name, in order
+//!   (RFC 2317: `[25.0/26.113.0.203.in-addr.arpa.]`). A chain answered in one
+//!   response and one that needs a query per hop give the same result.
+//! - `rcode`: the response code of the last PTR reply, `None` if none came.
+//! - `attempts`: PTR queries sent for the address: retries, CNAME hops and the
+//!   TCP query after a truncated reply included.
+//! - `forward`: for each distinct PTR name (case-insensitive, at most
+//!   [`ScanConfig::max_forward_per_address`]; further names get no entry),
+//!   A for an IPv4 address or AAAA for an IPv6 one, CNAMEs followed.
+//!
+//! Retries (with [`ScanConfig::backoff`]) happen only after a timeout,
+//! SERVFAIL, REFUSED, a network error or an unreadable reply; NXDOMAIN and
+//! NODATA are answers. A retry goes to the next server when there are several.
+//!
 //! Main items: [`ScanConfig`], [`scan_blocking`] (and the async [`scan`]),
 //! [`StopSignal`], [`ScanOutcome`], [`ScanError`], [`system_resolvers`].
 //!
@@ -75,7 +99,8 @@ pub struct ScanConfig {
     /// Look up A/AAAA for every PTR name (forward confirmation). Default true.
     pub forward: bool,
     /// At most this many distinct PTR names per address get a forward lookup
-    /// (hostile answers may carry 100 PTRs). Default 16.
+    /// (hostile answers may carry 100 PTRs); names beyond have no entry in
+    /// `Lookup::forward`. Default 16.
     pub max_forward_per_address: usize,
     /// At most this many PTR names are kept per address. Default 100.
     pub max_ptr_names: usize,
