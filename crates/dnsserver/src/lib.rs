@@ -26,8 +26,14 @@
 //!   file anything (`0-26.2.0.192.in-addr.arpa.zone`) and put
 //!   `$ORIGIN 0/26.2.0.192.in-addr.arpa.` before the first record.
 //! - **Origin**: the first `$ORIGIN` before the first record, else the file
-//!   name minus `.zone`. Every record must lie inside that origin, and the
-//!   apex needs an SOA.
+//!   name minus `.zone`. Every record must lie inside that origin, the apex
+//!   needs exactly one SOA, and a CNAME must stand alone at its name.
+//! - **TTL**: the record's own, else `$TTL`, else the previous record's,
+//!   else 3600.
+//! - **`$INCLUDE`**: a relative path is taken from the including file's
+//!   directory; the included text starts with the including file's origin
+//!   (or the one given) and the origin reverts after it. Nesting stops at 8
+//!   levels and 256 includes per zone.
 //! - **Untrusted zones**: `$INCLUDE` may only reach regular files inside the
 //!   zones directory: absolute paths outside it, any `..` component and
 //!   symlinks leading out are refused before anything is read, and a zone
