@@ -119,6 +119,60 @@ pub(crate) fn fmt_percent(p: f64) -> String {
     s.to_owned()
 }
 
+/// How the gate judged one finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Judged {
+    /// It counts toward failure.
+    Counts,
+    /// Its severity is below `--fail-on`.
+    BelowFailLevel,
+    /// It is in the baseline (unchanged), so it does not count.
+    InBaseline,
+    /// An active suppression covers it.
+    Suppressed {
+        /// The suppression's reason.
+        reason: String,
+    },
+    /// `lookup-failed`: judged by the unknown share, not one by one.
+    Unknown,
+}
+
+/// How the gate judged one address: one [`Judged`] per finding, in the
+/// record's finding order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// Per finding.
+    pub findings: Vec<Judged>,
+    /// Per finding, when a baseline was given: whether it is in the baseline
+    /// (`unchanged`) or not (`new`). Empty without a baseline; suppressed
+    /// findings are not compared.
+    pub in_baseline: Vec<Option<bool>>,
+}
+
+impl Verdict {
+    /// True when some finding counts toward failure.
+    pub fn counts(&self) -> bool {
+        self.findings.contains(&Judged::Counts)
+    }
+
+    /// The judgement of finding `i`, `Counts` when unknown.
+    pub fn of(&self, i: usize) -> &Judged {
+        self.findings.get(i).unwrap_or(&Judged::Counts)
+    }
+
+    /// The suppression reason when every finding is suppressed.
+    pub fn all_suppressed(&self) -> Option<&str> {
+        let mut reason = None;
+        for j in &self.findings {
+            match j {
+                Judged::Suppressed { reason: r } => reason = reason.or(Some(r.as_str())),
+                _ => return None,
+            }
+        }
+        reason
+    }
+}
+
 /// The gate, fed records as the scan produces them.
 #[derive(Debug)]
 pub struct Gate {
@@ -160,53 +214,71 @@ impl Gate {
         &self.options
     }
 
-    fn suppressed(&mut self, ip: Option<IpAddr>, block: IpNet, code: FindingCode) -> bool {
-        let Some(sup) = &self.options.suppressions else {
-            return false;
-        };
-        let mut active = false;
+    /// The reason of the active suppression covering the finding, if any;
+    /// counts the expired ones that would have covered it.
+    fn suppressed(
+        &mut self,
+        ip: Option<IpAddr>,
+        block: IpNet,
+        code: FindingCode,
+    ) -> Option<String> {
+        let sup = self.options.suppressions.as_ref()?;
+        let mut active = None;
         for (i, s) in sup.entries.iter().enumerate() {
             if s.code != code || !s.scope.covers(ip, block) {
                 continue;
             }
             if s.expired(self.options.today) {
                 *self.expired_hits.entry(i).or_default() += 1;
-            } else {
-                active = true;
+            } else if active.is_none() {
+                active = Some(s.reason.clone());
             }
         }
         active
     }
 
-    fn count(&mut self, code: FindingCode, severity: Severity, in_baseline: Option<bool>) {
+    fn count(
+        &mut self,
+        code: FindingCode,
+        severity: Severity,
+        in_baseline: Option<bool>,
+    ) -> Judged {
         match in_baseline {
             Some(true) => self.unchanged += 1,
             Some(false) => self.new += 1,
             None => {}
         }
-        if code != FindingCode::LookupFailed
-            && severity >= self.options.fail_on
-            && in_baseline != Some(true)
-        {
+        if code == FindingCode::LookupFailed {
+            Judged::Unknown
+        } else if severity < self.options.fail_on {
+            Judged::BelowFailLevel
+        } else if in_baseline == Some(true) {
+            Judged::InBaseline
+        } else {
             self.failing += 1;
             let i = FindingCode::ALL
                 .iter()
                 .position(|c| *c == code)
                 .unwrap_or(0);
             self.failing_codes[i] += 1;
+            Judged::Counts
         }
     }
 
     /// Judges one address's findings.
-    pub fn observe(&mut self, rec: &AddressRecord) {
+    pub fn observe(&mut self, rec: &AddressRecord) -> Verdict {
         self.addresses += 1;
         let ip = rec.target.ip;
         let block = rec.target.block.cidr;
         self.blocks_seen.insert(block);
         let mut unknown = false;
+        let mut judged = Vec::with_capacity(rec.findings.len());
+        let mut baseline_state = Vec::new();
         for f in &rec.findings {
-            if self.suppressed(Some(ip), block, f.code) {
+            if let Some(reason) = self.suppressed(Some(ip), block, f.code) {
                 self.suppressed += 1;
+                judged.push(Judged::Suppressed { reason });
+                baseline_state.push(None);
                 continue;
             }
             unknown |= f.code == FindingCode::LookupFailed;
@@ -215,7 +287,8 @@ impl Gate {
                     .get(&ip)
                     .is_some_and(|codes| codes.contains(&f.code))
             });
-            self.count(f.code, f.severity, in_baseline);
+            baseline_state.push(in_baseline);
+            judged.push(self.count(f.code, f.severity, in_baseline));
         }
         if unknown {
             self.unknown += 1;
@@ -231,23 +304,31 @@ impl Gate {
                 .filter(|c| !rec.findings.iter().any(|f| f.code == **c))
                 .count() as u64;
         }
+        Verdict {
+            findings: judged,
+            in_baseline: if self.options.baseline.is_some() {
+                baseline_state
+            } else {
+                Vec::new()
+            },
+        }
     }
 
     /// Judges one block-level finding.
-    pub fn observe_block(&mut self, bf: &BlockFinding) {
+    pub fn observe_block(&mut self, bf: &BlockFinding) -> Judged {
         let block = bf.block.cidr;
         let code = bf.finding.code;
         self.block_findings.insert((block, code));
-        if self.suppressed(None, block, code) {
+        if let Some(reason) = self.suppressed(None, block, code) {
             self.suppressed += 1;
-            return;
+            return Judged::Suppressed { reason };
         }
         let in_baseline = self
             .options
             .baseline
             .as_ref()
             .map(|b| b.blocks.contains(&(block, code)));
-        self.count(code, bf.finding.severity, in_baseline);
+        self.count(code, bf.finding.severity, in_baseline)
     }
 
     /// The decision, once every record and block finding has been observed.

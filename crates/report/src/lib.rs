@@ -47,8 +47,8 @@ use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo, Severity};
 
 pub use error::ReportError;
 pub use gate::{
-    Baseline, BaselineCounts, ExpiredSuppression, Gate, GateOptions, GateOutcome, SuppressScope,
-    Suppression, Suppressions,
+    Baseline, BaselineCounts, ExpiredSuppression, Gate, GateOptions, GateOutcome, Judged,
+    SuppressScope, Suppression, Suppressions, Verdict,
 };
 pub use read::{DocKind, ReportDoc, read_report, read_report_str};
 pub use summary::{BlockSummary, Counts, DatacenterSummary, Summary, SummaryBuilder, all_statuses};
@@ -182,6 +182,8 @@ pub struct ReportEnd<'a> {
     pub complete: bool,
     /// Findings about whole blocks.
     pub block_findings: &'a [BlockFinding],
+    /// The gate's judgement of each block finding, in the same order.
+    pub block_judged: &'a [Judged],
     /// The counts.
     pub summary: &'a Summary,
     /// The gate's decision.
@@ -192,6 +194,13 @@ pub struct ReportEnd<'a> {
 pub trait Sink: Send {
     /// Takes one address's record (in scan order).
     fn record(&mut self, rec: &AddressRecord) -> io::Result<()>;
+    /// Takes one record with the gate's verdict on it ([`Report`] calls this);
+    /// formats that show suppressions or baseline state use the verdict, the
+    /// others just write the record.
+    fn record_judged(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+        let _ = verdict;
+        self.record(rec)
+    }
     /// Writes whatever comes after the records, and flushes.
     fn finish(&mut self, end: &ReportEnd<'_>) -> io::Result<()>;
 }
@@ -282,9 +291,9 @@ impl Report {
     /// Takes one record: counted, judged, written to every sink.
     pub fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
         self.summary.observe(rec);
-        self.gate.observe(rec);
+        let verdict = self.gate.observe(rec);
         for s in &mut self.sinks {
-            s.record(rec)?;
+            s.record_judged(rec, &verdict)?;
         }
         Ok(())
     }
@@ -297,15 +306,17 @@ impl Report {
         complete: bool,
         block_findings: &[BlockFinding],
     ) -> io::Result<(Summary, GateOutcome)> {
-        for bf in block_findings {
-            self.gate.observe_block(bf);
-        }
+        let block_judged: Vec<Judged> = block_findings
+            .iter()
+            .map(|bf| self.gate.observe_block(bf))
+            .collect();
         let summary = self.summary.finish();
         let gate = self.gate.finish();
         let end = ReportEnd {
             finished_at,
             complete,
             block_findings,
+            block_judged: &block_judged,
             summary: &summary,
             gate: &gate,
         };

@@ -13,7 +13,7 @@ use ptr_audit_model::{AddressRecord, BlockInfo, Severity, Status};
 
 use super::{Capped, Failing, by_ip, plural};
 use crate::escape::{github_data, github_property};
-use crate::{ReportEnd, Sink, SinkOptions};
+use crate::{Judged, ReportEnd, Sink, SinkOptions, Verdict};
 
 /// Addresses listed in one annotation.
 const PER_ANNOTATION: usize = 10;
@@ -27,7 +27,7 @@ struct Group {
 pub(crate) struct GithubSink {
     out: Box<dyn Write + Send>,
     limit: usize,
-    groups: BTreeMap<(Arc<str>, IpNet, Status), Group>,
+    groups: BTreeMap<(Arc<str>, IpNet, Status, bool), Group>,
 }
 
 fn command(s: Severity) -> &'static str {
@@ -61,14 +61,18 @@ fn location(block: &BlockInfo) -> String {
 
 impl Sink for GithubSink {
     fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
-        let Some(f) = Failing::of(rec) else {
+        self.record_judged(rec, &Verdict::default())
+    }
+
+    fn record_judged(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+        let Some(f) = Failing::judged(rec, verdict) else {
             return Ok(());
         };
         let b = &rec.target.block;
         let limit = self.limit;
         let g = self
             .groups
-            .entry((b.datacenter.clone(), b.cidr, rec.status))
+            .entry((b.datacenter.clone(), b.cidr, rec.status, f.accepted))
             .or_insert_with(|| Group {
                 block: b.clone(),
                 severity: f.severity,
@@ -81,7 +85,7 @@ impl Sink for GithubSink {
 
     fn finish(&mut self, end: &ReportEnd<'_>) -> io::Result<()> {
         let out = &mut self.out;
-        for ((dc, cidr, status), g) in &mut self.groups {
+        for ((dc, cidr, status, accepted), g) in &mut self.groups {
             let total = g.listed.total;
             let dropped = g.listed.dropped();
             let mut msg = format!(
@@ -105,26 +109,45 @@ impl Sink for GithubSink {
             if dropped > 0 {
                 msg.push_str(&format!("\n... and {dropped} more"));
             }
-            let title = format!("ptr-audit {} {cidr}", status.as_str());
+            // Addresses the gate lets pass (suppressed, in the baseline) are notices.
+            let (level, title) = if *accepted {
+                (
+                    "notice",
+                    format!("ptr-audit {} {cidr} (accepted)", status.as_str()),
+                )
+            } else {
+                (
+                    command(g.severity),
+                    format!("ptr-audit {} {cidr}", status.as_str()),
+                )
+            };
             writeln!(
                 out,
                 "::{} {},title={}::{}",
-                command(g.severity),
+                level,
                 location(&g.block),
                 github_property(&title),
                 github_data(&msg)
             )?;
         }
-        for bf in end.block_findings {
+        for (i, bf) in end.block_findings.iter().enumerate() {
+            let judged = end.block_judged.get(i).unwrap_or(&Judged::Counts);
             let title = format!("ptr-audit {} {}", bf.finding.code.as_str(), bf.block.cidr);
             let msg = format!(
-                "{} ({}): {}",
-                bf.block.cidr, bf.block.datacenter, bf.finding.message
+                "{} ({}): {}{}",
+                bf.block.cidr,
+                bf.block.datacenter,
+                bf.finding.message,
+                super::note(judged)
             );
+            let level = match judged {
+                Judged::Suppressed { .. } | Judged::InBaseline => "notice",
+                _ => command(bf.finding.severity),
+            };
             writeln!(
                 out,
                 "::{} {},title={}::{}",
-                command(bf.finding.severity),
+                level,
                 location(&bf.block),
                 github_property(&title),
                 github_data(&msg)

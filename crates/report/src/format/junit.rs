@@ -12,7 +12,7 @@ use ptr_audit_model::{AddressRecord, BlockInfo, Severity};
 
 use super::{Capped, Failing, by_ip, plural};
 use crate::escape::{xml, xml_text};
-use crate::{ReportEnd, ReportMeta, Sink, SinkOptions};
+use crate::{Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Verdict};
 
 struct BlockState {
     /// Addresses with a finding at or above the fail level.
@@ -54,7 +54,11 @@ fn line(f: &Failing) -> String {
 
 impl Sink for JunitSink {
     fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
-        let Some(f) = Failing::of(rec) else {
+        self.record_judged(rec, &Verdict::default())
+    }
+
+    fn record_judged(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+        let Some(f) = Failing::judged(rec, verdict) else {
             return Ok(());
         };
         let b = &rec.target.block;
@@ -66,7 +70,7 @@ impl Sink for JunitSink {
                 failing: 0,
                 listed: Capped::new(limit),
             });
-        if f.severity >= self.fail_on {
+        if f.gate_fails.unwrap_or(f.severity >= self.fail_on) {
             st.failing += 1;
         }
         st.listed.push(f, by_ip);
@@ -85,14 +89,17 @@ impl Sink for JunitSink {
         let block_fails = |b: &BlockInfo| {
             end.block_findings
                 .iter()
-                .filter(|bf| bf.block.cidr == b.cidr && bf.block.datacenter == b.datacenter)
+                .enumerate()
+                .filter(|(_, bf)| bf.block.cidr == b.cidr && bf.block.datacenter == b.datacenter)
+                .map(|(i, bf)| (bf, end.block_judged.get(i).unwrap_or(&Judged::Counts)))
                 .collect::<Vec<_>>()
         };
         let fails = |st: Option<&BlockState>, b: &BlockInfo| {
             st.is_some_and(|s| s.failing > 0)
-                || block_fails(b)
-                    .iter()
-                    .any(|bf| bf.finding.severity >= self.fail_on)
+                || block_fails(b).iter().any(|(bf, j)| {
+                    bf.finding.severity >= self.fail_on
+                        && matches!(j, Judged::Counts | Judged::Unknown)
+                })
         };
         let total_cases: usize = suites.values().map(Vec::len).sum();
         let total_failures = suites
@@ -142,12 +149,13 @@ impl Sink for JunitSink {
                 }
                 writeln!(out, ">")?;
                 let mut text = String::new();
-                for bf in &bfs {
+                for (bf, j) in &bfs {
                     text.push_str(&format!(
-                        "block {} ({}): {}\n",
+                        "block {} ({}): {}{}\n",
                         bf.finding.code.as_str(),
                         bf.finding.severity.as_str(),
-                        bf.finding.message
+                        bf.finding.message,
+                        super::note(j)
                     ));
                 }
                 let (n_failing, entries, dropped) = listed.unwrap_or((0, Vec::new(), 0));

@@ -10,7 +10,7 @@ use super::{Capped, Failing, plural, worst_first};
 use crate::escape::markdown as md;
 use crate::gate::fmt_percent;
 use crate::summary::Counts;
-use crate::{ReportEnd, ReportMeta, Sink, SinkOptions, Summary, all_statuses};
+use crate::{Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Summary, Verdict, all_statuses};
 
 pub(crate) struct MarkdownSink {
     out: Box<dyn Write + Send>,
@@ -92,7 +92,11 @@ fn counts_table(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
 
 impl Sink for MarkdownSink {
     fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
-        if let Some(f) = Failing::of(rec) {
+        self.record_judged(rec, &Verdict::default())
+    }
+
+    fn record_judged(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+        if let Some(f) = Failing::judged(rec, verdict) {
             self.failing.push(f, worst_first);
         }
         Ok(())
@@ -195,7 +199,8 @@ impl Sink for MarkdownSink {
         if !end.block_findings.is_empty() {
             writeln!(out, "### Block findings")?;
             writeln!(out)?;
-            for bf in end.block_findings {
+            for (i, bf) in end.block_findings.iter().enumerate() {
+                let judged = end.block_judged.get(i).unwrap_or(&Judged::Counts);
                 writeln!(
                     out,
                     "- {} {} `{}` ({}): {}",
@@ -203,7 +208,7 @@ impl Sink for MarkdownSink {
                     md(&bf.block.cidr.to_string()),
                     bf.finding.code.as_str(),
                     bf.finding.severity.as_str(),
-                    md(&bf.finding.message),
+                    md(&format!("{}{}", bf.finding.message, super::note(judged))),
                 )?;
             }
             writeln!(out)?;

@@ -15,6 +15,7 @@ use std::net::IpAddr;
 use ptr_audit_model::{AddressRecord, Finding, PtrAnswer, Severity, Status};
 
 use crate::wire::{failure_text, result_keyword};
+use crate::{Judged, Verdict};
 
 /// The finding that gave the record its status.
 pub(crate) fn worst(rec: &AddressRecord) -> Option<&Finding> {
@@ -53,12 +54,23 @@ pub(crate) struct Failing {
     pub(crate) ptr: String,
     pub(crate) expected: Option<String>,
     pub(crate) reason: String,
+    /// Every finding is suppressed or in the baseline: listed, but accepted.
+    pub(crate) accepted: bool,
+    /// Whether the gate counts the address against the run (a finding that
+    /// counts, or `lookup-failed`); `None` without a verdict.
+    pub(crate) gate_fails: Option<bool>,
 }
 
 impl Failing {
-    /// The entry for a record, or `None` when its status is `ok`.
-    pub(crate) fn of(rec: &AddressRecord) -> Option<Failing> {
+    /// The entry for a record with the gate's verdict: a suppressed or
+    /// baseline worst finding is marked in the reason.
+    pub(crate) fn judged(rec: &AddressRecord, verdict: &Verdict) -> Option<Failing> {
         let f = worst(rec)?;
+        let i = rec
+            .findings
+            .iter()
+            .position(|o| std::ptr::eq(o, f))
+            .unwrap_or(0);
         let mut reason = f.message.clone();
         let others: Vec<&str> = rec
             .findings
@@ -69,6 +81,18 @@ impl Failing {
         if !others.is_empty() {
             reason.push_str(&format!(" (also: {})", others.join(", ")));
         }
+        reason.push_str(&note(verdict.of(i)));
+        let accepted = !verdict.findings.is_empty()
+            && verdict
+                .findings
+                .iter()
+                .all(|j| matches!(j, Judged::Suppressed { .. } | Judged::InBaseline));
+        let gate_fails = (!verdict.findings.is_empty()).then(|| {
+            verdict
+                .findings
+                .iter()
+                .any(|j| matches!(j, Judged::Counts | Judged::Unknown))
+        });
         Some(Failing {
             ip: rec.target.ip,
             status: rec.status,
@@ -76,7 +100,18 @@ impl Failing {
             ptr: ptr_text(rec),
             expected: rec.target.expected_ptr.clone(),
             reason,
+            accepted,
+            gate_fails,
         })
+    }
+}
+
+/// The mark a judged finding gets in human formats (` [suppressed: why]`, ` [in baseline]`).
+pub(crate) fn note(j: &Judged) -> String {
+    match j {
+        Judged::Suppressed { reason } => format!(" [suppressed: {reason}]"),
+        Judged::InBaseline => " [in baseline]".into(),
+        _ => String::new(),
     }
 }
 

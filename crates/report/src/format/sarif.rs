@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{ptr_text, worst};
 use crate::escape::uri_path;
-use crate::{ReportEnd, ReportMeta, Sink};
+use crate::{Judged, ReportEnd, ReportMeta, Sink, Verdict};
 
 fn rule_help(code: FindingCode) -> &'static str {
     match code {
@@ -64,8 +64,10 @@ fn result(
     block: &BlockInfo,
     fingerprint: String,
     props: Value,
+    judged: &Judged,
+    in_baseline: Option<bool>,
 ) -> Value {
-    json!({
+    let mut v = json!({
         "ruleId": finding.code.as_str(),
         "ruleIndex": rule_index(finding.code),
         "level": level(finding.severity),
@@ -73,7 +75,14 @@ fn result(
         "locations": location(&block.source),
         "partialFingerprints": { "ptrAudit/v1": fingerprint },
         "properties": props,
-    })
+    });
+    if let Judged::Suppressed { reason } = judged {
+        v["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
+    }
+    if let Some(known) = in_baseline {
+        v["baselineState"] = json!(if known { "unchanged" } else { "new" });
+    }
+    v
 }
 
 pub(crate) struct SarifSink {
@@ -125,6 +134,10 @@ impl SarifSink {
 
 impl Sink for SarifSink {
     fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
+        self.record_judged(rec, &Verdict::default())
+    }
+
+    fn record_judged(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
         let Some(f) = worst(rec) else {
             return Ok(());
         };
@@ -141,12 +154,35 @@ impl Sink for SarifSink {
             "block": block.cidr.to_string(),
             "findings": codes,
         });
-        let v = result(f, text, block, format!("{ip}/{}", f.code.as_str()), props);
+        let i = rec
+            .findings
+            .iter()
+            .position(|o| std::ptr::eq(o, f))
+            .unwrap_or(0);
+        let v = result(
+            f,
+            text,
+            block,
+            format!("{ip}/{}", f.code.as_str()),
+            props,
+            verdict.of(i),
+            verdict.in_baseline.get(i).copied().flatten(),
+        );
         self.emit(&v)
     }
 
     fn finish(&mut self, end: &ReportEnd<'_>) -> io::Result<()> {
-        for bf in end.block_findings {
+        let baseline = end.gate.baseline.is_some();
+        for (i, bf) in end.block_findings.iter().enumerate() {
+            let judged = end.block_judged.get(i).unwrap_or(&Judged::Counts);
+            let in_baseline = match judged {
+                _ if !baseline => None,
+                Judged::Suppressed { .. } => None,
+                Judged::InBaseline => Some(true),
+                // Below the fail level or unknown: not told apart here.
+                Judged::BelowFailLevel | Judged::Unknown => None,
+                Judged::Counts => Some(false),
+            };
             let b = &bf.block;
             let text = format!("{} {}: {}", b.datacenter, b.cidr, bf.finding.message);
             let props = json!({
@@ -154,7 +190,7 @@ impl Sink for SarifSink {
                 "block": b.cidr.to_string(),
             });
             let fp = format!("{}/{}", b.cidr, bf.finding.code.as_str());
-            let v = result(&bf.finding, text, b, fp, props);
+            let v = result(&bf.finding, text, b, fp, props, judged, in_baseline);
             self.emit(&v)?;
         }
         let invocation = json!({

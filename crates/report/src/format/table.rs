@@ -12,7 +12,7 @@ use super::{Capped, Failing, by_ip, plural};
 use crate::escape::terminal as t;
 use crate::gate::fmt_percent;
 use crate::summary::Counts;
-use crate::{ReportEnd, ReportMeta, Sink, SinkOptions, all_statuses};
+use crate::{Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Verdict, all_statuses};
 
 struct Group {
     severity: Severity,
@@ -58,7 +58,11 @@ fn sgr(s: Option<Severity>) -> &'static str {
 
 impl Sink for TableSink {
     fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
-        let Some(f) = Failing::of(rec) else {
+        self.record_judged(rec, &Verdict::default())
+    }
+
+    fn record_judged(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+        let Some(f) = Failing::judged(rec, verdict) else {
             return Ok(());
         };
         let limit = self.limit;
@@ -211,14 +215,15 @@ impl Sink for TableSink {
             text.push('\n');
             text.push_str(&self.paint("block findings", "1"));
             text.push('\n');
-            for bf in end.block_findings {
+            for (i, bf) in end.block_findings.iter().enumerate() {
+                let judged = end.block_judged.get(i).unwrap_or(&Judged::Counts);
                 text.push_str(&format!(
                     "  {} {}  {} ({}): {}\n",
                     t(&bf.block.datacenter),
                     bf.block.cidr,
                     bf.finding.code.as_str(),
                     bf.finding.severity.as_str(),
-                    t(&bf.finding.message)
+                    t(&format!("{}{}", bf.finding.message, super::note(judged)))
                 ));
             }
         }

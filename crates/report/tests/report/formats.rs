@@ -226,4 +226,53 @@ fn baseline_and_suppression_figures_reach_every_summary_format() {
     assert_eq!(json["gate"]["expired_suppressions"][0]["line"], 4);
     // Everything is in the baseline: nothing new fails the run, only the unknown share.
     assert_eq!(json["gate"]["failing"], 0);
+
+    // Per address, the human formats mark what the gate accepted ...
+    let table = text(Format::Table);
+    assert!(
+        table.contains("(the name is the provider's default [suppressed: accepted])"),
+        "{table}"
+    );
+    assert!(
+        table.contains("no PTR (NXDOMAIN) [in baseline])"),
+        "{table}"
+    );
+    // ... SARIF says so in its own terms ...
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let r5 = results
+        .iter()
+        .find(|r| r["properties"]["ip"] == "203.0.113.5")
+        .unwrap();
+    assert_eq!(r5["suppressions"][0]["justification"], "accepted");
+    let r11 = results
+        .iter()
+        .find(|r| r["properties"]["ip"] == "192.0.2.11")
+        .unwrap();
+    assert_eq!(r11["baselineState"], "unchanged");
+    assert!(r11.get("suppressions").is_none());
+    // ... JUnit fails only blocks the gate would fail on (unknown PTRs included) ...
+    let junit = text(Format::Junit);
+    let case = |name: &str| {
+        let start = junit.find(&format!("name=\"{name}")).unwrap();
+        junit[start..]
+            .split("</testcase>")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        case("192.0.2.0/26 (mail)").contains("<system-out>"),
+        "{junit}"
+    );
+    assert!(
+        case("203.0.113.0/26 (mail)").contains("<failure"),
+        "{junit}"
+    );
+    // ... and GitHub turns accepted addresses into notices.
+    let gh = text(Format::Github);
+    assert!(gh.contains("::notice file=inventories/example/inventory.yaml,line=30,title=ptr-audit ptr-missing 192.0.2.0/26 (accepted)::"), "{gh}");
+    assert!(
+        !gh.contains("::error file=inventories/example/inventory.yaml,line=30,"),
+        "{gh}"
+    );
 }
