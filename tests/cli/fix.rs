@@ -41,7 +41,7 @@ fn fix_bind_writes_records_and_lists_what_it_cannot_fix() {
         ))
         .stdout(predicate::str::contains("evil").not())
         .stderr(predicate::str::contains(
-            "1 record(s) to publish; 2 failing address(es) not fixed",
+            "2 record(s) to publish; 2 failing address(es) not fixed",
         ))
         .stderr(predicate::str::contains("192.0.2.11 ptr-missing"))
         .stderr(predicate::str::contains("not a valid host name"));
@@ -83,7 +83,12 @@ fn fix_nsupdate_and_csv_exit_zero() {
         csv.starts_with("action,zone,owner,ttl,type,value,ip,status\r\n"),
         "{csv}"
     );
-    assert_eq!(csv.lines().count(), 2, "{csv}");
+    // The PTR, and the forward record its new name needs.
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(
+        csv.contains("add,,mail5.fra1.examplehost.net.,3600,A,203.0.113.5,"),
+        "{csv}"
+    );
 }
 
 #[test]
