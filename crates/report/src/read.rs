@@ -46,7 +46,6 @@ pub struct ReportDoc {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct InventoryIn {
     files: Vec<PathBuf>,
     scope: u64,
@@ -55,7 +54,6 @@ struct InventoryIn {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct SettingsIn {
     resolvers: Vec<String>,
     zones: Option<PathBuf>,
@@ -66,7 +64,6 @@ struct SettingsIn {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct DocIn {
     format: String,
     format_version: u32,

@@ -276,7 +276,6 @@ impl Serialize for SeveritiesOut<'_> {
 
 /// Where a block is written, as read back.
 #[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct SourceIn {
     file: String,
     line: u32,
@@ -291,9 +290,9 @@ impl SourceIn {
     }
 }
 
-/// A record as read from a report.
+/// A record as read from a report. Unknown fields are ignored: later
+/// versions only add fields.
 #[derive(Deserialize, Debug)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RecordIn {
     pub(crate) ip: IpAddr,
     pub(crate) datacenter: String,

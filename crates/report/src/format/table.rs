@@ -47,12 +47,11 @@ impl TableSink {
     }
 }
 
-fn sgr(s: Option<Severity>) -> &'static str {
+fn sgr(s: Severity) -> &'static str {
     match s {
-        Some(Severity::Error) => "31",
-        Some(Severity::Warning) => "33",
-        Some(Severity::Notice) => "36",
-        None => "32",
+        Severity::Error => "31",
+        Severity::Warning => "33",
+        Severity::Notice => "36",
     }
 }
 
@@ -188,7 +187,7 @@ impl Sink for TableSink {
                 g.severity.as_str(),
                 plural(g.listed.total, "address", "addresses")
             );
-            text.push_str(&paint(&title, &format!("1;{}", sgr(Some(g.severity)))));
+            text.push_str(&paint(&title, &format!("1;{}", sgr(g.severity))));
             text.push('\n');
             let dropped = g.listed.dropped();
             let entries = g.listed.sorted(by_ip);
