@@ -13,5 +13,6 @@ mod checkpoint;
 mod dns;
 mod expected;
 mod fixture;
+mod outage;
 mod scan;
 mod servers;

@@ -154,6 +154,23 @@ impl StockServers {
         }
     }
 
+    /// Kills Unbound with SIGKILL, as in a crash: its port stops answering.
+    pub fn crash_unbound(&mut self) {
+        self.unbound_proc.crash();
+    }
+
+    /// Starts Unbound again, same configuration and port, and waits until it
+    /// answers (with a cold cache, as after a real restart).
+    pub fn restart_unbound(&mut self) {
+        self.unbound_proc.respawn();
+        let addr = self.unbound;
+        assert!(
+            unbound_ready(&mut self.unbound_proc, addr),
+            "Unbound did not come back on {addr}\n{}",
+            self.unbound_proc.log()
+        );
+    }
+
     /// The log files of both daemons, for a failure message.
     pub fn logs(&mut self) -> String {
         format!("{}\n{}", self.nsd_proc.log(), self.unbound_proc.log())
@@ -195,21 +212,53 @@ fn free_port() -> u16 {
 /// A daemon run in the foreground as a child of the test, stopped on drop.
 struct Daemon {
     name: &'static str,
+    program: PathBuf,
+    conf: PathBuf,
     child: Child,
     log: PathBuf,
 }
 
 impl Daemon {
-    fn spawn(name: &'static str, mut cmd: Command, log: PathBuf) -> Self {
-        let out = fs::File::create(log.with_extension("out")).expect("create the output file");
+    /// Starts `program -d -c conf`, its stdout and stderr appended to the
+    /// log's `.out` file.
+    fn spawn(name: &'static str, program: &Path, conf: &Path, log: PathBuf) -> Self {
+        let child = Self::start(name, program, conf, &log);
+        Daemon {
+            name,
+            program: program.to_path_buf(),
+            conf: conf.to_path_buf(),
+            child,
+            log,
+        }
+    }
+
+    fn start(name: &str, program: &Path, conf: &Path, log: &Path) -> Child {
+        let out = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log.with_extension("out"))
+            .expect("open the output file");
         let err = out.try_clone().expect("clone the output file");
-        let child = cmd
+        Command::new(program)
+            .arg("-d")
+            .arg("-c")
+            .arg(conf)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             .spawn()
-            .unwrap_or_else(|e| panic!("start {name}: {e}"));
-        Daemon { name, child, log }
+            .unwrap_or_else(|e| panic!("start {name}: {e}"))
+    }
+
+    /// SIGKILL, as in a crash, and reap it.
+    fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again with the same configuration.
+    fn respawn(&mut self) {
+        self.child = Self::start(self.name, &self.program, &self.conf, &self.log);
     }
 
     fn exited(&mut self) -> bool {
@@ -342,9 +391,7 @@ fn start_nsd(bin: &Path, dir: &Path) -> (Daemon, SocketAddr) {
         fs::write(&conf, text).expect("write nsd.conf");
         check_config(bin.with_file_name("nsd-checkconf"), &conf);
         let _ = fs::remove_file(&log);
-        let mut cmd = Command::new(bin);
-        cmd.arg("-d").arg("-c").arg(&conf);
-        let mut daemon = Daemon::spawn("nsd", cmd, log);
+        let mut daemon = Daemon::spawn("nsd", bin, &conf, log);
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         if wait_ready(&mut daemon, addr, "examplehost.net.", dns::SOA, |r| {
             r.rcode == dns::NOERROR && !r.answers.is_empty()
@@ -354,6 +401,13 @@ fn start_nsd(bin: &Path, dir: &Path) -> (Daemon, SocketAddr) {
         last_log = daemon.log();
     }
     panic!("NSD did not come up on loopback after {START_TRIES} tries\n{last_log}");
+}
+
+/// Unbound is ready when it resolves a PTR through its stub zones.
+fn unbound_ready(daemon: &mut Daemon, addr: SocketAddr) -> bool {
+    wait_ready(daemon, addr, "1.113.0.203.in-addr.arpa.", dns::PTR, |r| {
+        r.rcode == dns::NOERROR && !r.data_of(dns::PTR).is_empty()
+    })
 }
 
 fn start_unbound(
@@ -424,17 +478,9 @@ fn start_unbound(
         fs::write(&conf, text).expect("write unbound.conf");
         check_config(bin.with_file_name("unbound-checkconf"), &conf);
         let _ = fs::remove_file(&log);
-        let mut cmd = Command::new(bin);
-        cmd.arg("-d").arg("-c").arg(&conf);
-        let mut daemon = Daemon::spawn("unbound", cmd, log);
+        let mut daemon = Daemon::spawn("unbound", bin, &conf, log);
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        if wait_ready(
-            &mut daemon,
-            addr,
-            "1.113.0.203.in-addr.arpa.",
-            dns::PTR,
-            |r| r.rcode == dns::NOERROR && !r.data_of(dns::PTR).is_empty(),
-        ) {
+        if unbound_ready(&mut daemon, addr) {
             return (daemon, addr);
         }
         last_log = daemon.log();
