@@ -485,7 +485,11 @@ fn start_unbound(
         }
         last_log = daemon.log();
     }
-    panic!("Unbound did not come up on loopback after {START_TRIES} tries\n{last_log}");
+    panic!(
+        "Unbound did not come up on loopback after {START_TRIES} tries \
+         (\"permission denied\" on its configuration usually means AppArmor \
+         confines /usr/sbin/unbound: see docs/testing.md)\n{last_log}"
+    );
 }
 
 /// Runs `nsd-checkconf`/`unbound-checkconf` when installed beside the daemon.
