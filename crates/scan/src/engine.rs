@@ -62,11 +62,9 @@ enum State {
     Delayed,
     /// Sent over UDP, waiting for the reply or the deadline.
     Udp {
-        /// Socket family index (0 IPv4, 1 IPv6).
-        fam: u8,
         /// The query ID.
         id: u16,
-        /// The server index.
+        /// The server index (which is also the socket's).
         server: u16,
     },
     /// Sent over TCP; a task runs the exchange.
@@ -202,8 +200,10 @@ struct Engine<'a, I, F> {
     exhausted: bool,
     stopping: bool,
 
-    socks: [Option<UdpSocket>; 2],
-    ids: [Vec<u32>; 2],
+    /// One connected socket per server, same index.
+    socks: Vec<UdpSocket>,
+    /// Per socket: query ID to slot.
+    ids: Vec<Vec<u32>>,
     send_blocked: Option<usize>,
     rng: u64,
     rr: usize,
@@ -252,10 +252,13 @@ where
     engine.run().await
 }
 
-/// A non-blocking UDP socket with 4 MiB buffers (as far as the kernel allows);
-/// returns it with the receive buffer size the kernel granted.
-fn udp_socket(v6: bool) -> io::Result<(UdpSocket, usize)> {
+/// A non-blocking UDP socket connected to `server` (the kernel then skips the
+/// route lookup per packet and drops datagrams from anyone else), with 4 MiB
+/// buffers as far as the kernel allows; returns it with the receive buffer
+/// size the kernel granted.
+fn udp_socket(server: SocketAddr) -> io::Result<(UdpSocket, usize)> {
     use socket2::{Domain, Protocol, Socket, Type};
+    let v6 = server.is_ipv6();
     let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
     let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
     if v6 {
@@ -272,6 +275,7 @@ fn udp_socket(v6: bool) -> io::Result<(UdpSocket, usize)> {
         (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
     };
     socket.bind(&bind.into())?;
+    socket.connect(&server.into())?;
     Ok((UdpSocket::from_std(socket.into())?, granted))
 }
 
@@ -281,19 +285,21 @@ fn limiter(qps: NonZeroU32, burst: Option<NonZeroU32>) -> DefaultDirectRateLimit
     RateLimiter::direct(Quota::per_second(qps).allow_burst(burst))
 }
 
-/// Waits until `sock` is readable; never, when there is no socket.
-async fn readable(sock: &Option<UdpSocket>) {
-    match sock {
-        Some(s) => {
-            let _ = s.readable().await;
+/// Waits until one of the sockets is readable.
+async fn readable(socks: &[UdpSocket]) {
+    match socks {
+        [one] => {
+            let _ = one.readable().await;
         }
-        None => std::future::pending().await,
+        many => {
+            let _ = futures::future::select_all(many.iter().map(|s| Box::pin(s.readable()))).await;
+        }
     }
 }
 
 /// Waits until the blocked socket is writable; never, when none is blocked.
-async fn writable(socks: &[Option<UdpSocket>; 2], blocked: Option<usize>) {
-    match blocked.and_then(|fam| socks[fam].as_ref()) {
+async fn writable(socks: &[UdpSocket], blocked: Option<usize>) {
+    match blocked.and_then(|i| socks.get(i)) {
         Some(s) => {
             let _ = s.writable().await;
         }
@@ -363,19 +369,17 @@ where
         stop: &'a StopSignal,
     ) -> Result<Self, ScanError> {
         let concurrency = cfg.concurrency.clamp(1, MAX_CONCURRENCY);
-        let mut socks = [None, None];
-        let mut ids = [Vec::new(), Vec::new()];
+        let mut socks = Vec::new();
+        let mut ids = Vec::new();
         let mut granted = 0;
-        for (fam, v6) in [(0, false), (1, true)] {
-            if cfg.servers.iter().any(|s| s.is_ipv6() == v6) {
-                let (sock, g) = udp_socket(v6).map_err(|source| ScanError::Io {
-                    action: "set up a UDP socket",
-                    source,
-                })?;
-                socks[fam] = Some(sock);
-                ids[fam] = vec![FREE; 65_536];
-                granted = granted.max(g);
-            }
+        for &server in &cfg.servers {
+            let (sock, g) = udp_socket(server).map_err(|source| ScanError::Io {
+                action: "set up a UDP socket",
+                source,
+            })?;
+            socks.push(sock);
+            ids.push(vec![FREE; 65_536]);
+            granted = granted.max(g);
         }
         let seed = RandomState::new().hash_one(Instant::now());
         let slots = (0..concurrency)
@@ -493,8 +497,7 @@ where
                     Ok(done) => Event::Tcp(done),
                     Err(_) => Event::Other,
                 },
-                () = readable(&self.socks[0]) => Event::Other,
-                () = readable(&self.socks[1]) => Event::Other,
+                () = readable(&self.socks) => Event::Other,
                 () = writable(&self.socks, self.send_blocked) => Event::Other,
                 () = sleep => Event::Other,
             };
@@ -528,18 +531,18 @@ where
 
     fn recv_all(&mut self, now: Instant) -> Result<(), ScanError> {
         let mut buf = std::mem::take(&mut self.recv_buf);
-        for fam in 0..2 {
+        for i in 0..self.socks.len() {
             for _ in 0..RECV_BATCH {
-                let Some(sock) = &self.socks[fam] else { break };
-                match sock.try_recv_from(&mut buf) {
+                match self.socks[i].try_recv_from(&mut buf) {
                     Ok((n, src)) => {
-                        if let Err(e) = self.on_udp(fam, &buf[..n], src, now) {
+                        if let Err(e) = self.on_udp(i, &buf[..n], src, now) {
                             self.recv_buf = buf;
                             return Err(e);
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    // ICMP errors and the like: nothing to read now.
+                    // An ICMP error (port unreachable) reported on the
+                    // connected socket: nothing to read now.
                     Err(_) => break,
                 }
             }
@@ -550,7 +553,7 @@ where
 
     fn on_udp(
         &mut self,
-        fam: usize,
+        sock: usize,
         msg: &[u8],
         src: SocketAddr,
         now: Instant,
@@ -559,7 +562,7 @@ where
             self.out.ignored_packets += 1;
             return Ok(());
         };
-        let s = self.ids[fam][usize::from(header.id)];
+        let s = self.ids[sock][usize::from(header.id)];
         if s == FREE {
             self.out.ignored_packets += 1;
             return Ok(());
@@ -569,13 +572,13 @@ where
             self.out.ignored_packets += 1;
             return Ok(());
         };
-        if id != header.id || self.cfg.servers[usize::from(server)] != src {
+        if id != header.id || usize::from(server) != sock || self.cfg.servers[sock] != src {
             self.out.ignored_packets += 1;
             return Ok(());
         }
         match check_reply(msg, &header, &slot.qname, slot.qtype) {
             Ok(Some((off, tail))) => {
-                self.ids[fam][usize::from(header.id)] = FREE;
+                self.ids[sock][usize::from(header.id)] = FREE;
                 slot.seq = slot.seq.wrapping_add(1);
                 self.on_reply(s, msg, &header, off, tail, false, now)
             }
@@ -1045,7 +1048,7 @@ where
         // they get there, so the queue stays about as long as the window.
         while let Some(&(deadline, s, seq)) = self.timeouts.front() {
             let slot = &mut self.slots[s as usize];
-            let State::Udp { fam, id, .. } = slot.state else {
+            let State::Udp { id, server } = slot.state else {
                 self.timeouts.pop_front();
                 continue;
             };
@@ -1057,7 +1060,7 @@ where
                 break;
             }
             self.timeouts.pop_front();
-            self.ids[usize::from(fam)][usize::from(id)] = FREE;
+            self.ids[usize::from(server)][usize::from(id)] = FREE;
             self.out.timeouts += 1;
             let reason = if slot.malformed {
                 FailureReason::Malformed
@@ -1214,12 +1217,11 @@ where
     /// (the question goes back to the front of the queue).
     fn send(&mut self, s: u32, server: usize, now: Instant) -> Result<bool, ScanError> {
         let addr = self.cfg.servers[server];
-        let fam = usize::from(addr.is_ipv6());
         let slot = &self.slots[s as usize];
         let (qtype, edns, tcp) = (slot.qtype, slot.edns, slot.tcp);
         let id = loop {
             let id = (self.random() >> 16) as u16;
-            if tcp || self.ids[fam][usize::from(id)] == FREE {
+            if tcp || self.ids[server][usize::from(id)] == FREE {
                 break id;
             }
         };
@@ -1228,20 +1230,14 @@ where
         let sent = if tcp {
             Ok(())
         } else {
-            match self.socks[fam]
-                .as_ref()
-                .map(|sock| sock.try_send_to(&self.send_buf, addr))
-            {
-                Some(Ok(_)) => Ok(()),
-                Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.send_blocked = Some(fam);
+            match self.socks[server].try_send(&self.send_buf) {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.send_blocked = Some(server);
                     self.send_q.push_front(s);
                     return Ok(false);
                 }
-                Some(Err(e)) => Err(FailureReason::Network(e.kind().to_string())),
-                None => Err(FailureReason::Network(
-                    "no socket for the address family".into(),
-                )),
+                Err(e) => Err(FailureReason::Network(e.kind().to_string())),
             }
         };
 
@@ -1283,11 +1279,10 @@ where
             });
         } else {
             slot.state = State::Udp {
-                fam: fam as u8,
                 id,
                 server: server as u16,
             };
-            self.ids[fam][usize::from(id)] = s;
+            self.ids[server][usize::from(id)] = s;
             self.timeouts
                 .push_back((now + self.cfg.timeout, s, slot.seq));
         }
