@@ -1,5 +1,6 @@
 //! Measures the report sinks on a synthetic scan: records per second and peak
-//! memory (VmHWM) for each format, writing to a temporary file.
+//! memory (VmHWM) for each format, writing to a temporary file; `json` and
+//! `jsonl` are also read back with the streaming reader.
 //!
 //! `cargo run --release -p ptr-audit-report --example sink_throughput -- [PREFIX_LEN] [FORMAT...]`
 //! (default: a /16, every format).
@@ -114,5 +115,21 @@ fn main() {
             size as f64 / (1 << 20) as f64,
             peak_rss_kib() / 1024
         );
+        if matches!(format, Format::Json | Format::Jsonl) {
+            let start = Instant::now();
+            let mut n = 0u64;
+            ptr_audit_report::read_report_with(&path, &mut |_| {
+                n += 1;
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(n, u64::from(count));
+            println!(
+                "{:>8}  read back (streamed): {:>9.0} records/s, peak RSS so far {} MiB",
+                "",
+                n as f64 / start.elapsed().as_secs_f64(),
+                peak_rss_kib() / 1024
+            );
+        }
     }
 }

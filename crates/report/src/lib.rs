@@ -50,7 +50,7 @@ pub use gate::{
     Baseline, BaselineCounts, ExpiredSuppression, Gate, GateOptions, GateOutcome, Judged,
     SuppressScope, Suppression, Suppressions, Verdict,
 };
-pub use read::{DocKind, ReportDoc, read_report, read_report_str};
+pub use read::{DocKind, ReportDoc, read_report, read_report_str, read_report_with};
 pub use summary::{BlockSummary, Counts, DatacenterSummary, Summary, SummaryBuilder, all_statuses};
 
 /// An output format.

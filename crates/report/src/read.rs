@@ -2,13 +2,15 @@
 //! `--baseline`, `merge` and `fix`).
 
 use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ipnet::IpNet;
 use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo};
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::format::json::{FORMAT_NAME, FORMAT_VERSION};
 use crate::wire::{BlockFindingIn, BlockIn, RecordIn};
@@ -63,45 +65,72 @@ struct SettingsIn {
     attempts: u32,
 }
 
-#[derive(Deserialize)]
-struct DocIn {
-    format: String,
-    format_version: u32,
-    tool_version: String,
-    started_at: String,
-    inventory: InventoryIn,
-    settings: SettingsIn,
-    records: Vec<RecordIn>,
-    finished_at: String,
-    complete: bool,
-    block_findings: Vec<BlockFindingIn>,
-    blocks: Vec<BlockIn>,
-    #[allow(dead_code)]
-    summary: IgnoredAny,
-    #[allow(dead_code)]
-    gate: IgnoredAny,
-}
-
 /// Reads a `json` or `jsonl` report (told apart by content).
 pub fn read_report(path: &Path) -> Result<ReportDoc, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
-        path: path.to_owned(),
-        source,
+    let mut records = Vec::new();
+    let mut doc = read_report_with(path, &mut |r| {
+        records.push(r);
+        Ok(())
     })?;
-    read_report_str(&text, path)
+    doc.records = records;
+    Ok(doc)
 }
 
 /// Reads a report from text; `path` is used in errors.
 pub fn read_report_str(text: &str, path: &Path) -> Result<ReportDoc, ReportError> {
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut records = Vec::new();
+    let mut doc = read_from(text.as_bytes(), path, &mut |r| {
+        records.push(r);
+        Ok(())
+    })?;
+    doc.records = records;
+    Ok(doc)
+}
+
+/// Reads a report, handing each record to `each` as it is parsed instead of
+/// collecting them, so memory does not grow with the report (a `json`
+/// document's blocks come before its records, so every record gets its full
+/// block). The returned document has no records. `each` can stop the read by
+/// returning an error message, which comes back as [`ReportError::Parse`].
+pub fn read_report_with(
+    path: &Path,
+    each: &mut dyn FnMut(AddressRecord) -> Result<(), String>,
+) -> Result<ReportDoc, ReportError> {
+    let file = std::fs::File::open(path).map_err(|source| ReportError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    read_from(BufReader::with_capacity(1 << 16, file), path, each)
+}
+
+fn read_from(
+    mut input: impl BufRead,
+    path: &Path,
+    each: &mut dyn FnMut(AddressRecord) -> Result<(), String>,
+) -> Result<ReportDoc, ReportError> {
+    let io_err = |source| ReportError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    // The first non-blank line tells the kinds apart: a record (jsonl) is a
+    // whole object with `ip` on one line; a json document opens with `{`.
+    let mut first = String::new();
+    let mut first_line = 0;
+    loop {
+        first.clear();
+        first_line += 1;
+        if input.read_line(&mut first).map_err(io_err)? == 0 || !first.trim().is_empty() {
+            break;
+        }
+    }
     let is_jsonl = first.trim().is_empty()
-        || serde_json::from_str::<serde_json::Value>(first)
+        || serde_json::from_str::<serde_json::Value>(first.trim_end())
             .ok()
             .is_some_and(|v| v.get("ip").is_some());
     if is_jsonl {
-        read_jsonl(text, path)
+        read_jsonl(first, first_line, input, path, each)
     } else {
-        read_json(text, path)
+        read_json(io::Cursor::new(first).chain(input), path, each)
     }
 }
 
@@ -113,35 +142,65 @@ fn parse_err(path: &Path, line: usize, message: impl Into<String>) -> ReportErro
     }
 }
 
-fn read_jsonl(text: &str, path: &Path) -> Result<ReportDoc, ReportError> {
+/// The block a record belongs to: from `blocks` when listed, else built from
+/// the record's own fields (and remembered).
+fn block_of(
+    blocks: &mut HashMap<(String, IpNet), Arc<BlockInfo>>,
+    rec: &RecordIn,
+) -> Result<Arc<BlockInfo>, String> {
+    let key = (rec.datacenter.clone(), rec.block);
+    if let Some(b) = blocks.get(&key) {
+        return Ok(b.clone());
+    }
+    let b = Arc::new(rec.block_info()?);
+    blocks.insert(key, b.clone());
+    Ok(b)
+}
+
+fn read_jsonl(
+    first: String,
+    first_line: usize,
+    mut input: impl BufRead,
+    path: &Path,
+    each: &mut dyn FnMut(AddressRecord) -> Result<(), String>,
+) -> Result<ReportDoc, ReportError> {
     let mut blocks: HashMap<(String, IpNet), Arc<BlockInfo>> = HashMap::new();
-    let mut records = Vec::new();
     let mut torn_tail = false;
-    let complete_last = text.ends_with('\n');
-    let lines: Vec<&str> = text.split_terminator('\n').collect();
-    for (i, line) in lines.iter().enumerate() {
-        let n = i + 1;
-        if line.trim().is_empty() {
-            continue;
+    let mut line = first;
+    let mut n = first_line;
+    while !line.is_empty() {
+        if !line.trim().is_empty() {
+            match serde_json::from_str::<RecordIn>(line.trim_end_matches(['\n', '\r'])) {
+                Ok(rec) => {
+                    let block = block_of(&mut blocks, &rec).map_err(|m| parse_err(path, n, m))?;
+                    let rec = rec.into_model(block).map_err(|m| parse_err(path, n, m))?;
+                    each(rec).map_err(|m| parse_err(path, n, m))?;
+                }
+                Err(e) => {
+                    let mut rest = String::new();
+                    let more = input
+                        .read_line(&mut rest)
+                        .map_err(|source| ReportError::Read {
+                            path: path.to_owned(),
+                            source,
+                        })?;
+                    // A last line without its newline is a write cut short.
+                    if !line.ends_with('\n') && more == 0 {
+                        torn_tail = true;
+                        break;
+                    }
+                    return Err(parse_err(path, n, e.to_string()));
+                }
+            }
         }
-        let rec: RecordIn = match serde_json::from_str(line) {
-            Ok(r) => r,
-            Err(_) if n == lines.len() && !complete_last => {
-                torn_tail = true;
-                break;
-            }
-            Err(e) => return Err(parse_err(path, n, e.to_string())),
-        };
-        let key = (rec.datacenter.clone(), rec.block);
-        let block = match blocks.get(&key) {
-            Some(b) => b.clone(),
-            None => {
-                let b = Arc::new(rec.block_info().map_err(|m| parse_err(path, n, m))?);
-                blocks.insert(key, b.clone());
-                b
-            }
-        };
-        records.push(rec.into_model(block).map_err(|m| parse_err(path, n, m))?);
+        line.clear();
+        n += 1;
+        input
+            .read_line(&mut line)
+            .map_err(|source| ReportError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
     }
     Ok(ReportDoc {
         path: path.to_owned(),
@@ -149,38 +208,162 @@ fn read_jsonl(text: &str, path: &Path) -> Result<ReportDoc, ReportError> {
         meta: None,
         finished_at: None,
         complete: None,
-        records,
+        records: Vec::new(),
         block_findings: Vec::new(),
         torn_tail,
     })
 }
 
-fn read_json(text: &str, path: &Path) -> Result<ReportDoc, ReportError> {
-    let doc: DocIn = serde_json::from_str(text).map_err(|e| {
-        parse_err(
-            path,
-            e.line(),
-            format!("not a ptr-audit json or jsonl report: {e}"),
-        )
+/// What the document visitor collects besides the records.
+#[derive(Default)]
+struct Envelope {
+    format: Option<String>,
+    format_version: Option<u32>,
+    tool_version: Option<String>,
+    started_at: Option<String>,
+    inventory: Option<InventoryIn>,
+    settings: Option<SettingsIn>,
+    finished_at: Option<String>,
+    complete: Option<bool>,
+    block_findings: Vec<BlockFindingIn>,
+    records_seen: bool,
+}
+
+struct DocSeed<'a> {
+    blocks: &'a mut HashMap<(String, IpNet), Arc<BlockInfo>>,
+    each: &'a mut dyn FnMut(AddressRecord) -> Result<(), String>,
+}
+
+impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
+    type Value = Envelope;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Envelope, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocSeed<'_> {
+    type Value = Envelope;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a ptr-audit report document")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
+        let mut env = Envelope::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "format" => {
+                    let f: String = map.next_value()?;
+                    if f != FORMAT_NAME {
+                        return Err(de::Error::custom(format!(
+                            "`format` is `{f}`, expected `{FORMAT_NAME}`"
+                        )));
+                    }
+                    env.format = Some(f);
+                }
+                "format_version" => {
+                    let v: u32 = map.next_value()?;
+                    if v != FORMAT_VERSION {
+                        return Err(de::Error::custom(format!(
+                            "report format version {v} is not supported (this ptr-audit reads version {FORMAT_VERSION})"
+                        )));
+                    }
+                    env.format_version = Some(v);
+                }
+                "tool_version" => env.tool_version = Some(map.next_value()?),
+                "started_at" => env.started_at = Some(map.next_value()?),
+                "inventory" => env.inventory = Some(map.next_value()?),
+                "settings" => env.settings = Some(map.next_value()?),
+                "finished_at" => env.finished_at = Some(map.next_value()?),
+                "complete" => env.complete = Some(map.next_value()?),
+                "block_findings" => env.block_findings = map.next_value()?,
+                "blocks" => {
+                    let blocks: Vec<BlockIn> = map.next_value()?;
+                    for b in blocks {
+                        let info = b.into_model().map_err(de::Error::custom)?;
+                        self.blocks
+                            .insert((info.datacenter.to_string(), info.cidr), Arc::new(info));
+                    }
+                }
+                "records" => {
+                    map.next_value_seed(RecordsSeed {
+                        blocks: &mut *self.blocks,
+                        each: &mut *self.each,
+                    })?;
+                    env.records_seen = true;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(env)
+    }
+}
+
+struct RecordsSeed<'a> {
+    blocks: &'a mut HashMap<(String, IpNet), Arc<BlockInfo>>,
+    each: &'a mut dyn FnMut(AddressRecord) -> Result<(), String>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(rec) = seq.next_element::<RecordIn>()? {
+            let ip = rec.ip;
+            let block = block_of(self.blocks, &rec).map_err(de::Error::custom)?;
+            let rec = rec
+                .into_model(block)
+                .map_err(|m| de::Error::custom(format!("record `{ip}`: {m}")))?;
+            (self.each)(rec).map_err(de::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+fn read_json(
+    input: impl io::Read,
+    path: &Path,
+    each: &mut dyn FnMut(AddressRecord) -> Result<(), String>,
+) -> Result<ReportDoc, ReportError> {
+    let mut blocks: HashMap<(String, IpNet), Arc<BlockInfo>> = HashMap::new();
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let env = DocSeed {
+        blocks: &mut blocks,
+        each,
+    }
+    .deserialize(&mut de)
+    .and_then(|env| de.end().map(|()| env))
+    .map_err(|e| {
+        let message = if e.is_data() || e.is_eof() || e.is_syntax() {
+            format!("not a ptr-audit json or jsonl report: {e}")
+        } else {
+            e.to_string()
+        };
+        parse_err(path, e.line(), message)
     })?;
-    if doc.format != FORMAT_NAME {
-        return Err(parse_err(
-            path,
-            0,
-            format!("`format` is `{}`, expected `{FORMAT_NAME}`", doc.format),
-        ));
+    let missing =
+        |what: &str| parse_err(path, 0, format!("not a ptr-audit report: missing `{what}`"));
+    if env.format.is_none() {
+        return Err(missing("format"));
     }
-    if doc.format_version != FORMAT_VERSION {
-        return Err(parse_err(
-            path,
-            0,
-            format!(
-                "report format version {} is not supported (this ptr-audit reads version {FORMAT_VERSION})",
-                doc.format_version
-            ),
-        ));
+    if env.format_version.is_none() {
+        return Err(missing("format_version"));
     }
-    let shard = match &doc.inventory.shard {
+    let inventory = env.inventory.ok_or_else(|| missing("inventory"))?;
+    let settings = env.settings.ok_or_else(|| missing("settings"))?;
+    if !env.records_seen {
+        return Err(missing("records"));
+    }
+    let shard = match &inventory.shard {
         None => None,
         Some(s) => Some(
             s.split_once('/')
@@ -189,43 +372,21 @@ fn read_json(text: &str, path: &Path) -> Result<ReportDoc, ReportError> {
         ),
     };
     let meta = ReportMeta {
-        tool_version: doc.tool_version,
-        inventory_files: doc.inventory.files,
-        resolvers: doc.settings.resolvers,
-        zones: doc.settings.zones,
-        qps: doc.settings.qps,
-        concurrency: doc.settings.concurrency,
-        timeout_ms: doc.settings.timeout_ms,
-        attempts: doc.settings.attempts,
-        started_at: doc.started_at,
-        scope: doc.inventory.scope,
-        changed_since: doc.inventory.changed_since,
+        tool_version: env.tool_version.ok_or_else(|| missing("tool_version"))?,
+        inventory_files: inventory.files,
+        resolvers: settings.resolvers,
+        zones: settings.zones,
+        qps: settings.qps,
+        concurrency: settings.concurrency,
+        timeout_ms: settings.timeout_ms,
+        attempts: settings.attempts,
+        started_at: env.started_at.ok_or_else(|| missing("started_at"))?,
+        scope: inventory.scope,
+        changed_since: inventory.changed_since,
         shard,
     };
-    let mut blocks: HashMap<(String, IpNet), Arc<BlockInfo>> = HashMap::new();
-    for b in doc.blocks {
-        let info = b.into_model().map_err(|m| parse_err(path, 0, m))?;
-        blocks.insert((info.datacenter.to_string(), info.cidr), Arc::new(info));
-    }
-    let mut records = Vec::with_capacity(doc.records.len());
-    for rec in doc.records {
-        let key = (rec.datacenter.clone(), rec.block);
-        let block = match blocks.get(&key) {
-            Some(b) => b.clone(),
-            None => {
-                let b = Arc::new(rec.block_info().map_err(|m| parse_err(path, 0, m))?);
-                blocks.insert(key, b.clone());
-                b
-            }
-        };
-        let ip = rec.ip;
-        records.push(
-            rec.into_model(block)
-                .map_err(|m| parse_err(path, 0, format!("record `{ip}`: {m}")))?,
-        );
-    }
     let mut block_findings = Vec::new();
-    for bf in doc.block_findings {
+    for bf in env.block_findings {
         let block = blocks
             .get(&(bf.datacenter.clone(), bf.block))
             .cloned()
@@ -243,9 +404,9 @@ fn read_json(text: &str, path: &Path) -> Result<ReportDoc, ReportError> {
         path: path.to_owned(),
         kind: DocKind::Json,
         meta: Some(meta),
-        finished_at: Some(doc.finished_at),
-        complete: Some(doc.complete),
-        records,
+        finished_at: Some(env.finished_at.ok_or_else(|| missing("finished_at"))?),
+        complete: Some(env.complete.ok_or_else(|| missing("complete"))?),
+        records: Vec::new(),
         block_findings,
         torn_tail: false,
     })

@@ -1,6 +1,6 @@
-//! `json`: one document with the run's metadata, the per-address records
-//! sorted by address, block findings, per-block counts, the summary and the
-//! gate's decision. Records are collected in a [`Spool`] (bounded memory) and
+//! `json`: one document with the run's metadata, the summary, the gate's
+//! decision, per-block counts, block findings, and last the per-address
+//! records sorted by address. Records are collected in a [`Spool`] (bounded memory) and
 //! written sorted at the end, so shards merged by address give the same bytes
 //! as a single scan.
 
@@ -252,20 +252,15 @@ impl Sink for JsonSink {
             .take()
             .ok_or_else(|| io::Error::other("json report already finished"))?;
         let out = &mut self.out;
-        write!(out, "  \"records\": [")?;
-        let mut first = true;
-        spool.drain(|line| {
-            write!(out, "{}\n    {line}", if first { "" } else { "," })?;
-            first = false;
-            Ok(())
-        })?;
-        writeln!(out, "{}],", if first { "" } else { "\n  " })?;
         writeln!(
             out,
             "  \"finished_at\": {},",
             serde_json::to_string(end.finished_at)?
         )?;
         writeln!(out, "  \"complete\": {},", end.complete)?;
+        writeln!(out, "  \"summary\": {},", summary(end.summary))?;
+        writeln!(out, "  \"gate\": {},", gate(end.gate))?;
+        list(out, "blocks", &blocks(end.summary), false)?;
         let mut sorted: Vec<&BlockFinding> = end.block_findings.iter().collect();
         sorted.sort_by(|a, b| {
             (&a.block.datacenter, a.block.cidr, a.finding.code).cmp(&(
@@ -276,9 +271,15 @@ impl Sink for JsonSink {
         });
         let bfs: Vec<String> = sorted.into_iter().map(block_finding).collect();
         list(out, "block_findings", &bfs, false)?;
-        list(out, "blocks", &blocks(end.summary), false)?;
-        writeln!(out, "  \"summary\": {},", summary(end.summary))?;
-        writeln!(out, "  \"gate\": {}", gate(end.gate))?;
+        // The records last: everything above is small and readable with `head`.
+        write!(out, "  \"records\": [")?;
+        let mut first = true;
+        spool.drain(|line| {
+            write!(out, "{}\n    {line}", if first { "" } else { "," })?;
+            first = false;
+            Ok(())
+        })?;
+        writeln!(out, "{}]", if first { "" } else { "\n  " })?;
         writeln!(out, "}}")?;
         out.flush()
     }

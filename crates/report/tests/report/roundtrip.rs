@@ -105,3 +105,38 @@ fn fields_added_by_later_versions_are_ignored() {
         "{err}"
     );
 }
+
+#[test]
+fn streaming_read_gives_records_with_their_full_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    std::fs::write(&path, render(Format::Json)).unwrap();
+    let mut seen = Vec::new();
+    let doc = ptr_audit_report::read_report_with(&path, &mut |r| {
+        seen.push(r);
+        Ok(())
+    })
+    .unwrap();
+    assert!(doc.records.is_empty());
+    assert_eq!(doc.meta, Some(meta()));
+    // Blocks precede records, so a streamed record has its block's template.
+    assert_eq!(seen, sorted(records()));
+
+    // The callback can stop the read; its message comes back with the file.
+    let err = ptr_audit_report::read_report_with(&path, &mut |_| Err("enough".into())).unwrap_err();
+    assert!(err.to_string().contains("enough"), "{err}");
+    assert!(err.to_string().contains("report.json"), "{err}");
+
+    // jsonl from a file, torn tail included.
+    let path = dir.path().join("ck.jsonl");
+    let text = render(Format::Jsonl);
+    std::fs::write(&path, &text[..text.len() - 10]).unwrap();
+    let mut n = 0;
+    let doc = ptr_audit_report::read_report_with(&path, &mut |_| {
+        n += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert!(doc.torn_tail);
+    assert_eq!(n, records().len() - 1);
+}
