@@ -6,9 +6,12 @@
 //! statuses and a [`Gate`] decides the exit status from `--fail-on`,
 //! `--max-unknown`, a [`Baseline`] and [`Suppressions`]. At the end every sink
 //! gets a [`ReportEnd`] with the [`Summary`] and [`GateOutcome`]. [`Report`]
-//! bundles the three for a caller that does not need them apart.
+//! bundles the three for a caller that does not need them apart, and hands
+//! each sink the gate's [`Verdict`] on each record (so formats can mark
+//! suppressed and baseline findings).
 //! [`read_report`] reads `json`/`jsonl` reports back (for baselines, `merge`
-//! and `fix`), and [`fix`] turns a report into the DNS records to publish.
+//! and `fix`); [`read_report_with`] streams their records in flat memory; and
+//! [`fix`] turns a report into the DNS records to publish.
 //!
 //! The wire format of the per-address record is a stable contract, documented
 //! in `docs/report-format.md`; the model types have no `Serialize` of their own.
