@@ -14,6 +14,10 @@ use super::{Capped, Failing, by_ip, plural};
 use crate::escape::{xml, xml_text};
 use crate::{Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Verdict};
 
+/// Addresses listed per block: memory is this times the number of blocks,
+/// and a CI test report does not need more to show what is wrong.
+const PER_BLOCK: usize = 50;
+
 struct BlockState {
     /// Addresses with a finding at or above the fail level.
     failing: u64,
@@ -33,7 +37,7 @@ impl JunitSink {
         Self {
             out,
             fail_on: o.fail_on,
-            limit: o.list_limit,
+            limit: o.list_limit.min(PER_BLOCK),
             started_at: meta.started_at.clone(),
             blocks: BTreeMap::new(),
         }
