@@ -215,8 +215,9 @@ pub struct SinkOptions {
     pub color: bool,
     /// The fail level, so `junit` and `markdown` can mark what fails the run.
     pub fail_on: Severity,
-    /// At most this many addresses listed per group in `table`, per block in
-    /// `junit` and `github`, and in `markdown`'s full list; the rest are counted.
+    /// At most this many failing addresses are kept for `markdown`'s full
+    /// list, and it caps `junit` (at most 50 per block) and `github` (at most
+    /// 10 per annotation) too; the rest are counted.
     pub list_limit: usize,
     /// Failing addresses shown before the collapsed list in `markdown`.
     pub markdown_top: usize,
