@@ -1,6 +1,7 @@
 //! `ptr-audit fix`: exit codes, the three output syntaxes, and hostile names.
 
 use assert_cmd::Command;
+use assert_cmd::cargo::CommandCargoExt;
 use predicates::prelude::*;
 
 fn ptr_audit() -> Command {
@@ -161,4 +162,116 @@ fn fix_groups_by_the_zone_files_given() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no/such/dir"));
+}
+
+const SOA: &str = "$TTL 300\n@ IN SOA ns.example.net. h.example.net. 1 3600 600 86400 300\n@ IN NS ns.example.net.\n";
+
+/// Applies `fix --as bind` output to the zone files of `dir`: every owner of
+/// a section loses its records of that type, then the section's lines are
+/// appended to `<zone>.zone`.
+fn apply_bind(dir: &std::path::Path, bind: &str) {
+    let mut zone: Option<String> = None;
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    for line in bind.lines() {
+        if let Some(rest) = line.strip_prefix("; zone ") {
+            zone = Some(rest.split_whitespace().next().unwrap().to_owned());
+            sections.push((zone.clone().unwrap(), Vec::new()));
+        } else if !line.starts_with(';') && !line.trim().is_empty() {
+            assert!(zone.is_some(), "record outside a zone section: {line}");
+            sections.last_mut().unwrap().1.push(line.to_owned());
+        }
+    }
+    assert!(!sections.is_empty(), "no zone sections in:\n{bind}");
+    for (zone, lines) in sections {
+        let path = dir.join(format!("{}zone", zone));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no zone file for `{zone}`"));
+        let replaced: Vec<(String, String)> = lines
+            .iter()
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                (f[0].to_owned(), f[3].to_owned())
+            })
+            .collect();
+        let mut kept: Vec<String> = text
+            .lines()
+            .filter(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                !(f.len() >= 4
+                    && replaced.iter().any(|(owner, rtype)| {
+                        let full = format!("{}.{}", f[0], zone);
+                        (f[0] == owner || full == *owner) && f.contains(&rtype.as_str())
+                    }))
+            })
+            .map(str::to_owned)
+            .collect();
+        kept.extend(lines);
+        std::fs::write(&path, kept.join("\n") + "\n").unwrap();
+    }
+}
+
+#[test]
+fn fix_output_loaded_into_the_zones_makes_the_rescan_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let zones = dir.path().join("zones");
+    std::fs::create_dir(&zones).unwrap();
+    std::fs::write(
+        zones.join("0.20.10.in-addr.arpa.zone"),
+        format!(
+            "{SOA}1 IN PTR mail1.dc1.example.net.\n2 IN PTR 10-20-0-2.pool.example.net.\n\
+             4 IN PTR mail4.dc1.example.net.\n5 IN PTR smtp.example.net.\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        zones.join("example.net.zone"),
+        format!(
+            "{SOA}mail1.dc1 IN A 10.20.0.1\n10-20-0-2.pool IN A 10.20.0.2\nsmtp IN A 10.20.0.5\n"
+        ),
+    )
+    .unwrap();
+    let inventory = dir.path().join("inventory.yaml");
+    std::fs::write(
+        &inventory,
+        "version: 1\ndatacenters:\n  - name: dc1\n    status: active\n    blocks:\n      - cidr: 10.20.0.0/29\n        policy: mail\n        expect_ptr: \"mail{d}.dc1.example.net\"\n        exclude: [10.20.0.0/32, 10.20.0.6/31]\n",
+    )
+    .unwrap();
+    let scan = |report: &std::path::Path| {
+        std::process::Command::cargo_bin("ptr-audit")
+            .unwrap()
+            .arg("scan")
+            .arg(&inventory)
+            .arg("--zones")
+            .arg(&zones)
+            .args(["--quiet", "--format", "json"])
+            .stdout(std::fs::File::create(report).unwrap())
+            .status()
+            .unwrap()
+            .code()
+    };
+    let before = dir.path().join("before.json");
+    assert_eq!(scan(&before), Some(1), "the zones start broken");
+    let out = ptr_audit()
+        .args(["fix", before.to_str().unwrap(), "--as", "bind"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    apply_bind(&zones, &String::from_utf8(out.stdout).unwrap());
+    let after = dir.path().join("after.json");
+    let code = scan(&after);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&after).unwrap()).unwrap();
+    let statuses: Vec<(String, String)> = doc["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["ip"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(code, Some(0), "after the fix: {statuses:?}");
+    assert_eq!(statuses.len(), 5);
+    assert!(statuses.iter().all(|(_, s)| s == "ok"), "{statuses:?}");
 }
