@@ -111,8 +111,9 @@ struct AddrJob {
 
 /// One distinct forward lookup and the addresses waiting for it.
 struct FwdJob {
-    /// Lower-cased wire name followed by the query type (the cache key).
-    key: Box<[u8]>,
+    /// Lower-cased wire name followed by the query type (the cache key),
+    /// shared with the in-flight map and then the cache.
+    key: Rc<[u8]>,
     /// The name to ask (original case); moved into the slot when it starts.
     qname: Vec<u8>,
     qtype: u16,
@@ -130,8 +131,8 @@ struct TcpDone {
 enum Outcome {
     /// The CNAME chain leads out of this reply: ask for its end.
     Hop,
-    /// PTR names (wire form).
-    Names(Vec<Vec<u8>>),
+    /// PTR names, in the engine's `names` buffer.
+    Names,
     /// A final PTR (`Err`) or forward (`Ok`) answer.
     Final(Result<ForwardAnswer, PtrAnswer>),
 }
@@ -152,7 +153,7 @@ enum Event {
 /// name asked again since it was last passed over survives the next round,
 /// so names shared by many addresses stay while one-off names are evicted.
 struct FwdCache {
-    map: HashMap<Rc<[u8]>, (ForwardAnswer, bool)>,
+    map: HashMap<Rc<[u8]>, (ForwardAnswer, bool), Hasher>,
     order: VecDeque<Rc<[u8]>>,
     cap: usize,
 }
@@ -165,8 +166,8 @@ impl FwdCache {
         })
     }
 
-    fn insert(&mut self, key: &[u8], answer: ForwardAnswer) {
-        if self.cap == 0 || self.map.contains_key(key) {
+    fn insert(&mut self, key: Rc<[u8]>, answer: ForwardAnswer) {
+        if self.cap == 0 || self.map.contains_key(&key) {
             return;
         }
         while self.map.len() >= self.cap {
@@ -183,9 +184,58 @@ impl FwdCache {
                 }
             }
         }
-        let key: Rc<[u8]> = Rc::from(key);
         self.map.insert(key.clone(), (answer, false));
         self.order.push_back(key);
+    }
+}
+
+/// The hasher of the engine's maps: fast, seeded per process (the keys are
+/// names from DNS, which a hostile zone chooses).
+type Hasher = foldhash::fast::RandomState;
+
+/// Wire-form names stored end to end in one reusable buffer.
+#[derive(Default)]
+struct NameList {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl NameList {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Appends the name in the RDATA of `rr` (PTR or CNAME).
+    fn push_rdata_name(&mut self, msg: &[u8], rr: &wire::Rr) -> Result<(), wire::WireError> {
+        let start = self.bytes.len();
+        match wire::append_rdata_name(msg, rr, &mut self.bytes) {
+            Ok(()) => {
+                self.ends.push(self.bytes.len());
+                Ok(())
+            }
+            Err(e) => {
+                self.bytes.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let name = &self.bytes[start..end];
+            start = end;
+            name
+        })
     }
 }
 
@@ -217,7 +267,7 @@ struct Engine<'a, I, F> {
     active_addrs: usize,
     fwds: Vec<Option<FwdJob>>,
     free_fwds: Vec<u32>,
-    fwd_inflight: HashMap<Box<[u8]>, u32>,
+    fwd_inflight: HashMap<Rc<[u8]>, u32, Hasher>,
     fwd_wait: VecDeque<u32>,
     cache: FwdCache,
 
@@ -232,6 +282,10 @@ struct Engine<'a, I, F> {
     send_buf: Vec<u8>,
     recv_buf: Vec<u8>,
     scratch: Vec<u8>,
+    /// PTR names read from the current reply.
+    names: NameList,
+    /// A forward cache key being built.
+    key: Vec<u8>,
 }
 
 /// Runs a scan; see [`crate::scan`].
@@ -425,10 +479,10 @@ where
             active_addrs: 0,
             fwds: Vec::new(),
             free_fwds: Vec::new(),
-            fwd_inflight: HashMap::new(),
+            fwd_inflight: HashMap::default(),
             fwd_wait: VecDeque::new(),
             cache: FwdCache {
-                map: HashMap::new(),
+                map: HashMap::default(),
                 order: VecDeque::new(),
                 cap: cfg.forward_cache_size,
             },
@@ -445,6 +499,8 @@ where
             send_buf: Vec::with_capacity(512),
             recv_buf: vec![0u8; 65_535],
             scratch: Vec::with_capacity(wire::MAX_NAME),
+            names: NameList::default(),
+            key: Vec::with_capacity(wire::MAX_NAME + 2),
         })
     }
 
@@ -684,7 +740,8 @@ where
         let mut cur = std::mem::take(&mut self.scratch);
         cur.clear();
         cur.extend_from_slice(&slot.qname);
-        let mut names: Vec<Vec<u8>> = Vec::new();
+        let mut names = std::mem::take(&mut self.names);
+        names.clear();
         let mut addrs: Vec<IpAddr> = Vec::new();
         let mut advanced = false;
         let mut new_chain: Vec<DnsName> = Vec::new();
@@ -699,9 +756,7 @@ where
                         found = true;
                         if want == TYPE_PTR {
                             if names.len() < max_names {
-                                let mut n = Vec::new();
-                                wire::rdata_name(msg, &rr, &mut n)?;
-                                names.push(n);
+                                names.push_rdata_name(msg, &rr)?;
                             }
                         } else if addrs.len() < MAX_FORWARD_ADDRS {
                             addrs.push(wire::rdata_addr(msg, &rr)?);
@@ -749,6 +804,7 @@ where
         let result = match walked {
             Err(_) => {
                 self.scratch = cur;
+                self.names = names;
                 return self.retry_or_fail(s, FailureReason::Malformed, true, Instant::now());
             }
             Ok(looped) => looped,
@@ -760,12 +816,13 @@ where
         }
         if result {
             self.scratch = cur;
+            self.names = names;
             return self.finish_failed(s, FailureReason::CnameLoop);
         }
         let nx = tail.rcode == 3;
         let outcome = if want == TYPE_PTR {
             if !names.is_empty() {
-                Outcome::Names(names)
+                Outcome::Names
             } else if advanced && !nx {
                 Outcome::Hop
             } else if nx && slot.hops == 0 {
@@ -793,6 +850,7 @@ where
         };
         match outcome {
             Outcome::Hop => {
+                self.names = names;
                 // The chain leaves what this reply covers: ask for its end.
                 slot.qname.clear();
                 slot.qname.extend_from_slice(&cur);
@@ -806,12 +864,14 @@ where
                 self.scratch = cur;
                 Ok(())
             }
-            Outcome::Names(names) => {
+            Outcome::Names => {
                 self.scratch = cur;
-                self.finish_ptr_names(s, names)
+                self.names = names;
+                self.finish_ptr_names(s)
             }
             Outcome::Final(answer) => {
                 self.scratch = cur;
+                self.names = names;
                 self.finish_any(s, answer)
             }
         }
@@ -895,50 +955,61 @@ where
         }
     }
 
-    fn finish_ptr_names(&mut self, s: u32, names: Vec<Vec<u8>>) -> Result<(), ScanError> {
+    /// The PTR question of an address found names (in `self.names`): record
+    /// them and start (or join, or take from the cache) the forward lookups.
+    fn finish_ptr_names(&mut self, s: u32) -> Result<(), ScanError> {
         let owner = self.free_slot(s);
         let Owner::Addr(a) = owner else {
             return Ok(());
         };
+        let names = std::mem::take(&mut self.names);
+        let result = self.start_forwards(a, &names);
+        self.names = names;
+        result
+    }
+
+    fn start_forwards(&mut self, a: u32, names: &NameList) -> Result<(), ScanError> {
         let Some(job) = self.addrs[a as usize].as_mut() else {
             return Ok(());
         };
-        job.answer = Some(PtrAnswer::Names(
-            names
-                .iter()
-                .map(|n| DnsName::from_labels(wire::labels(n)))
-                .collect(),
-        ));
+        let dns_names: Vec<DnsName> = names
+            .iter()
+            .map(|n| DnsName::from_labels(wire::labels(n)))
+            .collect();
+        let qtype = if job.target.ip.is_ipv4() {
+            TYPE_A
+        } else {
+            TYPE_AAAA
+        };
         if self.cfg.forward {
-            let qtype = if job.target.ip.is_ipv4() {
-                TYPE_A
-            } else {
-                TYPE_AAAA
-            };
-            let mut keys: Vec<Box<[u8]>> = Vec::new();
-            for wire_name in names {
-                if keys.len() >= self.cfg.max_forward_per_address {
+            let mut asked = 0;
+            for (i, wire_name) in names.iter().enumerate() {
+                if asked >= self.cfg.max_forward_per_address {
                     break;
                 }
-                let mut key = Vec::with_capacity(wire_name.len() + 2);
-                key.extend_from_slice(&wire_name);
-                wire::lowercase_wire(&mut key);
-                key.extend_from_slice(&qtype.to_be_bytes());
-                let key: Box<[u8]> = key.into();
-                if keys.contains(&key) {
+                // one forward lookup per distinct name (names differ only in case: the same)
+                if names
+                    .iter()
+                    .take(i)
+                    .any(|earlier| earlier.eq_ignore_ascii_case(wire_name))
+                {
                     continue;
                 }
-                keys.push(key.clone());
+                asked += 1;
+                let mut key = std::mem::take(&mut self.key);
+                key.clear();
+                key.extend_from_slice(wire_name);
+                wire::lowercase_wire(&mut key);
+                key.extend_from_slice(&qtype.to_be_bytes());
                 let job = self.addrs[a as usize]
                     .as_mut()
                     .expect("address job is live");
                 let pos = job.forward.len() as u32;
-                job.forward
-                    .push((DnsName::from_labels(wire::labels(&wire_name)), None));
+                job.forward.push((dns_names[i].clone(), None));
                 if let Some(answer) = self.cache.get(&key) {
                     job.forward[pos as usize].1 = Some(answer.clone());
                     self.out.forward_shared += 1;
-                } else if let Some(&f) = self.fwd_inflight.get(&key) {
+                } else if let Some(&f) = self.fwd_inflight.get(&key[..]) {
                     job.pending += 1;
                     if let Some(fj) = self.fwds[f as usize].as_mut() {
                         fj.waiters.push((a, pos));
@@ -946,9 +1017,10 @@ where
                     self.out.forward_shared += 1;
                 } else {
                     job.pending += 1;
+                    let shared: Rc<[u8]> = Rc::from(&key[..]);
                     let fj = FwdJob {
-                        key: key.clone(),
-                        qname: wire_name,
+                        key: shared.clone(),
+                        qname: wire_name.to_vec(),
                         qtype,
                         waiters: vec![(a, pos)],
                     };
@@ -962,13 +1034,17 @@ where
                             (self.fwds.len() - 1) as u32
                         }
                     };
-                    self.fwd_inflight.insert(key, f);
+                    self.fwd_inflight.insert(shared, f);
                     self.fwd_wait.push_back(f);
                 }
+                self.key = key;
             }
         }
-        let pending = self.addrs[a as usize].as_ref().map_or(0, |j| j.pending);
-        if pending == 0 {
+        let Some(job) = self.addrs[a as usize].as_mut() else {
+            return Ok(());
+        };
+        job.answer = Some(PtrAnswer::Names(dns_names));
+        if job.pending == 0 {
             self.deliver(a)
         } else {
             Ok(())
@@ -993,7 +1069,7 @@ where
                 self.deliver(a)?;
             }
         }
-        self.cache.insert(&job.key, answer);
+        self.cache.insert(job.key, answer);
         Ok(())
     }
 
@@ -1297,14 +1373,14 @@ mod tests {
     #[test]
     fn forward_cache_is_bounded_and_keeps_names_asked_again() {
         let mut cache = FwdCache {
-            map: HashMap::new(),
+            map: HashMap::default(),
             order: VecDeque::new(),
             cap: 4,
         };
-        cache.insert(b"hot", ForwardAnswer::NoData);
+        cache.insert(Rc::from(&b"hot"[..]), ForwardAnswer::NoData);
         for i in 0..100u8 {
             assert!(cache.get(b"hot").is_some(), "hot name evicted at {i}");
-            cache.insert(&[i], ForwardAnswer::NxDomain);
+            cache.insert(Rc::from(&[i][..]), ForwardAnswer::NxDomain);
             assert!(cache.map.len() <= 4);
             assert!(cache.order.len() <= 4);
         }

@@ -186,8 +186,15 @@ fn walk_name(
 
 /// Decodes the (possibly compressed) name at `off` into `out` in uncompressed
 /// wire form, root byte included, and returns the offset after it.
+#[cfg(test)]
 pub(crate) fn read_name(msg: &[u8], off: usize, out: &mut Vec<u8>) -> Result<usize, WireError> {
     out.clear();
+    append_name(msg, off, out)
+}
+
+/// Like [`read_name`], appending to `out` (which may be left with part of a
+/// name on error).
+pub(crate) fn append_name(msg: &[u8], off: usize, out: &mut Vec<u8>) -> Result<usize, WireError> {
     let next = walk_name(msg, off, |l| {
         out.push(l.len() as u8);
         out.extend_from_slice(l);
@@ -348,7 +355,13 @@ pub(crate) fn for_each_rr(
 /// Reads the name in the RDATA of a PTR or CNAME record into `out`; the name
 /// must fill the RDATA exactly.
 pub(crate) fn rdata_name(msg: &[u8], rr: &Rr, out: &mut Vec<u8>) -> Result<(), WireError> {
-    let end = read_name(msg, rr.rdata, out)?;
+    out.clear();
+    append_rdata_name(msg, rr, out)
+}
+
+/// Like [`rdata_name`], appending to `out`.
+pub(crate) fn append_rdata_name(msg: &[u8], rr: &Rr, out: &mut Vec<u8>) -> Result<(), WireError> {
+    let end = append_name(msg, rr.rdata, out)?;
     if end != rr.rdata + rr.rdlen {
         return Err(WireError::Short);
     }
