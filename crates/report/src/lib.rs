@@ -261,7 +261,7 @@ pub fn sink(
         Format::Markdown => Box::new(format::markdown::MarkdownSink::new(out, meta, options)),
         Format::Sarif => Box::new(format::sarif::SarifSink::new(out, meta)?),
         Format::Junit => Box::new(format::junit::JunitSink::new(out, meta, options)),
-        Format::Github => Box::new(format::github::GithubSink::new(out, options)),
+        Format::Github => Box::new(format::github::GithubSink::new(out, meta, options)),
     })
 }
 

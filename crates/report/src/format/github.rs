@@ -13,7 +13,7 @@ use ptr_audit_model::{AddressRecord, BlockInfo, Severity, Status};
 
 use super::{Capped, Failing, by_ip, plural};
 use crate::escape::{github_data, github_property};
-use crate::{Judged, ReportEnd, Sink, SinkOptions, Verdict};
+use crate::{Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Verdict};
 
 /// Addresses listed in one annotation.
 const PER_ANNOTATION: usize = 10;
@@ -28,6 +28,7 @@ pub(crate) struct GithubSink {
     out: Box<dyn Write + Send>,
     limit: usize,
     groups: BTreeMap<(Arc<str>, IpNet, Status, bool), Group>,
+    changed_since: Option<String>,
 }
 
 fn command(s: Severity) -> &'static str {
@@ -39,8 +40,9 @@ fn command(s: Severity) -> &'static str {
 }
 
 impl GithubSink {
-    pub(crate) fn new(out: Box<dyn Write + Send>, o: &SinkOptions) -> Self {
+    pub(crate) fn new(out: Box<dyn Write + Send>, meta: &ReportMeta, o: &SinkOptions) -> Self {
         Self {
+            changed_since: meta.changed_since.clone(),
             out,
             limit: o.list_limit.min(PER_ANNOTATION),
             groups: BTreeMap::new(),
@@ -158,9 +160,13 @@ impl Sink for GithubSink {
             out,
             "::notice title=ptr-audit::{}",
             github_data(&format!(
-                "{} of {} need attention{}",
+                "{} of {} need attention{}{}",
                 s.total.failing(),
                 plural(s.total.total, "address", "addresses"),
+                self.changed_since
+                    .as_deref()
+                    .map(|c| format!(" (change-only scan since {c})"))
+                    .unwrap_or_default(),
                 if end.complete {
                     ""
                 } else {

@@ -89,6 +89,7 @@ pub(crate) struct SarifSink {
     out: Box<dyn Write + Send>,
     first: bool,
     started_at: String,
+    changed_since: Option<String>,
 }
 
 impl SarifSink {
@@ -122,6 +123,7 @@ impl SarifSink {
             out,
             first: true,
             started_at: meta.started_at.clone(),
+            changed_since: meta.changed_since.clone(),
         })
     }
 
@@ -203,6 +205,7 @@ impl Sink for SarifSink {
                 "gateFailed": end.gate.failed,
                 "gateReasons": end.gate.reasons,
                 "suppressed": end.gate.suppressed,
+                "changedSince": self.changed_since,
                 "baseline": end.gate.baseline.as_ref().map(|b| json!({
                     "new": b.new,
                     "fixed": b.fixed,

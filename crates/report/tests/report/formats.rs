@@ -276,3 +276,39 @@ fn baseline_and_suppression_figures_reach_every_summary_format() {
         "{gh}"
     );
 }
+
+#[test]
+fn change_only_scans_say_so_in_every_summary_format() {
+    use ptr_audit_report::{GateOptions, Report, sink};
+    let mut meta = crate::fixture::meta();
+    meta.changed_since = Some("git:origin/main".into());
+    let mut outs = Vec::new();
+    let mut report = Report::new(GateOptions {
+        max_unknown_percent: 100.0,
+        ..gate_options()
+    });
+    for f in Format::ALL {
+        let buf = crate::fixture::SharedBuf::default();
+        report.add_sink(sink(f, Box::new(buf.clone()), &meta, &SinkOptions::default()).unwrap());
+        outs.push((f, buf));
+    }
+    for r in records() {
+        report.record(&r).unwrap();
+    }
+    report.finish("2026-11-28T19:41:00Z", true, &[]).unwrap();
+    for (f, buf) in outs {
+        let text = buf.text();
+        let said = match f {
+            Format::Table => text.contains("change-only scan since git:origin/main"),
+            Format::Markdown => {
+                text.contains("Change-only scan") && text.contains("git&#58;origin/main")
+            }
+            Format::Github => text.contains("(change-only scan since git:origin/main)"),
+            Format::Sarif => text.contains("\"changedSince\":\"git:origin/main\""),
+            Format::Json => text.contains("\"changed_since\":\"git:origin/main\""),
+            // Per-record formats carry no run metadata.
+            Format::Jsonl | Format::Csv | Format::Junit => true,
+        };
+        assert!(said, "{f} does not say it is a change-only scan:\n{text}");
+    }
+}
