@@ -234,3 +234,39 @@ fn suppression_yaml_errors_have_positions() {
     let err = Suppressions::parse("- ip: [\n", Path::new("sup.yaml")).unwrap_err();
     assert!(matches!(err, ReportError::Yaml { .. }), "{err}");
 }
+
+#[test]
+fn block_suppressions_cover_block_findings_inside_them() {
+    // The fixture's block finding (a warning on 198.51.100.0/27) counts at `warning`.
+    let base = GateOptions {
+        fail_on: Severity::Warning,
+        max_unknown_percent: 100.0,
+        ..gate_options()
+    };
+    let before = outcome(base.clone());
+    let s = Suppressions::parse(
+        "- block: 198.51.100.0/24\n  code: ptr-generic\n  reason: placeholder until the customer moves\n",
+        Path::new("sup.yaml"),
+    )
+    .unwrap();
+    let after = outcome(GateOptions {
+        suppressions: Some(s),
+        ..base
+    });
+    // The block finding and 198.51.100.7's ptr-generic are both covered.
+    assert_eq!(after.suppressed, 2);
+    assert_eq!(after.failing, before.failing - 2);
+    // An address suppression never covers a block finding.
+    let s = Suppressions::parse(
+        "- ip: 198.51.100.0\n  code: ptr-generic\n  reason: x\n",
+        Path::new("sup.yaml"),
+    )
+    .unwrap();
+    let o = outcome(GateOptions {
+        suppressions: Some(s),
+        fail_on: Severity::Warning,
+        max_unknown_percent: 100.0,
+        ..gate_options()
+    });
+    assert_eq!(o.suppressed, 0);
+}
