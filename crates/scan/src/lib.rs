@@ -104,8 +104,10 @@ pub struct ScanConfig {
     pub max_forward_per_address: usize,
     /// At most this many PTR names are kept per address. Default 100.
     pub max_ptr_names: usize,
-    /// Forward answers remembered for the run (second-chance eviction, so
-    /// names shared by many addresses stay). Default 65,536 (about 17 MiB).
+    /// Forward answers remembered for the run (second-chance eviction: a name
+    /// asked again since the last round stays, so names shared by many
+    /// addresses are looked up once while one-off names make room). Default
+    /// 16,384 (about 4 MiB).
     pub forward_cache_size: usize,
     /// How many addresses must fail, with not a single reply from any server,
     /// before the scan gives up with [`ScanError::NoResolverAnswered`]. Default 64.
@@ -126,7 +128,7 @@ impl Default for ScanConfig {
             forward: true,
             max_forward_per_address: 16,
             max_ptr_names: 100,
-            forward_cache_size: 65_536,
+            forward_cache_size: 16_384,
             dead_resolver_after: 64,
         }
     }
