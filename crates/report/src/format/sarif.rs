@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 
 use ptr_audit_model::{AddressRecord, BlockInfo, Finding, FindingCode, Severity, SourceLocation};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{ptr_text, worst};
@@ -43,46 +44,120 @@ fn rule_index(code: FindingCode) -> usize {
         .unwrap_or(0)
 }
 
-/// An inventory location as a SARIF location.
-fn location(src: &SourceLocation) -> Value {
+/// The inventory file as a SARIF artifact URI (relative, percent-encoded).
+fn uri(src: &SourceLocation) -> String {
     let path = src.file.to_string_lossy();
-    let uri = if src.file.is_absolute() {
+    if src.file.is_absolute() {
         format!("file://{}", uri_path(&path))
     } else {
         uri_path(&path)
-    };
-    let mut phys = json!({ "artifactLocation": { "uri": uri } });
-    if src.line > 0 {
-        phys["region"] = json!({ "startLine": src.line });
     }
-    json!([{ "physicalLocation": phys }])
 }
 
-fn result(
+/// One SARIF result, serialized in this field order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultOut<'a> {
+    rule_id: &'static str,
+    rule_index: usize,
+    level: &'static str,
+    message: TextOut,
+    locations: [LocationOut; 1],
+    partial_fingerprints: FingerprintOut,
+    properties: PropsOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressions: Option<[SuppressionOut<'a>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct TextOut {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LocationOut {
+    physical_location: PhysicalOut,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalOut {
+    artifact_location: ArtifactOut,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<RegionOut>,
+}
+
+#[derive(Serialize)]
+struct ArtifactOut {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegionOut {
+    start_line: u32,
+}
+
+#[derive(Serialize)]
+struct FingerprintOut {
+    #[serde(rename = "ptrAudit/v1")]
+    v1: String,
+}
+
+#[derive(Serialize)]
+struct PropsOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<String>,
+    datacenter: &'a str,
+    block: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    findings: Option<Vec<&'static str>>,
+}
+
+#[derive(Serialize)]
+struct SuppressionOut<'a> {
+    kind: &'static str,
+    justification: &'a str,
+}
+
+fn result<'a>(
     finding: &Finding,
     text: String,
     block: &BlockInfo,
     fingerprint: String,
-    props: Value,
-    judged: &Judged,
+    properties: PropsOut<'a>,
+    judged: &'a Judged,
     in_baseline: Option<bool>,
-) -> Value {
-    let mut v = json!({
-        "ruleId": finding.code.as_str(),
-        "ruleIndex": rule_index(finding.code),
-        "level": level(finding.severity),
-        "message": { "text": text },
-        "locations": location(&block.source),
-        "partialFingerprints": { "ptrAudit/v1": fingerprint },
-        "properties": props,
-    });
-    if let Judged::Suppressed { reason } = judged {
-        v["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
+) -> ResultOut<'a> {
+    ResultOut {
+        rule_id: finding.code.as_str(),
+        rule_index: rule_index(finding.code),
+        level: level(finding.severity),
+        message: TextOut { text },
+        locations: [LocationOut {
+            physical_location: PhysicalOut {
+                artifact_location: ArtifactOut {
+                    uri: uri(&block.source),
+                },
+                region: (block.source.line > 0).then_some(RegionOut {
+                    start_line: block.source.line,
+                }),
+            },
+        }],
+        partial_fingerprints: FingerprintOut { v1: fingerprint },
+        properties,
+        suppressions: match judged {
+            Judged::Suppressed { reason } => Some([SuppressionOut {
+                kind: "external",
+                justification: reason,
+            }]),
+            _ => None,
+        },
+        baseline_state: in_baseline.map(|known| if known { "unchanged" } else { "new" }),
     }
-    if let Some(known) = in_baseline {
-        v["baselineState"] = json!(if known { "unchanged" } else { "new" });
-    }
-    v
 }
 
 pub(crate) struct SarifSink {
@@ -127,10 +202,12 @@ impl SarifSink {
         })
     }
 
-    fn emit(&mut self, v: &Value) -> io::Result<()> {
+    fn emit(&mut self, v: &ResultOut<'_>) -> io::Result<()> {
         let sep = if self.first { "" } else { "," };
         self.first = false;
-        write!(self.out, "{sep}\n        {v}")
+        write!(self.out, "{sep}\n        ")?;
+        serde_json::to_writer(&mut self.out, v)?;
+        Ok(())
     }
 }
 
@@ -148,14 +225,14 @@ impl Sink for SarifSink {
         if let Some(e) = &rec.target.expected_ptr {
             text.push_str(&format!("; expected {e}"));
         }
-        let codes: Vec<&str> = rec.findings.iter().map(|f| f.code.as_str()).collect();
+        let codes: Vec<&'static str> = rec.findings.iter().map(|f| f.code.as_str()).collect();
         let block = &rec.target.block;
-        let props = json!({
-            "ip": ip.to_string(),
-            "datacenter": &*block.datacenter,
-            "block": block.cidr.to_string(),
-            "findings": codes,
-        });
+        let props = PropsOut {
+            ip: Some(ip.to_string()),
+            datacenter: &block.datacenter,
+            block: block.cidr.to_string(),
+            findings: Some(codes),
+        };
         let i = rec
             .findings
             .iter()
@@ -187,10 +264,12 @@ impl Sink for SarifSink {
             };
             let b = &bf.block;
             let text = format!("{} {}: {}", b.datacenter, b.cidr, bf.finding.message);
-            let props = json!({
-                "datacenter": &*b.datacenter,
-                "block": b.cidr.to_string(),
-            });
+            let props = PropsOut {
+                ip: None,
+                datacenter: &b.datacenter,
+                block: b.cidr.to_string(),
+                findings: None,
+            };
             let fp = format!("{}/{}", b.cidr, bf.finding.code.as_str());
             let v = result(&bf.finding, text, b, fp, props, judged, in_baseline);
             self.emit(&v)?;
