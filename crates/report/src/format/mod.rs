@@ -115,10 +115,12 @@ pub(crate) fn note(j: &Judged) -> String {
     }
 }
 
-/// Sort key: worst severity first, then status in table order, then address.
+/// Sort key: what the gate has not accepted first, then worst severity,
+/// then status in table order, then address.
 pub(crate) fn worst_first(a: &Failing, b: &Failing) -> std::cmp::Ordering {
-    b.severity
-        .cmp(&a.severity)
+    a.accepted
+        .cmp(&b.accepted)
+        .then(b.severity.cmp(&a.severity))
         .then(a.status.cmp(&b.status))
         .then(a.ip.cmp(&b.ip))
 }
