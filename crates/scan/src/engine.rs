@@ -444,7 +444,7 @@ where
                 qname: Vec::with_capacity(wire::MAX_NAME),
                 qtype: 0,
                 tries: 0,
-                edns: true,
+                edns: false,
                 tcp: false,
                 followup: false,
                 hops: 0,
@@ -857,7 +857,7 @@ where
                 slot.tries = 0;
                 slot.tcp = false;
                 slot.followup = false;
-                slot.edns = true;
+                slot.edns = self.cfg.edns;
                 slot.malformed = false;
                 slot.state = State::Queued;
                 self.send_q.push_back(s);
@@ -1236,7 +1236,7 @@ where
         slot.qname.extend_from_slice(qname);
         slot.qtype = qtype;
         slot.tries = 0;
-        slot.edns = true;
+        slot.edns = self.cfg.edns;
         slot.tcp = false;
         slot.followup = false;
         slot.hops = 0;

@@ -96,6 +96,12 @@ pub struct ScanConfig {
     /// doubled on every further retry and capped at `timeout`. A timeout is
     /// retried at once (the timeout was the wait). Default 100 ms.
     pub backoff: Duration,
+    /// Send an EDNS OPT record (1232-byte UDP payload) with each UDP query;
+    /// after a FORMERR the question is asked once more without it. Default
+    /// false: plain queries as the C library's resolver (and so most mail
+    /// servers) sends them, and a little faster; an answer over 512 bytes then
+    /// comes back truncated and is asked again over TCP.
+    pub edns: bool,
     /// Look up A/AAAA for every PTR name (forward confirmation). Default true.
     pub forward: bool,
     /// At most this many distinct PTR names per address get a forward lookup
@@ -125,6 +131,7 @@ impl Default for ScanConfig {
             timeout: Duration::from_secs(2),
             attempts: 3,
             backoff: Duration::from_millis(100),
+            edns: false,
             forward: true,
             max_forward_per_address: 16,
             max_ptr_names: 100,

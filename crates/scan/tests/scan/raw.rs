@@ -105,6 +105,13 @@ fn formerr_to_edns_is_asked_again_without_edns() {
     });
     let mut c = config(&[server.addr]);
     c.attempts = 1;
+    // by default no EDNS is sent
+    let (_, seen) = scan(&c, some(&["192.0.2.1"]));
+    let l = ptr_of("192.0.2.1", &seen);
+    assert_eq!(l.answer, PtrAnswer::NxDomain);
+    assert_eq!(l.attempts, 1);
+    // with EDNS, the FORMERR leads to one more query without it
+    c.edns = true;
     let (_, seen) = scan(&c, some(&["192.0.2.1"]));
     let l = ptr_of("192.0.2.1", &seen);
     assert_eq!(l.answer, PtrAnswer::NxDomain);
