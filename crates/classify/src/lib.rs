@@ -23,6 +23,7 @@
 //! assert_eq!(c.judge(ip, "mail_server.example.com").label, Label::Invalid);
 //! ```
 
+pub mod authoritative;
 mod encoded;
 mod findings;
 mod receivers;
@@ -35,7 +36,7 @@ mod verdict;
 use std::net::IpAddr;
 
 use ptr_audit_inventory::template::{Family, Template, TemplateError};
-use ptr_audit_model::{Finding, Lookup, Provider, Target};
+use ptr_audit_model::{Finding, Lookup, Provider, ServerAnswer, Target};
 
 pub use receivers::Receiver;
 pub use tally::BlockTally;
@@ -211,6 +212,23 @@ impl Classifier {
     /// policy ([`severity::default_for`]) unless the block overrides them.
     pub fn classify(&self, target: &Target, lookup: &Lookup) -> Vec<Finding> {
         findings::classify(self, target, lookup)
+    }
+
+    /// [`Classifier::classify`] plus, in `scan --authoritative`, the
+    /// `ptr-inconsistent` finding of [`authoritative::inconsistency`] from
+    /// what each authoritative server said (`answers`), most severe first.
+    pub fn classify_authoritative(
+        &self,
+        target: &Target,
+        lookup: &Lookup,
+        answers: &[ServerAnswer],
+    ) -> Vec<Finding> {
+        let mut out = self.classify(target, lookup);
+        if let Some(f) = authoritative::inconsistency(target, &lookup.answer, answers) {
+            out.push(f);
+            out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+        }
+        out
     }
 }
 

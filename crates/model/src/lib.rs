@@ -24,7 +24,7 @@ mod record;
 mod target;
 
 pub use finding::{Detail, DetailValue, Finding, FindingCode};
-pub use lookup::{FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode};
+pub use lookup::{FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, ServerAnswer};
 pub use name::DnsName;
 pub use policy::{DatacenterStatus, Policy, Severity, SeverityOverrides};
 pub use record::{AddressRecord, BlockFinding, Status};

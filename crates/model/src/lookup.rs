@@ -127,3 +127,13 @@ pub struct Lookup {
     /// Forward lookups, one per distinct PTR name, in PTR order.
     pub forward: Vec<(DnsName, ForwardAnswer)>,
 }
+
+/// What one authoritative server said about an address's PTR (`scan
+/// --authoritative` asks every server of the reverse zone directly).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerAnswer {
+    /// The server, as reports name it: `127.0.0.11:53 (ns1.examplehost.net.)`.
+    pub server: String,
+    /// Its answer, asked with recursion off and not followed forward.
+    pub answer: PtrAnswer,
+}

@@ -1,0 +1,255 @@
+//! `ptr-inconsistent`: what `scan --authoritative` learnt by asking every
+//! authoritative server of a reverse zone directly, compared per address, and
+//! the block findings for servers that are lame or unreachable.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use ptr_audit_model::{
+    BlockFinding, BlockInfo, Finding, FindingCode, PtrAnswer, ServerAnswer, Target,
+};
+
+use crate::severity::for_block;
+
+/// A comparable form of a PTR outcome: `None` for a failure (no answer is
+/// not a different answer), else the names as a lowercase set without the
+/// final dot, or the kind of negative answer.
+fn outcome_key(answer: &PtrAnswer) -> Option<String> {
+    match answer {
+        PtrAnswer::Names(names) => {
+            let set: BTreeSet<String> = names
+                .iter()
+                .map(|n| n.as_str().trim_end_matches('.').to_ascii_lowercase())
+                .collect();
+            Some(set.into_iter().collect::<Vec<_>>().join(" "))
+        }
+        PtrAnswer::NxDomain => Some("NXDOMAIN".into()),
+        PtrAnswer::NoData => Some("NODATA".into()),
+        PtrAnswer::BrokenDelegation { target } => Some(format!(
+            "broken delegation to {}",
+            target.as_str().to_ascii_lowercase()
+        )),
+        PtrAnswer::Failed(_) => None,
+    }
+}
+
+/// How an answer is written in the finding's `answers` list.
+fn describe(answer: &PtrAnswer) -> String {
+    match answer {
+        PtrAnswer::Names(names) => names
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        PtrAnswer::NxDomain => "NXDOMAIN".into(),
+        PtrAnswer::NoData => "NODATA".into(),
+        PtrAnswer::BrokenDelegation { target } => {
+            format!("broken delegation to {}", target.as_str())
+        }
+        PtrAnswer::Failed(why) => format!("no answer ({})", why.keyword()),
+    }
+}
+
+/// The `ptr-inconsistent` finding of one address, if the answers disagree:
+/// the authoritative servers' answers (`answers`) with each other, or with
+/// the configured resolver's (`resolver`, a stale cache). Names compare as
+/// sets, case-insensitively; NXDOMAIN, NODATA and a broken delegation are
+/// answers of their own; a server that gave no answer (timeout, REFUSED,
+/// not authoritative) does not count as disagreeing (it is reported per zone
+/// by [`lame_server`]) but is listed when there is a disagreement.
+///
+/// Details: `answers`, one `SERVER: ANSWER` entry per server in the given
+/// order, then `resolver: ANSWER`.
+pub fn inconsistency(
+    target: &Target,
+    resolver: &PtrAnswer,
+    answers: &[ServerAnswer],
+) -> Option<Finding> {
+    let auth: BTreeSet<String> = answers
+        .iter()
+        .filter_map(|a| outcome_key(&a.answer))
+        .collect();
+    let resolver_key = outcome_key(resolver);
+    let servers_disagree = auth.len() > 1;
+    let cache_differs = auth.len() == 1 && resolver_key.as_ref().is_some_and(|r| !auth.contains(r));
+    if !servers_disagree && !cache_differs {
+        return None;
+    }
+    let mut list: Vec<String> = answers
+        .iter()
+        .map(|a| format!("{}: {}", a.server, describe(&a.answer)))
+        .collect();
+    list.push(format!("resolver: {}", describe(resolver)));
+    let message = if servers_disagree {
+        format!(
+            "the authoritative servers disagree about the ptr ({} different answers)",
+            auth.len()
+        )
+    } else {
+        "the resolver's answer differs from the authoritative servers' (a stale cache)".to_owned()
+    };
+    Some(
+        Finding::new(
+            FindingCode::PtrInconsistent,
+            for_block(&target.block, FindingCode::PtrInconsistent),
+            message,
+        )
+        .with_list("answers", list),
+    )
+}
+
+/// The block finding for a server of `zone` that gave no usable answer for
+/// any address of the zone it was asked about: `ptr-inconsistent` with the
+/// block's severity, details `zone`, `server` and `reason` (`timeout`,
+/// `refused`, `servfail`, `malformed` for a server that is not authoritative,
+/// ...). A resolver picks such a server now and then and gets no PTR.
+pub fn lame_server(block: &Arc<BlockInfo>, zone: &str, server: &str, reason: &str) -> BlockFinding {
+    let what = if reason == "timeout" || reason == "network" {
+        "unreachable"
+    } else {
+        "lame"
+    };
+    BlockFinding {
+        block: Arc::clone(block),
+        finding: Finding::new(
+            FindingCode::PtrInconsistent,
+            for_block(block, FindingCode::PtrInconsistent),
+            format!("authoritative server {server} of zone {zone} is {what} ({reason})"),
+        )
+        .with_text("zone", zone)
+        .with_text("server", server)
+        .with_text("reason", reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use ptr_audit_model::{
+        DetailValue, DnsName, FailureReason, Policy, Rcode, Severity, SeverityOverrides,
+        SourceLocation,
+    };
+
+    use super::*;
+
+    fn target(policy: Policy) -> Target {
+        Target {
+            ip: "203.0.113.9".parse().unwrap(),
+            block: Arc::new(BlockInfo {
+                datacenter: "fra1".into(),
+                cidr: "203.0.113.0/24".parse().unwrap(),
+                policy,
+                expect_ptr: None,
+                migrated_from: Some("ams3".into()),
+                severities: SeverityOverrides::default(),
+                source: SourceLocation {
+                    file: PathBuf::from("inventory.yaml"),
+                    line: 3,
+                },
+            }),
+            expected_ptr: None,
+        }
+    }
+
+    fn names(ns: &[&str]) -> PtrAnswer {
+        PtrAnswer::Names(ns.iter().map(|n| DnsName::from_presentation(n)).collect())
+    }
+
+    fn at(server: &str, answer: PtrAnswer) -> ServerAnswer {
+        ServerAnswer {
+            server: server.into(),
+            answer,
+        }
+    }
+
+    fn answers_of(f: &Finding) -> Vec<String> {
+        match &f.details[0].value {
+            DetailValue::List(l) => l.clone(),
+            other => panic!("answers is a list, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn servers_that_disagree_are_named_with_what_each_said() {
+        let new = names(&["mail9.fra1.examplehost.net."]);
+        let old = names(&["mail9.ams3.examplehost.net."]);
+        let answers = [at("ns1", new.clone()), at("ns2", old)];
+        let f = inconsistency(&target(Policy::Mail), &new, &answers).expect("a finding");
+        assert_eq!(f.code, FindingCode::PtrInconsistent);
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(
+            answers_of(&f),
+            [
+                "ns1: mail9.fra1.examplehost.net.",
+                "ns2: mail9.ams3.examplehost.net.",
+                "resolver: mail9.fra1.examplehost.net."
+            ]
+        );
+        let f = inconsistency(&target(Policy::Hosting), &new, &answers).expect("a finding");
+        assert_eq!(f.severity, Severity::Warning);
+    }
+
+    #[test]
+    fn same_names_in_another_order_or_case_agree_and_failures_do_not_count() {
+        let a = names(&["a.example.", "B.example."]);
+        let b = names(&["b.example", "a.example."]);
+        let answers = [
+            at("ns1", a.clone()),
+            at("ns2", b),
+            at("ns3", PtrAnswer::Failed(FailureReason::Timeout)),
+        ];
+        assert_eq!(inconsistency(&target(Policy::Mail), &a, &answers), None);
+        // a resolver that failed is not a disagreement either
+        let failed = PtrAnswer::Failed(FailureReason::Rcode(Rcode::ServFail));
+        assert_eq!(
+            inconsistency(&target(Policy::Mail), &failed, &answers),
+            None
+        );
+    }
+
+    #[test]
+    fn negative_answers_differ_from_names_and_from_each_other() {
+        let n = names(&["a.example."]);
+        let t = target(Policy::Mail);
+        let nx = [at("ns1", n.clone()), at("ns2", PtrAnswer::NxDomain)];
+        assert!(inconsistency(&t, &n, &nx).is_some());
+        let neg = [at("ns1", PtrAnswer::NoData), at("ns2", PtrAnswer::NxDomain)];
+        let f = inconsistency(&t, &PtrAnswer::NoData, &neg).expect("a finding");
+        assert_eq!(answers_of(&f)[1], "ns2: NXDOMAIN");
+    }
+
+    #[test]
+    fn a_stale_resolver_cache_is_reported_when_the_servers_agree() {
+        let new = names(&["mail9.fra1.examplehost.net."]);
+        let old = names(&["mail9.ams3.examplehost.net."]);
+        let answers = [at("ns1", new.clone()), at("ns2", new)];
+        let f = inconsistency(&target(Policy::Mail), &old, &answers).expect("a finding");
+        assert!(f.message.contains("stale cache"), "{}", f.message);
+        assert_eq!(answers_of(&f)[2], "resolver: mail9.ams3.examplehost.net.");
+    }
+
+    #[test]
+    fn lame_and_unreachable_servers_are_block_findings() {
+        let t = target(Policy::Hosting);
+        let b = lame_server(
+            &t.block,
+            "113.0.203.in-addr.arpa.",
+            "127.0.0.12:53 (ns2.)",
+            "timeout",
+        );
+        assert!(
+            b.finding.message.contains("unreachable"),
+            "{}",
+            b.finding.message
+        );
+        assert_eq!(b.finding.severity, Severity::Warning);
+        assert_eq!(b.finding.text("zone"), Some("113.0.203.in-addr.arpa."));
+        let b = lame_server(&t.block, "z.", "s", "refused");
+        assert!(
+            b.finding.message.contains(" lame "),
+            "{}",
+            b.finding.message
+        );
+    }
+}
