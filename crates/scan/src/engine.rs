@@ -709,6 +709,11 @@ where
             return Ok(());
         }
         match tail.rcode {
+            // Recursion off means asking an authoritative server directly:
+            // an answer without the AA bit is not its own (lame).
+            0 | 3 if !self.cfg.recursion_desired && !header.authoritative() => {
+                self.finish_failed(s, FailureReason::Malformed)
+            }
             0 | 3 => self.on_answer(s, msg, header, off, tail),
             2 | 5 => self.retry_or_fail(s, FailureReason::Rcode(rcode), true, now),
             1 if slot.edns => {
@@ -1303,6 +1308,7 @@ where
         };
         let slot = &self.slots[s as usize];
         wire::build_query(&mut self.send_buf, id, &slot.qname, qtype, edns && !tcp);
+        wire::set_recursion_desired(&mut self.send_buf, self.cfg.recursion_desired);
         let sent = if tcp {
             Ok(())
         } else {

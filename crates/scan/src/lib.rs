@@ -102,6 +102,13 @@ pub struct ScanConfig {
     /// servers) sends them, and a little faster; an answer over 512 bytes then
     /// comes back truncated and is asked again over TCP.
     pub edns: bool,
+    /// Set the RD bit (ask a recursive resolver). Default true. When false
+    /// (asking an authoritative server directly), a NOERROR or NXDOMAIN reply
+    /// without the AA bit is a failure (`Malformed`: the server is lame).
+    pub recursion_desired: bool,
+    /// The port the discovered authoritative servers are asked on
+    /// (authoritative mode); 53 but in labs and tests. Default 53.
+    pub authoritative_port: u16,
     /// Look up A/AAAA for every PTR name (forward confirmation). Default true.
     pub forward: bool,
     /// At most this many distinct PTR names per address get a forward lookup
@@ -132,6 +139,8 @@ impl Default for ScanConfig {
             attempts: 3,
             backoff: Duration::from_millis(100),
             edns: false,
+            recursion_desired: true,
+            authoritative_port: 53,
             forward: true,
             max_forward_per_address: 16,
             max_ptr_names: 100,

@@ -116,6 +116,18 @@ pub(crate) fn build_query(out: &mut Vec<u8>, id: u16, qname: &[u8], qtype: u16, 
     }
 }
 
+/// Sets or clears the RD (recursion desired) bit of a query built by
+/// [`build_query`] (cleared when asking authoritative servers directly).
+pub(crate) fn set_recursion_desired(query: &mut [u8], rd: bool) {
+    if let Some(flags) = query.get_mut(2) {
+        if rd {
+            *flags |= 0x01;
+        } else {
+            *flags &= !0x01;
+        }
+    }
+}
+
 /// Lower-cases ASCII letters of a wire-form name in place (length bytes are
 /// below `A`, so they are never touched).
 pub(crate) fn lowercase_wire(name: &mut [u8]) {
@@ -562,6 +574,12 @@ pub(crate) mod tests {
                 assert_eq!(m.metadata.id, 0xbeef);
                 assert_eq!(m.metadata.op_code, OpCode::Query);
                 assert!(m.metadata.recursion_desired);
+                set_recursion_desired(&mut buf, false);
+                let m2 = Message::from_vec(&buf).expect("still parses");
+                assert!(!m2.metadata.recursion_desired);
+                assert_eq!(m2.queries, m.queries);
+                set_recursion_desired(&mut buf, true);
+                assert!(Message::from_vec(&buf).unwrap().metadata.recursion_desired);
                 assert_eq!(m.queries.len(), 1);
                 assert_eq!(m.queries[0].name().to_ascii(), expect);
                 assert_eq!(*m.queries[0].name(), Name::from(ip));
