@@ -21,7 +21,11 @@ struct Responder {
 
 impl Responder {
     fn spawn(reply: impl Fn(&[u8]) -> Vec<Vec<u8>> + Send + 'static) -> Self {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        Self::spawn_on("127.0.0.1:0", reply)
+    }
+
+    fn spawn_on(bind: &str, reply: impl Fn(&[u8]) -> Vec<Vec<u8>> + Send + 'static) -> Self {
+        let sock = UdpSocket::bind(bind).expect("bind");
         sock.set_read_timeout(Some(Duration::from_millis(20)))
             .expect("timeout");
         let addr = sock.local_addr().expect("addr");
@@ -198,4 +202,42 @@ fn a_ptr_for_another_name_is_not_taken() {
     let l = ptr_of("192.0.2.1", &seen);
     assert_eq!(l.answer, PtrAnswer::NoData);
     assert_eq!(l.rcode, Some(Rcode::NoError));
+}
+
+#[test]
+fn a_server_on_ipv6_loopback_is_asked_over_ipv6() {
+    let v4 = Responder::spawn(|q| vec![respond(q, 3, &[])]);
+    let v6 = Responder::spawn_on("[::1]:0", |q| {
+        vec![respond(q, 0, &[record(12, b"\x02v6\x07example\x00")])]
+    });
+    assert!(v6.addr.is_ipv6());
+    let mut c = config(&[v6.addr]);
+    c.forward = false;
+    let (_, seen) = scan(&c, some(&["192.0.2.1", "2001:db8::1"]));
+    for ip in ["192.0.2.1", "2001:db8::1"] {
+        let l = ptr_of(ip, &seen);
+        assert_eq!(
+            l.answer,
+            PtrAnswer::Names(vec![DnsName::from_presentation("v6.example.")]),
+            "{ip}"
+        );
+        assert!(l.forward.is_empty());
+    }
+    // both families at once, round-robin: every address answered by one of them
+    c.servers = vec![v4.addr, v6.addr];
+    let (outcome, seen) = scan(
+        &c,
+        some(&["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]),
+    );
+    assert_eq!(seen.len(), 4);
+    assert_eq!(outcome.queries_sent, 4);
+    let names = seen
+        .values()
+        .filter(|l| matches!(l.answer, PtrAnswer::Names(_)))
+        .count();
+    let nx = seen
+        .values()
+        .filter(|l| l.answer == PtrAnswer::NxDomain)
+        .count();
+    assert_eq!((names, nx), (2, 2));
 }
