@@ -681,6 +681,27 @@ pub(crate) mod tests {
         }
 
         #[test]
+        fn reverse_queries_for_any_address_parse_with_hickory(
+            v4 in any::<[u8; 4]>(),
+            v6 in any::<[u8; 16]>(),
+            id in any::<u16>(),
+            edns in any::<bool>(),
+        ) {
+            for ip in [IpAddr::from(v4), IpAddr::from(v6)] {
+                let mut qname = Vec::new();
+                push_reverse_name(&mut qname, ip);
+                let mut buf = Vec::new();
+                build_query(&mut buf, id, &qname, TYPE_PTR, edns);
+                let m = Message::from_vec(&buf).expect("hickory parses our query");
+                prop_assert_eq!(m.metadata.id, id);
+                prop_assert_eq!(m.queries.len(), 1);
+                prop_assert_eq!(m.queries[0].name(), &Name::from(ip));
+                prop_assert_eq!(m.queries[0].query_type(), RecordType::PTR);
+                prop_assert_eq!(m.edns.is_some(), edns);
+            }
+        }
+
+        #[test]
         fn walker_never_panics_on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = parse(&bytes);
             let h = Header::parse(&bytes);
