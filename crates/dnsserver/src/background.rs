@@ -10,11 +10,12 @@ use tokio::sync::oneshot;
 
 use crate::ZoneError;
 
-/// Binds a UDP socket and a TCP listener on the same ephemeral loopback port.
-fn bind_pair() -> std::io::Result<(std::net::UdpSocket, std::net::TcpListener)> {
+/// Binds a UDP socket and a TCP listener on the same port of `at` (an
+/// ephemeral one when its port is 0).
+fn bind_pair(at: SocketAddr) -> std::io::Result<(std::net::UdpSocket, std::net::TcpListener)> {
     let mut last = None;
     for _ in 0..64 {
-        let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
+        let udp = std::net::UdpSocket::bind(at)?;
         match std::net::TcpListener::bind(udp.local_addr()?) {
             Ok(tcp) => {
                 udp.set_nonblocking(true)?;
@@ -46,8 +47,23 @@ impl Background {
             + 'static,
         Fut: Future<Output = ()>,
     {
+        Self::start_on(name, SocketAddr::from(([127, 0, 0, 1], 0)), serve)
+    }
+
+    /// Like [`Background::start`], bound to `at` (port 0: an ephemeral one).
+    pub(crate) fn start_on<F, Fut>(
+        name: &str,
+        at: SocketAddr,
+        serve: F,
+    ) -> Result<Background, ZoneError>
+    where
+        F: FnOnce(tokio::net::UdpSocket, tokio::net::TcpListener, oneshot::Receiver<()>) -> Fut
+            + Send
+            + 'static,
+        Fut: Future<Output = ()>,
+    {
         let serve_err = |source| ZoneError::Serve { source };
-        let (udp, tcp) = bind_pair().map_err(serve_err)?;
+        let (udp, tcp) = bind_pair(at).map_err(serve_err)?;
         let addr = udp.local_addr().map_err(serve_err)?;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();

@@ -343,9 +343,16 @@ impl ZoneServer {
     /// Starts serving `zones` on `127.0.0.1` at an ephemeral port (UDP and
     /// TCP), on a thread of its own. Returns once the sockets are bound.
     pub fn spawn(zones: ZoneSet) -> Result<ZoneServer, ZoneError> {
+        Self::spawn_on(zones, SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Like [`ZoneServer::spawn`], on `at`: another loopback address
+    /// (`127.0.0.11:0`) or a chosen port, e.g. several servers on one port
+    /// at different addresses as the authoritative servers of a zone are.
+    pub fn spawn_on(zones: ZoneSet, at: SocketAddr) -> Result<ZoneServer, ZoneError> {
         let shared = Arc::new(Shared::default());
         let handler = handler_of(zones, Arc::clone(&shared))?;
-        let service = Background::start("dnsserver", move |udp, tcp, stop| async move {
+        let service = Background::start_on("dnsserver", at, move |udp, tcp, stop| async move {
             let mut server = Server::new(handler);
             server.register_socket(udp);
             server.register_listener(tcp, Duration::from_secs(5), 64);
