@@ -41,8 +41,17 @@
 //! SERVFAIL, REFUSED, a network error or an unreadable reply; NXDOMAIN and
 //! NODATA are answers. A retry goes to the next server when there are several.
 //!
+//! # Authoritative mode
+//! [`scan_authoritative`] finds each reverse zone's NS set through the
+//! configured resolver and asks every authoritative server directly, with
+//! recursion off ([`ScanConfig::recursion_desired`]), after the ordinary
+//! lookup: each address comes with one [`ServerAnswer`](ptr_audit_model::ServerAnswer)
+//! per server, and each zone with a [`ZoneReport`] (lame or unreachable
+//! servers). The classifier turns disagreements into `ptr-inconsistent`.
+//!
 //! Main items: [`ScanConfig`], [`scan_blocking`] (and the async [`scan`]),
-//! [`StopSignal`], [`ScanOutcome`], [`ScanError`], [`system_resolvers`].
+//! [`scan_authoritative_blocking`], [`StopSignal`], [`ScanOutcome`],
+//! [`ScanError`], [`system_resolvers`].
 //!
 //! ```no_run
 //! use ptr_audit_scan::{scan_blocking, ScanConfig, StopSignal};
@@ -57,8 +66,11 @@
 //! # Ok::<(), ptr_audit_scan::ScanError>(())
 //! ```
 
+mod authoritative;
 mod engine;
 mod wire;
+
+pub use authoritative::{AuthServer, ZoneReport, scan_authoritative, scan_authoritative_blocking};
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -107,7 +119,7 @@ pub struct ScanConfig {
     /// without the AA bit is a failure (`Malformed`: the server is lame).
     pub recursion_desired: bool,
     /// The port the discovered authoritative servers are asked on
-    /// (authoritative mode); 53 but in labs and tests. Default 53.
+    /// ([`scan_authoritative`]); 53 but in labs and tests. Default 53.
     pub authoritative_port: u16,
     /// Look up A/AAAA for every PTR name (forward confirmation). Default true.
     pub forward: bool,

@@ -1,6 +1,7 @@
 //! Scanner tests: real DNS over 127.0.0.1 against the embedded zone server.
 
 mod answers;
+mod authoritative;
 mod faults;
 mod limits;
 mod raw;

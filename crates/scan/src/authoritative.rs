@@ -1,0 +1,505 @@
+//! Authoritative mode (`scan --authoritative`): find each reverse zone's
+//! servers through the configured resolver, then ask every one of them
+//! directly, recursion off, for the PTR of every address of its zones.
+//!
+//! Zone discovery asks the resolver for the SOA of an address's reverse name
+//! and takes the owner of the SOA it gets back (answer or authority section):
+//! that is the zone cut, whether the zone is a /24, a /16, an IPv6 nibble zone
+//! or (after stepping up past a CNAME, RFC 2317) the zone holding the alias.
+//! It is asked once per /24 (IPv4) or /64 (IPv6) and memoised, then NS of the
+//! zone and A (and AAAA when a configured resolver is IPv6) of every NS name.
+//!
+//! The scan runs in batches of at most `concurrency × 16` addresses: one pass
+//! through the configured resolver exactly as [`crate::scan`] (PTR and forward
+//! confirmation), then one PTR-only pass per authoritative server of the
+//! batch's zones (`forward: false`, `recursion_desired: false`, that server
+//! alone, at [`ScanConfig::authoritative_port`]). A server that gives not a
+//! single reply to the first addresses of a pass is marked dead and not asked
+//! again in this run; its answers are `Failed(Timeout)`.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::{Message, MessageType, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+use ptr_audit_model::{
+    BlockInfo, DnsName, FailureReason, Lookup, PtrAnswer, Rcode, ServerAnswer, Target,
+};
+
+use crate::{ScanConfig, ScanError, ScanOutcome, StopSignal, engine};
+
+/// One authoritative server of a zone and how it answered in this run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthServer {
+    /// The NS name.
+    pub name: DnsName,
+    /// The address asked (port [`ScanConfig::authoritative_port`]).
+    pub addr: SocketAddr,
+    /// Addresses of the zone it was asked about.
+    pub asked: u64,
+    /// Of those, how many got no usable answer.
+    pub failed: u64,
+    /// The first failure's reason.
+    pub first_failure: Option<FailureReason>,
+}
+
+impl AuthServer {
+    /// How reports name it: `127.0.0.11:53 (ns1.examplehost.net.)`.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.addr, self.name.as_str())
+    }
+
+    /// True when it was asked and gave no usable answer at all (timeout,
+    /// REFUSED, SERVFAIL, or replies without the AA bit).
+    pub fn is_lame(&self) -> bool {
+        self.asked > 0 && self.failed == self.asked
+    }
+}
+
+/// A reverse zone met in authoritative mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ZoneReport {
+    /// The zone (the owner of its SOA), or, when discovery failed, the
+    /// reverse name that was asked about.
+    pub zone: DnsName,
+    /// Why its servers could not be found (then `servers` is empty and its
+    /// addresses were only asked through the resolver).
+    pub error: Option<String>,
+    /// Its servers, in NS order, one entry per address.
+    pub servers: Vec<AuthServer>,
+    /// The inventory blocks with addresses in it.
+    pub blocks: Vec<Arc<BlockInfo>>,
+    /// Addresses of the scan in it.
+    pub addresses: u64,
+}
+
+/// Plain queries to the configured resolvers, for zone discovery.
+struct Asker {
+    servers: Vec<SocketAddr>,
+    timeout: Duration,
+    attempts: u32,
+    turn: usize,
+    queries: u64,
+}
+
+impl Asker {
+    /// Asks `name`/`rtype` with RD on, trying the servers in turn; NOERROR
+    /// and NXDOMAIN are answers, anything else is retried.
+    async fn ask(&mut self, name: &Name, rtype: RecordType) -> Result<Message, FailureReason> {
+        let mut last = FailureReason::Timeout;
+        for _ in 0..self.attempts.max(1) {
+            let server = self.servers[self.turn % self.servers.len()];
+            self.turn += 1;
+            self.queries += 1;
+            match self.once(server, name, rtype).await {
+                Ok(m) => match m.metadata.response_code {
+                    ResponseCode::NoError | ResponseCode::NXDomain => return Ok(m),
+                    rc => last = FailureReason::Rcode(Rcode::from_u16(u16::from(rc))),
+                },
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    async fn once(
+        &self,
+        server: SocketAddr,
+        name: &Name,
+        rtype: RecordType,
+    ) -> Result<Message, FailureReason> {
+        let net = |e: std::io::Error| FailureReason::Network(e.kind().to_string());
+        let local: SocketAddr = if server.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let sock = tokio::net::UdpSocket::bind(local).await.map_err(net)?;
+        sock.connect(server).await.map_err(net)?;
+        let mut query = Message::query();
+        query.metadata.recursion_desired = true;
+        query.add_query(Query::query(name.clone(), rtype));
+        let id = query.metadata.id;
+        let bytes = query.to_vec().map_err(|_| FailureReason::Malformed)?;
+        sock.send(&bytes).await.map_err(net)?;
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let mut buf = vec![0u8; 65_535];
+        loop {
+            let n = tokio::time::timeout_at(deadline, sock.recv(&mut buf))
+                .await
+                .map_err(|_| FailureReason::Timeout)?
+                .map_err(net)?;
+            let Ok(reply) = Message::from_vec(&buf[..n]) else {
+                continue;
+            };
+            let ours = reply.metadata.id == id
+                && reply.metadata.message_type == MessageType::Response
+                && reply
+                    .queries
+                    .first()
+                    .is_some_and(|q| q.name() == name && q.query_type() == rtype);
+            if ours {
+                return Ok(reply);
+            }
+        }
+    }
+
+    /// The zone holding the reverse name of `ip`.
+    async fn zone_of(&mut self, ip: IpAddr) -> Result<Name, String> {
+        let mut name = Name::from(ip);
+        for _ in 0..40 {
+            let reply = self
+                .ask(&name, RecordType::SOA)
+                .await
+                .map_err(|r| format!("the SOA query for `{name}` failed ({})", r.keyword()))?;
+            let alias = reply
+                .answers
+                .iter()
+                .any(|r| r.record_type() == RecordType::CNAME && r.name == name);
+            if !alias {
+                return reply
+                    .answers
+                    .iter()
+                    .chain(&reply.authorities)
+                    .find(|r| r.record_type() == RecordType::SOA)
+                    .map(|r| r.name.clone())
+                    .ok_or_else(|| format!("no SOA in the answer for `{name}`"));
+            }
+            // An alias (RFC 2317) lives in the zone of its parent name.
+            name = name.base_name();
+        }
+        Err(format!("no zone found above `{}`", Name::from(ip)))
+    }
+
+    /// The NS names of `zone` with their addresses.
+    async fn servers_of(&mut self, zone: &Name, v6: bool) -> Result<Vec<(Name, IpAddr)>, String> {
+        let reply = self
+            .ask(zone, RecordType::NS)
+            .await
+            .map_err(|r| format!("the NS query for `{zone}` failed ({})", r.keyword()))?;
+        let names: Vec<Name> = reply
+            .answers
+            .iter()
+            .filter(|r| r.name == *zone)
+            .filter_map(|r| match &r.data {
+                RData::NS(ns) => Some(ns.0.clone()),
+                _ => None,
+            })
+            .collect();
+        if names.is_empty() {
+            return Err(format!("`{zone}` has no NS records"));
+        }
+        let mut out = Vec::new();
+        for ns in names {
+            let mut types = vec![RecordType::A];
+            if v6 {
+                types.push(RecordType::AAAA);
+            }
+            for rtype in types {
+                let Ok(reply) = self.ask(&ns, rtype).await else {
+                    continue;
+                };
+                for r in &reply.answers {
+                    let ip = match &r.data {
+                        RData::A(a) => IpAddr::V4(a.0),
+                        RData::AAAA(a) => IpAddr::V6(a.0),
+                        _ => continue,
+                    };
+                    if !out.iter().any(|(_, known)| *known == ip) {
+                        out.push((ns.clone(), ip));
+                    }
+                }
+            }
+        }
+        if out.is_empty() {
+            return Err(format!("no address for the NS names of `{zone}`"));
+        }
+        Ok(out)
+    }
+}
+
+/// The memo key of an address: its /24 or /64.
+fn group_of(ip: IpAddr) -> (bool, u64) {
+    match ip {
+        IpAddr::V4(v4) => (false, u64::from(u32::from(v4) >> 8)),
+        IpAddr::V6(v6) => (true, (u128::from(v6) >> 64) as u64),
+    }
+}
+
+fn dns_name(name: &Name) -> DnsName {
+    DnsName::from_labels(name.iter())
+}
+
+/// A server address of the run and whether it is known dead.
+struct ServerState {
+    addr: SocketAddr,
+    dead: bool,
+}
+
+/// Adds `b` to the counters of `a`.
+fn absorb(a: &mut ScanOutcome, b: &ScanOutcome) {
+    a.queries_sent += b.queries_sent;
+    a.ptr_queries += b.ptr_queries;
+    a.forward_queries += b.forward_queries;
+    a.tcp_queries += b.tcp_queries;
+    a.retries += b.retries;
+    a.timeouts += b.timeouts;
+    a.answers += b.answers;
+    a.ignored_packets += b.ignored_packets;
+    a.forward_shared += b.forward_shared;
+    a.socket_buffer = a.socket_buffer.max(b.socket_buffer);
+}
+
+/// Scans `targets` in authoritative mode on the current tokio runtime (see
+/// the module docs): each target goes to `sink` exactly once with its
+/// [`Lookup`] through the configured resolver and one [`ServerAnswer`] per
+/// authoritative server of its zone (none when its zone's servers could not
+/// be found). Returns the summed counters of every pass (`addresses` counts
+/// addresses delivered) and one [`ZoneReport`] per zone met.
+///
+/// When stopped, the batch in progress is not delivered.
+pub async fn scan_authoritative<I, F>(
+    config: &ScanConfig,
+    targets: I,
+    mut sink: F,
+    stop: &StopSignal,
+) -> Result<(ScanOutcome, Vec<ZoneReport>), ScanError>
+where
+    I: IntoIterator<Item = Target>,
+    F: FnMut(Target, Lookup, Vec<ServerAnswer>),
+{
+    if config.servers.is_empty() {
+        return Err(ScanError::NoServers);
+    }
+    let started = Instant::now();
+    let mut asker = Asker {
+        servers: config.servers.clone(),
+        timeout: config.timeout,
+        attempts: config.attempts,
+        turn: 0,
+        queries: 0,
+    };
+    let want_v6 = config.servers.iter().any(SocketAddr::is_ipv6);
+    let batch_size = (config.concurrency.clamp(1, 16_384) * 16).max(256);
+    let mut zones: Vec<ZoneReport> = Vec::new();
+    let mut zone_index: HashMap<DnsName, usize> = HashMap::new();
+    let mut groups: HashMap<(bool, u64), usize> = HashMap::new();
+    let mut servers: Vec<ServerState> = Vec::new();
+    // per zone: indexes into `servers`, aligned with ZoneReport::servers
+    let mut zone_servers: Vec<Vec<usize>> = Vec::new();
+    let mut total = ScanOutcome {
+        complete: true,
+        ..ScanOutcome::default()
+    };
+    let mut targets = targets.into_iter();
+    loop {
+        let batch: Vec<Target> = targets.by_ref().take(batch_size).collect();
+        if batch.is_empty() {
+            break;
+        }
+        // zones of the batch (memoised per /24 or /64)
+        let mut zone_of: Vec<usize> = Vec::with_capacity(batch.len());
+        for t in &batch {
+            let key = group_of(t.ip);
+            let z = match groups.get(&key) {
+                Some(&z) => z,
+                None => {
+                    let found = match asker.zone_of(t.ip).await {
+                        Ok(zone) => asker
+                            .servers_of(&zone, want_v6)
+                            .await
+                            .map(|s| (zone.clone(), s))
+                            .map_err(|e| (zone, e)),
+                        Err(e) => Err((Name::from(t.ip), e)),
+                    };
+                    let (name, result) = match found {
+                        Ok((zone, s)) => (dns_name(&zone), Ok(s)),
+                        Err((name, e)) => (dns_name(&name), Err(e)),
+                    };
+                    let z = match zone_index.get(&name) {
+                        Some(&z) => z,
+                        None => {
+                            let mut report = ZoneReport {
+                                zone: name.clone(),
+                                error: None,
+                                servers: Vec::new(),
+                                blocks: Vec::new(),
+                                addresses: 0,
+                            };
+                            let mut idx = Vec::new();
+                            match result {
+                                Ok(list) => {
+                                    for (ns, ip) in list {
+                                        let addr = SocketAddr::new(ip, config.authoritative_port);
+                                        let i = match servers.iter().position(|s| s.addr == addr) {
+                                            Some(i) => i,
+                                            None => {
+                                                servers.push(ServerState { addr, dead: false });
+                                                servers.len() - 1
+                                            }
+                                        };
+                                        idx.push(i);
+                                        report.servers.push(AuthServer {
+                                            name: dns_name(&ns),
+                                            addr,
+                                            asked: 0,
+                                            failed: 0,
+                                            first_failure: None,
+                                        });
+                                    }
+                                }
+                                Err(e) => report.error = Some(e),
+                            }
+                            zones.push(report);
+                            zone_servers.push(idx);
+                            zone_index.insert(name, zones.len() - 1);
+                            zones.len() - 1
+                        }
+                    };
+                    groups.insert(key, z);
+                    z
+                }
+            };
+            let report = &mut zones[z];
+            report.addresses += 1;
+            if !report
+                .blocks
+                .iter()
+                .any(|b| Arc::ptr_eq(b, &t.block) || **b == *t.block)
+            {
+                report.blocks.push(Arc::clone(&t.block));
+            }
+            zone_of.push(z);
+        }
+        let position: HashMap<IpAddr, usize> =
+            batch.iter().enumerate().map(|(i, t)| (t.ip, i)).collect();
+
+        // pass 1: through the configured resolver
+        let mut lookups: Vec<Option<Lookup>> = vec![None; batch.len()];
+        let outcome = engine::run(
+            config,
+            batch.iter().cloned(),
+            |t, l| {
+                if let Some(&i) = position.get(&t.ip) {
+                    lookups[i] = Some(l);
+                }
+            },
+            stop,
+        )
+        .await?;
+        absorb(&mut total, &outcome);
+        if !outcome.complete {
+            total.complete = false;
+            break;
+        }
+
+        // one PTR-only pass per authoritative server of the batch's zones
+        let mut answers: HashMap<(usize, usize), PtrAnswer> = HashMap::new();
+        let mut in_batch: Vec<usize> = zone_of
+            .iter()
+            .flat_map(|&z| zone_servers[z].iter().copied())
+            .collect();
+        in_batch.sort_unstable();
+        in_batch.dedup();
+        for s in in_batch {
+            let asked: Vec<usize> = (0..batch.len())
+                .filter(|&i| zone_servers[zone_of[i]].contains(&s))
+                .collect();
+            if servers[s].dead {
+                for &i in &asked {
+                    answers.insert((i, s), PtrAnswer::Failed(FailureReason::Timeout));
+                }
+                continue;
+            }
+            let mut cfg = config.clone();
+            cfg.servers = vec![servers[s].addr];
+            cfg.forward = false;
+            cfg.recursion_desired = false;
+            let result = engine::run(
+                &cfg,
+                asked.iter().map(|&i| batch[i].clone()),
+                |t, l| {
+                    if let Some(&i) = position.get(&t.ip) {
+                        answers.insert((i, s), l.answer);
+                    }
+                },
+                stop,
+            )
+            .await;
+            match result {
+                Ok(outcome) => {
+                    absorb(&mut total, &outcome);
+                    if !outcome.complete {
+                        total.complete = false;
+                        break;
+                    }
+                }
+                Err(ScanError::NoResolverAnswered { .. }) => {
+                    // Not one reply: the server is down (or drops us).
+                    servers[s].dead = true;
+                    for &i in &asked {
+                        answers
+                            .entry((i, s))
+                            .or_insert(PtrAnswer::Failed(FailureReason::Timeout));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if !total.complete {
+            break;
+        }
+
+        // deliver
+        for (i, (t, l)) in batch.into_iter().zip(lookups).enumerate() {
+            let Some(lookup) = l else { continue };
+            let z = zone_of[i];
+            let mut list = Vec::with_capacity(zone_servers[z].len());
+            for (k, &s) in zone_servers[z].iter().enumerate() {
+                let answer = answers
+                    .remove(&(i, s))
+                    .unwrap_or(PtrAnswer::Failed(FailureReason::Timeout));
+                let server = &mut zones[z].servers[k];
+                server.asked += 1;
+                if let PtrAnswer::Failed(why) = &answer {
+                    server.failed += 1;
+                    server.first_failure.get_or_insert_with(|| why.clone());
+                }
+                list.push(ServerAnswer {
+                    server: server.label(),
+                    answer,
+                });
+            }
+            total.addresses += 1;
+            sink(t, lookup, list);
+        }
+    }
+    total.queries_sent += asker.queries;
+    total.elapsed = started.elapsed();
+    Ok((total, zones))
+}
+
+/// [`scan_authoritative`] on a current-thread tokio runtime of its own.
+pub fn scan_authoritative_blocking<I, F>(
+    config: &ScanConfig,
+    targets: I,
+    sink: F,
+    stop: &StopSignal,
+) -> Result<(ScanOutcome, Vec<ZoneReport>), ScanError>
+where
+    I: IntoIterator<Item = Target>,
+    F: FnMut(Target, Lookup, Vec<ServerAnswer>),
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ScanError::Io {
+            action: "start the tokio runtime",
+            source,
+        })?;
+    runtime.block_on(scan_authoritative(config, targets, sink, stop))
+}

@@ -1,0 +1,294 @@
+//! Authoritative mode: zone discovery through a resolver, every server asked
+//! directly, disagreeing and lame servers.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+
+use ptr_audit_dnsserver::{Mode, ZoneServer, ZoneSet};
+use ptr_audit_model::{DnsName, FailureReason, PtrAnswer, ServerAnswer};
+use ptr_audit_scan::{StopSignal, ZoneReport, scan_authoritative_blocking};
+
+use crate::{SOA, config, some};
+
+/// The reverse zone after the migration to fra1 (served by ns1 and the resolver).
+const NEW: &str = "1 IN PTR mail1.fra1.examplehost.net.\n\
+    2 IN PTR mail2.fra1.examplehost.net.\n\
+    3 IN PTR web3.fra1.examplehost.net.\n\
+    4 IN PTR Web4.Fra1.examplehost.net.\n";
+/// The pre-migration copy still served by ns2.
+const OLD: &str = "1 IN PTR mail1.ams3.examplehost.net.\n\
+    2 IN PTR mail2.fra1.examplehost.net.\n\
+    4 IN PTR web4.fra1.examplehost.net.\n";
+
+fn reverse(ns: &[&str], records: &str) -> String {
+    let mut text = SOA.replace("@ IN NS ns1.examplehost.net.\n", "");
+    for n in ns {
+        text.push_str(&format!("@ IN NS {n}.examplehost.net.\n"));
+    }
+    text + records
+}
+
+fn set(zones: &[(&str, String)]) -> ZoneSet {
+    let mut set = ZoneSet::new();
+    for (origin, text) in zones {
+        set.add_text(origin, text)
+            .unwrap_or_else(|e| panic!("zone {origin}: {e}"));
+    }
+    set
+}
+
+/// Servers on 127.0.0.11, .12, .13 sharing one port, as a zone's servers do.
+fn on_one_port(sets: Vec<ZoneSet>) -> Vec<ZoneServer> {
+    'again: for _ in 0..20 {
+        let mut out = Vec::new();
+        let mut port = 0;
+        for (i, zones) in sets.iter().enumerate() {
+            let at = SocketAddr::new(IpAddr::from([127, 0, 0, 11 + i as u8]), port);
+            match ZoneServer::spawn_on(zones.clone(), at) {
+                Ok(server) => {
+                    port = server.addr().port();
+                    out.push(server);
+                }
+                Err(_) => continue 'again,
+            }
+        }
+        return out;
+    }
+    panic!("no port free on 127.0.0.11-13")
+}
+
+/// What each address got: the resolver's answer and each server's.
+type Seen = BTreeMap<IpAddr, (PtrAnswer, Vec<ServerAnswer>)>;
+
+fn run(resolver: SocketAddr, port: u16, ips: &[&str]) -> (Seen, Vec<ZoneReport>) {
+    let mut cfg = config(&[resolver]);
+    cfg.authoritative_port = port;
+    cfg.timeout = std::time::Duration::from_millis(300);
+    let mut seen = BTreeMap::new();
+    let (outcome, zones) = scan_authoritative_blocking(
+        &cfg,
+        some(ips),
+        |t, l, answers| {
+            assert!(
+                seen.insert(t.ip, (l.answer, answers)).is_none(),
+                "{} delivered twice",
+                t.ip
+            );
+        },
+        &StopSignal::new(),
+    )
+    .expect("scan runs");
+    assert!(outcome.complete);
+    assert_eq!(outcome.addresses, ips.len() as u64);
+    (seen, zones)
+}
+
+fn names(ns: &[&str]) -> PtrAnswer {
+    PtrAnswer::Names(ns.iter().map(|n| DnsName::from_presentation(n)).collect())
+}
+
+#[test]
+fn every_authoritative_server_is_asked_and_a_stale_secondary_shows() {
+    let ns = [
+        ("ns1", "127.0.0.11"),
+        ("ns2", "127.0.0.12"),
+        ("ns3", "127.0.0.13"),
+    ];
+    let mut hosts = String::new();
+    for (n, a) in ns {
+        hosts.push_str(&format!("{n} IN A {a}\n"));
+    }
+    let resolver = ZoneServer::spawn(set(&[
+        ("113.0.203.in-addr.arpa", reverse(&["ns1", "ns2"], NEW)),
+        // served by ns1 and ns3 (ns3 is down)
+        (
+            "2.0.192.in-addr.arpa",
+            reverse(&["ns1", "ns3"], "7 IN PTR a7.example.\n"),
+        ),
+        // served by ns1; ns2 is named but does not serve it (lame: REFUSED)
+        (
+            "100.51.198.in-addr.arpa",
+            reverse(&["ns1", "ns2"], "9 IN PTR b9.example.\n"),
+        ),
+        ("examplehost.net", format!("{SOA}{hosts}")),
+    ]))
+    .expect("resolver");
+    let servers = on_one_port(vec![
+        set(&[
+            ("113.0.203.in-addr.arpa", reverse(&["ns1", "ns2"], NEW)),
+            (
+                "2.0.192.in-addr.arpa",
+                reverse(&["ns1", "ns3"], "7 IN PTR a7.example.\n"),
+            ),
+            (
+                "100.51.198.in-addr.arpa",
+                reverse(&["ns1", "ns2"], "9 IN PTR b9.example.\n"),
+            ),
+        ]),
+        set(&[("113.0.203.in-addr.arpa", reverse(&["ns1", "ns2"], OLD))]),
+        set(&[(
+            "2.0.192.in-addr.arpa",
+            reverse(&["ns1", "ns3"], "7 IN PTR a7.example.\n"),
+        )]),
+    ]);
+    servers[2].set_mode(Mode::Silent);
+    let port = servers[0].addr().port();
+    let ips = [
+        "203.0.113.1",
+        "203.0.113.2",
+        "203.0.113.3",
+        "203.0.113.4",
+        "203.0.113.5",
+        "192.0.2.7",
+        "192.0.2.8",
+        "198.51.100.9",
+    ];
+    let (seen, zones) = run(resolver.addr(), port, &ips);
+    let l1 = format!("127.0.0.11:{port} (ns1.examplehost.net.)");
+    let l2 = format!("127.0.0.12:{port} (ns2.examplehost.net.)");
+    let l3 = format!("127.0.0.13:{port} (ns3.examplehost.net.)");
+    let at = |ip: &str| &seen[&ip.parse::<IpAddr>().unwrap()];
+    let pair = |a: &str, b: PtrAnswer, c: &str, d: PtrAnswer| {
+        vec![
+            ServerAnswer {
+                server: a.to_owned(),
+                answer: b,
+            },
+            ServerAnswer {
+                server: c.to_owned(),
+                answer: d,
+            },
+        ]
+    };
+    // what each server said, in NS order
+    assert_eq!(
+        at("203.0.113.1").1,
+        pair(
+            &l1,
+            names(&["mail1.fra1.examplehost.net."]),
+            &l2,
+            names(&["mail1.ams3.examplehost.net."])
+        )
+    );
+    assert_eq!(at("203.0.113.1").0, names(&["mail1.fra1.examplehost.net."]));
+    let same = names(&["mail2.fra1.examplehost.net."]);
+    assert_eq!(at("203.0.113.2").1, pair(&l1, same.clone(), &l2, same));
+    assert_eq!(
+        at("203.0.113.3").1,
+        pair(
+            &l1,
+            names(&["web3.fra1.examplehost.net."]),
+            &l2,
+            PtrAnswer::NxDomain
+        )
+    );
+    assert_eq!(
+        at("203.0.113.4").1,
+        pair(
+            &l1,
+            names(&["Web4.Fra1.examplehost.net."]),
+            &l2,
+            names(&["web4.fra1.examplehost.net."])
+        )
+    );
+    assert_eq!(
+        at("203.0.113.5").1,
+        pair(&l1, PtrAnswer::NxDomain, &l2, PtrAnswer::NxDomain)
+    );
+    // a dead server: its answers are timeouts, the others' are there
+    for ip in ["192.0.2.7", "192.0.2.8"] {
+        let (_, answers) = at(ip);
+        assert_eq!(answers.len(), 2);
+        assert_eq!(answers[1].server, l3);
+        assert_eq!(answers[1].answer, PtrAnswer::Failed(FailureReason::Timeout));
+    }
+    assert_eq!(at("192.0.2.7").1[0].answer, names(&["a7.example."]));
+    assert_eq!(at("192.0.2.8").1[0].answer, PtrAnswer::NxDomain);
+    // a server that does not serve the zone it is named for
+    let (_, answers) = at("198.51.100.9");
+    assert_eq!(answers[0].answer, names(&["b9.example."]));
+    assert!(
+        matches!(answers[1].answer, PtrAnswer::Failed(_)),
+        "{:?}",
+        answers[1]
+    );
+
+    // one report per zone, lame and unreachable servers flagged
+    let by_zone: BTreeMap<String, &ZoneReport> = zones
+        .iter()
+        .map(|z| (z.zone.as_str().to_owned(), z))
+        .collect();
+    assert_eq!(
+        by_zone.keys().collect::<Vec<_>>(),
+        [
+            "100.51.198.in-addr.arpa.",
+            "113.0.203.in-addr.arpa.",
+            "2.0.192.in-addr.arpa."
+        ]
+    );
+    let lame = |zone: &str| -> Vec<String> {
+        by_zone[zone]
+            .servers
+            .iter()
+            .filter(|s| s.is_lame())
+            .map(|s| s.label())
+            .collect()
+    };
+    assert_eq!(lame("113.0.203.in-addr.arpa."), Vec::<String>::new());
+    assert_eq!(lame("2.0.192.in-addr.arpa."), std::slice::from_ref(&l3));
+    assert_eq!(lame("100.51.198.in-addr.arpa."), std::slice::from_ref(&l2));
+    assert_eq!(by_zone["113.0.203.in-addr.arpa."].addresses, 5);
+    assert!(by_zone.values().all(|z| z.error.is_none()));
+    // every address was asked at every live server of its zone exactly once
+    assert_eq!(servers[0].queries_for("1.113.0.203.in-addr.arpa", "PTR"), 1);
+    assert_eq!(servers[1].queries_for("1.113.0.203.in-addr.arpa", "PTR"), 1);
+    assert_eq!(
+        servers[0].stats().qtype("A"),
+        0,
+        "no forward queries at the servers"
+    );
+}
+
+#[test]
+fn zone_discovery_is_asked_once_per_24_and_failures_are_reported() {
+    let resolver = ZoneServer::spawn(set(&[
+        ("113.0.203.in-addr.arpa", reverse(&["ns1"], NEW)),
+        ("examplehost.net", format!("{SOA}ns1 IN A 127.0.0.11\n")),
+    ]))
+    .expect("resolver");
+    let servers = on_one_port(vec![set(&[(
+        "113.0.203.in-addr.arpa",
+        reverse(&["ns1"], NEW),
+    )])]);
+    let port = servers[0].addr().port();
+    let ips: Vec<String> = (0..=255).map(|i| format!("203.0.113.{i}")).collect();
+    let mut all: Vec<&str> = ips.iter().map(String::as_str).collect();
+    // a /24 the resolver knows nothing about (REFUSED): no servers found
+    all.push("198.51.100.1");
+    let (seen, zones) = run(resolver.addr(), port, &all);
+    assert_eq!(seen.len(), 257);
+    let soa: u64 = ips
+        .iter()
+        .map(|ip| {
+            let rev: Vec<&str> = ip.split('.').rev().collect();
+            resolver.queries_for(&format!("{}.in-addr.arpa", rev.join(".")), "SOA")
+        })
+        .sum();
+    assert_eq!(soa, 1, "one SOA question for the whole /24");
+    assert_eq!(resolver.queries_for("113.0.203.in-addr.arpa", "NS"), 1);
+    let failed = zones
+        .iter()
+        .find(|z| z.error.is_some())
+        .expect("a zone that could not be found");
+    assert_eq!(failed.zone.as_str(), "1.100.51.198.in-addr.arpa.");
+    assert!(failed.servers.is_empty());
+    assert!(
+        seen[&"198.51.100.1".parse::<IpAddr>().unwrap()]
+            .1
+            .is_empty()
+    );
+    assert_eq!(
+        seen[&"203.0.113.1".parse::<IpAddr>().unwrap()].1[0].answer,
+        names(&["mail1.fra1.examplehost.net."])
+    );
+}
