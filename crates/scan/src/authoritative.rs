@@ -494,12 +494,5 @@ where
     I: IntoIterator<Item = Target>,
     F: FnMut(Target, Lookup, Vec<ServerAnswer>),
 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| ScanError::Io {
-            action: "start the tokio runtime",
-            source,
-        })?;
-    runtime.block_on(scan_authoritative(config, targets, sink, stop))
+    crate::current_thread_runtime()?.block_on(scan_authoritative(config, targets, sink, stop))
 }

@@ -327,14 +327,18 @@ where
     I: IntoIterator<Item = Target>,
     F: FnMut(Target, Lookup),
 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    current_thread_runtime()?.block_on(scan(config, targets, sink, stop))
+}
+
+/// A current-thread tokio runtime for the blocking entry points.
+pub(crate) fn current_thread_runtime() -> Result<tokio::runtime::Runtime, ScanError> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|source| ScanError::Io {
             action: "start the tokio runtime",
             source,
-        })?;
-    runtime.block_on(scan(config, targets, sink, stop))
+        })
 }
 
 #[cfg(test)]
