@@ -12,14 +12,17 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
+use ptr_audit_classify::authoritative::lame_server;
 use ptr_audit_classify::{BlockTally, Classifier};
 use ptr_audit_dnsserver::ZoneServer;
 use ptr_audit_inventory::{Inventory, Order, Plan, Shard};
-use ptr_audit_model::{AddressRecord, Severity, Status, Target};
+use ptr_audit_model::{
+    AddressRecord, BlockFinding, FailureReason, Finding, Lookup, Severity, Status, Target,
+};
 use ptr_audit_report::{
     Baseline, Format, GateOptions, Report, ReportMeta, SinkOptions, Suppressions,
 };
-use ptr_audit_scan::{ScanConfig, ScanError, StopSignal};
+use ptr_audit_scan::{ScanConfig, ScanError, StopSignal, ZoneReport};
 
 use crate::exit::ExitCode;
 use crate::progress::Progress;
@@ -128,6 +131,18 @@ pub struct Args {
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also ask every authoritative server of each reverse zone directly (recursion off):
+    /// servers that disagree give `ptr-inconsistent`, lame or unreachable ones a block finding.
+    #[arg(long, conflicts_with = "zones")]
+    pub authoritative: bool,
+    /// The port the authoritative servers are asked on (for labs and tests).
+    #[arg(
+        long,
+        default_value_t = 53,
+        value_name = "N",
+        requires = "authoritative"
+    )]
+    pub authoritative_port: u16,
 }
 
 /// The validated plan of a scan, built from [`Args`] and the inventory.
@@ -145,6 +160,8 @@ struct Config {
     changed_since: Option<String>,
     plan: Plan,
     quiet: bool,
+    /// `--authoritative`.
+    authoritative: bool,
 }
 
 /// Runs `scan`.
@@ -265,29 +282,49 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => Box::new(inventory.visit(config.plan)),
     };
     let targets = targets.filter(|t| done.is_empty() || !done.contains(&t.ip));
-    let outcome = ptr_audit_scan::scan_blocking(
-        &config.scan,
-        targets,
-        |target, lookup| {
-            let findings = classifier.classify(&target, &lookup);
-            let status = Status::of(&findings);
-            tally.observe(&target, &lookup);
-            progress.finished(status);
-            let rec = AddressRecord {
-                target,
-                lookup,
-                findings,
-                status,
-            };
-            if write_error.is_none()
-                && let Err(e) = report.record(&rec)
-            {
-                write_error = Some(e);
-                stop.stop();
-            }
-        },
-        &stop,
-    );
+    let mut deliver = |target: Target, lookup: Lookup, findings: Vec<Finding>| {
+        let status = Status::of(&findings);
+        tally.observe(&target, &lookup);
+        progress.finished(status);
+        let rec = AddressRecord {
+            target,
+            lookup,
+            findings,
+            status,
+        };
+        if write_error.is_none()
+            && let Err(e) = report.record(&rec)
+        {
+            write_error = Some(e);
+            stop.stop();
+        }
+    };
+    let mut zones = Vec::new();
+    let outcome = if config.authoritative {
+        ptr_audit_scan::scan_authoritative_blocking(
+            &config.scan,
+            targets,
+            |target, lookup, answers| {
+                let findings = classifier.classify_authoritative(&target, &lookup, &answers);
+                deliver(target, lookup, findings);
+            },
+            &stop,
+        )
+        .map(|(outcome, found)| {
+            zones = found;
+            outcome
+        })
+    } else {
+        ptr_audit_scan::scan_blocking(
+            &config.scan,
+            targets,
+            |target, lookup| {
+                let findings = classifier.classify(&target, &lookup);
+                deliver(target, lookup, findings);
+            },
+            &stop,
+        )
+    };
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(e @ ScanError::NoResolverAnswered { .. }) => {
@@ -302,7 +339,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let interrupted = !outcome.complete;
     progress.finish(interrupted);
-    let block_findings = tally.finish();
+    let mut block_findings = tally.finish();
+    block_findings.extend(zone_findings(&zones, config.quiet));
     let finished = ptr_audit_report::time::rfc3339(SystemTime::now());
     let (_summary, gate) = report
         .finish(&finished, !interrupted, &block_findings)
@@ -346,6 +384,7 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
     }
     scan.attempts = args.attempts;
     scan.timeout = args.timeout;
+    scan.authoritative_port = args.authoritative_port;
 
     let fail_on = match args.fail_on {
         FailOn::Error => Severity::Error,
@@ -411,6 +450,7 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
             },
         },
         quiet: args.quiet,
+        authoritative: args.authoritative,
     })
 }
 
@@ -521,6 +561,37 @@ fn git_show(rev: &str, path: &str) -> anyhow::Result<Option<String>> {
     Ok(Some(String::from_utf8(out.stdout).with_context(|| {
         format!("`{path}` at `{rev}` is not UTF-8")
     })?))
+}
+
+/// Block findings for the lame or unreachable servers of `--authoritative`;
+/// zones whose servers could not be found are named on stderr.
+fn zone_findings(zones: &[ZoneReport], quiet: bool) -> Vec<BlockFinding> {
+    let mut out = Vec::new();
+    for zone in zones {
+        if let Some(error) = &zone.error
+            && !quiet
+        {
+            eprintln!(
+                "warning: {} addresses not compared at authoritative servers: {error}",
+                zone.addresses
+            );
+        }
+        for server in zone.servers.iter().filter(|s| s.is_lame()) {
+            let reason = server
+                .first_failure
+                .as_ref()
+                .map_or_else(|| "timeout".to_owned(), FailureReason::keyword);
+            for block in &zone.blocks {
+                out.push(lame_server(
+                    block,
+                    zone.zone.as_str(),
+                    &server.label(),
+                    &reason,
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// The inventory's target for `ip`, if it is in scope.
