@@ -340,7 +340,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let interrupted = !outcome.complete;
     progress.finish(interrupted);
     let mut block_findings = tally.finish();
-    block_findings.extend(zone_findings(&zones, config.quiet));
+    block_findings.extend(zone_findings(&zones));
     let finished = ptr_audit_report::time::rfc3339(SystemTime::now());
     let (_summary, gate) = report
         .finish(&finished, !interrupted, &block_findings)
@@ -565,12 +565,10 @@ fn git_show(rev: &str, path: &str) -> anyhow::Result<Option<String>> {
 
 /// Block findings for the lame or unreachable servers of `--authoritative`;
 /// zones whose servers could not be found are named on stderr.
-fn zone_findings(zones: &[ZoneReport], quiet: bool) -> Vec<BlockFinding> {
+fn zone_findings(zones: &[ZoneReport]) -> Vec<BlockFinding> {
     let mut out = Vec::new();
     for zone in zones {
-        if let Some(error) = &zone.error
-            && !quiet
-        {
+        if let Some(error) = &zone.error {
             eprintln!(
                 "warning: {} addresses not compared at authoritative servers: {error}",
                 zone.addresses

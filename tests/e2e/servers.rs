@@ -79,6 +79,38 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
+/// The paths of the stock server binaries `names`, or `None` after saying
+/// loudly which are missing (a failure instead under `CI=true`).
+pub fn binaries_or_skip(test: &str, names: &[&str]) -> Option<Vec<PathBuf>> {
+    let found: Vec<Option<PathBuf>> = names.iter().map(|n| find_binary(n)).collect();
+    let missing: Vec<&str> = names
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    if missing.is_empty() {
+        return Some(found.into_iter().flatten().collect());
+    }
+    let msg = format!(
+        "{} not found (looked in $PATH, /usr/sbin, /usr/local/sbin, /sbin); \
+         install with `.ci/stock-servers.sh` or `apt-get install nsd unbound`",
+        missing.join(" and ")
+    );
+    assert!(
+        !in_ci(),
+        "CI=true and the end-to-end suite cannot run: {msg}"
+    );
+    // Written to the stderr handle itself, which the test harness does
+    // not capture: the skip must show even when the test passes.
+    let bar = "=".repeat(72);
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n{bar}\nSKIPPED: {test}: {msg}\n(set CI=true to make this a failure)\n{bar}\n"
+    );
+    None
+}
+
 /// The stock servers of one test, running until dropped.
 pub struct StockServers {
     /// NSD's address (authoritative only, answers REFUSED outside its zones).
@@ -97,38 +129,8 @@ impl StockServers {
     /// Starts NSD and Unbound, or returns `None` after saying loudly why not
     /// when a binary is missing (a failure instead under `CI=true`).
     pub fn start_or_skip(test: &str) -> Option<Self> {
-        let mut missing = Vec::new();
-        let nsd = find_binary("nsd");
-        let unbound = find_binary("unbound");
-        if nsd.is_none() {
-            missing.push("nsd");
-        }
-        if unbound.is_none() {
-            missing.push("unbound");
-        }
-        if !missing.is_empty() {
-            let msg = format!(
-                "{} not found (looked in $PATH, /usr/sbin, /usr/local/sbin, /sbin); \
-                 install with `.ci/stock-servers.sh` or `apt-get install nsd unbound`",
-                missing.join(" and ")
-            );
-            assert!(
-                !in_ci(),
-                "CI=true and the end-to-end suite cannot run: {msg}"
-            );
-            // Written to the stderr handle itself, which the test harness does
-            // not capture: the skip must show even when the test passes.
-            let bar = "=".repeat(72);
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n{bar}\nSKIPPED: {test}: {msg}\n(set CI=true to make this a failure)\n{bar}\n"
-            );
-            return None;
-        }
-        Some(Self::start(
-            &nsd.unwrap_or_default(),
-            &unbound.unwrap_or_default(),
-        ))
+        let bins = binaries_or_skip(test, &["nsd", "unbound"])?;
+        Some(Self::start(&bins[0], &bins[1]))
     }
 
     fn start(nsd_bin: &Path, unbound_bin: &Path) -> Self {
@@ -210,7 +212,7 @@ fn free_port() -> u16 {
 }
 
 /// A daemon run in the foreground as a child of the test, stopped on drop.
-struct Daemon {
+pub struct Daemon {
     name: &'static str,
     program: PathBuf,
     conf: PathBuf,
@@ -265,7 +267,8 @@ impl Daemon {
         !matches!(self.child.try_wait(), Ok(None))
     }
 
-    fn log(&mut self) -> String {
+    /// Its log and output, with its state, for a failure message.
+    pub fn log(&mut self) -> String {
         let read = |p: &Path| fs::read_to_string(p).unwrap_or_default();
         let state = match self.child.try_wait() {
             Ok(Some(status)) => format!("exited: {status}"),
@@ -351,56 +354,74 @@ fn wait_ready(
 
 fn start_nsd(bin: &Path, dir: &Path) -> (Daemon, SocketAddr) {
     let run = dir.join("nsd");
-    fs::create_dir_all(&run).expect("create the NSD directory");
     let mut last_log = String::new();
     for _ in 0..START_TRIES {
-        let port = free_port();
-        let conf = run.join("nsd.conf");
-        let log = run.join("nsd.log");
-        let mut text = format!(
-            "server:\n\
-             \x20   ip-address: 127.0.0.1@{port}\n\
-             \x20   do-ip6: no\n\
-             \x20   server-count: 1\n\
-             \x20   username: \"\"\n\
-             \x20   chroot: \"\"\n\
-             \x20   database: \"\"\n\
-             \x20   zonelistfile: \"{run}/zone.list\"\n\
-             \x20   xfrdfile: \"{run}/xfrd.state\"\n\
-             \x20   xfrdir: \"{run}\"\n\
-             \x20   pidfile: \"{run}/nsd.pid\"\n\
-             \x20   logfile: \"{log}\"\n\
-             \x20   verbosity: 1\n\
-             \x20   hide-version: yes\n\
-             \x20   zonefiles-write: 0\n\
-             \x20   # Debian builds NSD with response rate limiting on: off for a scanner.\n\
-             \x20   rrl-ratelimit: 0\n\
-             \x20   rrl-whitelist-ratelimit: 0\n\
-             remote-control:\n\
-             \x20   control-enable: no\n",
-            run = run.display(),
-            log = log.display(),
-        );
-        for (origin, path) in zone_files() {
-            let _ = write!(
-                text,
-                "zone:\n    name: \"{origin}\"\n    zonefile: \"{}\"\n",
-                path.display()
-            );
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        match spawn_nsd(bin, &run, addr, &zone_files()) {
+            Ok(daemon) => return (daemon, addr),
+            Err(log) => last_log = log,
         }
-        fs::write(&conf, text).expect("write nsd.conf");
-        check_config(bin.with_file_name("nsd-checkconf"), &conf);
-        let _ = fs::remove_file(&log);
-        let mut daemon = Daemon::spawn("nsd", bin, &conf, log);
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        if wait_ready(&mut daemon, addr, "examplehost.net.", dns::SOA, |r| {
-            r.rcode == dns::NOERROR && !r.answers.is_empty()
-        }) {
-            return (daemon, addr);
-        }
-        last_log = daemon.log();
     }
     panic!("NSD did not come up on loopback after {START_TRIES} tries\n{last_log}");
+}
+
+/// Starts NSD on `addr` serving `zones` (origin, zone file), its
+/// configuration, state and log under `run`, and waits until it answers the
+/// SOA of the first zone; on failure (e.g. a lost port race) returns its log.
+pub fn spawn_nsd(
+    bin: &Path,
+    run: &Path,
+    addr: SocketAddr,
+    zones: &[(String, PathBuf)],
+) -> Result<Daemon, String> {
+    fs::create_dir_all(run).expect("create the NSD directory");
+    let conf = run.join("nsd.conf");
+    let log = run.join("nsd.log");
+    let mut text = format!(
+        "server:\n\
+         \x20   ip-address: {ip}@{port}\n\
+         \x20   do-ip6: no\n\
+         \x20   server-count: 1\n\
+         \x20   username: \"\"\n\
+         \x20   chroot: \"\"\n\
+         \x20   database: \"\"\n\
+         \x20   zonelistfile: \"{run}/zone.list\"\n\
+         \x20   xfrdfile: \"{run}/xfrd.state\"\n\
+         \x20   xfrdir: \"{run}\"\n\
+         \x20   pidfile: \"{run}/nsd.pid\"\n\
+         \x20   logfile: \"{log}\"\n\
+         \x20   verbosity: 1\n\
+         \x20   hide-version: yes\n\
+         \x20   zonefiles-write: 0\n\
+         \x20   # Debian builds NSD with response rate limiting on: off for a scanner.\n\
+         \x20   rrl-ratelimit: 0\n\
+         \x20   rrl-whitelist-ratelimit: 0\n\
+         remote-control:\n\
+         \x20   control-enable: no\n",
+        ip = addr.ip(),
+        port = addr.port(),
+        run = run.display(),
+        log = log.display(),
+    );
+    for (origin, path) in zones {
+        let _ = write!(
+            text,
+            "zone:\n    name: \"{origin}\"\n    zonefile: \"{}\"\n",
+            path.display()
+        );
+    }
+    fs::write(&conf, text).expect("write nsd.conf");
+    check_config(bin.with_file_name("nsd-checkconf"), &conf);
+    let _ = fs::remove_file(&log);
+    let mut daemon = Daemon::spawn("nsd", bin, &conf, log);
+    let first = zones.first().map_or(".", |(origin, _)| origin.as_str());
+    if wait_ready(&mut daemon, addr, first, dns::SOA, |r| {
+        r.rcode == dns::NOERROR && !r.answers.is_empty()
+    }) {
+        Ok(daemon)
+    } else {
+        Err(daemon.log())
+    }
 }
 
 /// Unbound is ready when it resolves a PTR through its stub zones.
