@@ -16,6 +16,11 @@
 //! alone, at [`ScanConfig::authoritative_port`]). A server that gives not a
 //! single reply to the first addresses of a pass is marked dead and not asked
 //! again in this run; its answers are `Failed(Timeout)`.
+//!
+//! An address whose PTR is reached through a CNAME (RFC 2317) is asked at the
+//! servers of the zone holding the alias; the engine follows the alias at the
+//! same server, so a server that does not also serve the target zone answers
+//! it with a failure, which is listed but not counted toward lameness.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -464,10 +469,16 @@ where
                     .remove(&(i, s))
                     .unwrap_or(PtrAnswer::Failed(FailureReason::Timeout));
                 let server = &mut zones[z].servers[k];
-                server.asked += 1;
-                if let PtrAnswer::Failed(why) = &answer {
-                    server.failed += 1;
-                    server.first_failure.get_or_insert_with(|| why.clone());
+                // A server that answers an RFC 2317 alias but does not serve
+                // the zone it points into fails on the hop: that is not lameness.
+                let hop_failed =
+                    matches!(answer, PtrAnswer::Failed(_)) && !lookup.cname_chain.is_empty();
+                if !hop_failed {
+                    server.asked += 1;
+                    if let PtrAnswer::Failed(why) = &answer {
+                        server.failed += 1;
+                        server.first_failure.get_or_insert_with(|| why.clone());
+                    }
                 }
                 list.push(ServerAnswer {
                     server: server.label(),

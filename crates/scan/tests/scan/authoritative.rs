@@ -292,3 +292,94 @@ fn zone_discovery_is_asked_once_per_24_and_failures_are_reported() {
         names(&["mail1.fra1.examplehost.net."])
     );
 }
+
+#[test]
+fn rfc2317_aliases_and_ipv6_nibble_zones_are_found() {
+    const V6: &str = "0.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+    let v6_name = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0";
+    let parent = reverse(
+        &["ns1", "ns2"],
+        "65 IN CNAME 65.64/26.113.0.203.in-addr.arpa.\n\
+         64/26 IN NS ns1.examplehost.net.\n",
+    );
+    let child = |name: &str| {
+        let mut text = reverse(&["ns1"], &format!("65 IN PTR {name}\n"));
+        text.insert_str(0, "$ORIGIN 64/26.113.0.203.in-addr.arpa.\n");
+        text
+    };
+    let v6 = |name: &str| reverse(&["ns1", "ns2"], &format!("{v6_name} IN PTR {name}\n"));
+    let hosts = "ns1 IN A 127.0.0.11\nns2 IN A 127.0.0.12\n";
+    let resolver = ZoneServer::spawn(set(&[
+        ("113.0.203.in-addr.arpa", parent.clone()),
+        ("64/26.113.0.203.in-addr.arpa", child("c65.fra1.example.")),
+        (V6, v6("v6-1.fra1.example.")),
+        ("examplehost.net", format!("{SOA}{hosts}")),
+    ]))
+    .expect("resolver");
+    let parent_again = parent.clone();
+    let servers = on_one_port(vec![
+        set(&[
+            ("113.0.203.in-addr.arpa", parent.clone()),
+            ("64/26.113.0.203.in-addr.arpa", child("c65.fra1.example.")),
+            (V6, v6("v6-1.fra1.example.")),
+        ]),
+        // ns2 serves the /24 (the alias) but not the /26 it points into
+        set(&[
+            ("113.0.203.in-addr.arpa", parent_again),
+            (V6, v6("v6-1.ams3.example.")),
+        ]),
+    ]);
+    let port = servers[0].addr().port();
+    let (seen, zones) = run(resolver.addr(), port, &["203.0.113.65", "2001:db8:10::1"]);
+    let l1 = format!("127.0.0.11:{port} (ns1.examplehost.net.)");
+    let l2 = format!("127.0.0.12:{port} (ns2.examplehost.net.)");
+    // the alias lives in the /24 zone, whose server follows it into the child
+    let (_, answers) = &seen[&"203.0.113.65".parse::<IpAddr>().unwrap()];
+    assert_eq!(answers.len(), 2);
+    assert_eq!(
+        answers[0],
+        ServerAnswer {
+            server: l1.clone(),
+            answer: names(&["c65.fra1.example."])
+        }
+    );
+    assert_eq!(answers[1].server, l2);
+    assert!(
+        matches!(answers[1].answer, PtrAnswer::Failed(_)),
+        "{:?}",
+        answers[1]
+    );
+    // discovery stepped up from the alias to the zone holding it
+    assert_eq!(resolver.queries_for("65.113.0.203.in-addr.arpa", "SOA"), 1);
+    assert_eq!(resolver.queries_for("113.0.203.in-addr.arpa", "SOA"), 1);
+    // the failed hop at ns2 is not lameness
+    let parent_zone = zones
+        .iter()
+        .find(|z| z.zone.as_str() == "113.0.203.in-addr.arpa.")
+        .expect("the /24 zone");
+    assert!(parent_zone.servers.iter().all(|s| !s.is_lame()));
+    let (resolver_answer, answers) = &seen[&"2001:db8:10::1".parse::<IpAddr>().unwrap()];
+    assert_eq!(resolver_answer, &names(&["v6-1.fra1.example."]));
+    assert_eq!(
+        answers,
+        &[
+            ServerAnswer {
+                server: l1,
+                answer: names(&["v6-1.fra1.example."])
+            },
+            ServerAnswer {
+                server: l2,
+                answer: names(&["v6-1.ams3.example."])
+            },
+        ]
+    );
+    let mut found: Vec<&str> = zones.iter().map(|z| z.zone.as_str()).collect();
+    found.sort_unstable();
+    assert_eq!(
+        found,
+        [
+            "0.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa.",
+            "113.0.203.in-addr.arpa."
+        ]
+    );
+}
