@@ -59,7 +59,7 @@ fn silent_server_times_out_after_exactly_the_configured_attempts() {
     let mut c = config(&[server.addr()]);
     c.concurrency = 1;
     c.attempts = 2;
-    c.timeout = Duration::from_millis(200);
+    c.timeout = Duration::from_millis(500);
     let mut seen = BTreeMap::new();
     // The first address is answered; then the server falls silent (switched
     // from the sink, so the order is certain with one question in flight).
@@ -81,7 +81,8 @@ fn silent_server_times_out_after_exactly_the_configured_attempts() {
     assert_eq!(second.attempts, 2);
     assert_eq!(second.rcode, None);
     assert_eq!(server.queries_for("6.113.0.203.in-addr.arpa.", "PTR"), 2);
-    assert_eq!(outcome.timeouts, 2);
+    // (the first address may have needed a retry on a very busy machine)
+    assert!(outcome.timeouts >= 2, "{outcome:?}");
 }
 
 #[test]

@@ -183,7 +183,7 @@ fn compression_loops_fail_as_malformed_after_all_attempts() {
     let l = ptr_of("192.0.2.1", &seen);
     assert_eq!(l.answer, PtrAnswer::Failed(FailureReason::Malformed));
     assert_eq!(l.attempts, 2);
-    assert_eq!(outcome.timeouts, 2);
+    assert!(outcome.timeouts >= 2, "{outcome:?}");
     assert_eq!(ptr_of("192.0.2.2", &seen).answer, PtrAnswer::NxDomain);
 }
 
