@@ -3,7 +3,16 @@
 //!
 //! ```text
 //! cargo run --release -p ptr-audit-scan --example bulk -- \
-//!     --server 127.0.0.1:5353 [--concurrency 256] [--qps 0] [--print] IPS_FILE_OR_CIDR
+//!     --server 127.0.0.1:5353 [--concurrency 256] [--qps 0] [--no-forward] \
+//!     [--timeout-ms 2000] [--print] IPS_FILE_OR_CIDR
+//! ```
+//!
+//! Counts go to stderr; with `--print`, one `IP PTR` line per address with a
+//! PTR goes to stdout, the form the shared harness checks:
+//!
+//! ```text
+//! SCANNER_CMD='target/release/examples/bulk --server "$DNS_SERVER:$DNS_PORT" --print "$IPS_FILE"' \
+//!     PEERS="adnslogres scanner" ../shared/bench/run_peers.sh
 //! ```
 
 use std::io::{BufRead, Write};
