@@ -210,7 +210,8 @@ pub struct ScanOutcome {
     pub ignored_packets: u64,
     /// Forward lookups answered from the run's cache or joined to one in flight.
     pub forward_shared: u64,
-    /// The receive buffer the kernel granted per UDP socket, in bytes.
+    /// The receive buffer per UDP socket, in bytes, as the kernel reports it
+    /// (Linux reports twice the usable size: 8 MiB for the 4 MiB asked).
     pub socket_buffer: usize,
     /// Wall-clock time of the scan.
     pub elapsed: Duration,
