@@ -1,5 +1,6 @@
 //! Command-line tests of the `ptr-audit` binary, one module per subcommand.
 
+mod authoritative;
 mod classify;
 mod fix;
 mod scale_out;

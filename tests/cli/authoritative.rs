@@ -1,0 +1,115 @@
+//! `ptr-audit scan --authoritative` over loopback: a resolver for discovery and
+//! two in-process servers sharing one port on 127.0.0.11 and 127.0.0.12, the
+//! second serving the pre-migration zone; then one of them down.
+
+use std::net::SocketAddr;
+
+use assert_cmd::cargo::CommandCargoExt;
+use ptr_audit_dnsserver::{Mode, ZoneServer, ZoneSet};
+use serde_json::Value;
+
+const SOA: &str = "$TTL 300\n\
+    @ IN SOA ns1.examplehost.net. hostmaster.examplehost.net. 1 3600 600 86400 300\n\
+    @ IN NS ns1.examplehost.net.\n@ IN NS ns2.examplehost.net.\n";
+
+fn zones(reverse: &str) -> ZoneSet {
+    let mut set = ZoneSet::new();
+    set.add_text("113.0.203.in-addr.arpa", &format!("{SOA}{reverse}"))
+        .expect("reverse zone");
+    set.add_text(
+        "examplehost.net",
+        &format!(
+            "{SOA}ns1 IN A 127.0.0.11\nns2 IN A 127.0.0.12\n\
+             mail1.fra1 IN A 203.0.113.1\nmail2.fra1 IN A 203.0.113.2\n"
+        ),
+    )
+    .expect("forward zone");
+    set
+}
+
+const NEW: &str = "1 IN PTR mail1.fra1.examplehost.net.\n2 IN PTR mail2.fra1.examplehost.net.\n";
+const OLD: &str = "1 IN PTR mail1.ams3.examplehost.net.\n2 IN PTR mail2.fra1.examplehost.net.\n";
+
+/// The primary (new zone) on 127.0.0.11 and the secondary (old zone) on
+/// 127.0.0.12, one port.
+fn pair() -> (ZoneServer, ZoneServer) {
+    for _ in 0..20 {
+        let a = ZoneServer::spawn_on(zones(NEW), SocketAddr::from(([127, 0, 0, 11], 0)))
+            .expect("primary");
+        let port = a.addr().port();
+        if let Ok(b) = ZoneServer::spawn_on(zones(OLD), SocketAddr::from(([127, 0, 0, 12], port))) {
+            return (a, b);
+        }
+    }
+    panic!("no port free on both 127.0.0.11 and .12");
+}
+
+fn scan(resolver: SocketAddr, port: u16) -> (Option<i32>, Value) {
+    let out = std::process::Command::cargo_bin("ptr-audit")
+        .expect("binary is built")
+        .args([
+            "scan",
+            "203.0.113.0/30",
+            "--resolver",
+            &resolver.to_string(),
+        ])
+        .args(["--authoritative", "--authoritative-port", &port.to_string()])
+        .args(["--format", "json", "--quiet"])
+        .args(["--timeout", "300ms", "--attempts", "2"])
+        .output()
+        .expect("run ptr-audit");
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("json report: {e}\n{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), doc)
+}
+
+fn finding<'a>(doc: &'a Value, ip: &str) -> Option<&'a Value> {
+    doc["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .find(|r| r["ip"] == ip)
+        .unwrap_or_else(|| panic!("{ip} reported"))["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "ptr-inconsistent")
+}
+
+#[test]
+fn authoritative_scan_names_the_server_with_the_old_zone() {
+    let (primary, secondary) = pair();
+    let port = primary.addr().port();
+    let (code, doc) = scan(primary.addr(), port);
+    assert_eq!(doc["records"].as_array().unwrap().len(), 4);
+    let f = finding(&doc, "203.0.113.1").expect("203.0.113.1 is inconsistent");
+    assert_eq!(f["severity"], "warning", "hosting block for CIDR input");
+    assert_eq!(
+        f["answers"],
+        serde_json::json!([
+            format!("127.0.0.11:{port} (ns1.examplehost.net.): mail1.fra1.examplehost.net."),
+            format!("127.0.0.12:{port} (ns2.examplehost.net.): mail1.ams3.examplehost.net."),
+            "resolver: mail1.fra1.examplehost.net."
+        ])
+    );
+    for ip in ["203.0.113.0", "203.0.113.2", "203.0.113.3"] {
+        assert!(finding(&doc, ip).is_none(), "{ip}");
+    }
+    assert!(doc["block_findings"].as_array().unwrap().is_empty());
+    // .0 and .3 have no PTR at all (ptr-missing, an error)
+    assert_eq!(code, Some(1));
+    assert_eq!(secondary.queries_for("1.113.0.203.in-addr.arpa", "PTR"), 1);
+
+    // the secondary goes down: a block finding, and nothing inconsistent
+    secondary.set_mode(Mode::Silent);
+    let (_, doc) = scan(primary.addr(), port);
+    assert!(finding(&doc, "203.0.113.1").is_none());
+    let blocks = doc["block_findings"].as_array().unwrap();
+    assert_eq!(blocks.len(), 1, "{blocks:?}");
+    assert_eq!(blocks[0]["block"], "203.0.113.0/30");
+    assert_eq!(
+        blocks[0]["finding"]["server"],
+        format!("127.0.0.12:{port} (ns2.examplehost.net.)")
+    );
+    assert_eq!(blocks[0]["finding"]["reason"], "timeout");
+}
