@@ -9,6 +9,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
@@ -17,7 +18,8 @@ use ptr_audit_classify::{BlockTally, Classifier};
 use ptr_audit_dnsserver::ZoneServer;
 use ptr_audit_inventory::{Inventory, Order, Plan, Shard};
 use ptr_audit_model::{
-    AddressRecord, BlockFinding, FailureReason, Finding, Lookup, Severity, Status, Target,
+    AddressRecord, BlockFinding, BlockInfo, FailureReason, Finding, Lookup, Severity, Status,
+    Target,
 };
 use ptr_audit_report::{
     Baseline, Format, GateOptions, Report, ReportMeta, SinkOptions, Suppressions,
@@ -563,33 +565,50 @@ fn git_show(rev: &str, path: &str) -> anyhow::Result<Option<String>> {
     })?))
 }
 
-/// Block findings for the lame or unreachable servers of `--authoritative`;
-/// zones whose servers could not be found are named on stderr.
+/// Block findings for the lame or unreachable servers of `--authoritative`,
+/// one per block and server (listing the zones); zones whose servers could
+/// not be found are named on stderr.
 fn zone_findings(zones: &[ZoneReport]) -> Vec<BlockFinding> {
-    let mut out = Vec::new();
+    let unfound: Vec<&ZoneReport> = zones.iter().filter(|z| z.error.is_some()).collect();
+    if let Some(first) = unfound.first() {
+        let addresses: u64 = unfound.iter().map(|z| z.addresses).sum();
+        eprintln!(
+            "warning: {addresses} addresses in {} zones not compared at authoritative servers: {}{}",
+            unfound.len(),
+            first.error.as_deref().unwrap_or_default(),
+            if unfound.len() > 1 {
+                " (and others)"
+            } else {
+                ""
+            }
+        );
+    }
+    // (block, server, reason) -> zones, in the order met
+    let mut lame: Vec<(&Arc<BlockInfo>, String, String, Vec<String>)> = Vec::new();
     for zone in zones {
-        if let Some(error) = &zone.error {
-            eprintln!(
-                "warning: {} addresses not compared at authoritative servers: {error}",
-                zone.addresses
-            );
-        }
         for server in zone.servers.iter().filter(|s| s.is_lame()) {
+            let label = server.label();
             let reason = server
                 .first_failure
                 .as_ref()
                 .map_or_else(|| "timeout".to_owned(), FailureReason::keyword);
             for block in &zone.blocks {
-                out.push(lame_server(
-                    block,
-                    zone.zone.as_str(),
-                    &server.label(),
-                    &reason,
-                ));
+                let zone_name = zone.zone.as_str().to_owned();
+                match lame
+                    .iter_mut()
+                    .find(|(b, s, r, _)| **b == *block && *s == label && *r == reason)
+                {
+                    Some(entry) => entry.3.push(zone_name),
+                    None => lame.push((block, label.clone(), reason.clone(), vec![zone_name])),
+                }
             }
         }
     }
-    out
+    // the order zones were met in depends on the visiting order: sort
+    lame.sort_by(|a, b| (a.0.cidr, &a.1, &a.2).cmp(&(b.0.cidr, &b.1, &b.2)));
+    lame.iter()
+        .map(|(block, server, reason, zones)| lame_server(block, server, reason, zones))
+        .collect()
 }
 
 /// The inventory's target for `ip`, if it is in scope.

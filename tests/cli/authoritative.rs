@@ -16,6 +16,8 @@ fn zones(reverse: &str) -> ZoneSet {
     let mut set = ZoneSet::new();
     set.add_text("113.0.203.in-addr.arpa", &format!("{SOA}{reverse}"))
         .expect("reverse zone");
+    set.add_text("112.0.203.in-addr.arpa", SOA)
+        .expect("second reverse zone");
     set.add_text(
         "examplehost.net",
         &format!(
@@ -44,15 +46,10 @@ fn pair() -> (ZoneServer, ZoneServer) {
     panic!("no port free on both 127.0.0.11 and .12");
 }
 
-fn scan(resolver: SocketAddr, port: u16) -> (Option<i32>, Value) {
+fn scan(cidr: &str, resolver: SocketAddr, port: u16) -> (Option<i32>, Value) {
     let out = std::process::Command::cargo_bin("ptr-audit")
         .expect("binary is built")
-        .args([
-            "scan",
-            "203.0.113.0/30",
-            "--resolver",
-            &resolver.to_string(),
-        ])
+        .args(["scan", cidr, "--resolver", &resolver.to_string()])
         .args(["--authoritative", "--authoritative-port", &port.to_string()])
         .args(["--format", "json", "--quiet"])
         .args(["--timeout", "300ms", "--attempts", "2"])
@@ -80,7 +77,7 @@ fn finding<'a>(doc: &'a Value, ip: &str) -> Option<&'a Value> {
 fn authoritative_scan_names_the_server_with_the_old_zone() {
     let (primary, secondary) = pair();
     let port = primary.addr().port();
-    let (code, doc) = scan(primary.addr(), port);
+    let (code, doc) = scan("203.0.113.0/30", primary.addr(), port);
     assert_eq!(doc["records"].as_array().unwrap().len(), 4);
     let f = finding(&doc, "203.0.113.1").expect("203.0.113.1 is inconsistent");
     assert_eq!(f["severity"], "warning", "hosting block for CIDR input");
@@ -100,13 +97,19 @@ fn authoritative_scan_names_the_server_with_the_old_zone() {
     assert_eq!(code, Some(1));
     assert_eq!(secondary.queries_for("1.113.0.203.in-addr.arpa", "PTR"), 1);
 
-    // the secondary goes down: a block finding, and nothing inconsistent
+    // the secondary goes down: one block finding for the block's two
+    // zones, and nothing inconsistent
     secondary.set_mode(Mode::Silent);
-    let (_, doc) = scan(primary.addr(), port);
+    let (_, doc) = scan("203.0.112.0/23", primary.addr(), port);
     assert!(finding(&doc, "203.0.113.1").is_none());
     let blocks = doc["block_findings"].as_array().unwrap();
     assert_eq!(blocks.len(), 1, "{blocks:?}");
-    assert_eq!(blocks[0]["block"], "203.0.113.0/30");
+    assert_eq!(blocks[0]["block"], "203.0.112.0/23");
+    assert_eq!(blocks[0]["finding"]["zone_count"], 2);
+    assert_eq!(
+        blocks[0]["finding"]["zones"],
+        serde_json::json!(["112.0.203.in-addr.arpa.", "113.0.203.in-addr.arpa."])
+    );
     assert_eq!(
         blocks[0]["finding"]["server"],
         format!("127.0.0.12:{port} (ns2.examplehost.net.)")

@@ -261,7 +261,7 @@ fn authoritative_mode_names_the_stale_secondary_and_the_lame_servers() {
             let f = &b["finding"];
             (
                 b["block"].as_str().unwrap().to_owned(),
-                f["zone"].as_str().unwrap().to_owned(),
+                f["zones"][0].as_str().unwrap().to_owned(),
                 f["server"].as_str().unwrap().to_owned(),
                 f["reason"].as_str().unwrap().to_owned(),
             )

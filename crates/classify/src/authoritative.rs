@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ptr_audit_model::{
-    BlockFinding, BlockInfo, Finding, FindingCode, PtrAnswer, ServerAnswer, Target,
+    BlockFinding, BlockInfo, Detail, DetailValue, Finding, FindingCode, PtrAnswer, ServerAnswer,
+    Target,
 };
 
 use crate::severity::for_block;
@@ -98,27 +99,59 @@ pub fn inconsistency(
     )
 }
 
-/// The block finding for a server of `zone` that gave no usable answer for
-/// any address of the zone it was asked about: `ptr-inconsistent` with the
-/// block's severity, details `zone`, `server` and `reason` (`timeout`,
-/// `refused`, `servfail`, `malformed` for a server that is not authoritative,
-/// ...). A resolver picks such a server now and then and gets no PTR.
-pub fn lame_server(block: &Arc<BlockInfo>, zone: &str, server: &str, reason: &str) -> BlockFinding {
+/// At most this many zones are listed in a [`lame_server`] finding.
+pub const ZONES_LISTED: usize = 20;
+
+/// The block finding for an authoritative server that gave no usable answer
+/// for any address of `zones` (the reverse zones of the block it is named
+/// for): `ptr-inconsistent` with the block's severity, details `server`,
+/// `reason` (`timeout` or `network`: *unreachable*; `refused`, `servfail`,
+/// `malformed` for a server that is not authoritative: *lame*), `zones` (the
+/// first [`ZONES_LISTED`] in name order) and `zone_count`. A resolver picks such a server
+/// now and then and gets no PTR.
+pub fn lame_server(
+    block: &Arc<BlockInfo>,
+    server: &str,
+    reason: &str,
+    zones: &[String],
+) -> BlockFinding {
     let what = if reason == "timeout" || reason == "network" {
         "unreachable"
     } else {
         "lame"
     };
+    let mut zones = zones.to_vec();
+    zones.sort_unstable();
+    zones.dedup();
+    let which = match zones.as_slice() {
+        [one] => format!("zone {one}"),
+        _ => format!(
+            "{} zones ({}{})",
+            zones.len(),
+            zones
+                .iter()
+                .take(3)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            if zones.len() > 3 { ", ..." } else { "" }
+        ),
+    };
+    let mut finding = Finding::new(
+        FindingCode::PtrInconsistent,
+        for_block(block, FindingCode::PtrInconsistent),
+        format!("authoritative server {server} is {what} ({reason}) for {which}"),
+    )
+    .with_text("server", server)
+    .with_text("reason", reason)
+    .with_list("zones", zones.iter().take(ZONES_LISTED).cloned().collect());
+    finding.details.push(Detail {
+        key: "zone_count",
+        value: DetailValue::Count(zones.len() as u64),
+    });
     BlockFinding {
         block: Arc::clone(block),
-        finding: Finding::new(
-            FindingCode::PtrInconsistent,
-            for_block(block, FindingCode::PtrInconsistent),
-            format!("authoritative server {server} of zone {zone} is {what} ({reason})"),
-        )
-        .with_text("zone", zone)
-        .with_text("server", server)
-        .with_text("reason", reason),
+        finding,
     }
 }
 
@@ -232,24 +265,34 @@ mod tests {
     #[test]
     fn lame_and_unreachable_servers_are_block_findings() {
         let t = target(Policy::Hosting);
-        let b = lame_server(
-            &t.block,
-            "113.0.203.in-addr.arpa.",
-            "127.0.0.12:53 (ns2.)",
-            "timeout",
-        );
-        assert!(
-            b.finding.message.contains("unreachable"),
-            "{}",
-            b.finding.message
+        let one = ["113.0.203.in-addr.arpa.".to_owned()];
+        let b = lame_server(&t.block, "127.0.0.12:53 (ns2.)", "timeout", &one);
+        assert_eq!(
+            b.finding.message,
+            "authoritative server 127.0.0.12:53 (ns2.) is unreachable (timeout) \
+             for zone 113.0.203.in-addr.arpa."
         );
         assert_eq!(b.finding.severity, Severity::Warning);
-        assert_eq!(b.finding.text("zone"), Some("113.0.203.in-addr.arpa."));
-        let b = lame_server(&t.block, "z.", "s", "refused");
+        assert_eq!(b.finding.text("reason"), Some("timeout"));
+        let many: Vec<String> = (0..30)
+            .map(|c| format!("{c}.18.198.in-addr.arpa."))
+            .collect();
+        let b = lame_server(&t.block, "s", "refused", &many);
         assert!(
-            b.finding.message.contains(" lame "),
+            b.finding
+                .message
+                .contains(" lame (refused) for 30 zones (0.18.198"),
             "{}",
             b.finding.message
         );
+        let listed = b.finding.details.iter().find(|d| d.key == "zones").unwrap();
+        assert!(matches!(&listed.value, DetailValue::List(l) if l.len() == ZONES_LISTED));
+        let count = b
+            .finding
+            .details
+            .iter()
+            .find(|d| d.key == "zone_count")
+            .unwrap();
+        assert_eq!(count.value, DetailValue::Count(30));
     }
 }
