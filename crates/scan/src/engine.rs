@@ -26,7 +26,7 @@ use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
 use crate::wire::{self, CLASS_IN, Header, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_PTR, Tail};
-use crate::{ScanConfig, ScanError, ScanOutcome, StopSignal};
+use crate::{ScanConfig, ScanError, ScanOutcome, ServerBackoff, StopSignal};
 
 /// An unused entry of the ID table.
 const FREE: u32 = u32::MAX;
@@ -41,6 +41,18 @@ const MAX_FORWARD_ADDRS: usize = 100;
 const RECV_BATCH: usize = 2048;
 /// The loop wakes at least this often (to notice a stop request).
 const MAX_SLEEP: Duration = Duration::from_millis(100);
+/// Adaptive backoff: the recent outcomes (replies and timeouts) judged per server.
+const WINDOW: u32 = 50;
+/// Adaptive backoff: outcomes needed (since the last rate change) before a cut.
+const MIN_SAMPLES: u32 = 16;
+/// Adaptive backoff: a server is never slowed below this many queries per second.
+const FLOOR_QPS: f64 = 10.0;
+/// Adaptive backoff: clean operation needed at a rate before it is raised.
+const RAISE_AFTER: Duration = Duration::from_millis(250);
+/// Adaptive backoff: clean outcomes needed at a rate before it is raised.
+const RAISE_SAMPLES: u32 = 8;
+/// Adaptive backoff: the period over which a server's send rate is measured.
+const EPOCH: Duration = Duration::from_millis(250);
 
 /// Who a question works for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +83,176 @@ enum State {
     Tcp,
 }
 
+/// The adaptive rate of one server (AIMD): the share of REFUSED answers and
+/// timeouts among its last [`WINDOW`] outcomes decides; above 10% its rate is
+/// halved (from what it was actually sent, at least [`FLOOR_QPS`]), after
+/// clean operation it is raised by an eighth of its ceiling, and once at the
+/// ceiling it is free again. Outcomes of queries sent before the last change
+/// are not evidence about the new rate and are ignored. No allocation: a few
+/// counters and a bit mask.
+struct Pace {
+    /// Bit `k` set: the outcome `k` places back was bad (REFUSED or timeout).
+    history: u64,
+    /// Outcomes in `history` (at most [`WINDOW`]).
+    seen: u32,
+    /// Outcomes and bad ones since the last rate change.
+    since: u32,
+    since_bad: u32,
+    /// When the rate last changed (or the scan started).
+    changed: Instant,
+    /// The allowed rate in queries per second; 0 when not throttled.
+    rate: f64,
+    /// `1 / rate`.
+    interval: Duration,
+    /// The earliest time of the next send while throttled.
+    next: Instant,
+    /// Where raising stops and the server is free again.
+    ceiling: f64,
+    /// Send-rate measurement: the current and the previous period.
+    epoch_start: Instant,
+    epoch_sends: u32,
+    prev_start: Instant,
+    prev_sends: u32,
+    /// For the outcome: cuts and the lowest rate.
+    backoffs: u64,
+    lowest: f64,
+}
+
+impl Pace {
+    fn new(now: Instant) -> Self {
+        Self {
+            history: 0,
+            seen: 0,
+            since: 0,
+            since_bad: 0,
+            changed: now,
+            rate: 0.0,
+            interval: Duration::ZERO,
+            next: now,
+            ceiling: 0.0,
+            epoch_start: now,
+            epoch_sends: 0,
+            prev_start: now,
+            prev_sends: 0,
+            backoffs: 0,
+            lowest: f64::INFINITY,
+        }
+    }
+
+    fn throttled(&self) -> bool {
+        self.rate > 0.0
+    }
+
+    /// `Err(when)` if a send now would exceed the rate.
+    fn ready(&self, now: Instant) -> Result<(), Instant> {
+        if !self.throttled() || now >= self.next {
+            Ok(())
+        } else {
+            Err(self.next)
+        }
+    }
+
+    /// Spends the send slot (late wake-ups may catch up one interval).
+    fn take(&mut self, now: Instant) {
+        if self.throttled() {
+            let earliest = now.checked_sub(self.interval).unwrap_or(now);
+            self.next = self.next.max(earliest) + self.interval;
+        }
+    }
+
+    /// Counts a send for the send-rate measurement.
+    fn sent(&mut self, now: Instant) {
+        self.epoch_sends += 1;
+        if now.duration_since(self.epoch_start) >= EPOCH {
+            self.prev_start = self.epoch_start;
+            self.prev_sends = self.epoch_sends;
+            self.epoch_start = now;
+            self.epoch_sends = 0;
+        }
+    }
+
+    /// Queries per second sent over the last one or two periods (over at
+    /// least one period: the window filling at the start is not a rate).
+    fn send_rate(&self, now: Instant) -> f64 {
+        let secs = now.duration_since(self.prev_start).max(EPOCH).as_secs_f64();
+        f64::from(self.prev_sends + self.epoch_sends) / secs
+    }
+
+    fn set_rate(&mut self, rate: f64, now: Instant) {
+        self.rate = rate;
+        self.interval = if rate > 0.0 {
+            Duration::from_secs_f64(1.0 / rate)
+        } else {
+            Duration::ZERO
+        };
+        self.changed = now;
+        self.history = 0;
+        self.seen = 0;
+        self.since = 0;
+        self.since_bad = 0;
+    }
+
+    /// Records one outcome of a query sent at `sent`; returns the change made,
+    /// if any: `Some(true)` a cut, `Some(false)` a raise (the server may be
+    /// free again).
+    fn observe(
+        &mut self,
+        bad: bool,
+        sent: Instant,
+        now: Instant,
+        configured: Option<f64>,
+    ) -> Option<bool> {
+        if sent < self.changed {
+            return None;
+        }
+        self.history = (self.history << 1) | u64::from(bad);
+        self.seen = (self.seen + 1).min(WINDOW);
+        self.since += 1;
+        self.since_bad += u32::from(bad);
+        let bads = (self.history & ((1 << WINDOW) - 1)).count_ones();
+        if self.seen >= MIN_SAMPLES && bads * 10 > self.seen {
+            // Halve what the server actually got (a configured budget the
+            // scan never reached says nothing about its load).
+            let mut current = if self.throttled() {
+                self.rate
+            } else {
+                configured.unwrap_or(f64::INFINITY)
+            };
+            let measured = self.send_rate(now);
+            if measured > 0.0 {
+                current = current.min(measured);
+            }
+            if !current.is_finite() {
+                current = FLOOR_QPS * 2.0;
+            }
+            if !self.throttled() {
+                self.ceiling = configured.unwrap_or(current).max(FLOOR_QPS);
+                self.next = now;
+            }
+            let rate = (current / 2.0).max(FLOOR_QPS);
+            let slower = !self.throttled() || rate < self.rate;
+            self.set_rate(rate, now);
+            if !slower {
+                // already at the floor: only the evidence starts over
+                return None;
+            }
+            self.backoffs += 1;
+            self.lowest = self.lowest.min(rate);
+            return Some(true);
+        }
+        if self.throttled()
+            && self.since >= RAISE_SAMPLES
+            && self.since_bad * 50 <= self.since
+            && now.duration_since(self.changed) >= RAISE_AFTER
+        {
+            let rate = self.rate + (self.ceiling / 8.0).max(FLOOR_QPS);
+            self.set_rate(if rate >= self.ceiling { 0.0 } else { rate }, now);
+            return Some(false);
+        }
+        None
+    }
+}
+
 /// One question in the window.
 struct Slot {
     state: State,
@@ -96,6 +278,8 @@ struct Slot {
     malformed: bool,
     /// The server the last try went to (retries go to another one if there is one).
     last_server: usize,
+    /// When the last try was sent.
+    sent: Instant,
 }
 
 /// One address from its PTR question to delivery.
@@ -259,6 +443,10 @@ struct Engine<'a, I, F> {
     rr: usize,
     limiter: Option<DefaultDirectRateLimiter>,
     per_server: Vec<DefaultDirectRateLimiter>,
+    /// Per server: the adaptive rate (same index).
+    paces: Vec<Pace>,
+    /// Servers whose pace is throttled now.
+    throttled: usize,
 
     slots: Vec<Slot>,
     free_slots: Vec<u32>,
@@ -435,7 +623,8 @@ where
             ids.push(vec![FREE; 65_536]);
             granted = granted.max(g);
         }
-        let seed = RandomState::new().hash_one(Instant::now());
+        let start = Instant::now();
+        let seed = RandomState::new().hash_one(start);
         let slots = (0..concurrency)
             .map(|_| Slot {
                 state: State::Free,
@@ -451,6 +640,7 @@ where
                 seen: Vec::new(),
                 malformed: false,
                 last_server: usize::MAX,
+                sent: start,
             })
             .collect();
         Ok(Self {
@@ -472,6 +662,8 @@ where
                 .qps_per_server
                 .map(|q| cfg.servers.iter().map(|_| limiter(q, None)).collect())
                 .unwrap_or_default(),
+            paces: cfg.servers.iter().map(|_| Pace::new(start)).collect(),
+            throttled: 0,
             slots,
             free_slots: (0..concurrency as u32).rev().collect(),
             addrs: Vec::new(),
@@ -567,6 +759,18 @@ where
         }
         self.flush_held();
         self.out.elapsed = start.elapsed();
+        self.out.throttled_servers = self
+            .paces
+            .iter()
+            .zip(&self.cfg.servers)
+            .filter(|(p, _)| p.backoffs > 0)
+            .map(|(p, &server)| ServerBackoff {
+                server,
+                backoffs: p.backoffs,
+                lowest_qps: p.lowest.round() as u32,
+                final_qps: p.throttled().then(|| p.rate.round() as u32),
+            })
+            .collect();
         Ok(self.out.clone())
     }
 
@@ -660,7 +864,12 @@ where
         }
         let msg = match done.result {
             Ok(msg) => msg,
-            Err(reason) => return self.retry_or_fail(s, reason, true, now),
+            Err(reason) => {
+                if reason == FailureReason::Timeout {
+                    self.observe(slot.last_server, true, slot.sent, now);
+                }
+                return self.retry_or_fail(s, reason, true, now);
+            }
         };
         let checked = Header::parse(&msg).ok().and_then(|h| {
             check_reply(&msg, &h, &slot.qname, slot.qtype)
@@ -692,6 +901,10 @@ where
         self.replies_seen += 1;
         self.out.answers += 1;
         let rcode = Rcode::from_u16(tail.rcode);
+        if self.cfg.adaptive_backoff {
+            let slot = &self.slots[s as usize];
+            self.observe(slot.last_server, tail.rcode == 5, slot.sent, now);
+        }
         let slot = &mut self.slots[s as usize];
         if let Owner::Addr(a) = slot.owner
             && let Some(job) = self.addrs[a as usize].as_mut()
@@ -893,6 +1106,37 @@ where
         slot.owner
     }
 
+    /// Feeds one outcome of a query to `server` to its adaptive rate.
+    fn observe(&mut self, server: usize, bad: bool, sent: Instant, now: Instant) {
+        if !self.cfg.adaptive_backoff {
+            return;
+        }
+        let Some(pace) = self.paces.get_mut(server) else {
+            return;
+        };
+        let was = pace.throttled();
+        let configured = self.cfg.qps_per_server.map(|q| f64::from(q.get()));
+        if let Some(cut) = pace.observe(bad, sent, now, configured) {
+            if cut {
+                self.out.backoff_events += 1;
+            }
+            match (was, pace.throttled()) {
+                (false, true) => self.throttled += 1,
+                (true, false) => self.throttled -= 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// True when a retry of a question that just failed at `server` should
+    /// wait a full timeout: that server is being slowed down and there is no
+    /// other server at full speed to send it to.
+    fn hold_retry(&self, server: usize) -> bool {
+        self.throttled > 0
+            && self.paces.get(server).is_some_and(Pace::throttled)
+            && (self.paces.len() == 1 || self.throttled == self.paces.len())
+    }
+
     fn retry_or_fail(
         &mut self,
         s: u32,
@@ -905,13 +1149,18 @@ where
             return self.finish_failed(s, reason);
         }
         slot.seq = slot.seq.wrapping_add(1);
-        if delay {
+        let hold = self.throttled > 0 && self.hold_retry(self.slots[s as usize].last_server);
+        let slot = &mut self.slots[s as usize];
+        if delay || hold {
             let shift = slot.tries.saturating_sub(1).min(16);
-            let wait = self
-                .cfg
-                .backoff
-                .saturating_mul(1 << shift)
-                .min(self.cfg.timeout);
+            let wait = if hold {
+                self.cfg.timeout
+            } else {
+                self.cfg
+                    .backoff
+                    .saturating_mul(1 << shift)
+                    .min(self.cfg.timeout)
+            };
             slot.state = State::Delayed;
             self.delayed.push(Reverse((now + wait, s, slot.seq)));
         } else {
@@ -1143,6 +1392,9 @@ where
             self.timeouts.pop_front();
             self.ids[usize::from(server)][usize::from(id)] = FREE;
             self.out.timeouts += 1;
+            let sent = slot.sent;
+            self.observe(usize::from(server), true, sent, now);
+            let slot = &self.slots[s as usize];
             let reason = if slot.malformed {
                 FailureReason::Malformed
             } else {
@@ -1261,34 +1513,46 @@ where
         if n > 1 && server == avoid {
             server = (server + 1) % n;
         }
-        if !self.per_server.is_empty() {
-            let mut wait: Option<Duration> = None;
+        if !self.per_server.is_empty() || self.throttled > 0 {
+            let mut wake: Option<Instant> = None;
             let mut chosen = None;
             for k in 0..n {
                 let i = (self.rr + k) % n;
                 if n > 1 && i == avoid {
                     continue;
                 }
-                match self.per_server[i].check() {
+                // the adaptive pace first: it only looks, the limiter spends
+                if let Err(at) = self.paces[i].ready(now) {
+                    wake = Some(wake.map_or(at, |x| x.min(at)));
+                    continue;
+                }
+                let Some(limiter) = self.per_server.get(i) else {
+                    chosen = Some(i);
+                    break;
+                };
+                match limiter.check() {
                     Ok(()) => {
                         chosen = Some(i);
                         break;
                     }
                     Err(not_until) => {
-                        let w = not_until.wait_time_from(self.per_server[i].clock().now());
-                        wait = Some(wait.map_or(w, |x| x.min(w)));
+                        let at = now + not_until.wait_time_from(limiter.clock().now());
+                        wake = Some(wake.map_or(at, |x| x.min(at)));
                     }
                 }
             }
             match chosen {
                 Some(i) => server = i,
-                None => return Err(now + wait.unwrap_or(Duration::from_millis(1))),
+                None => return Err(wake.unwrap_or(now + Duration::from_millis(1))),
             }
         }
         if let Some(limiter) = &self.limiter
             && let Err(not_until) = limiter.check()
         {
             return Err(now + not_until.wait_time_from(limiter.clock().now()));
+        }
+        if self.throttled > 0 {
+            self.paces[server].take(now);
         }
         self.rr = server + 1;
         Ok(server)
@@ -1325,6 +1589,10 @@ where
 
         let slot = &mut self.slots[s as usize];
         slot.last_server = server;
+        slot.sent = now;
+        if self.cfg.adaptive_backoff {
+            self.paces[server].sent(now);
+        }
         let retry = slot.tries > 0 && !slot.followup;
         if !slot.followup {
             slot.tries += 1;

@@ -137,6 +137,10 @@ pub struct ScanConfig {
     /// How many addresses must fail, with not a single reply from any server,
     /// before the scan gives up with [`ScanError::NoResolverAnswered`]. Default 64.
     pub dead_resolver_after: usize,
+    /// Slow down a server that starts answering REFUSED or timing out (it is
+    /// rate-limiting us), and speed up again once it answers cleanly: see
+    /// "Polite limits" in the crate docs. Default true.
+    pub adaptive_backoff: bool,
 }
 
 impl Default for ScanConfig {
@@ -158,6 +162,7 @@ impl Default for ScanConfig {
             max_ptr_names: 100,
             forward_cache_size: 16_384,
             dead_resolver_after: 64,
+            adaptive_backoff: true,
         }
     }
 }
@@ -215,6 +220,27 @@ pub struct ScanOutcome {
     pub socket_buffer: usize,
     /// Wall-clock time of the scan.
     pub elapsed: Duration,
+    /// The servers the adaptive backoff slowed down at least once, in the
+    /// order of [`ScanConfig::servers`] (empty when none was).
+    pub throttled_servers: Vec<ServerBackoff>,
+    /// How many times a server's rate was cut, over all servers.
+    pub backoff_events: u64,
+}
+
+/// What the adaptive backoff did to one server (see "Polite limits" in the
+/// crate docs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerBackoff {
+    /// The server.
+    pub server: SocketAddr,
+    /// How many times its rate was cut.
+    pub backoffs: u64,
+    /// The lowest rate it was held to, in queries per second.
+    pub lowest_qps: u32,
+    /// The rate it was held to when the scan ended; `None` when it was back
+    /// to full speed (only the configured budgets applied).
+    pub final_qps: Option<u32>,
 }
 
 /// Why a scan could not run (a single address's failure is data in its

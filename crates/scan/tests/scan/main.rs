@@ -2,6 +2,7 @@
 
 mod answers;
 mod authoritative;
+mod backoff;
 mod faults;
 mod limits;
 mod raw;
