@@ -22,11 +22,13 @@
 //! same server, so a server that does not also serve the target zone answers
 //! it with a failure, which is listed but not counted toward lameness.
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::stream::{self, StreamExt};
 use hickory_proto::op::{Message, MessageType, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use ptr_audit_model::{
@@ -87,19 +89,20 @@ struct Asker {
     servers: Vec<SocketAddr>,
     timeout: Duration,
     attempts: u32,
-    turn: usize,
-    queries: u64,
+    turn: Cell<usize>,
+    queries: Cell<u64>,
 }
 
 impl Asker {
     /// Asks `name`/`rtype` with RD on, trying the servers in turn; NOERROR
     /// and NXDOMAIN are answers, anything else is retried.
-    async fn ask(&mut self, name: &Name, rtype: RecordType) -> Result<Message, FailureReason> {
+    async fn ask(&self, name: &Name, rtype: RecordType) -> Result<Message, FailureReason> {
         let mut last = FailureReason::Timeout;
         for _ in 0..self.attempts.max(1) {
-            let server = self.servers[self.turn % self.servers.len()];
-            self.turn += 1;
-            self.queries += 1;
+            let turn = self.turn.get();
+            self.turn.set(turn + 1);
+            self.queries.set(self.queries.get() + 1);
+            let server = self.servers[turn % self.servers.len()];
             match self.once(server, name, rtype).await {
                 Ok(m) => match m.metadata.response_code {
                     ResponseCode::NoError | ResponseCode::NXDomain => return Ok(m),
@@ -154,7 +157,7 @@ impl Asker {
     }
 
     /// The zone holding the reverse name of `ip`.
-    async fn zone_of(&mut self, ip: IpAddr) -> Result<Name, String> {
+    async fn zone_of(&self, ip: IpAddr) -> Result<Name, String> {
         let mut name = Name::from(ip);
         for _ in 0..40 {
             let reply = self
@@ -181,7 +184,7 @@ impl Asker {
     }
 
     /// The NS names of `zone` with their addresses.
-    async fn servers_of(&mut self, zone: &Name, v6: bool) -> Result<Vec<(Name, IpAddr)>, String> {
+    async fn servers_of(&self, zone: &Name, v6: bool) -> Result<Vec<(Name, IpAddr)>, String> {
         let reply = self
             .ask(zone, RecordType::NS)
             .await
@@ -228,7 +231,7 @@ impl Asker {
 }
 
 /// The memo key of an address: its /24 or /64.
-fn group_of(ip: IpAddr) -> (bool, u64) {
+fn group_of(ip: IpAddr) -> Group {
     match ip {
         IpAddr::V4(v4) => (false, u64::from(u32::from(v4) >> 8)),
         IpAddr::V6(v6) => (true, (u128::from(v6) >> 64) as u64),
@@ -243,6 +246,129 @@ fn dns_name(name: &Name) -> DnsName {
 struct ServerState {
     addr: SocketAddr,
     dead: bool,
+}
+
+/// An address's /24 or /64 (see [`group_of`]).
+type Group = (bool, u64);
+/// A group's zone, or the name asked about and why it failed.
+type Found = Result<Name, (Name, String)>;
+/// A zone's NS names with their addresses, or why they could not be found.
+type Servers = Result<Vec<(Name, IpAddr)>, String>;
+
+/// Discovery questions in flight at once.
+const DISCOVERY_PARALLEL: usize = 32;
+
+/// What discovery has found so far in a run.
+#[derive(Default)]
+struct Known {
+    zones: Vec<ZoneReport>,
+    zone_index: HashMap<DnsName, usize>,
+    /// /24 or /64 to zone.
+    groups: HashMap<Group, usize>,
+    servers: Vec<ServerState>,
+    /// Per zone: indexes into `servers`, aligned with `ZoneReport::servers`.
+    zone_servers: Vec<Vec<usize>>,
+}
+
+impl Known {
+    /// Finds the zone of every /24 or /64 of `batch` not seen before (their
+    /// SOA questions in parallel), then the servers of every zone not seen
+    /// before (once per zone, in parallel).
+    async fn discover(&mut self, asker: &Asker, batch: &[Target], v6: bool, port: u16) {
+        let mut new_groups: Vec<(Group, IpAddr)> = Vec::new();
+        let mut queued: HashSet<Group> = HashSet::new();
+        for t in batch {
+            let key = group_of(t.ip);
+            if !self.groups.contains_key(&key) && queued.insert(key) {
+                new_groups.push((key, t.ip));
+            }
+        }
+        if new_groups.is_empty() {
+            return;
+        }
+        let found: Vec<(Group, Found)> = stream::iter(new_groups)
+            .map(|(key, ip)| async move {
+                let zone = asker.zone_of(ip).await.map_err(|e| (Name::from(ip), e));
+                (key, zone)
+            })
+            .buffer_unordered(DISCOVERY_PARALLEL)
+            .collect()
+            .await;
+        let mut new_zones: Vec<Name> = Vec::new();
+        let mut queued: HashSet<DnsName> = HashSet::new();
+        for (_, zone) in &found {
+            if let Ok(zone) = zone {
+                let name = dns_name(zone);
+                if !self.zone_index.contains_key(&name) && queued.insert(name) {
+                    new_zones.push(zone.clone());
+                }
+            }
+        }
+        let served: Vec<(Name, Servers)> = stream::iter(new_zones)
+            .map(|zone| async move {
+                let servers = asker.servers_of(&zone, v6).await;
+                (zone, servers)
+            })
+            .buffer_unordered(DISCOVERY_PARALLEL)
+            .collect()
+            .await;
+        for (zone, result) in served {
+            self.add_zone(dns_name(&zone), result, port);
+        }
+        for (key, zone) in found {
+            let name = match zone {
+                Ok(zone) => dns_name(&zone),
+                Err((name, e)) => {
+                    let name = dns_name(&name);
+                    self.add_zone(name.clone(), Err(e), port);
+                    name
+                }
+            };
+            let z = self.zone_index[&name];
+            self.groups.insert(key, z);
+        }
+    }
+
+    /// Records a zone and its servers (or why they could not be found).
+    fn add_zone(&mut self, name: DnsName, result: Servers, port: u16) {
+        if self.zone_index.contains_key(&name) {
+            return;
+        }
+        let mut report = ZoneReport {
+            zone: name.clone(),
+            error: None,
+            servers: Vec::new(),
+            blocks: Vec::new(),
+            addresses: 0,
+        };
+        let mut idx = Vec::new();
+        match result {
+            Ok(list) => {
+                for (ns, ip) in list {
+                    let addr = SocketAddr::new(ip, port);
+                    let i = match self.servers.iter().position(|s| s.addr == addr) {
+                        Some(i) => i,
+                        None => {
+                            self.servers.push(ServerState { addr, dead: false });
+                            self.servers.len() - 1
+                        }
+                    };
+                    idx.push(i);
+                    report.servers.push(AuthServer {
+                        name: dns_name(&ns),
+                        addr,
+                        asked: 0,
+                        failed: 0,
+                        first_failure: None,
+                    });
+                }
+            }
+            Err(e) => report.error = Some(e),
+        }
+        self.zones.push(report);
+        self.zone_servers.push(idx);
+        self.zone_index.insert(name, self.zones.len() - 1);
+    }
 }
 
 /// Adds `b` to the counters of `a`.
@@ -281,21 +407,16 @@ where
         return Err(ScanError::NoServers);
     }
     let started = Instant::now();
-    let mut asker = Asker {
+    let asker = Asker {
         servers: config.servers.clone(),
         timeout: config.timeout,
         attempts: config.attempts,
-        turn: 0,
-        queries: 0,
+        turn: Cell::new(0),
+        queries: Cell::new(0),
     };
     let want_v6 = config.servers.iter().any(SocketAddr::is_ipv6);
     let batch_size = (config.concurrency.clamp(1, 16_384) * 16).max(256);
-    let mut zones: Vec<ZoneReport> = Vec::new();
-    let mut zone_index: HashMap<DnsName, usize> = HashMap::new();
-    let mut groups: HashMap<(bool, u64), usize> = HashMap::new();
-    let mut servers: Vec<ServerState> = Vec::new();
-    // per zone: indexes into `servers`, aligned with ZoneReport::servers
-    let mut zone_servers: Vec<Vec<usize>> = Vec::new();
+    let mut known = Known::default();
     let mut total = ScanOutcome {
         complete: true,
         ..ScanOutcome::default()
@@ -307,68 +428,19 @@ where
             break;
         }
         // zones of the batch (memoised per /24 or /64)
+        known
+            .discover(&asker, &batch, want_v6, config.authoritative_port)
+            .await;
+        let Known {
+            zones,
+            groups,
+            servers,
+            zone_servers,
+            ..
+        } = &mut known;
         let mut zone_of: Vec<usize> = Vec::with_capacity(batch.len());
         for t in &batch {
-            let key = group_of(t.ip);
-            let z = match groups.get(&key) {
-                Some(&z) => z,
-                None => {
-                    let found = match asker.zone_of(t.ip).await {
-                        Ok(zone) => asker
-                            .servers_of(&zone, want_v6)
-                            .await
-                            .map(|s| (zone.clone(), s))
-                            .map_err(|e| (zone, e)),
-                        Err(e) => Err((Name::from(t.ip), e)),
-                    };
-                    let (name, result) = match found {
-                        Ok((zone, s)) => (dns_name(&zone), Ok(s)),
-                        Err((name, e)) => (dns_name(&name), Err(e)),
-                    };
-                    let z = match zone_index.get(&name) {
-                        Some(&z) => z,
-                        None => {
-                            let mut report = ZoneReport {
-                                zone: name.clone(),
-                                error: None,
-                                servers: Vec::new(),
-                                blocks: Vec::new(),
-                                addresses: 0,
-                            };
-                            let mut idx = Vec::new();
-                            match result {
-                                Ok(list) => {
-                                    for (ns, ip) in list {
-                                        let addr = SocketAddr::new(ip, config.authoritative_port);
-                                        let i = match servers.iter().position(|s| s.addr == addr) {
-                                            Some(i) => i,
-                                            None => {
-                                                servers.push(ServerState { addr, dead: false });
-                                                servers.len() - 1
-                                            }
-                                        };
-                                        idx.push(i);
-                                        report.servers.push(AuthServer {
-                                            name: dns_name(&ns),
-                                            addr,
-                                            asked: 0,
-                                            failed: 0,
-                                            first_failure: None,
-                                        });
-                                    }
-                                }
-                                Err(e) => report.error = Some(e),
-                            }
-                            zones.push(report);
-                            zone_servers.push(idx);
-                            zone_index.insert(name, zones.len() - 1);
-                            zones.len() - 1
-                        }
-                    };
-                    groups.insert(key, z);
-                    z
-                }
-            };
+            let z = groups[&group_of(t.ip)];
             let report = &mut zones[z];
             report.addresses += 1;
             if !report
@@ -489,9 +561,9 @@ where
             sink(t, lookup, list);
         }
     }
-    total.queries_sent += asker.queries;
+    total.queries_sent += asker.queries.get();
     total.elapsed = started.elapsed();
-    Ok((total, zones))
+    Ok((total, known.zones))
 }
 
 /// [`scan_authoritative`] on a current-thread tokio runtime of its own.

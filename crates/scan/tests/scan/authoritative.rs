@@ -251,22 +251,39 @@ fn every_authoritative_server_is_asked_and_a_stale_secondary_shows() {
 
 #[test]
 fn zone_discovery_is_asked_once_per_24_and_failures_are_reported() {
+    // a /16 zone: one SOA question per /24, its NS and glue once
+    let wide = reverse(&["ns1"], "1.1 IN PTR w1.example.\n2.2 IN PTR w2.example.\n");
     let resolver = ZoneServer::spawn(set(&[
         ("113.0.203.in-addr.arpa", reverse(&["ns1"], NEW)),
+        ("18.198.in-addr.arpa", wide.clone()),
         ("examplehost.net", format!("{SOA}ns1 IN A 127.0.0.11\n")),
     ]))
     .expect("resolver");
-    let servers = on_one_port(vec![set(&[(
-        "113.0.203.in-addr.arpa",
-        reverse(&["ns1"], NEW),
-    )])]);
+    let servers = on_one_port(vec![set(&[
+        ("113.0.203.in-addr.arpa", reverse(&["ns1"], NEW)),
+        ("18.198.in-addr.arpa", wide),
+    ])]);
     let port = servers[0].addr().port();
     let ips: Vec<String> = (0..=255).map(|i| format!("203.0.113.{i}")).collect();
     let mut all: Vec<&str> = ips.iter().map(String::as_str).collect();
     // a /24 the resolver knows nothing about (REFUSED): no servers found
     all.push("198.51.100.1");
+    all.extend(["198.18.1.1", "198.18.1.9", "198.18.2.2", "198.18.3.3"]);
     let (seen, zones) = run(resolver.addr(), port, &all);
-    assert_eq!(seen.len(), 257);
+    assert_eq!(seen.len(), 261);
+    assert_eq!(resolver.queries_for("18.198.in-addr.arpa", "NS"), 1);
+    assert_eq!(resolver.stats().qtype("NS"), 2, "one NS question per zone");
+    assert_eq!(
+        resolver.queries_for("ns1.examplehost.net", "A"),
+        2,
+        "the glue once per zone"
+    );
+    // one per /24; the REFUSED one is asked `attempts` (2) times
+    assert_eq!(resolver.stats().qtype("SOA"), 1 + 2 + 3, "one per /24");
+    assert_eq!(
+        seen[&"198.18.2.2".parse::<IpAddr>().unwrap()].1[0].answer,
+        names(&["w2.example."])
+    );
     let soa: u64 = ips
         .iter()
         .map(|ip| {
