@@ -371,7 +371,8 @@ impl Known {
     }
 }
 
-/// Adds `b` to the counters of `a`.
+/// Adds `b` to the counters of `a` (the adaptive backoff of a server met in
+/// several passes: cuts summed, the lowest rate, the last pass's final rate).
 fn absorb(a: &mut ScanOutcome, b: &ScanOutcome) {
     a.queries_sent += b.queries_sent;
     a.ptr_queries += b.ptr_queries;
@@ -383,6 +384,21 @@ fn absorb(a: &mut ScanOutcome, b: &ScanOutcome) {
     a.ignored_packets += b.ignored_packets;
     a.forward_shared += b.forward_shared;
     a.socket_buffer = a.socket_buffer.max(b.socket_buffer);
+    a.backoff_events += b.backoff_events;
+    for t in &b.throttled_servers {
+        match a
+            .throttled_servers
+            .iter_mut()
+            .find(|x| x.server == t.server)
+        {
+            Some(x) => {
+                x.backoffs += t.backoffs;
+                x.lowest_qps = x.lowest_qps.min(t.lowest_qps);
+                x.final_qps = t.final_qps;
+            }
+            None => a.throttled_servers.push(t.clone()),
+        }
+    }
 }
 
 /// Scans `targets` in authoritative mode on the current tokio runtime (see
