@@ -246,7 +246,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 if !done.insert(target.ip) {
                     continue;
                 }
-                let findings = classifier.classify(&target, &rec.lookup);
+                let findings = if config.authoritative {
+                    classifier.classify_resumed(&target, &rec.lookup, &rec.findings)
+                } else {
+                    classifier.classify(&target, &rec.lookup)
+                };
                 let rec = AddressRecord {
                     status: Status::of(&findings),
                     target,

@@ -47,9 +47,14 @@ fn pair() -> (ZoneServer, ZoneServer) {
 }
 
 fn scan(cidr: &str, resolver: SocketAddr, port: u16) -> (Option<i32>, Value) {
+    scan_with(cidr, resolver, port, &[])
+}
+
+fn scan_with(cidr: &str, resolver: SocketAddr, port: u16, extra: &[&str]) -> (Option<i32>, Value) {
     let out = std::process::Command::cargo_bin("ptr-audit")
         .expect("binary is built")
         .args(["scan", cidr, "--resolver", &resolver.to_string()])
+        .args(extra)
         .args(["--authoritative", "--authoritative-port", &port.to_string()])
         .args(["--format", "json", "--quiet"])
         .args(["--timeout", "300ms", "--attempts", "2"])
@@ -96,6 +101,20 @@ fn authoritative_scan_names_the_server_with_the_old_zone() {
     // .0 and .3 have no PTR at all (ptr-missing, an error)
     assert_eq!(code, Some(1));
     assert_eq!(secondary.queries_for("1.113.0.203.in-addr.arpa", "PTR"), 1);
+
+    // resumed from a complete checkpoint: nothing is asked again, and the
+    // recorded inconsistency is still reported
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let checkpoint = dir.path().join("checkpoint.jsonl");
+    let checkpoint = checkpoint.to_str().expect("utf-8 path");
+    let with_checkpoint = ["--checkpoint", checkpoint];
+    let (_, first) = scan_with("203.0.113.0/30", primary.addr(), port, &with_checkpoint);
+    secondary.reset_stats();
+    let resume = ["--checkpoint", checkpoint, "--resume"];
+    let (_, resumed) = scan_with("203.0.113.0/30", primary.addr(), port, &resume);
+    assert_eq!(secondary.stats().total, 0, "nothing asked again");
+    assert_eq!(resumed["records"], first["records"]);
+    assert!(finding(&resumed, "203.0.113.1").is_some());
 
     // the secondary goes down: one block finding for the block's two
     // zones, and nothing inconsistent

@@ -263,6 +263,47 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_record_keeps_its_inconsistency_with_this_inventorys_severity() {
+        let c = crate::Classifier::new(&ptr_audit_model::Provider::default()).unwrap();
+        let new = names(&["mail9.fra1.examplehost.net."]);
+        let answers = [
+            at("ns1", new.clone()),
+            at("ns2", names(&["mail9.ams3.examplehost.net."])),
+        ];
+        let lookup = ptr_audit_model::Lookup {
+            rcode: Some(Rcode::NoError),
+            answer: new,
+            cname_chain: Vec::new(),
+            attempts: 1,
+            forward: Vec::new(),
+        };
+        let hosting = target(Policy::Hosting);
+        let recorded = c.classify_authoritative(&hosting, &lookup, &answers);
+        let kept = |fs: &[Finding]| {
+            fs.iter()
+                .find(|f| f.code == FindingCode::PtrInconsistent)
+                .cloned()
+        };
+        assert_eq!(kept(&recorded).unwrap().severity, Severity::Warning);
+        // read back under an inventory that now makes the block `mail`
+        let mail = target(Policy::Mail);
+        let resumed = c.classify_resumed(&mail, &lookup, &recorded);
+        let f = kept(&resumed).expect("kept");
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(answers_of(&f), answers_of(&kept(&recorded).unwrap()));
+        assert_eq!(
+            resumed[0].code,
+            FindingCode::PtrInconsistent,
+            "most severe first"
+        );
+        // nothing recorded, nothing added
+        assert_eq!(
+            c.classify_resumed(&mail, &lookup, &[]),
+            c.classify(&mail, &lookup)
+        );
+    }
+
+    #[test]
     fn lame_and_unreachable_servers_are_block_findings() {
         let t = target(Policy::Hosting);
         let one = ["113.0.203.in-addr.arpa.".to_owned()];

@@ -223,8 +223,37 @@ impl Classifier {
         lookup: &Lookup,
         answers: &[ServerAnswer],
     ) -> Vec<Finding> {
+        let extra = authoritative::inconsistency(target, &lookup.answer, answers);
+        self.classify_with(target, lookup, extra)
+    }
+
+    /// [`Classifier::classify_authoritative`] for a record read back from a
+    /// checkpoint (`scan --authoritative --resume`): the servers' answers are
+    /// not in the record, so its `ptr-inconsistent` finding (in `recorded`) is
+    /// kept, its severity re-derived for `target`'s block.
+    pub fn classify_resumed(
+        &self,
+        target: &Target,
+        lookup: &Lookup,
+        recorded: &[Finding],
+    ) -> Vec<Finding> {
+        let code = ptr_audit_model::FindingCode::PtrInconsistent;
+        let extra = recorded.iter().find(|f| f.code == code).map(|f| Finding {
+            severity: severity::for_block(&target.block, code),
+            ..f.clone()
+        });
+        self.classify_with(target, lookup, extra)
+    }
+
+    /// [`Classifier::classify`] plus `extra`, most severe first.
+    fn classify_with(
+        &self,
+        target: &Target,
+        lookup: &Lookup,
+        extra: Option<Finding>,
+    ) -> Vec<Finding> {
         let mut out = self.classify(target, lookup);
-        if let Some(f) = authoritative::inconsistency(target, &lookup.answer, answers) {
+        if let Some(f) = extra {
             out.push(f);
             out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
         }
