@@ -400,3 +400,50 @@ fn rfc2317_aliases_and_ipv6_nibble_zones_are_found() {
         ]
     );
 }
+
+#[test]
+fn a_stopped_authoritative_scan_is_incomplete_and_delivers_each_address_once() {
+    let hosts = "ns1 IN A 127.0.0.11\n";
+    let resolver = ZoneServer::spawn(set(&[
+        ("108.0.203.in-addr.arpa", reverse(&["ns1"], "")),
+        ("109.0.203.in-addr.arpa", reverse(&["ns1"], "")),
+        ("111.0.203.in-addr.arpa", reverse(&["ns1"], "")),
+        ("110.0.203.in-addr.arpa", reverse(&["ns1"], "")),
+        ("examplehost.net", format!("{SOA}{hosts}")),
+    ]))
+    .expect("resolver");
+    let servers = on_one_port(vec![set(&[
+        ("108.0.203.in-addr.arpa", reverse(&["ns1"], "")),
+        ("109.0.203.in-addr.arpa", reverse(&["ns1"], "")),
+        ("111.0.203.in-addr.arpa", reverse(&["ns1"], "")),
+        ("110.0.203.in-addr.arpa", reverse(&["ns1"], "")),
+    ])]);
+    let mut cfg = config(&[resolver.addr()]);
+    cfg.authoritative_port = servers[0].addr().port();
+    // batches of 32 × 16 = 512: the /22 is two batches
+    let stop = StopSignal::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let (outcome, zones) = scan_authoritative_blocking(
+        &cfg,
+        crate::targets("203.0.108.0/22"),
+        |t, _, answers| {
+            assert!(seen.insert(t.ip), "{} delivered twice", t.ip);
+            assert_eq!(answers.len(), 1, "{}: {answers:?}", t.ip);
+            stop.stop();
+        },
+        &stop,
+    )
+    .expect("scan runs");
+    assert!(!outcome.complete);
+    assert_eq!(outcome.addresses as usize, seen.len());
+    assert_eq!(
+        seen.len(),
+        512,
+        "the batch under way is delivered, the next is not"
+    );
+    assert_eq!(
+        zones.len(),
+        2,
+        "only the first batch's zones were asked about"
+    );
+}
