@@ -439,6 +439,10 @@ where
     };
     let mut targets = targets.into_iter();
     loop {
+        if stop.is_stopped() {
+            total.complete = false;
+            break;
+        }
         let batch: Vec<Target> = targets.by_ref().take(batch_size).collect();
         if batch.is_empty() {
             break;
