@@ -41,6 +41,27 @@
 //! SERVFAIL, REFUSED, a network error or an unreadable reply; NXDOMAIN and
 //! NODATA are answers. A retry goes to the next server when there are several.
 //!
+//! # Polite limits
+//! Every query spends the global [`ScanConfig::qps`] budget and, when set,
+//! its server's [`ScanConfig::qps_per_server`] budget. On top of that, with
+//! [`ScanConfig::adaptive_backoff`] (the default), each server gets an
+//! adaptive rate (AIMD): the engine watches the last 50 outcomes of the
+//! queries sent to it, and when more than 10% of them (of at least 16) were
+//! REFUSED or timed out, the server is taken to be rate-limiting us and its
+//! rate is halved: half of what it was actually sent over the last quarter to
+//! half second (or of its budget, if lower), never below 10 queries per
+//! second. Only outcomes of queries sent after the last change count as
+//! evidence for the next one. After a quarter of a second and at least 8
+//! outcomes with at most 2% bad, the rate rises by an eighth of its ceiling
+//! (`qps_per_server`, or the rate measured when the trouble began); at the
+//! ceiling the server is at full speed again. While a server is slowed down
+//! and there is no other server at full speed, the retries of its refused or
+//! timed-out questions wait a full [`ScanConfig::timeout`] (rate limiters
+//! count per second); with several servers they go to another one at once.
+//! Other servers keep their pace. The cost on the hot path is a few counters
+//! per server and no allocation. [`ScanOutcome::throttled_servers`] and
+//! [`ScanOutcome::backoff_events`] say what happened.
+//!
 //! # Authoritative mode
 //! [`scan_authoritative`] finds each reverse zone's NS set through the
 //! configured resolver and asks every authoritative server directly, with
@@ -50,8 +71,8 @@
 //! servers). The classifier turns disagreements into `ptr-inconsistent`.
 //!
 //! Main items: [`ScanConfig`], [`scan_blocking`] (and the async [`scan`]),
-//! [`scan_authoritative_blocking`], [`StopSignal`], [`ScanOutcome`],
-//! [`ScanError`], [`system_resolvers`].
+//! [`scan_authoritative_blocking`], [`StopSignal`], [`ScanOutcome`] (with
+//! [`ServerBackoff`]), [`ScanError`], [`system_resolvers`].
 //!
 //! ```no_run
 //! use ptr_audit_scan::{scan_blocking, ScanConfig, StopSignal};
@@ -106,7 +127,10 @@ pub struct ScanConfig {
     pub attempts: u32,
     /// The wait before retrying after SERVFAIL, REFUSED or a network error,
     /// doubled on every further retry and capped at `timeout`. A timeout is
-    /// retried at once (the timeout was the wait). Default 100 ms.
+    /// retried at once (the timeout was the wait). Default 100 ms. While
+    /// [`ScanConfig::adaptive_backoff`] slows a server down and no other is
+    /// at full speed, retries of what it refused or let time out wait a full
+    /// `timeout` instead (see "Polite limits" in the crate docs).
     pub backoff: Duration,
     /// Send an EDNS OPT record (1232-byte UDP payload) with each UDP query;
     /// after a FORMERR the question is asked once more without it. Default
