@@ -84,7 +84,11 @@ pub struct Detail {
 }
 
 /// The value of a [`Detail`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// [`DetailValue::List`] and [`DetailValue::StaticList`] are two spellings of
+/// the same value: they compare equal when their items are equal, and reports
+/// write them alike.
+#[derive(Clone, Debug, Eq)]
 pub enum DetailValue {
     /// A single string.
     Text(String),
@@ -92,6 +96,34 @@ pub enum DetailValue {
     List(Vec<String>),
     /// A count.
     Count(u64),
+    /// A list of strings fixed when the program was built (the receivers of
+    /// a finding): a [`DetailValue::List`] that costs no allocation.
+    StaticList(&'static [&'static str]),
+}
+
+impl DetailValue {
+    /// The items of either kind of list; `None` for text and counts.
+    pub fn items(&self) -> Option<Vec<&str>> {
+        match self {
+            DetailValue::List(l) => Some(l.iter().map(String::as_str).collect()),
+            DetailValue::StaticList(l) => Some(l.to_vec()),
+            DetailValue::Text(_) | DetailValue::Count(_) => None,
+        }
+    }
+}
+
+impl PartialEq for DetailValue {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (DetailValue::Text(a), DetailValue::Text(b)) => a == b,
+            (DetailValue::Count(a), DetailValue::Count(b)) => a == b,
+            (DetailValue::List(a), DetailValue::List(b)) => a == b,
+            (DetailValue::StaticList(a), DetailValue::StaticList(b)) => a == b,
+            (DetailValue::List(a), DetailValue::StaticList(b))
+            | (DetailValue::StaticList(b), DetailValue::List(a)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl Finding {
@@ -123,11 +155,38 @@ impl Finding {
         self
     }
 
+    /// Adds a list detail fixed at build time (no allocation).
+    pub fn with_static_list(mut self, key: &'static str, values: &'static [&'static str]) -> Self {
+        self.details.push(Detail {
+            key,
+            value: DetailValue::StaticList(values),
+        });
+        self
+    }
+
     /// The text of detail `key`, if it is a text detail.
     pub fn text(&self, key: &str) -> Option<&str> {
         self.details.iter().find_map(|d| match &d.value {
             DetailValue::Text(t) if d.key == key => Some(t.as_str()),
             _ => None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_and_owned_lists_are_the_same_value() {
+        let owned = DetailValue::List(vec!["a".into(), "b".into()]);
+        let fixed = DetailValue::StaticList(&["a", "b"]);
+        assert_eq!(owned, fixed);
+        assert_eq!(fixed, owned);
+        assert_ne!(fixed, DetailValue::StaticList(&["a"]));
+        assert_ne!(DetailValue::List(vec!["b".into(), "a".into()]), fixed);
+        assert_ne!(DetailValue::Text("a".into()), fixed);
+        assert_eq!(fixed.items(), Some(vec!["a", "b"]));
+        assert_eq!(DetailValue::Count(1).items(), None);
     }
 }

@@ -1,9 +1,10 @@
 //! The wire form of the per-address record (`docs/report-format.md`): written
 //! by the `json`, `jsonl` and checkpoint outputs, read back by [`crate::read_report`].
 //!
-//! Serialization goes through borrowed views of the model types, so writing a
-//! record allocates little; reading goes through owned `*In` structs that are
-//! then turned back into model types.
+//! Records are written by [`RecordWriter`], by hand (they are on the scan's
+//! hot path), and tested byte for byte against serde views of the model
+//! types; reading goes through owned `*In` structs that are then turned back
+//! into model types.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -18,7 +19,9 @@ use ptr_audit_model::{
     Status, Target,
 };
 use serde::de::{self, MapAccess, Visitor};
-use serde::ser::{SerializeMap, SerializeSeq};
+use serde::ser::SerializeMap;
+#[cfg(test)]
+use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Finding keys the record itself uses; a detail with one of these names (or
@@ -103,9 +106,12 @@ fn intern(key: &str) -> &'static str {
 // ---------------------------------------------------------------------------
 // Writing
 
-/// A borrowed view that serializes one [`AddressRecord`] in the stable field order.
+/// A borrowed view that serializes one [`AddressRecord`] in the stable field
+/// order through serde: the reference [`RecordWriter`] is tested against.
+#[cfg(test)]
 pub(crate) struct RecordOut<'a>(pub &'a AddressRecord);
 
+#[cfg(test)]
 impl Serialize for RecordOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let rec = self.0;
@@ -141,8 +147,10 @@ impl Serialize for RecordOut<'_> {
 }
 
 /// Serializes a value through its `Display`, without an intermediate `String`.
+#[cfg(test)]
 struct Shown<'a, T: fmt::Display>(&'a T);
 
+#[cfg(test)]
 impl<T: fmt::Display> Serialize for Shown<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self.0)
@@ -167,8 +175,10 @@ impl Serialize for SourceOut<'_> {
     }
 }
 
+#[cfg(test)]
 struct Names<'a>(&'a [DnsName]);
 
+#[cfg(test)]
 impl Serialize for Names<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
@@ -189,8 +199,10 @@ pub(crate) fn forward_text(answer: &ForwardAnswer) -> Option<String> {
     }
 }
 
+#[cfg(test)]
 struct ForwardOut<'a>(&'a [(DnsName, ForwardAnswer)]);
 
+#[cfg(test)]
 impl Serialize for ForwardOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(self.0.len()))?;
@@ -204,8 +216,10 @@ impl Serialize for ForwardOut<'_> {
     }
 }
 
+#[cfg(test)]
 pub(crate) struct FindingsOut<'a>(pub &'a [Finding]);
 
+#[cfg(test)]
 impl Serialize for FindingsOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
@@ -235,6 +249,7 @@ impl Serialize for FindingOut<'_> {
             match &d.value {
                 DetailValue::Text(t) => m.serialize_entry(&key, t)?,
                 DetailValue::List(l) => m.serialize_entry(&key, l)?,
+                DetailValue::StaticList(l) => m.serialize_entry(&key, l)?,
                 DetailValue::Count(n) => m.serialize_entry(&key, n)?,
             }
         }
@@ -580,5 +595,449 @@ pub(crate) struct FindingInWrap(FindingIn);
 impl FindingInWrap {
     pub(crate) fn into_model(self) -> Result<Finding, String> {
         self.0.into_model()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Writing by hand
+
+/// Writes records as compact JSON, byte for byte what serde_json writes for
+/// [`RecordOut`], without the serializer machinery: `jsonl` and the `json`
+/// spool write one per address, so this is on the scan's hot path.
+///
+/// The fields that are the same for every address of a block are rendered
+/// once and reused while records of that block follow each other.
+pub(crate) struct RecordWriter {
+    block: Option<(Arc<BlockInfo>, String)>,
+    /// Static lists (receivers) already written, with their JSON text.
+    lists: Vec<(&'static [&'static str], String)>,
+}
+
+/// At most this many static lists keep their JSON text in a [`RecordWriter`].
+const LISTS_KEPT: usize = 32;
+
+impl RecordWriter {
+    pub(crate) fn new() -> Self {
+        Self {
+            block: None,
+            lists: Vec::new(),
+        }
+    }
+
+    /// Appends `rec` to `out` (no newline).
+    pub(crate) fn write(&mut self, out: &mut String, rec: &AddressRecord) {
+        let block = &rec.target.block;
+        let lookup = &rec.lookup;
+        out.push_str("{\"ip\":\"");
+        push_ip(out, rec.target.ip);
+        out.push('"');
+        match &self.block {
+            Some((b, text)) if Arc::ptr_eq(b, block) => out.push_str(text),
+            _ => {
+                let mut text = String::with_capacity(128);
+                block_fields(&mut text, block);
+                out.push_str(&text);
+                self.block = Some((block.clone(), text));
+            }
+        }
+        out.push_str(",\"expected\":");
+        push_opt_str(out, rec.target.expected_ptr.as_deref());
+        out.push_str(",\"ptr\":");
+        push_names(out, ptr_names(&lookup.answer));
+        out.push_str(",\"cname_chain\":");
+        push_names(out, &lookup.cname_chain);
+        out.push_str(",\"rcode\":");
+        match lookup.rcode {
+            Some(r) => push_str(out, &r.as_str()),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"result\":\"");
+        out.push_str(result_keyword(&lookup.answer));
+        out.push_str("\",\"failure\":");
+        match &lookup.answer {
+            PtrAnswer::Failed(r) => push_str(out, &failure_text(r)),
+            _ => out.push_str("null"),
+        }
+        out.push_str(",\"dead_end\":");
+        match &lookup.answer {
+            PtrAnswer::BrokenDelegation { target } => push_str(out, target.as_str()),
+            _ => out.push_str("null"),
+        }
+        out.push_str(",\"attempts\":");
+        push_u64(out, u64::from(lookup.attempts));
+        out.push_str(",\"forward\":{");
+        for (i, (name, answer)) in lookup.forward.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_str(out, name.as_str());
+            out.push(':');
+            match answer {
+                ForwardAnswer::Addresses(addrs) => {
+                    out.push('[');
+                    for (k, a) in addrs.iter().enumerate() {
+                        if k > 0 {
+                            out.push(',');
+                        }
+                        out.push('"');
+                        push_ip(out, *a);
+                        out.push('"');
+                    }
+                    out.push(']');
+                }
+                other => push_opt_str(out, forward_text(other).as_deref()),
+            }
+        }
+        out.push_str("},\"status\":\"");
+        out.push_str(rec.status.as_str());
+        out.push_str("\",\"findings\":[");
+        for (i, f) in rec.findings.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            self.push_finding(out, f);
+        }
+        out.push_str("]}");
+    }
+
+    fn push_finding(&mut self, out: &mut String, f: &Finding) {
+        out.push_str("{\"code\":\"");
+        out.push_str(f.code.as_str());
+        out.push_str("\",\"severity\":\"");
+        out.push_str(f.severity.as_str());
+        out.push_str("\",\"message\":");
+        push_str(out, &f.message);
+        for d in &f.details {
+            out.push(',');
+            if RESERVED.contains(&d.key) || d.key.starts_with("detail-") {
+                push_str(out, &format!("detail-{}", d.key));
+            } else {
+                push_str(out, d.key);
+            }
+            out.push(':');
+            match &d.value {
+                DetailValue::Text(t) => push_str(out, t),
+                DetailValue::List(l) => push_list(out, l.iter().map(String::as_str)),
+                DetailValue::StaticList(l) => self.push_static_list(out, l),
+                DetailValue::Count(n) => push_u64(out, *n),
+            }
+        }
+        out.push('}');
+    }
+
+    /// A static list, from its JSON text when it was written before.
+    fn push_static_list(&mut self, out: &mut String, list: &'static [&'static str]) {
+        if let Some((_, text)) = self.lists.iter().find(|(l, _)| std::ptr::eq(*l, list)) {
+            out.push_str(text);
+            return;
+        }
+        let start = out.len();
+        push_list(out, list.iter().copied());
+        if self.lists.len() < LISTS_KEPT {
+            self.lists.push((list, out[start..].to_owned()));
+        }
+    }
+}
+
+/// `,"datacenter":…,"block":…,"policy":…,"source":{…}`.
+fn block_fields(out: &mut String, block: &BlockInfo) {
+    use std::fmt::Write as _;
+    out.push_str(",\"datacenter\":");
+    push_str(out, &block.datacenter);
+    out.push_str(",\"block\":\"");
+    let _ = write!(out, "{}", block.cidr);
+    out.push_str("\",\"policy\":\"");
+    out.push_str(block.policy.as_str());
+    out.push_str("\",\"source\":{\"file\":");
+    push_str(out, &block.source.file.to_string_lossy());
+    out.push_str(",\"line\":");
+    push_u64(out, u64::from(block.source.line));
+    out.push('}');
+}
+
+fn push_names(out: &mut String, names: &[DnsName]) {
+    push_list(out, names.iter().map(DnsName::as_str));
+}
+
+fn push_list<'a>(out: &mut String, items: impl Iterator<Item = &'a str>) {
+    out.push('[');
+    for (i, s) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_str(out, s);
+    }
+    out.push(']');
+}
+
+fn push_opt_str(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => push_str(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// A JSON string, escaped the way serde_json escapes: `"` and `\` with a
+/// backslash, the control characters with their short forms or `\u00xx`,
+/// everything else (including non-ASCII) as is.
+pub(crate) fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none of them needs escaping.
+        if let Some(chunk) = bytes.get(i..i + 8)
+            && let Ok(word) = <[u8; 8]>::try_from(chunk)
+            && !may_need_escape(u64::from_le_bytes(word))
+        {
+            i += 8;
+            continue;
+        }
+        let b = bytes[i];
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            i += 1;
+            continue;
+        }
+        // Splitting before an ASCII byte is always on a char boundary.
+        out.push_str(&s[run..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x08 => out.push_str("\\b"),
+            0x09 => out.push_str("\\t"),
+            0x0a => out.push_str("\\n"),
+            0x0c => out.push_str("\\f"),
+            0x0d => out.push_str("\\r"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+        i += 1;
+        run = i;
+    }
+    out.push_str(&s[run..]);
+    out.push('"');
+}
+
+/// False only when no byte of `w` is a control character, `"` or `\`
+/// (it may say true for a word that needs nothing: the bytes are then
+/// checked one by one).
+fn may_need_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let zero = |x: u64| below(x, 1);
+    (below(w, 0x20) | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')))) != 0
+}
+
+/// An unsigned integer in decimal.
+pub(crate) fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
+}
+
+/// An address as its `Display` writes it (IPv4 without the formatter).
+fn push_ip(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, o) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u64(out, u64::from(o));
+            }
+        }
+        IpAddr::V6(v6) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv6Addr;
+    use std::path::PathBuf;
+
+    use ptr_audit_model::{Policy, Rcode, Severity};
+
+    use super::*;
+
+    /// Every ASCII byte, a few non-ASCII characters, and the escapes' neighbours.
+    fn nasty() -> Vec<String> {
+        let mut all = String::new();
+        for b in 0u8..0x80 {
+            all.push(char::from(b));
+        }
+        vec![
+            String::new(),
+            all,
+            "plain.example.".into(),
+            "\"\\\"\\".into(),
+            "é \u{2028} \u{7f} ☃ \u{10ffff}".into(),
+            "tail\u{1f}".into(),
+            "\u{0}head".into(),
+        ]
+    }
+
+    fn record(text: &str, ip: IpAddr, block: &Arc<BlockInfo>) -> AddressRecord {
+        let name = DnsName::from_presentation(text);
+        let findings = vec![
+            Finding::new(FindingCode::PtrGeneric, Severity::Warning, text)
+                .with_text("name", text)
+                .with_text("message", text)
+                .with_text("detail-x", "y")
+                .with_list("receivers", vec![text.to_owned(), "b".into()])
+                .with_list("empty", Vec::new())
+                .with_static_list("fixed", &["a\"b", "\u{1}", "é"])
+                .with_static_list("none", &[]),
+            Finding {
+                code: FindingCode::PtrMultiple,
+                severity: Severity::Notice,
+                message: String::new(),
+                details: vec![Detail {
+                    key: "count",
+                    value: DetailValue::Count(u64::MAX),
+                }],
+            },
+        ];
+        AddressRecord {
+            target: Target {
+                ip,
+                block: block.clone(),
+                expected_ptr: Some(text.to_owned()),
+            },
+            lookup: Lookup {
+                rcode: Some(Rcode::Other(4095)),
+                answer: PtrAnswer::Names(vec![name.clone(), name.clone()]),
+                cname_chain: vec![name.clone()],
+                attempts: 1234567,
+                forward: vec![
+                    (
+                        name.clone(),
+                        ForwardAnswer::Addresses(vec![ip, "0.0.0.0".parse().unwrap()]),
+                    ),
+                    (DnsName::from_presentation("b"), ForwardAnswer::NxDomain),
+                    (
+                        DnsName::from_presentation("c"),
+                        ForwardAnswer::Failed(FailureReason::Network(text.to_owned())),
+                    ),
+                ],
+            },
+            status: Status::of(&findings),
+            findings,
+        }
+    }
+
+    fn block(dc: &str, file: &str) -> Arc<BlockInfo> {
+        Arc::new(BlockInfo {
+            datacenter: Arc::from(dc),
+            cidr: "2001:db8::/32".parse().unwrap(),
+            policy: Policy::Mail,
+            expect_ptr: None,
+            migrated_from: None,
+            severities: SeverityOverrides::default(),
+            source: SourceLocation {
+                file: PathBuf::from(file),
+                line: 4_000_000_000,
+            },
+        })
+    }
+
+    #[test]
+    fn hand_writer_writes_what_serde_writes() {
+        let ips: [IpAddr; 4] = [
+            "255.255.255.255".parse().unwrap(),
+            "10.0.0.1".parse().unwrap(),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+            "2001:db8::ffff:1.2.3.4".parse().unwrap(),
+        ];
+        let mut w = RecordWriter::new();
+        let mut compared = 0;
+        for text in nasty() {
+            let blocks = [block(&text, &text), block("-", "<args>")];
+            for b in &blocks {
+                for ip in ips {
+                    let mut rec = record(&text, ip, b);
+                    let answers = [
+                        rec.lookup.answer.clone(),
+                        PtrAnswer::NxDomain,
+                        PtrAnswer::NoData,
+                        PtrAnswer::BrokenDelegation {
+                            target: DnsName::from_presentation(&text),
+                        },
+                        PtrAnswer::Failed(FailureReason::Timeout),
+                        PtrAnswer::Failed(FailureReason::Network(text.clone())),
+                    ];
+                    for answer in answers {
+                        rec.lookup.answer = answer;
+                        for rcode in [None, Some(Rcode::NxDomain)] {
+                            rec.lookup.rcode = rcode;
+                            let want = serde_json::to_string(&RecordOut(&rec)).unwrap();
+                            let mut got = String::new();
+                            w.write(&mut got, &rec);
+                            assert_eq!(got, want);
+                            compared += 1;
+                        }
+                    }
+                    rec.target.expected_ptr = None;
+                    rec.findings.clear();
+                    rec.lookup.forward.clear();
+                    let want = serde_json::to_string(&RecordOut(&rec)).unwrap();
+                    let mut got = String::new();
+                    w.write(&mut got, &rec);
+                    assert_eq!(got, want);
+                }
+            }
+        }
+        assert_eq!(compared, 7 * 2 * 4 * 6 * 2);
+    }
+
+    #[test]
+    fn strings_escape_like_serde_at_every_position() {
+        let specials = ['"', '\\', '\u{0}', '\n', '\u{1f}', '\u{7f}', 'é', '☃', 'a'];
+        let mut checked = 0;
+        for len in 0..20 {
+            for pos in 0..len {
+                for sp in specials {
+                    let text: String = (0..len).map(|k| if k == pos { sp } else { 'x' }).collect();
+                    let mut got = String::new();
+                    push_str(&mut got, &text);
+                    assert_eq!(got, serde_json::to_string(&text).unwrap(), "{text:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 9 * (0..20).sum::<usize>());
+    }
+
+    #[test]
+    fn integers_and_addresses() {
+        for n in [0, 9, 10, 99, 100, 4_294_967_295, u64::MAX] {
+            let mut s = String::new();
+            push_u64(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+        for ip in ["0.0.0.0", "1.22.133.255", "::", "fe80::1"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            let mut s = String::new();
+            push_ip(&mut s, ip);
+            assert_eq!(s, ip.to_string());
+        }
     }
 }

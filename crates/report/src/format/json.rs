@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::spool::Spool;
 use crate::summary::Counts;
-use crate::wire::{BlockInfoOut, FindingOut, RecordOut};
+use crate::wire::{BlockInfoOut, FindingOut, RecordWriter};
 use crate::{GateOutcome, ReportEnd, ReportMeta, Sink, SinkOptions, Summary};
 
 /// The `format` value of the envelope.
@@ -207,6 +207,7 @@ fn list(out: &mut dyn Write, key: &str, items: &[String], last: bool) -> io::Res
 pub(crate) struct JsonSink {
     out: Box<dyn Write + Send>,
     spool: Option<Spool>,
+    writer: RecordWriter,
 }
 
 impl JsonSink {
@@ -233,13 +234,15 @@ impl JsonSink {
         Ok(Self {
             out,
             spool: Some(Spool::new(options.sort_memory)),
+            writer: RecordWriter::new(),
         })
     }
 }
 
 impl Sink for JsonSink {
     fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
-        let line = serde_json::to_string(&RecordOut(rec))?;
+        let mut line = String::with_capacity(1024);
+        self.writer.write(&mut line, rec);
         self.spool
             .as_mut()
             .ok_or_else(|| io::Error::other("json report already finished"))?

@@ -5,13 +5,14 @@ use std::io::{self, Write};
 
 use ptr_audit_model::AddressRecord;
 
-use crate::wire::RecordOut;
+use crate::wire::RecordWriter;
 use crate::{ReportEnd, Sink, SinkOptions};
 
 pub(crate) struct JsonlSink {
     out: Box<dyn Write + Send>,
     flush_each: bool,
-    line: Vec<u8>,
+    line: String,
+    writer: RecordWriter,
 }
 
 impl JsonlSink {
@@ -19,7 +20,8 @@ impl JsonlSink {
         Self {
             out,
             flush_each: options.flush_each_record,
-            line: Vec::with_capacity(1024),
+            line: String::with_capacity(1024),
+            writer: RecordWriter::new(),
         }
     }
 }
@@ -28,9 +30,9 @@ impl Sink for JsonlSink {
     fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
         // One write per line, so a crash leaves at most a torn last line.
         self.line.clear();
-        serde_json::to_writer(&mut self.line, &RecordOut(rec))?;
-        self.line.push(b'\n');
-        self.out.write_all(&self.line)?;
+        self.writer.write(&mut self.line, rec);
+        self.line.push('\n');
+        self.out.write_all(self.line.as_bytes())?;
         if self.flush_each {
             self.out.flush()?;
         }
