@@ -15,7 +15,9 @@
 //! batch's zones (`forward: false`, `recursion_desired: false`, that server
 //! alone, at [`ScanConfig::authoritative_port`]). A server that gives not a
 //! single reply to the first addresses of a pass is marked dead and not asked
-//! again in this run; its answers are `Failed(Timeout)`.
+//! again in this run; its answers are `Failed(Timeout)`. The adaptive
+//! backoff is off in the per-server passes (REFUSED from an authoritative
+//! server means lame, not "slow down"); `qps` and `qps_per_server` apply.
 //!
 //! An address whose PTR is reached through a CNAME (RFC 2317) is asked at the
 //! servers of the zone holding the alias; the engine follows the alias at the
@@ -516,6 +518,11 @@ where
             cfg.servers = vec![servers[s].addr];
             cfg.forward = false;
             cfg.recursion_desired = false;
+            // An authoritative server answers REFUSED for a zone it does not
+            // serve (lame), not to slow us down (rate limiting authoritative
+            // servers drop or truncate): the adaptive backoff would crawl
+            // through a lame server's zones. The budgets still apply.
+            cfg.adaptive_backoff = false;
             let result = engine::run(
                 &cfg,
                 asked.iter().map(|&i| batch[i].clone()),
