@@ -6,9 +6,51 @@ use ptr_audit_model::{
 };
 
 use crate::Classifier;
-use crate::receivers::{self, ids};
+use crate::receivers;
 use crate::severity::for_block;
-use crate::verdict::{Label, NameVerdict};
+use crate::verdict::{Label, NameVerdict, Rule};
+
+/// Every rule, and its id at the same index: a one-rule `kinds` list is a
+/// slice of this, so it needs no allocation.
+const RULES: [Rule; 9] = [
+    Rule::InvalidHostname,
+    Rule::LocalName,
+    Rule::IpLiteral,
+    Rule::NumericTld,
+    Rule::ReverseName,
+    Rule::IpEncoded,
+    Rule::DynamicToken,
+    Rule::ProviderDefault,
+    Rule::Placeholder,
+];
+static RULE_IDS: [&str; 9] = {
+    let mut out = [""; 9];
+    let mut i = 0;
+    while i < 9 {
+        out[i] = RULES[i].as_str();
+        i += 1;
+    }
+    out
+};
+
+/// The `kinds` detail: the rules' ids.
+fn kinds(rules: &[Rule]) -> DetailValue {
+    if let [one] = rules
+        && let Some(i) = RULES.iter().position(|r| r == one)
+    {
+        return DetailValue::StaticList(&RULE_IDS[i..=i]);
+    }
+    DetailValue::List(rules.iter().map(|r| r.as_str().to_owned()).collect())
+}
+
+/// The `receivers` detail: the receivers' ids.
+fn receiver_ids(v: &NameVerdict) -> DetailValue {
+    let list = v.receivers();
+    match receivers::static_ids(&list) {
+        Some(ids) => DetailValue::StaticList(ids),
+        None => DetailValue::List(receivers::ids(&list)),
+    }
+}
 
 /// Lowercase, without the trailing dot.
 fn norm(name: &str) -> String {
@@ -23,20 +65,17 @@ fn verdict_details(f: Finding, name: &DnsName, v: &NameVerdict) -> Finding {
         forms.push(r.kind.to_owned());
         matched.push(r.matched(text).to_owned());
     }
-    f.with_text("name", text)
-        .with_list(
-            "kinds",
-            v.rules().iter().map(|r| r.as_str().to_owned()).collect(),
-        )
-        .with_list("forms", forms)
-        .with_list("matched", matched)
-        .with_list(
-            "receivers",
-            v.receivers()
-                .iter()
-                .map(|r| r.as_str().to_owned())
-                .collect(),
-        )
+    let mut f = f.with_text("name", text);
+    f.details.push(Detail {
+        key: "kinds",
+        value: kinds(&v.rules()),
+    });
+    let mut f = f.with_list("forms", forms).with_list("matched", matched);
+    f.details.push(Detail {
+        key: "receivers",
+        value: receiver_ids(v),
+    });
+    f
 }
 
 pub(crate) fn classify(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<Finding> {
@@ -61,28 +100,28 @@ pub(crate) fn classify(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<
                     format!("the ptr lookup got no answer (`{kw}`): the ptr is unknown"),
                 )
                 .with_text("reason", kw)
-                .with_list("receivers", ids(receivers::LOOKUP_FAILED)),
+                .with_static_list("receivers", receivers::LOOKUP_FAILED_IDS),
             );
             return out;
         }
         PtrAnswer::NxDomain => {
-            out.push(missing("nxdomain").with_list("receivers", ids(receivers::NO_PTR)));
+            out.push(missing("nxdomain").with_static_list("receivers", receivers::NO_PTR_IDS));
             return out;
         }
         PtrAnswer::NoData => {
-            out.push(missing("nodata").with_list("receivers", ids(receivers::NO_PTR)));
+            out.push(missing("nodata").with_static_list("receivers", receivers::NO_PTR_IDS));
             return out;
         }
         PtrAnswer::BrokenDelegation { target: end } => {
             out.push(
                 missing("broken-delegation")
                     .with_text("target", end.as_str())
-                    .with_list("receivers", ids(receivers::NO_PTR)),
+                    .with_static_list("receivers", receivers::NO_PTR_IDS),
             );
             return out;
         }
         PtrAnswer::Names(names) if names.is_empty() => {
-            out.push(missing("nodata").with_list("receivers", ids(receivers::NO_PTR)));
+            out.push(missing("nodata").with_static_list("receivers", receivers::NO_PTR_IDS));
             return out;
         }
         PtrAnswer::Names(names) => names,
@@ -284,6 +323,6 @@ fn fcrdns(target: &Target, lookup: &Lookup, valid: &[&DnsName]) -> Option<Findin
             .with_text("reason", reason)
             .with_text("name", name.as_str())
             .with_list("forward", seen)
-            .with_list("receivers", ids(receivers::NO_FCRDNS)),
+            .with_static_list("receivers", receivers::NO_FCRDNS_IDS),
     )
 }

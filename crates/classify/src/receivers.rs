@@ -47,7 +47,7 @@ impl Receiver {
     ];
 
     /// The identifier written in reports (`postfix:reject_unknown_client_hostname`).
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Receiver::PostfixUnknownReverseClient => {
                 "postfix:reject_unknown_reverse_client_hostname"
@@ -92,7 +92,8 @@ impl Receiver {
 }
 
 /// Receivers that treat the address as having no PTR at all (missing or invalid name).
-pub const NO_PTR: &[Receiver] = &[
+pub const NO_PTR: &[Receiver] = &NO_PTR_ALL;
+const NO_PTR_ALL: [Receiver; 8] = [
     Receiver::PostfixUnknownReverseClient,
     Receiver::PostfixUnknownClient,
     Receiver::SpamAssassinRdnsNone,
@@ -104,7 +105,8 @@ pub const NO_PTR: &[Receiver] = &[
 ];
 
 /// Receivers that check forward confirmation.
-pub const NO_FCRDNS: &[Receiver] = &[
+pub const NO_FCRDNS: &[Receiver] = &NO_FCRDNS_ALL;
+const NO_FCRDNS_ALL: [Receiver; 5] = [
     Receiver::PostfixUnknownClient,
     Receiver::SpamAssassinRdnsNone,
     Receiver::RspamdHostnameUnknown,
@@ -113,14 +115,16 @@ pub const NO_FCRDNS: &[Receiver] = &[
 ];
 
 /// Receivers that score or reject generic names.
-pub const GENERIC: &[Receiver] = &[
+pub const GENERIC: &[Receiver] = &GENERIC_ALL;
+const GENERIC_ALL: [Receiver; 3] = [
     Receiver::SpamAssassinRdnsDynamic,
     Receiver::RspamdHostnameDynamic,
     Receiver::UnitedInternet,
 ];
 
 /// Receivers that defer (4xx) while the PTR cannot be looked up.
-pub const LOOKUP_FAILED: &[Receiver] = &[
+pub const LOOKUP_FAILED: &[Receiver] = &LOOKUP_FAILED_ALL;
+const LOOKUP_FAILED_ALL: [Receiver; 2] = [
     Receiver::PostfixUnknownReverseClient,
     Receiver::PostfixUnknownClient,
 ];
@@ -128,4 +132,58 @@ pub const LOOKUP_FAILED: &[Receiver] = &[
 /// The identifiers of `receivers`, as a list for a finding detail.
 pub fn ids(receivers: &[Receiver]) -> Vec<String> {
     receivers.iter().map(|r| r.as_str().to_owned()).collect()
+}
+
+const fn ids_of<const N: usize>(receivers: [Receiver; N]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = receivers[i].as_str();
+        i += 1;
+    }
+    out
+}
+
+// The identifier lists as statics (one address each, so report writers can
+// keep their JSON text): a finding's `receivers` detail without allocating.
+static NO_PTR_IDS_ALL: [&str; 8] = ids_of(NO_PTR_ALL);
+static NO_FCRDNS_IDS_ALL: [&str; 5] = ids_of(NO_FCRDNS_ALL);
+static GENERIC_IDS_ALL: [&str; 3] = ids_of(GENERIC_ALL);
+static LOOKUP_FAILED_IDS_ALL: [&str; 2] = ids_of(LOOKUP_FAILED_ALL);
+
+/// [`ids`] of [`NO_PTR`].
+pub static NO_PTR_IDS: &[&str] = &NO_PTR_IDS_ALL;
+/// [`ids`] of [`NO_FCRDNS`].
+pub static NO_FCRDNS_IDS: &[&str] = &NO_FCRDNS_IDS_ALL;
+/// [`ids`] of [`GENERIC`].
+pub static GENERIC_IDS: &[&str] = &GENERIC_IDS_ALL;
+/// [`ids`] of [`LOOKUP_FAILED`].
+pub static LOOKUP_FAILED_IDS: &[&str] = &LOOKUP_FAILED_IDS_ALL;
+
+/// The identifiers of `receivers` when it is one of this module's lists,
+/// without allocating.
+pub fn static_ids(receivers: &[Receiver]) -> Option<&'static [&'static str]> {
+    [
+        (NO_PTR, NO_PTR_IDS),
+        (NO_FCRDNS, NO_FCRDNS_IDS),
+        (GENERIC, GENERIC_IDS),
+        (LOOKUP_FAILED, LOOKUP_FAILED_IDS),
+    ]
+    .into_iter()
+    .find(|(r, _)| *r == receivers)
+    .map(|(_, ids)| ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_ids_are_the_ids() {
+        for list in [NO_PTR, NO_FCRDNS, GENERIC, LOOKUP_FAILED] {
+            let fixed = static_ids(list).unwrap();
+            assert_eq!(ids(list), fixed.to_vec());
+        }
+        assert_eq!(static_ids(&[Receiver::Gmail]), None);
+    }
 }

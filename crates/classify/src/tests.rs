@@ -721,16 +721,16 @@ fn block_tally_is_order_independent_and_skips_address_names() {
 }
 
 fn receivers_of(f: &Finding) -> Vec<String> {
-    match &f
+    let value = &f
         .details
         .iter()
         .find(|d| d.key == "receivers")
         .unwrap()
-        .value
-    {
-        ptr_audit_model::DetailValue::List(v) => v.clone(),
-        other => panic!("receivers is {other:?}"),
-    }
+        .value;
+    let items = value
+        .items()
+        .unwrap_or_else(|| panic!("receivers is {value:?}"));
+    items.into_iter().map(str::to_owned).collect()
 }
 
 #[test]

@@ -56,7 +56,7 @@ pub enum Rule {
 
 impl Rule {
     /// The rule id written in reports (`ip-encoded`).
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Rule::InvalidHostname => "invalid-hostname",
             Rule::LocalName => "local-name",
