@@ -104,24 +104,12 @@ fn strong(
     });
 }
 
-/// Writes `v` in decimal into `buf`, zero-padded to `width`; returns the length.
-fn write_dec(buf: &mut [u8], mut v: u64, width: usize) -> usize {
-    let mut tmp = [0u8; 20];
-    let mut n = 0;
-    loop {
-        tmp[n] = b'0' + (v % 10) as u8;
-        n += 1;
+/// The number of decimal digits of `v`.
+fn dec_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 10 {
         v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    while n < width {
-        tmp[n] = b'0';
         n += 1;
-    }
-    for i in 0..n {
-        buf[i] = tmp[n - 1 - i];
     }
     n
 }
@@ -182,31 +170,33 @@ pub(crate) fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
         break;
     }
 
-    // Concatenated (zero-padded or not), and the decimal integer.
-    let mut fpad = [0u8; 12];
-    let mut rpad = [0u8; 12];
-    let mut fcat = [0u8; 12];
-    let mut rcat = [0u8; 12];
+    // Concatenated (zero-padded or not), and the decimal integer. A token is
+    // all digits, so its text equals a decimal form exactly when the lengths
+    // and the values are equal: compare numbers, format nothing.
+    let (mut pad_f, mut pad_r, mut cat_f, mut cat_r) = (0u64, 0u64, 0u64, 0u64);
     let (mut nf, mut nr) = (0, 0);
     for k in 0..4 {
-        write_dec(&mut fpad[k * 3..], fwd[k], 3);
-        write_dec(&mut rpad[k * 3..], rev[k], 3);
-        nf += write_dec(&mut fcat[nf..], fwd[k], 1);
-        nr += write_dec(&mut rcat[nr..], rev[k], 1);
+        pad_f = pad_f * 1000 + fwd[k];
+        pad_r = pad_r * 1000 + rev[k];
+        let (df, dr) = (dec_len(fwd[k]), dec_len(rev[k]));
+        cat_f = cat_f * 10u64.pow(df as u32) + fwd[k];
+        cat_r = cat_r * 10u64.pow(dr as u32) + rev[k];
+        nf += df;
+        nr += dr;
     }
     let int = u32::from(ip) as u64;
-    let mut dec = [0u8; 20];
-    let ndec = write_dec(&mut dec, int, 1);
+    let ndec = dec_len(int);
     for &x in t {
-        let s = &body[x.span()];
-        let kind =
-            if s == fpad || s == rpad || (s.len() >= 8 && (s == &fcat[..nf] || s == &rcat[..nr])) {
-                "concatenated"
-            } else if ndec >= 7 && (s == &dec[..ndec] || (s.len() == 10 && x.value == int)) {
-                "decimal"
-            } else {
-                continue;
-            };
+        let (len, v) = (x.len(), x.value);
+        let kind = if (len == 12 && (v == pad_f || v == pad_r))
+            || (len >= 8 && ((len == nf && v == cat_f) || (len == nr && v == cat_r)))
+        {
+            "concatenated"
+        } else if ndec >= 7 && v == int && (len == ndec || len == 10) {
+            "decimal"
+        } else {
+            continue;
+        };
         let message = if kind == "decimal" {
             "the address appears as one decimal integer"
         } else {

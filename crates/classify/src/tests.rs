@@ -142,6 +142,13 @@ fn ipv4_encoded_forms() {
     assert_form(a, "host-0xcb007105.example.net", "ip-encoded", "hex");
     assert_form(a, "p057100cb.example.net", "ip-encoded", "hex");
     assert_form(a, "n3405803781.example.net", "ip-encoded", "decimal");
+    // Concatenated and decimal forms are compared as numbers: the length
+    // must match too (no leading zeros, no extra digits).
+    assert_form(a, "h20301135.example.net", "ip-encoded", "concatenated");
+    assert_form(a, "h51130203.example.net", "ip-encoded", "concatenated");
+    assert_label(a, "h0203000113005.example.net", Label::Custom);
+    assert_label(a, "n03405803781.example.net", Label::Custom);
+    assert_label(a, "h2030113005.example.net", Label::Custom);
     assert_form(a, "ip5.ip-203-0-113.eu", "ip-encoded", "partial");
     assert_form(a, "203-0.113-5.example.net", "ip-encoded", "mixed");
     assert_form(a, "5.static.203-0.x113.example.net", "ip-encoded", "split");
