@@ -447,3 +447,38 @@ fn a_stopped_authoritative_scan_is_incomplete_and_delivers_each_address_once() {
         "only the first batch's zones were asked about"
     );
 }
+
+#[test]
+fn a_lame_server_refusing_a_whole_zone_is_not_throttled_but_reported() {
+    let hosts = "ns1 IN A 127.0.0.11\nns2 IN A 127.0.0.12\n";
+    let zone = || reverse(&["ns1", "ns2"], NEW);
+    let resolver = ZoneServer::spawn(set(&[
+        ("113.0.203.in-addr.arpa", zone()),
+        ("examplehost.net", format!("{SOA}{hosts}")),
+    ]))
+    .expect("resolver");
+    // ns2 serves something else: REFUSED for every address of the /24
+    let servers = on_one_port(vec![
+        set(&[("113.0.203.in-addr.arpa", zone())]),
+        set(&[("examplehost.net", format!("{SOA}{hosts}"))]),
+    ]);
+    let mut cfg = config(&[resolver.addr()]);
+    cfg.authoritative_port = servers[0].addr().port();
+    let mut count = 0;
+    let (outcome, zones) = scan_authoritative_blocking(
+        &cfg,
+        crate::targets("203.0.113.0/24"),
+        |_, _, answers| {
+            count += 1;
+            assert!(matches!(
+                answers[1].answer,
+                PtrAnswer::Failed(FailureReason::Rcode(ptr_audit_model::Rcode::Refused))
+            ));
+        },
+        &StopSignal::new(),
+    )
+    .expect("scan runs");
+    assert_eq!(count, 256);
+    assert!(zones[0].servers[1].is_lame());
+    assert_eq!(outcome.backoff_events, 0, "{:?}", outcome.throttled_servers);
+}
