@@ -1149,7 +1149,12 @@ where
             return self.finish_failed(s, reason);
         }
         slot.seq = slot.seq.wrapping_add(1);
-        let hold = self.throttled > 0 && self.hold_retry(self.slots[s as usize].last_server);
+        let hold = self.throttled > 0
+            && matches!(
+                reason,
+                FailureReason::Timeout | FailureReason::Rcode(Rcode::Refused)
+            )
+            && self.hold_retry(self.slots[s as usize].last_server);
         let slot = &mut self.slots[s as usize];
         if delay || hold {
             let shift = slot.tries.saturating_sub(1).min(16);
@@ -1643,6 +1648,82 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pace_halves_on_refusals_ignores_stale_outcomes_and_climbs_back() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut pace = Pace::new(t0);
+        // 200 queries over the first second: 200 per second
+        for i in 0..200 {
+            pace.sent(ms(i * 5));
+        }
+        // clean answers, then one in three refused: cut once the share of
+        // the last 50 outcomes passes 10%
+        for _ in 0..40 {
+            assert_eq!(pace.observe(false, ms(0), ms(1000), None), None);
+        }
+        let mut cut_after = None;
+        for i in 0..30 {
+            if pace.observe(i % 3 == 0, ms(0), ms(1000), None) == Some(true) {
+                cut_after = Some(i);
+                break;
+            }
+        }
+        assert_eq!(cut_after, Some(15), "the sixth refusal in 50 outcomes");
+        assert!(pace.throttled());
+        let first = pace.rate;
+        assert!((80.0..=120.0).contains(&first), "{first}");
+        assert_eq!(pace.backoffs, 1);
+        // outcomes of queries sent before the cut say nothing about the new rate
+        for _ in 0..100 {
+            assert_eq!(pace.observe(true, ms(999), ms(1100), None), None);
+        }
+        // fresh refusals cut again, down to the floor and no further
+        for round in 0..10 {
+            let at = ms(1200 + round * 100);
+            for _ in 0..MIN_SAMPLES {
+                pace.observe(true, at, at, None);
+            }
+        }
+        assert_eq!(pace.rate, FLOOR_QPS);
+        assert_eq!(pace.lowest, FLOOR_QPS);
+        let backoffs = pace.backoffs;
+        // a send slot every 1/10 s
+        assert!(pace.ready(pace.next).is_ok());
+        pace.take(pace.next);
+        assert!(pace.ready(pace.next - Duration::from_millis(1)).is_err());
+        // clean answers: raised by an eighth of the ceiling every quarter
+        // second, then free again
+        let mut at = ms(3000);
+        let mut raises = 0;
+        while pace.throttled() {
+            at += RAISE_AFTER;
+            for _ in 0..RAISE_SAMPLES {
+                if pace.observe(false, at, at, None) == Some(false) {
+                    raises += 1;
+                }
+            }
+            assert!(raises < 20, "never free again");
+        }
+        assert!(raises >= 2, "{raises}");
+        assert_eq!(pace.backoffs, backoffs);
+    }
+
+    #[test]
+    fn pace_halves_from_the_configured_budget_when_it_is_lower() {
+        let t0 = Instant::now();
+        let mut pace = Pace::new(t0);
+        for i in 0..1000 {
+            pace.sent(t0 + Duration::from_millis(i / 2));
+        }
+        let at = t0 + Duration::from_millis(500);
+        for _ in 0..MIN_SAMPLES {
+            pace.observe(true, t0, at, Some(60.0));
+        }
+        assert_eq!(pace.rate, 30.0);
+        assert_eq!(pace.ceiling, 60.0);
+    }
 
     #[test]
     fn forward_cache_is_bounded_and_keeps_names_asked_again() {
