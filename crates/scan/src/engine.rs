@@ -116,6 +116,8 @@ struct Pace {
     /// For the outcome: cuts and the lowest rate.
     backoffs: u64,
     lowest: f64,
+    /// Some reply came from the server in this scan.
+    answered: bool,
 }
 
 impl Pace {
@@ -136,6 +138,7 @@ impl Pace {
             prev_sends: 0,
             backoffs: 0,
             lowest: f64::INFINITY,
+            answered: false,
         }
     }
 
@@ -251,6 +254,17 @@ impl Pace {
         }
         None
     }
+}
+
+/// What became of a query, for the adaptive rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seen {
+    /// A reply other than REFUSED.
+    Clean,
+    /// REFUSED.
+    Refused,
+    /// No reply in time.
+    Timeout,
 }
 
 /// One question in the window.
@@ -866,7 +880,7 @@ where
             Ok(msg) => msg,
             Err(reason) => {
                 if reason == FailureReason::Timeout {
-                    self.observe(slot.last_server, true, slot.sent, now);
+                    self.observe(slot.last_server, Seen::Timeout, slot.sent, now);
                 }
                 return self.retry_or_fail(s, reason, true, now);
             }
@@ -903,7 +917,12 @@ where
         let rcode = Rcode::from_u16(tail.rcode);
         if self.cfg.adaptive_backoff {
             let slot = &self.slots[s as usize];
-            self.observe(slot.last_server, tail.rcode == 5, slot.sent, now);
+            let seen = if tail.rcode == 5 {
+                Seen::Refused
+            } else {
+                Seen::Clean
+            };
+            self.observe(slot.last_server, seen, slot.sent, now);
         }
         let slot = &mut self.slots[s as usize];
         if let Owner::Addr(a) = slot.owner
@@ -1106,17 +1125,24 @@ where
         slot.owner
     }
 
-    /// Feeds one outcome of a query to `server` to its adaptive rate.
-    fn observe(&mut self, server: usize, bad: bool, sent: Instant, now: Instant) {
+    /// Feeds one outcome of a query to `server` to its adaptive rate. Timeouts
+    /// of a server that never answered do not count: it is down, not
+    /// rate-limiting, and the dead-resolver check should see it at full speed.
+    fn observe(&mut self, server: usize, seen: Seen, sent: Instant, now: Instant) {
         if !self.cfg.adaptive_backoff {
             return;
         }
         let Some(pace) = self.paces.get_mut(server) else {
             return;
         };
+        match seen {
+            Seen::Timeout if !pace.answered => return,
+            Seen::Timeout => {}
+            Seen::Refused | Seen::Clean => pace.answered = true,
+        }
         let was = pace.throttled();
         let configured = self.cfg.qps_per_server.map(|q| f64::from(q.get()));
-        if let Some(cut) = pace.observe(bad, sent, now, configured) {
+        if let Some(cut) = pace.observe(seen != Seen::Clean, sent, now, configured) {
             if cut {
                 self.out.backoff_events += 1;
             }
@@ -1398,7 +1424,7 @@ where
             self.ids[usize::from(server)][usize::from(id)] = FREE;
             self.out.timeouts += 1;
             let sent = slot.sent;
-            self.observe(usize::from(server), true, sent, now);
+            self.observe(usize::from(server), Seen::Timeout, sent, now);
             let slot = &self.slots[s as usize];
             let reason = if slot.malformed {
                 FailureReason::Malformed

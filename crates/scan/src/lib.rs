@@ -48,7 +48,9 @@
 //! adaptive rate (AIMD): the engine watches the last 50 outcomes of the
 //! queries sent to it, and when more than 10% of them (of at least 16) were
 //! REFUSED or timed out, the server is taken to be rate-limiting us and its
-//! rate is halved: half of what it was actually sent over the last quarter to
+//! rate is halved (timeouts count once the server has answered at least
+//! once: one silent from the start is down, which
+//! [`ScanConfig::dead_resolver_after`] reports at full speed): half of what it was actually sent over the last quarter to
 //! half second (or of its budget, if lower), never below 10 queries per
 //! second. Only outcomes of queries sent after the last change count as
 //! evidence for the next one. After a quarter of a second and at least 8

@@ -208,3 +208,24 @@ fn a_server_silent_for_a_while_is_slowed_down_and_no_address_goes_missing() {
         "{peak} queries within one timeout late in the silent period"
     );
 }
+
+#[test]
+fn a_server_that_never_answered_is_down_not_throttled() {
+    let dead = ZoneServer::spawn(zones()).expect("server");
+    dead.set_mode(Mode::Silent);
+    let alive = ZoneServer::spawn(zones()).expect("server");
+    let mut c = polite(&[dead.addr(), alive.addr()]);
+    c.timeout = Duration::from_millis(200);
+    let (outcome, seen) = scan(&c, targets("198.51.100.0/25"));
+    assert!(outcome.complete);
+    assert_eq!(seen.len(), 128);
+    // every question sent to the silent server was retried at the other one
+    assert_eq!(failed(&seen), 0);
+    assert!(dead.stats().total > 16, "{}", dead.stats().total);
+    assert_eq!(outcome.timeouts, dead.stats().total);
+    assert!(
+        outcome.throttled_servers.is_empty(),
+        "{:?}",
+        outcome.throttled_servers
+    );
+}
