@@ -187,6 +187,8 @@ pub struct Gate {
     unchanged: u64,
     expired_hits: HashMap<usize, u64>,
     blocks_seen: HashSet<IpNet>,
+    /// The block of the last record (already in `blocks_seen`).
+    last_block: Option<IpNet>,
     block_findings: HashSet<(IpNet, FindingCode)>,
 }
 
@@ -205,6 +207,7 @@ impl Gate {
             unchanged: 0,
             expired_hits: HashMap::new(),
             blocks_seen: HashSet::new(),
+            last_block: None,
             block_findings: HashSet::new(),
         }
     }
@@ -270,15 +273,22 @@ impl Gate {
         self.addresses += 1;
         let ip = rec.target.ip;
         let block = rec.target.block.cidr;
-        self.blocks_seen.insert(block);
+        if self.last_block != Some(block) {
+            self.blocks_seen.insert(block);
+            self.last_block = Some(block);
+        }
         let mut unknown = false;
         let mut judged = Vec::with_capacity(rec.findings.len());
+        // Kept only with a baseline (the verdict carries it only then).
+        let has_baseline = self.options.baseline.is_some();
         let mut baseline_state = Vec::new();
         for f in &rec.findings {
             if let Some(reason) = self.suppressed(Some(ip), block, f.code) {
                 self.suppressed += 1;
                 judged.push(Judged::Suppressed { reason });
-                baseline_state.push(None);
+                if has_baseline {
+                    baseline_state.push(None);
+                }
                 continue;
             }
             unknown |= f.code == FindingCode::LookupFailed;
@@ -287,7 +297,9 @@ impl Gate {
                     .get(&ip)
                     .is_some_and(|codes| codes.contains(&f.code))
             });
-            baseline_state.push(in_baseline);
+            if has_baseline {
+                baseline_state.push(in_baseline);
+            }
             judged.push(self.count(f.code, f.severity, in_baseline));
         }
         if unknown {

@@ -112,7 +112,12 @@ impl Summary {
 /// Builds a [`Summary`] from records observed one by one.
 #[derive(Debug, Default)]
 pub struct SummaryBuilder {
-    blocks: HashMap<(Arc<str>, IpNet), BlockSummary>,
+    /// Index into `list` by block key.
+    blocks: HashMap<(Arc<str>, IpNet), usize>,
+    list: Vec<BlockSummary>,
+    /// The block of the last record and its index: records of one block
+    /// mostly follow each other, and then need no lookup.
+    last: Option<(Arc<BlockInfo>, usize)>,
     findings: [u64; FindingCode::ALL.len()],
 }
 
@@ -125,14 +130,15 @@ impl SummaryBuilder {
     /// Counts one record.
     pub fn observe(&mut self, rec: &AddressRecord) {
         let block = &rec.target.block;
-        self.blocks
-            .entry((block.datacenter.clone(), block.cidr))
-            .or_insert_with(|| BlockSummary {
-                block: block.clone(),
-                counts: Counts::default(),
-            })
-            .counts
-            .add(rec.status);
+        let i = match &self.last {
+            Some((b, i)) if Arc::ptr_eq(b, block) => *i,
+            _ => {
+                let i = self.index(block);
+                self.last = Some((block.clone(), i));
+                i
+            }
+        };
+        self.list[i].counts.add(rec.status);
         for f in &rec.findings {
             self.findings[slot(Status::Finding(f.code)) - 1] += 1;
         }
@@ -141,17 +147,27 @@ impl SummaryBuilder {
     /// Makes sure a block appears in the summary even if none of its addresses
     /// were recorded (e.g. an interrupted scan).
     pub fn add_block(&mut self, block: &Arc<BlockInfo>) {
-        self.blocks
+        self.index(block);
+    }
+
+    /// The index of `block`'s entry in `list`, made when missing.
+    fn index(&mut self, block: &Arc<BlockInfo>) -> usize {
+        let list = &mut self.list;
+        *self
+            .blocks
             .entry((block.datacenter.clone(), block.cidr))
-            .or_insert_with(|| BlockSummary {
-                block: block.clone(),
-                counts: Counts::default(),
-            });
+            .or_insert_with(|| {
+                list.push(BlockSummary {
+                    block: block.clone(),
+                    counts: Counts::default(),
+                });
+                list.len() - 1
+            })
     }
 
     /// The summary so far.
     pub fn finish(&self) -> Summary {
-        let mut blocks: Vec<BlockSummary> = self.blocks.values().cloned().collect();
+        let mut blocks: Vec<BlockSummary> = self.list.clone();
         blocks.sort_by(|a, b| {
             (&a.block.datacenter, a.block.cidr).cmp(&(&b.block.datacenter, b.block.cidr))
         });

@@ -846,21 +846,37 @@ pub(crate) fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    for &b in &buf[i..] {
-        out.push(char::from(b));
-    }
+    push_ascii(out, &buf[i..]);
+}
+
+/// Appends bytes known to be ASCII digits and dots.
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
 }
 
 /// An address as its `Display` writes it (IPv4 without the formatter).
 fn push_ip(out: &mut String, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => {
-            for (i, o) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
+            let mut buf = [0u8; 15];
+            let mut n = 0;
+            for (k, o) in v4.octets().into_iter().enumerate() {
+                if k > 0 {
+                    buf[n] = b'.';
+                    n += 1;
                 }
-                push_u64(out, u64::from(o));
+                if o >= 100 {
+                    buf[n] = b'0' + o / 100;
+                    n += 1;
+                }
+                if o >= 10 {
+                    buf[n] = b'0' + o / 10 % 10;
+                    n += 1;
+                }
+                buf[n] = b'0' + o % 10;
+                n += 1;
             }
+            push_ascii(out, &buf[..n]);
         }
         IpAddr::V6(v6) => {
             use std::fmt::Write as _;
@@ -1028,12 +1044,25 @@ mod tests {
 
     #[test]
     fn integers_and_addresses() {
+        for o in 0..=255u8 {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::new(o, 255 - o, o / 3, o % 7));
+            let mut s = String::new();
+            push_ip(&mut s, ip);
+            assert_eq!(s, ip.to_string());
+        }
         for n in [0, 9, 10, 99, 100, 4_294_967_295, u64::MAX] {
             let mut s = String::new();
             push_u64(&mut s, n);
             assert_eq!(s, n.to_string());
         }
-        for ip in ["0.0.0.0", "1.22.133.255", "::", "fe80::1"] {
+        for ip in [
+            "0.0.0.0",
+            "1.22.133.255",
+            "100.109.110.9",
+            "200.20.2.0",
+            "::",
+            "fe80::1",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             let mut s = String::new();
             push_ip(&mut s, ip);
