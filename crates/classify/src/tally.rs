@@ -25,7 +25,14 @@ use crate::severity::for_block;
 /// `count` a lower bound.
 #[derive(Debug)]
 pub struct BlockTally {
-    blocks: HashMap<(Arc<str>, IpNet), Counts>,
+    /// Index into `list` by block key.
+    blocks: HashMap<(Arc<str>, IpNet), usize>,
+    list: Vec<Counts>,
+    /// The block of the last counted address and its index: addresses of
+    /// one block mostly follow each other, and then need no lookup.
+    last: Option<(Arc<BlockInfo>, usize)>,
+    /// The lowercased name being counted (reused).
+    scratch: String,
     cap: usize,
     min_count: u64,
     min_share_percent: u64,
@@ -35,7 +42,7 @@ pub struct BlockTally {
 struct Counts {
     block: Arc<BlockInfo>,
     named: u64,
-    names: HashMap<Box<str>, u64>,
+    names: HashMap<Box<str>, u64, foldhash::fast::RandomState>,
 }
 
 impl Default for BlockTally {
@@ -57,6 +64,9 @@ impl BlockTally {
     pub fn with_limits(min_count: u64, min_share_percent: u64, cap: usize) -> Self {
         BlockTally {
             blocks: HashMap::new(),
+            list: Vec::new(),
+            last: None,
+            scratch: String::new(),
             cap: cap.max(1),
             min_count: min_count.max(2),
             min_share_percent,
@@ -70,7 +80,15 @@ impl BlockTally {
             return;
         };
         let Some(first) = names.first() else { return };
-        let name = first.without_root().to_ascii_lowercase();
+        let mut name = std::mem::take(&mut self.scratch);
+        name.clear();
+        name.push_str(first.without_root());
+        name.make_ascii_lowercase();
+        self.count(target, &name);
+        self.scratch = name;
+    }
+
+    fn count(&mut self, target: &Target, name: &str) {
         if address_derived(target.ip, name.as_bytes()) {
             return;
         }
@@ -78,24 +96,36 @@ impl BlockTally {
             && exp
                 .strip_suffix('.')
                 .unwrap_or(exp)
-                .eq_ignore_ascii_case(&name)
+                .eq_ignore_ascii_case(name)
         {
             return;
         }
         let block = &target.block;
-        let counts = self
-            .blocks
-            .entry((block.datacenter.clone(), block.cidr))
-            .or_insert_with(|| Counts {
-                block: block.clone(),
-                named: 0,
-                names: HashMap::new(),
-            });
+        let i = match &self.last {
+            Some((b, i)) if Arc::ptr_eq(b, block) => *i,
+            _ => {
+                let list = &mut self.list;
+                let i = *self
+                    .blocks
+                    .entry((block.datacenter.clone(), block.cidr))
+                    .or_insert_with(|| {
+                        list.push(Counts {
+                            block: block.clone(),
+                            named: 0,
+                            names: HashMap::default(),
+                        });
+                        list.len() - 1
+                    });
+                self.last = Some((block.clone(), i));
+                i
+            }
+        };
+        let counts = &mut self.list[i];
         counts.named += 1;
-        if let Some(c) = counts.names.get_mut(name.as_str()) {
+        if let Some(c) = counts.names.get_mut(name) {
             *c += 1;
         } else if counts.names.len() < self.cap {
-            counts.names.insert(name.into_boxed_str(), 1);
+            counts.names.insert(name.into(), 1);
         } else {
             counts.names.retain(|_, c| {
                 *c -= 1;
@@ -106,14 +136,14 @@ impl BlockTally {
 
     /// How many names are tracked now, over all blocks (for tests and limits).
     pub fn tracked_names(&self) -> usize {
-        self.blocks.values().map(|c| c.names.len()).sum()
+        self.list.iter().map(|c| c.names.len()).sum()
     }
 
     /// The placeholder findings (`ptr-generic`, detail `rule: placeholder`),
     /// ordered by block position in the inventory, then by count.
     pub fn finish(self) -> Vec<BlockFinding> {
         let mut out: Vec<(u64, Box<str>, BlockFinding)> = Vec::new();
-        for counts in self.blocks.into_values() {
+        for counts in self.list {
             for (name, count) in counts.names {
                 if count < self.min_count || count * 100 < counts.named * self.min_share_percent {
                     continue;
