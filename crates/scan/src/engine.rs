@@ -118,6 +118,16 @@ struct Pace {
     lowest: f64,
     /// Some reply came from the server in this scan.
     answered: bool,
+    /// Some question this server refused was answered later (by it or by
+    /// another server), or it refused a name beside one it answered (the same
+    /// parent): its refusals are transient, a sign of rate limiting, and count
+    /// as bad outcomes. Until then REFUSED is taken for policy (a zone the
+    /// server does not serve) and counts as a clean reply, so a scope with
+    /// undeployed zones is not slowed down.
+    transient_refusals: bool,
+    /// Hashes of the parents of names this server answered (bounded: cleared
+    /// when full), for telling rate limiting from policy.
+    answered_parents: std::collections::HashSet<u64>,
 }
 
 impl Pace {
@@ -139,6 +149,8 @@ impl Pace {
             backoffs: 0,
             lowest: f64::INFINITY,
             answered: false,
+            transient_refusals: false,
+            answered_parents: std::collections::HashSet::new(),
         }
     }
 
@@ -267,6 +279,20 @@ enum Seen {
     Timeout,
 }
 
+/// Adaptive backoff: parents of answered names remembered per server.
+const ANSWERED_PARENTS: usize = 4096;
+
+/// A hash of the parent of a wire-form name (the name less its first label),
+/// case-insensitive: names beside each other share it.
+fn parent_key(qname: &[u8]) -> u64 {
+    let skip = qname.first().map_or(0, |&len| 1 + usize::from(len));
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in qname.get(skip..).unwrap_or(&[]) {
+        hash = (hash ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
 /// One question in the window.
 struct Slot {
     state: State,
@@ -292,6 +318,8 @@ struct Slot {
     malformed: bool,
     /// The server the last try went to (retries go to another one if there is one).
     last_server: usize,
+    /// The server that last answered this question REFUSED (`usize::MAX`: none).
+    refused_by: usize,
     /// When the last try was sent.
     sent: Instant,
 }
@@ -654,6 +682,7 @@ where
                 seen: Vec::new(),
                 malformed: false,
                 last_server: usize::MAX,
+                refused_by: usize::MAX,
                 sent: start,
             })
             .collect();
@@ -916,13 +945,38 @@ where
         self.out.answers += 1;
         let rcode = Rcode::from_u16(tail.rcode);
         if self.cfg.adaptive_backoff {
-            let slot = &self.slots[s as usize];
+            let slot = &mut self.slots[s as usize];
+            let (server, sent) = (slot.last_server, slot.sent);
+            let parent = parent_key(&slot.qname);
             let seen = if tail.rcode == 5 {
-                Seen::Refused
+                slot.refused_by = server;
+                match self.paces.get_mut(server) {
+                    Some(pace) => {
+                        if pace.answered_parents.contains(&parent) {
+                            pace.transient_refusals = true;
+                        }
+                        if pace.transient_refusals {
+                            Seen::Refused
+                        } else {
+                            Seen::Clean
+                        }
+                    }
+                    None => Seen::Clean,
+                }
             } else {
+                let refused_by = std::mem::replace(&mut slot.refused_by, usize::MAX);
+                if let Some(pace) = self.paces.get_mut(refused_by) {
+                    pace.transient_refusals = true;
+                }
+                if let Some(pace) = self.paces.get_mut(server) {
+                    if pace.answered_parents.len() >= ANSWERED_PARENTS {
+                        pace.answered_parents.clear();
+                    }
+                    pace.answered_parents.insert(parent);
+                }
                 Seen::Clean
             };
-            self.observe(slot.last_server, seen, slot.sent, now);
+            self.observe(server, seen, sent, now);
         }
         let slot = &mut self.slots[s as usize];
         if let Owner::Addr(a) = slot.owner
@@ -1531,6 +1585,7 @@ where
         slot.seen.clear();
         slot.malformed = false;
         slot.last_server = usize::MAX;
+        slot.refused_by = usize::MAX;
         slot.seq = slot.seq.wrapping_add(1);
         slot.state = State::Queued;
         self.send_q.push_back(s);

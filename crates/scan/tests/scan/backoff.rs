@@ -229,3 +229,27 @@ fn a_server_that_never_answered_is_down_not_throttled() {
         outcome.throttled_servers
     );
 }
+
+#[test]
+fn refusals_for_a_zone_the_server_does_not_serve_do_not_slow_the_scan() {
+    // 198.51.100.0/23 is served; 192.0.2.0/24 is in no zone, so every one of
+    // its questions is REFUSED, on every attempt: policy, not rate limiting.
+    let server = ZoneServer::spawn(zones()).expect("server");
+    let mut c = polite(&[server.addr()]);
+    c.adaptive_backoff = true;
+    let mut all = targets("198.51.100.0/24");
+    all.extend(targets("192.0.2.0/24"));
+    let (outcome, seen) = scan(&c, all);
+    assert!(outcome.complete);
+    assert_eq!(seen.len(), 512, "every address reported once");
+    assert_eq!(outcome.backoff_events, 0, "{:?}", outcome.throttled_servers);
+    assert!(outcome.throttled_servers.is_empty());
+    let refused = seen
+        .values()
+        .filter(|l| {
+            l.answer == PtrAnswer::Failed(FailureReason::Rcode(ptr_audit_model::Rcode::Refused))
+        })
+        .count();
+    assert_eq!(refused, 256);
+    assert_eq!(failed(&seen), 256);
+}
