@@ -48,7 +48,10 @@
 //! adaptive rate (AIMD): the engine watches the last 50 outcomes of the
 //! queries sent to it, and when more than 10% of them (of at least 16) were
 //! REFUSED or timed out, the server is taken to be rate-limiting us and its
-//! rate is halved (timeouts count once the server has answered at least
+//! rate is halved (REFUSED counts only once it looks transient: a question
+//! the server refused was answered later, or it refused a name beside one it
+//! answered — a server refusing a zone it does not serve is policy, not rate
+//! limiting, and is not slowed down; timeouts count once the server has answered at least
 //! once: one silent from the start is down, which
 //! [`ScanConfig::dead_resolver_after`] reports at full speed): half of what it was actually sent over the last quarter to
 //! half second (or of its budget, if lower), never below 10 queries per
