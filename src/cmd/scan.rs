@@ -81,6 +81,9 @@ pub struct Args {
     /// Budget of queries per second for each server, on top of the global one.
     #[arg(long, value_name = "N")]
     pub qps_per_server: Option<NonZeroU32>,
+    /// Do not slow down a server that starts answering REFUSED or timing out.
+    #[arg(long)]
+    pub no_adaptive_backoff: bool,
     /// Queries in flight at once.
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub concurrency: usize,
@@ -345,6 +348,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let interrupted = !outcome.complete;
     progress.finish(interrupted);
+    if !config.quiet {
+        for slowed in &outcome.throttled_servers {
+            let now = slowed.final_qps.map_or_else(
+                || "back to full speed".to_owned(),
+                |q| format!("{q}/s at the end"),
+            );
+            eprintln!(
+                "`{}` looked rate-limiting (REFUSED or timeouts): slowed down {} time(s), to {}/s at the lowest, {now}",
+                slowed.server, slowed.backoffs, slowed.lowest_qps
+            );
+        }
+    }
     let mut block_findings = tally.finish();
     block_findings.extend(zone_findings(&zones));
     let finished = ptr_audit_report::time::rfc3339(SystemTime::now());
@@ -381,6 +396,7 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
     };
     scan.qps = NonZeroU32::new(args.qps);
     scan.qps_per_server = args.qps_per_server;
+    scan.adaptive_backoff = !args.no_adaptive_backoff;
     if args.concurrency == 0 {
         bail!("`--concurrency` must be at least 1");
     }
