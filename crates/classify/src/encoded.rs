@@ -33,11 +33,17 @@ struct Toks {
     n: usize,
 }
 
-fn tokenize(body: &[u8], hex: bool) -> Toks {
-    let mut toks = Toks {
-        t: [Tok::default(); MAX_TOKS],
-        n: 0,
-    };
+impl Toks {
+    fn new() -> Self {
+        Toks {
+            t: [Tok::default(); MAX_TOKS],
+            n: 0,
+        }
+    }
+}
+
+/// Fills `toks` (empty) with the digit runs of `body`, hex digits too when `hex`.
+fn tokenize(body: &[u8], hex: bool, toks: &mut Toks) {
     let digit = |b: u8| -> Option<u64> {
         match b {
             b'0'..=b'9' => Some((b - b'0') as u64),
@@ -66,7 +72,6 @@ fn tokenize(body: &[u8], hex: bool) -> Toks {
         };
         toks.n += 1;
     }
-    toks
 }
 
 fn is_sep(b: u8) -> bool {
@@ -84,6 +89,23 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     }
     let first = needle[0];
     (0..=hay.len() - needle.len()).find(|&i| hay[i] == first && &hay[i..i + needle.len()] == needle)
+}
+
+/// The first position of `f` in `hay` (`false`), else the first of `r`
+/// (`true`): one pass, comparing eight bytes at once.
+fn find8_either(hay: &[u8], f: [u8; 8], r: [u8; 8]) -> Option<(usize, bool)> {
+    let (f, r) = (u64::from_le_bytes(f), u64::from_le_bytes(r));
+    let mut first_r = None;
+    for (i, w) in hay.windows(8).enumerate() {
+        let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        if w == f {
+            return Some((i, false));
+        }
+        if w == r && first_r.is_none() {
+            first_r = Some(i);
+        }
+    }
+    first_r.map(|i| (i, true))
 }
 
 fn padded(body: &[u8], t: Tok) -> bool {
@@ -105,11 +127,15 @@ fn strong(
 }
 
 /// The number of decimal digits of `v`.
-fn dec_len(mut v: u64) -> usize {
+fn dec_len(v: u64) -> usize {
     let mut n = 1;
-    while v >= 10 {
-        v /= 10;
+    let mut p = 10u64;
+    while v >= p {
         n += 1;
+        match p.checked_mul(10) {
+            Some(next) => p = next,
+            None => break,
+        }
     }
     n
 }
@@ -121,7 +147,8 @@ pub(crate) fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
     let o = ip.octets();
     let fwd = [o[0] as u64, o[1] as u64, o[2] as u64, o[3] as u64];
     let rev = [fwd[3], fwd[2], fwd[1], fwd[0]];
-    let toks = tokenize(body, false);
+    let mut toks = Toks::new();
+    tokenize(body, false, &mut toks);
     let t = &toks.t[..toks.n];
     let before = ev.strong.len();
 
@@ -215,10 +242,7 @@ pub(crate) fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
         rhex[k * 2] = HEX[(o[3 - k] >> 4) as usize];
         rhex[k * 2 + 1] = HEX[(o[3 - k] & 15) as usize];
     }
-    if let Some((pos, reversed)) = find(body, &fhex)
-        .map(|p| (p, false))
-        .or_else(|| find(body, &rhex).map(|p| (p, true)))
-    {
+    if let Some((pos, reversed)) = find8_either(body, fhex, rhex) {
         let start = if pos >= 2 && &body[pos - 2..pos] == b"0x" {
             pos - 2
         } else {
@@ -366,7 +390,8 @@ pub(crate) fn ipv6(ip: Ipv6Addr, body: &[u8], ev: &mut Evidence) {
         let b = octets[k / 2];
         (if k % 2 == 0 { b >> 4 } else { b & 15 }) as u64
     });
-    let toks = tokenize(body, true);
+    let mut toks = Toks::new();
+    tokenize(body, true, &mut toks);
     let t = &toks.t[..toks.n];
 
     // Hextets, full or compressed.
@@ -496,5 +521,37 @@ pub(crate) fn ipv6(ip: Ipv6Addr, body: &[u8], ev: &mut Evidence) {
             message,
         );
         return;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find8_either_prefers_the_forward_form() {
+        let (f, r) = (*b"cb007105", *b"057100cb");
+        assert_eq!(find8_either(b"x057100cb-cb007105", f, r), Some((10, false)));
+        assert_eq!(find8_either(b"x057100cb-057100cb", f, r), Some((1, true)));
+        assert_eq!(find8_either(b"cb00710", f, r), None);
+        assert_eq!(find8_either(b"", f, r), None);
+        assert_eq!(find8_either(b"cb007105", f, r), Some((0, false)));
+    }
+
+    #[test]
+    fn dec_len_counts_digits() {
+        for v in [
+            0,
+            9,
+            10,
+            99,
+            100,
+            255,
+            4_294_967_295,
+            10u64.pow(19),
+            u64::MAX,
+        ] {
+            assert_eq!(dec_len(v), v.to_string().len(), "{v}");
+        }
     }
 }
