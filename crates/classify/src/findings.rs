@@ -149,13 +149,12 @@ pub(crate) fn classify(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<
     }
 
     // fcrdns-failed: no valid name resolves back to the address.
-    let valid: Vec<&DnsName> = names
+    let valid = names
         .iter()
         .zip(&verdicts)
         .filter(|(_, v)| v.label != Label::Invalid)
-        .map(|(n, _)| n)
-        .collect();
-    if let Some(f) = fcrdns(target, lookup, &valid) {
+        .map(|(n, _)| n);
+    if let Some(f) = fcrdns(target, lookup, valid) {
         out.push(f);
     }
 
@@ -242,7 +241,28 @@ pub(crate) fn names_datacenter(name: &str, dc: &str) -> bool {
         })
 }
 
-fn fcrdns(target: &Target, lookup: &Lookup, valid: &[&DnsName]) -> Option<Finding> {
+/// The forward answer for `name`: the first one listed under that name.
+fn forward_of<'a>(lookup: &'a Lookup, name: &DnsName) -> Option<&'a ForwardAnswer> {
+    lookup
+        .forward
+        .iter()
+        .find(|(f, _)| f.as_str().eq_ignore_ascii_case(name.as_str()))
+        .map(|(_, a)| a)
+}
+
+fn fcrdns<'a>(
+    target: &Target,
+    lookup: &Lookup,
+    valid: impl Iterator<Item = &'a DnsName> + Clone,
+) -> Option<Finding> {
+    // The common case first, collecting nothing: a valid name whose forward
+    // answer holds the address.
+    if valid.clone().any(|n| {
+        matches!(forward_of(lookup, n), Some(ForwardAnswer::Addresses(v)) if v.contains(&target.ip))
+    }) {
+        return None;
+    }
+    let valid: Vec<&DnsName> = valid.collect();
     if valid.is_empty() {
         return None;
     }
