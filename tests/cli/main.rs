@@ -2,6 +2,7 @@
 
 mod authoritative;
 mod classify;
+mod faults;
 mod fix;
 mod scale_out;
 mod scan;
