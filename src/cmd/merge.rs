@@ -62,7 +62,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let finished_at = finished_at.unwrap_or_else(|| meta.started_at.clone());
     let options = SinkOptions::default();
     let mut report = Report::new(GateOptions::default());
-    let stdout: Box<dyn Write + Send> = Box::new(std::io::stdout());
+    let stdout: Box<dyn Write + Send> =
+        Box::new(BufWriter::with_capacity(64 << 10, std::io::stdout()));
     report.add_sink(ptr_audit_report::sink(
         args.format,
         stdout,

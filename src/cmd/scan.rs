@@ -214,7 +214,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut report = Report::new(config.gate.clone());
     if let Some(format) = config.stdout {
-        let out: Box<dyn Write + Send> = Box::new(BrokenPipeOk(std::io::stdout()));
+        // Rust's stdout flushes every line; a scan writes a line per address.
+        let stdout = BufWriter::with_capacity(64 << 10, std::io::stdout());
+        let out: Box<dyn Write + Send> = Box::new(BrokenPipeOk(stdout));
         report.add_sink(ptr_audit_report::sink(format, out, &meta, &config.sink)?);
     }
     for (format, path) in &config.outputs {
@@ -716,7 +718,7 @@ pub fn parse_output(text: &str) -> Result<(Format, PathBuf), String> {
 }
 
 /// Stdout where a closed pipe (`| head`) is not an error.
-struct BrokenPipeOk(std::io::Stdout);
+struct BrokenPipeOk(BufWriter<std::io::Stdout>);
 
 impl Write for BrokenPipeOk {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -224,6 +224,21 @@ pub(crate) fn skip_name(msg: &[u8], off: usize) -> Result<usize, WireError> {
 /// True when the name at `off` equals the uncompressed wire name `want`,
 /// ignoring ASCII case.
 pub(crate) fn name_eq(msg: &[u8], off: usize, want: &[u8]) -> Result<bool, WireError> {
+    // Fast paths for what servers nearly always send: the name written out at
+    // `off` byte for byte as asked, or one pointer back to such a copy (the
+    // question). Equal bytes are an equal name: `want` is uncompressed and
+    // ends with the root label.
+    if msg.get(off..off + want.len()) == Some(want) {
+        return Ok(true);
+    }
+    if let Some(&[hi, lo]) = msg.get(off..off + 2)
+        && hi & 0xC0 == 0xC0
+    {
+        let target = usize::from(u16::from_be_bytes([hi & 0x3F, lo]));
+        if target < off && msg.get(target..target + want.len()) == Some(want) {
+            return Ok(true);
+        }
+    }
     let mut pos = 0usize;
     let mut equal = true;
     walk_name(msg, off, |l| {
