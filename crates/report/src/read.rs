@@ -96,12 +96,39 @@ pub fn read_report_with(
     path: &Path,
     each: &mut dyn FnMut(AddressRecord) -> Result<(), String>,
 ) -> Result<ReportDoc, ReportError> {
-    let file = std::fs::File::open(path).map_err(|source| ReportError::Read {
+    let read_err = |source| ReportError::Read {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let small = file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() <= IN_MEMORY);
+    if small {
+        let mut bytes = Vec::new();
+        BufReader::new(file)
+            .read_to_end(&mut bytes)
+            .map_err(read_err)?;
+        let first = bytes.iter().position(|b| !b.is_ascii_whitespace());
+        let is_json_doc = first.is_some_and(|i| {
+            let line_end = bytes[i..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |n| i + n);
+            serde_json::from_slice::<serde_json::Value>(&bytes[i..line_end])
+                .map_or(true, |v| v.get("ip").is_none())
+        });
+        if is_json_doc {
+            return read_json_from(serde_json::Deserializer::from_slice(&bytes), path, each);
+        }
+        return read_from(io::Cursor::new(bytes), path, each);
+    }
     read_from(BufReader::with_capacity(1 << 16, file), path, each)
 }
+
+/// Reports up to this size are read into memory and parsed from a slice;
+/// larger ones are streamed.
+const IN_MEMORY: u64 = 256 << 20;
 
 fn read_from(
     mut input: impl BufRead,
@@ -334,8 +361,18 @@ fn read_json(
     path: &Path,
     each: &mut dyn FnMut(AddressRecord) -> Result<(), String>,
 ) -> Result<ReportDoc, ReportError> {
+    read_json_from(serde_json::Deserializer::from_reader(input), path, each)
+}
+
+/// Reads a `json` document from any serde_json source: a reader for large
+/// files (flat memory), a slice for the rest (several times faster: no
+/// byte-by-byte reads with line counting).
+fn read_json_from<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    path: &Path,
+    each: &mut dyn FnMut(AddressRecord) -> Result<(), String>,
+) -> Result<ReportDoc, ReportError> {
     let mut blocks: HashMap<(String, IpNet), Arc<BlockInfo>> = HashMap::new();
-    let mut de = serde_json::Deserializer::from_reader(input);
     let env = DocSeed {
         blocks: &mut blocks,
         each,
