@@ -9,32 +9,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
+use ptr_audit_dnsserver::ZoneServer;
 use ptr_audit_dnsserver::faults::{Fault, FaultPlan, FaultProxy};
-use ptr_audit_dnsserver::{ZoneServer, ZoneSet};
 use serde_json::Value;
-
-/// 10.20.0.0/22 (zone data only; the scan asks the proxy on loopback): every
-/// fourth address without a PTR, the rest forward-confirmed.
-fn zones() -> ZoneSet {
-    let soa =
-        "$TTL 300\n@ IN SOA ns.example. h.example. 1 3600 600 86400 300\n@ IN NS ns.example.\n";
-    let mut zones = ZoneSet::new();
-    let mut fwd = soa.to_owned();
-    for third in 0..4u32 {
-        let mut rev = soa.to_owned();
-        for last in 0..256u32 {
-            if last % 4 != 0 {
-                rev.push_str(&format!("{last} IN PTR h{third}-{last}.faults.example.\n"));
-                fwd.push_str(&format!("h{third}-{last} IN A 10.20.{third}.{last}\n"));
-            }
-        }
-        zones
-            .add_text(&format!("{third}.20.10.in-addr.arpa"), &rev)
-            .unwrap();
-    }
-    zones.add_text("faults.example", &fwd).unwrap();
-    zones
-}
 
 /// Scans the /22 through `resolver`; returns the records by address.
 fn scan(resolver: &str, qps: &str) -> BTreeMap<String, Value> {
@@ -78,7 +55,7 @@ fn codes(rec: &Value) -> Vec<String> {
 
 #[test]
 fn faults_lose_nothing_and_change_nothing_the_server_answered() {
-    let server = ZoneServer::spawn(zones()).unwrap();
+    let server = ZoneServer::spawn(crate::scan::wide_zones(4)).unwrap();
     let clean = scan(&server.addr().to_string(), "0");
     assert_eq!(clean.len(), 1024);
 

@@ -127,7 +127,7 @@ fn example_scan_matches_the_hand_written_expectations() {
 /// Reverse zones for the first `slash24s` /24s of 10.20.0.0/16 (zone data
 /// only: the scans ask the in-process server on loopback), every fourth
 /// address without a PTR, and the forward zone of the names.
-fn wide_zones(slash24s: u32) -> ZoneSet {
+pub(crate) fn wide_zones(slash24s: u32) -> ZoneSet {
     let mut zones = ZoneSet::new();
     let mut fwd = String::from(
         "$TTL 300\n@ IN SOA ns.example. h.example. 1 3600 600 86400 300\n@ IN NS ns.example.\n",
