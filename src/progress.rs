@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ptr_audit_model::{FindingCode, Status};
+use ptr_audit_model::Status;
 
 /// How often the plain (non-terminal) progress line is printed.
 const PLAIN_EVERY: Duration = Duration::from_secs(10);
@@ -14,7 +14,7 @@ const PLAIN_EVERY: Duration = Duration::from_secs(10);
 pub struct Progress {
     total: u64,
     done: u64,
-    by_status: [u64; FindingCode::ALL.len() + 1],
+    by_status: [u64; Status::COUNT],
     started: Instant,
     display: Display,
 }
@@ -48,7 +48,7 @@ impl Progress {
         Self {
             total,
             done: 0,
-            by_status: [0; FindingCode::ALL.len() + 1],
+            by_status: [0; Status::COUNT],
             started: Instant::now(),
             display,
         }
@@ -57,7 +57,7 @@ impl Progress {
     /// Counts one finished address.
     pub fn finished(&mut self, status: Status) {
         self.done += 1;
-        self.by_status[status_index(status)] += 1;
+        self.by_status[status.index()] += 1;
         let refresh = self.done.is_multiple_of(64) || self.done == self.total;
         match &self.display {
             Display::Quiet => {}
@@ -102,29 +102,11 @@ impl Progress {
     }
 
     fn counts(&self) -> String {
-        let mut parts = Vec::new();
-        for (i, n) in self.by_status.iter().enumerate() {
-            if *n > 0 {
-                let name = if i == 0 {
-                    "ok"
-                } else {
-                    FindingCode::ALL[i - 1].as_str()
-                };
-                parts.push(format!("{name} {n}"));
-            }
-        }
-        parts.join(", ")
-    }
-}
-
-fn status_index(status: Status) -> usize {
-    match status {
-        Status::Ok => 0,
-        Status::Finding(code) => {
-            1 + FindingCode::ALL
-                .iter()
-                .position(|c| *c == code)
-                .unwrap_or(0)
-        }
+        Status::all()
+            .zip(self.by_status)
+            .filter(|(_, n)| *n > 0)
+            .map(|(status, n)| format!("{} {n}", status.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }

@@ -23,6 +23,23 @@ impl Status {
             .map_or(Status::Ok, |f| Status::Finding(f.code))
     }
 
+    /// How many statuses there are: `ok` plus one per finding code.
+    pub const COUNT: usize = FindingCode::ALL.len() + 1;
+
+    /// A dense index for counting arrays: 0 for `ok`, then the finding codes
+    /// in tie-break order (the order of [`FindingCode::ALL`]).
+    pub fn index(self) -> usize {
+        match self {
+            Status::Ok => 0,
+            Status::Finding(code) => 1 + code as usize,
+        }
+    }
+
+    /// Every status, in [`Status::index`] order.
+    pub fn all() -> impl Iterator<Item = Status> {
+        std::iter::once(Status::Ok).chain(FindingCode::ALL.into_iter().map(Status::Finding))
+    }
+
     /// `ok` or the finding code.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -59,6 +76,14 @@ pub struct BlockFinding {
 mod tests {
     use super::*;
     use crate::Severity;
+
+    #[test]
+    fn status_index_follows_all() {
+        for (i, status) in Status::all().enumerate() {
+            assert_eq!(status.index(), i);
+        }
+        assert_eq!(Status::all().count(), Status::COUNT);
+    }
 
     #[test]
     fn status_prefers_severity_then_table_order() {

@@ -7,44 +7,29 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use ptr_audit_model::{AddressRecord, BlockInfo, FindingCode, Status};
 
-/// Number of distinct statuses: `ok` plus one per finding code.
-const SLOTS: usize = FindingCode::ALL.len() + 1;
-
 /// Address counts by status.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Addresses counted.
     pub total: u64,
-    by_status: [u64; SLOTS],
-}
-
-fn slot(status: Status) -> usize {
-    match status {
-        Status::Ok => 0,
-        Status::Finding(code) => {
-            1 + FindingCode::ALL
-                .iter()
-                .position(|c| *c == code)
-                .unwrap_or(0)
-        }
-    }
+    by_status: [u64; Status::COUNT],
 }
 
 /// Every status, in report order: `ok`, then the codes in tie-break order.
 pub fn all_statuses() -> impl Iterator<Item = Status> {
-    std::iter::once(Status::Ok).chain(FindingCode::ALL.into_iter().map(Status::Finding))
+    Status::all()
 }
 
 impl Counts {
     /// Counts one address.
     pub fn add(&mut self, status: Status) {
         self.total += 1;
-        self.by_status[slot(status)] += 1;
+        self.by_status[status.index()] += 1;
     }
 
     /// Addresses with this status.
     pub fn get(&self, status: Status) -> u64 {
-        self.by_status[slot(status)]
+        self.by_status[status.index()]
     }
 
     /// Addresses whose status is not `ok`.
@@ -140,7 +125,7 @@ impl SummaryBuilder {
         };
         self.list[i].counts.add(rec.status);
         for f in &rec.findings {
-            self.findings[slot(Status::Finding(f.code)) - 1] += 1;
+            self.findings[Status::Finding(f.code).index() - 1] += 1;
         }
     }
 
