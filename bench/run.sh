@@ -25,15 +25,9 @@ done
 python3 bench/gen_zones.py --block "$BLOCK" --out "$DATA" --port "$PORT" --adns-addr "$ADNS_ADDR" >/dev/null
 addresses=$(wc -l < "$DATA/ips.txt")
 
-if [ -s "$DATA/nsd.pid" ] && kill -0 "$(cat "$DATA/nsd.pid")" 2>/dev/null; then
-  echo "reusing the NSD already serving $DATA (pid $(cat "$DATA/nsd.pid"))" >&2
-else
-  nsd -c "$DATA/nsd.conf" -P "$DATA/nsd.pid"
-  trap 'kill "$(cat "$DATA/nsd.pid")" 2>/dev/null || true' EXIT
-fi
-for _ in $(seq 100); do
-  dig +short +tries=1 +time=1 -p "$PORT" @127.0.0.1 SOA 0.0.10.in-addr.arpa >/dev/null 2>&1 && break
-done
+# shellcheck source=bench/nsd.sh
+. bench/nsd.sh
+start_nsd
 
 measure() { # name, command... -> "seconds rss_kib"
   local name=$1; shift

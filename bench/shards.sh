@@ -21,15 +21,9 @@ for tool in nsd /usr/bin/time; do
 done
 [ -x "$BIN" ] || cargo build --release --quiet
 python3 bench/gen_zones.py --block "$BLOCK" --out "$DATA" --port "$PORT" --adns-addr "$ADNS_ADDR" >/dev/null
-if [ -s "$DATA/nsd.pid" ] && kill -0 "$(cat "$DATA/nsd.pid")" 2>/dev/null; then
-  echo "reusing the NSD already serving $DATA (pid $(cat "$DATA/nsd.pid"))" >&2
-else
-  nsd -c "$DATA/nsd.conf" -P "$DATA/nsd.pid"
-  trap 'kill "$(cat "$DATA/nsd.pid")" 2>/dev/null || true' EXIT
-fi
-for _ in $(seq 100); do
-  dig +short +tries=1 +time=1 -p "$PORT" @127.0.0.1 SOA 0.0.10.in-addr.arpa >/dev/null 2>&1 && break
-done
+# shellcheck source=bench/nsd.sh
+. bench/nsd.sh
+start_nsd
 
 run() { # out-file, args... -> "seconds rss_kib"
   local out=$1; shift

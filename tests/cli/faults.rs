@@ -36,8 +36,7 @@ fn scan(resolver: &str, qps: &str) -> BTreeMap<String, Value> {
         String::from_utf8_lossy(&out.stderr)
     );
     let mut records = BTreeMap::new();
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let rec: Value = serde_json::from_str(line).unwrap();
+    for rec in crate::scan::records(&out.stdout) {
         let ip = rec["ip"].as_str().unwrap().to_owned();
         assert!(records.insert(ip.clone(), rec).is_none(), "{ip} twice");
     }

@@ -14,7 +14,7 @@ fn ptr_audit() -> Command {
     Command::cargo_bin("ptr-audit").expect("binary is built")
 }
 
-fn records(stdout: &[u8]) -> Vec<Value> {
+pub(crate) fn records(stdout: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad jsonl line {l:?}: {e}")))
@@ -276,30 +276,14 @@ fn resume_after_sigkill_gives_the_same_records_as_one_uninterrupted_scan() {
     let resolver = server.addr().to_string();
     let dir = tempfile::tempdir().unwrap();
     let checkpoint = dir.path().join("scan.checkpoint");
-    let full = ptr_audit()
-        .args([
-            "scan",
-            "10.20.0.0/22",
-            "--resolver",
-            &resolver,
-            "--qps",
-            "0",
-        ])
+    let full = scan_22(&resolver, "0")
         .args(["--format", "json", "--quiet"])
         .output()
         .unwrap();
     let full: Value = serde_json::from_slice(&full.stdout).unwrap();
 
     // A slow scan, killed once the checkpoint holds some records.
-    let mut child = ptr_audit()
-        .args([
-            "scan",
-            "10.20.0.0/22",
-            "--resolver",
-            &resolver,
-            "--qps",
-            "400",
-        ])
+    let mut child = scan_22(&resolver, "400")
         .arg("--checkpoint")
         .arg(&checkpoint)
         .args(["--format", "jsonl", "--quiet"])
@@ -315,15 +299,7 @@ fn resume_after_sigkill_gives_the_same_records_as_one_uninterrupted_scan() {
         .count();
     assert!(before < 1024, "the scan finished before it was killed");
 
-    let resumed = ptr_audit()
-        .args([
-            "scan",
-            "10.20.0.0/22",
-            "--resolver",
-            &resolver,
-            "--qps",
-            "0",
-        ])
+    let resumed = scan_22(&resolver, "0")
         .arg("--checkpoint")
         .arg(&checkpoint)
         .args(["--resume", "--format", "json", "--quiet"])
@@ -356,15 +332,7 @@ fn ctrl_c_writes_what_was_found_marked_interrupted_and_exits_130() {
     let resolver = server.addr().to_string();
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let child = ptr_audit()
-        .args([
-            "scan",
-            "10.20.0.0/22",
-            "--resolver",
-            &resolver,
-            "--qps",
-            "200",
-        ])
+    let child = scan_22(&resolver, "200")
         .arg("--output")
         .arg(format!("json={}", report.display()))
         .args(["--format", "jsonl", "--quiet"])
@@ -396,6 +364,13 @@ fn without_attempts(record: &Value) -> Value {
     let mut record = record.clone();
     record.as_object_mut().unwrap().remove("attempts");
     record
+}
+
+/// `ptr-audit scan 10.20.0.0/22` against `resolver` at `qps`.
+fn scan_22(resolver: &str, qps: &str) -> Command {
+    let mut cmd = ptr_audit();
+    cmd.args(["scan", "10.20.0.0/22", "--resolver", resolver, "--qps", qps]);
+    cmd
 }
 
 /// Polls `done` until it holds (bounded: fails after about 30 s).
