@@ -25,6 +25,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
+use crate::batch::{RecvBatch, SEND_COUNT, SendBatch};
 use crate::wire::{self, CLASS_IN, Header, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_PTR, Tail};
 use crate::{ScanConfig, ScanError, ScanOutcome, ServerBackoff, StopSignal};
 
@@ -510,7 +511,10 @@ struct Engine<'a, I, F> {
     held: Vec<(Target, Lookup)>,
     out: ScanOutcome,
     send_buf: Vec<u8>,
-    recv_buf: Vec<u8>,
+    /// Per server, the UDP queries built but not yet handed to the kernel,
+    /// and for each its slot and ID.
+    outbox: Vec<(SendBatch, Vec<(u32, u16)>)>,
+    recv: RecvBatch,
     scratch: Vec<u8>,
     /// PTR names read from the current reply.
     names: NameList,
@@ -732,7 +736,10 @@ where
                 ..ScanOutcome::default()
             },
             send_buf: Vec::with_capacity(512),
-            recv_buf: vec![0u8; 65_535],
+            outbox: (0..cfg.servers.len())
+                .map(|_| (SendBatch::new(), Vec::with_capacity(SEND_COUNT)))
+                .collect(),
+            recv: RecvBatch::new(),
             scratch: Vec::with_capacity(wire::MAX_NAME),
             names: NameList::default(),
             key: Vec::with_capacity(wire::MAX_NAME + 2),
@@ -833,34 +840,38 @@ where
     // ----- receiving -----
 
     fn recv_all(&mut self, now: Instant) -> Result<(), ScanError> {
-        let mut buf = std::mem::take(&mut self.recv_buf);
         for i in 0..self.socks.len() {
-            for _ in 0..RECV_BATCH {
-                match self.socks[i].try_recv_from(&mut buf) {
-                    Ok((n, src)) => {
-                        if let Err(e) = self.on_udp(i, &buf[..n], src, now) {
-                            self.recv_buf = buf;
-                            return Err(e);
-                        }
-                    }
+            let mut read = 0;
+            while read < RECV_BATCH {
+                let n = match self.recv.recv(&self.socks[i]) {
+                    Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     // An ICMP error (port unreachable) reported on the
                     // connected socket: nothing to read now.
                     Err(_) => break,
+                };
+                let batch = std::mem::replace(&mut self.recv, RecvBatch::empty());
+                let mut result = Ok(());
+                for m in 0..n {
+                    result = self.on_udp(i, batch.message(m), now);
+                    if result.is_err() {
+                        break;
+                    }
                 }
+                self.recv = batch;
+                result?;
+                if n == 0 {
+                    break;
+                }
+                read += n;
             }
         }
-        self.recv_buf = buf;
         Ok(())
     }
 
-    fn on_udp(
-        &mut self,
-        sock: usize,
-        msg: &[u8],
-        src: SocketAddr,
-        now: Instant,
-    ) -> Result<(), ScanError> {
+    /// Handles one datagram read from the connected socket `sock` (so it came
+    /// from that server).
+    fn on_udp(&mut self, sock: usize, msg: &[u8], now: Instant) -> Result<(), ScanError> {
         let Ok(header) = Header::parse(msg) else {
             self.out.ignored_packets += 1;
             return Ok(());
@@ -875,7 +886,7 @@ where
             self.out.ignored_packets += 1;
             return Ok(());
         };
-        if id != header.id || usize::from(server) != sock || self.cfg.servers[sock] != src {
+        if id != header.id || usize::from(server) != sock {
             self.out.ignored_packets += 1;
             return Ok(());
         }
@@ -1507,6 +1518,18 @@ where
     /// when the limiter will next allow a send, if it is what stopped us.
     fn fill(&mut self, now: Instant) -> Result<Option<Instant>, ScanError> {
         self.send_blocked = None;
+        self.flush_all(now)?;
+        if self.send_blocked.is_some() {
+            return Ok(None);
+        }
+        let wake = self.queue_sends(now)?;
+        self.flush_all(now)?;
+        Ok(wake)
+    }
+
+    /// Builds queries for as much as the window, the queues and the limiters
+    /// allow, handing them to the kernel in batches.
+    fn queue_sends(&mut self, now: Instant) -> Result<Option<Instant>, ScanError> {
         loop {
             let s = if let Some(&s) = self.send_q.front() {
                 s
@@ -1565,10 +1588,73 @@ where
                 Err(wake) => return Ok(Some(wake)),
             };
             self.send_q.pop_front();
-            if !self.send(s, server, now)? {
+            self.send(s, server, now)?;
+            if self.send_blocked.is_some() {
                 return Ok(None);
             }
         }
+    }
+
+    /// Hands every server's queued queries to the kernel.
+    fn flush_all(&mut self, now: Instant) -> Result<(), ScanError> {
+        for server in 0..self.outbox.len() {
+            self.flush(server, now)?;
+            if self.send_blocked.is_some() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the queries queued for `server`, [`SEND_COUNT`] per system call.
+    /// When the socket is full the rest stays queued and `send_blocked` is
+    /// set; a query the kernel refuses (say, the server's port is closed)
+    /// fails like a lost one, with the error as its reason.
+    fn flush(&mut self, server: usize, now: Instant) -> Result<(), ScanError> {
+        let (mut batch, mut owners) = std::mem::take(&mut self.outbox[server]);
+        let mut done = 0;
+        let mut result = Ok(());
+        while done < batch.len() {
+            let upto = (done + SEND_COUNT).min(batch.len());
+            match batch.send(&self.socks[server], done, upto) {
+                Ok(0) => {
+                    self.send_blocked = Some(server);
+                    break;
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.send_blocked = Some(server);
+                    break;
+                }
+                Err(e) => {
+                    let (s, id) = owners[done];
+                    done += 1;
+                    let slot = &self.slots[s as usize];
+                    if slot.state
+                        == (State::Udp {
+                            id,
+                            server: server as u16,
+                        })
+                    {
+                        self.ids[server][usize::from(id)] = FREE;
+                        let reason = FailureReason::Network(e.kind().to_string());
+                        result = self.retry_or_fail(s, reason, true, now);
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if done == batch.len() {
+            batch.clear();
+            owners.clear();
+        } else {
+            batch.drain_front(done);
+            owners.drain(..done);
+        }
+        self.outbox[server] = (batch, owners);
+        result
     }
 
     fn start_question(&mut self, s: u32, owner: Owner, qname: &[u8], qtype: u16) {
@@ -1644,9 +1730,9 @@ where
         Ok(server)
     }
 
-    /// Sends question `s` to `server`. Returns false when the socket is full
-    /// (the question goes back to the front of the queue).
-    fn send(&mut self, s: u32, server: usize, now: Instant) -> Result<bool, ScanError> {
+    /// Sends question `s` to `server`: over UDP, queues it for the next
+    /// batch (the ID is taken now, so no query of the batch can reuse it).
+    fn send(&mut self, s: u32, server: usize, now: Instant) -> Result<(), ScanError> {
         let addr = self.cfg.servers[server];
         let slot = &self.slots[s as usize];
         let (qtype, edns, tcp) = (slot.qtype, slot.edns, slot.tcp);
@@ -1659,19 +1745,11 @@ where
         let slot = &self.slots[s as usize];
         wire::build_query(&mut self.send_buf, id, &slot.qname, qtype, edns && !tcp);
         wire::set_recursion_desired(&mut self.send_buf, self.cfg.recursion_desired);
-        let sent = if tcp {
-            Ok(())
-        } else {
-            match self.socks[server].try_send(&self.send_buf) {
-                Ok(_) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.send_blocked = Some(server);
-                    self.send_q.push_front(s);
-                    return Ok(false);
-                }
-                Err(e) => Err(FailureReason::Network(e.kind().to_string())),
-            }
-        };
+        if !tcp {
+            let (batch, owners) = &mut self.outbox[server];
+            batch.push(&self.send_buf);
+            owners.push((s, id));
+        }
 
         let slot = &mut self.slots[s as usize];
         slot.last_server = server;
@@ -1697,10 +1775,6 @@ where
             }
             Owner::Fwd(_) => self.out.forward_queries += 1,
         }
-        if let Err(reason) = sent {
-            self.retry_or_fail(s, reason, true, now)?;
-            return Ok(true);
-        }
         slot.seq = slot.seq.wrapping_add(1);
         if tcp {
             slot.state = State::Tcp;
@@ -1721,8 +1795,11 @@ where
             self.ids[server][usize::from(id)] = s;
             self.timeouts
                 .push_back((now + self.cfg.timeout, s, slot.seq));
+            if self.outbox[server].0.len() >= SEND_COUNT {
+                self.flush(server, now)?;
+            }
         }
-        Ok(true)
+        Ok(())
     }
 }
 

@@ -93,6 +93,7 @@
 //! ```
 
 mod authoritative;
+mod batch;
 mod engine;
 mod wire;
 

@@ -1,0 +1,149 @@
+//! Batched UDP I/O: many datagrams per system call with `recvmmsg` and
+//! `sendmmsg` on the engine's connected sockets. On loopback a query costs
+//! little more than its system calls, so sending and receiving in batches is
+//! most of what separates one query per `sendto` from the server's own speed.
+
+use std::io;
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::AsRawFd;
+
+use nix::sys::socket::{ControlMessage, MsgFlags, MultiHeaders, recvmmsg, sendmmsg};
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+
+/// Datagrams per `recvmmsg` call.
+const RECV_COUNT: usize = 64;
+/// Bytes per received datagram: the largest UDP payload, so that the kernel
+/// never cuts a reply (untouched pages of the buffer cost no memory).
+const RECV_SIZE: usize = 65_535;
+/// Datagrams per `sendmmsg` call (the kernel's UIO_MAXIOV is 1024).
+pub(crate) const SEND_COUNT: usize = 64;
+
+/// Buffers for receiving up to [`RECV_COUNT`] datagrams in one call.
+pub(crate) struct RecvBatch {
+    buf: Vec<u8>,
+    lens: [usize; RECV_COUNT],
+}
+
+impl RecvBatch {
+    pub(crate) fn new() -> Self {
+        Self {
+            buf: vec![0; RECV_COUNT * RECV_SIZE],
+            lens: [0; RECV_COUNT],
+        }
+    }
+
+    /// A batch without buffers, to stand in while the real one is lent out.
+    pub(crate) fn empty() -> Self {
+        Self {
+            buf: Vec::new(),
+            lens: [0; RECV_COUNT],
+        }
+    }
+
+    /// Reads the datagrams waiting on `sock` (at most [`RECV_COUNT`]) without
+    /// blocking; returns how many, `WouldBlock` when there are none.
+    pub(crate) fn recv(&mut self, sock: &UdpSocket) -> io::Result<usize> {
+        let fd = sock.as_raw_fd();
+        let (buf, lens) = (&mut self.buf, &mut self.lens);
+        sock.try_io(Interest::READABLE, || {
+            let mut headers = MultiHeaders::<()>::preallocate(RECV_COUNT, None);
+            let mut slices: Vec<[IoSliceMut<'_>; 1]> = buf
+                .chunks_mut(RECV_SIZE)
+                .map(|chunk| [IoSliceMut::new(chunk)])
+                .collect();
+            let got = recvmmsg(
+                fd,
+                &mut headers,
+                slices.iter_mut(),
+                MsgFlags::MSG_DONTWAIT,
+                None,
+            )
+            .map_err(io::Error::from)?;
+            let mut n = 0;
+            for (len, msg) in lens.iter_mut().zip(got) {
+                *len = msg.bytes;
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+
+    /// The `i`th datagram of the last [`RecvBatch::recv`].
+    pub(crate) fn message(&self, i: usize) -> &[u8] {
+        &self.buf[i * RECV_SIZE..][..self.lens[i]]
+    }
+}
+
+/// Queries gathered for one socket, sent together.
+#[derive(Default)]
+pub(crate) struct SendBatch {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl SendBatch {
+    pub(crate) fn new() -> Self {
+        Self {
+            buf: Vec::with_capacity(SEND_COUNT * 128),
+            ends: Vec::with_capacity(SEND_COUNT),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Adds one datagram.
+    pub(crate) fn push(&mut self, datagram: &[u8]) {
+        self.buf.extend_from_slice(datagram);
+        self.ends.push(self.buf.len());
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
+        self.ends.clear();
+    }
+
+    /// Drops the first `n` datagrams (those sent).
+    pub(crate) fn drain_front(&mut self, n: usize) {
+        let Some(cut) = n.checked_sub(1).map(|i| self.ends[i]) else {
+            return;
+        };
+        self.buf.drain(..cut);
+        self.ends.drain(..n);
+        for end in &mut self.ends {
+            *end -= cut;
+        }
+    }
+
+    /// Sends datagrams `from..upto`, in order, without blocking; returns how
+    /// many the kernel took (`WouldBlock` when none).
+    pub(crate) fn send(&self, sock: &UdpSocket, from: usize, upto: usize) -> io::Result<usize> {
+        let fd = sock.as_raw_fd();
+        let mut at = from.checked_sub(1).map_or(0, |i| self.ends[i]);
+        let slices: Vec<[IoSlice<'_>; 1]> = self.ends[from..upto]
+            .iter()
+            .map(|&end| {
+                let slice = [IoSlice::new(&self.buf[at..end])];
+                at = end;
+                slice
+            })
+            .collect();
+        let addrs = vec![None::<()>; slices.len()];
+        let no_cmsgs: [ControlMessage<'_>; 0] = [];
+        sock.try_io(Interest::WRITABLE, || {
+            let mut headers = MultiHeaders::<()>::preallocate(slices.len(), None);
+            let sent = sendmmsg(
+                fd,
+                &mut headers,
+                slices.iter(),
+                &addrs,
+                no_cmsgs,
+                MsgFlags::MSG_DONTWAIT,
+            )
+            .map_err(io::Error::from)?;
+            Ok(sent.count())
+        })
+    }
+}
