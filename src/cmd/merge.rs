@@ -10,8 +10,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use ptr_audit_classify::BlockTally;
-use ptr_audit_model::AddressRecord;
-use ptr_audit_report::{Format, GateOptions, Report, ReportDoc, ReportMeta, SinkOptions};
+use std::sync::Arc;
+
+use ptr_audit_model::{AddressRecord, BlockInfo};
+use ptr_audit_report::{
+    Format, GateOptions, LineShard, Report, ReportDoc, ReportMeta, SinkOptions,
+};
 
 use crate::exit::ExitCode;
 
@@ -31,6 +35,12 @@ pub struct Args {
 
 /// Runs `merge`: exit 0 when merged, 2 when the set cannot be merged.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.format == Format::Json
+        && args.outputs.is_empty()
+        && let Some(code) = run_lines(&args)?
+    {
+        return Ok(code);
+    }
     let mut docs = Vec::new();
     for path in &args.reports {
         docs.push(
@@ -38,8 +48,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot read `{}`", path.display()))?,
         );
     }
-    let meta = check_set(&docs)?;
+    let meta = check_set(&docs.iter().collect::<Vec<_>>())?;
     let finished_at = docs.iter().filter_map(|d| d.finished_at.clone()).max();
+    let listed: Vec<Arc<BlockInfo>> = docs.iter().flat_map(|d| d.blocks.clone()).collect();
     let mut records: BTreeMap<std::net::IpAddr, AddressRecord> = BTreeMap::new();
     for doc in docs {
         for rec in doc.records {
@@ -80,6 +91,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &options,
         )?);
     }
+    for block in &listed {
+        report.add_block(block);
+    }
     let mut tally = BlockTally::new();
     let mut blocks_seen = std::collections::HashSet::new();
     for rec in records.values() {
@@ -93,12 +107,66 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::Clean)
 }
 
+/// The fast path for `json` shards merged into `json` on stdout: the shards'
+/// record lines are merged and copied through without being parsed into
+/// model records (see `ptr_audit_report::merge_lines`). `None` when the
+/// shards are not all `json` documents written by this version, or not laid
+/// out as it writes them: nothing has been written then, and the caller
+/// takes the full path.
+fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
+    let mut shards = Vec::new();
+    for path in &args.reports {
+        let shard =
+            LineShard::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        match shard {
+            Some(s)
+                if s.doc()
+                    .meta
+                    .as_ref()
+                    .is_some_and(|m| m.tool_version == env!("CARGO_PKG_VERSION")) =>
+            {
+                shards.push(s)
+            }
+            _ => return Ok(None),
+        }
+    }
+    let docs: Vec<&ReportDoc> = shards.iter().map(LineShard::doc).collect();
+    let Some(meta) = check_set(&docs)? else {
+        return Ok(None);
+    };
+    let finished_at = docs
+        .iter()
+        .filter_map(|d| d.finished_at.clone())
+        .max()
+        .unwrap_or_else(|| meta.started_at.clone());
+    let mut tally = BlockTally::new();
+    let merged = ptr_audit_report::merge_lines(shards, GateOptions::default(), &mut |rec| {
+        if let Some(name) = rec.first_ptr {
+            tally.observe_name(rec.ip, rec.block, rec.expected, name);
+        }
+    })?;
+    let Some(merged) = merged else {
+        return Ok(None);
+    };
+    if merged.addresses() != meta.scope {
+        bail!(
+            "the shards hold {} addresses but the scope has {}",
+            merged.addresses(),
+            meta.scope
+        );
+    }
+    let stdout: Box<dyn Write + Send> =
+        Box::new(BufWriter::with_capacity(64 << 10, std::io::stdout()));
+    merged.write(stdout, &meta, &finished_at, &tally.finish())?;
+    Ok(Some(ExitCode::Clean))
+}
+
 /// Checks that the json reports are the complete set of shards of one scan,
 /// and returns the merged run's metadata (`None` for jsonl-only input).
-fn check_set(docs: &[ReportDoc]) -> anyhow::Result<Option<ReportMeta>> {
+fn check_set(docs: &[&ReportDoc]) -> anyhow::Result<Option<ReportMeta>> {
     let metas: Vec<(&ReportDoc, &ReportMeta)> = docs
         .iter()
-        .filter_map(|d| d.meta.as_ref().map(|m| (d, m)))
+        .filter_map(|d| d.meta.as_ref().map(|m| (*d, m)))
         .collect();
     if metas.is_empty() {
         return Ok(None);
@@ -120,6 +188,18 @@ fn check_set(docs: &[ReportDoc]) -> anyhow::Result<Option<ReportMeta>> {
             && meta.attempts == first.attempts
             && meta.changed_since == first.changed_since
             && meta.tool_version == first.tool_version;
+        if meta.authoritative != first.authoritative {
+            let (with, without) = if meta.authoritative {
+                (*doc, first_doc)
+            } else {
+                (first_doc, *doc)
+            };
+            bail!(
+                "`{}` was scanned with --authoritative and `{}` without: merge shards of one scan",
+                with.path.display(),
+                without.path.display()
+            );
+        }
         if !same {
             bail!(
                 "`{}` and `{}` are reports of different scans (inventory, scope or settings differ)",

@@ -498,6 +498,7 @@ fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMe
     meta.concurrency = config.scan.concurrency as u32;
     meta.timeout_ms = config.scan.timeout.as_millis() as u64;
     meta.attempts = config.scan.attempts;
+    meta.authoritative = config.authoritative;
     meta.scope = inventory.scope_len();
     meta.changed_since = config.changed_since.clone();
     let shard = (

@@ -62,3 +62,180 @@ fn the_indexed_job_runs_one_shard_per_completion_index() {
         .unwrap();
     assert!(merge_args.contains("ptr-audit merge /reports/shard-*.json"));
 }
+
+/// Shard reports of a scan of two blocks, one of them with a placeholder
+/// name (so the merge recomputes a block finding).
+mod merge {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    use assert_cmd::cargo::CommandCargoExt;
+    use ptr_audit_dnsserver::{ZoneServer, ZoneSet};
+    use serde_json::Value;
+
+    fn ptr_audit() -> Command {
+        Command::cargo_bin("ptr-audit").expect("binary is built")
+    }
+
+    /// 10.30.0.0/24: even addresses share `hosted.place.example.`, odd ones
+    /// have their own name; 10.30.1.0/24 has no zone (lookup-failed or missing).
+    fn zones() -> ZoneSet {
+        let head =
+            "$TTL 300\n@ IN SOA ns.example. h.example. 1 3600 600 86400 300\n@ IN NS ns.example.\n";
+        let mut rev = String::from(head);
+        let mut fwd = String::from(head);
+        fwd.push_str("hosted IN A 10.30.0.2\n");
+        for last in 0..256u32 {
+            if last % 2 == 0 {
+                rev.push_str(&format!("{last} IN PTR hosted.place.example.\n"));
+            } else {
+                rev.push_str(&format!("{last} IN PTR h-{last}.place.example.\n"));
+                fwd.push_str(&format!("h-{last} IN A 10.30.0.{last}\n"));
+            }
+        }
+        let mut zones = ZoneSet::new();
+        zones.add_text("0.30.10.in-addr.arpa", &rev).unwrap();
+        zones.add_text("place.example", &fwd).unwrap();
+        zones
+    }
+
+    fn scan(resolver: &str, shard: &str, out: &Path) {
+        let status = ptr_audit()
+            .args([
+                "scan",
+                "10.30.0.0/24",
+                "10.30.1.0/25",
+                "--resolver",
+                resolver,
+            ])
+            .args([
+                "--qps",
+                "0",
+                "--timeout",
+                "5s",
+                "--quiet",
+                "--format",
+                "json",
+            ])
+            .args(["--fail-on", "never", "--shard", shard])
+            .stdout(std::fs::File::create(out).unwrap())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(0));
+    }
+
+    fn merge(files: &[PathBuf], extra: &[&str]) -> std::process::Output {
+        ptr_audit()
+            .arg("merge")
+            .args(files)
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    fn without_attempts(records: &Value) -> Vec<Value> {
+        records
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.as_object_mut().unwrap().remove("attempts");
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merge_copies_records_through_and_refuses_bad_sets() {
+        let server = ZoneServer::spawn(zones()).unwrap();
+        let resolver = server.addr().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let single = dir.path().join("single.json");
+        scan(&resolver, "1/1", &single);
+        let shards: Vec<PathBuf> = (1..=3)
+            .map(|k| {
+                let path = dir.path().join(format!("shard{k}.json"));
+                scan(&resolver, &format!("{k}/3"), &path);
+                path
+            })
+            .collect();
+
+        // The copying merge (json to stdout) and the full one (forced by an
+        // extra output) write the same bytes, and the report of one scan.
+        let fast = merge(&shards, &[]);
+        assert_eq!(
+            fast.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&fast.stderr)
+        );
+        let extra = dir.path().join("extra.json");
+        let full = merge(&shards, &["--output", &format!("json={}", extra.display())]);
+        assert_eq!(full.status.code(), Some(0));
+        assert_eq!(
+            String::from_utf8_lossy(&fast.stdout),
+            String::from_utf8_lossy(&full.stdout)
+        );
+        let single: Value = serde_json::from_slice(&std::fs::read(&single).unwrap()).unwrap();
+        let merged: Value = serde_json::from_slice(&fast.stdout).unwrap();
+        assert_eq!(merged["summary"], single["summary"]);
+        assert_eq!(merged["blocks"], single["blocks"]);
+        assert_eq!(merged["block_findings"], single["block_findings"]);
+        assert_eq!(
+            merged["block_findings"][0]["finding"]["name"],
+            "hosted.place.example"
+        );
+        assert_eq!(
+            without_attempts(&merged["records"]),
+            without_attempts(&single["records"])
+        );
+        assert_eq!(merged["inventory"]["shard"], Value::Null);
+        assert_eq!(merged["settings"]["authoritative"], false);
+
+        // A shard reformatted by another tool is merged by the full reader.
+        let pretty = dir.path().join("pretty.json");
+        let text = std::fs::read(&shards[1]).unwrap();
+        let value: Value = serde_json::from_slice(&text).unwrap();
+        std::fs::write(&pretty, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+        let mixed = [shards[0].clone(), pretty, shards[2].clone()];
+        let out = merge(&mixed, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let again: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(again["summary"], single["summary"]);
+        assert_eq!(again["block_findings"], single["block_findings"]);
+
+        let edited = |from: &str, to: &str, name: &str| {
+            let text = std::fs::read_to_string(&shards[0]).unwrap();
+            assert!(text.contains(from), "{from}");
+            let path = dir.path().join(name);
+            std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+            path
+        };
+        // Shard 1's records presented as shard 2: an address in two shards.
+        let twin = edited("\"shard\":\"1/3\"", "\"shard\":\"2/3\"", "twin.json");
+        let out = merge(&[shards[0].clone(), twin, shards[2].clone()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("appears in more than one shard report"),
+            "{err}"
+        );
+
+        // Authoritative and plain shards do not mix.
+        let auth = edited(
+            "\"authoritative\":false",
+            "\"authoritative\":true",
+            "auth.json",
+        );
+        let out = merge(&[auth, shards[1].clone(), shards[2].clone()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--authoritative"), "{err}");
+    }
+}

@@ -2,6 +2,7 @@
 //! block, e.g. `hosted-by.example.net`), found across a scan in bounded memory.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use ipnet::IpNet;
@@ -80,19 +81,59 @@ impl BlockTally {
             return;
         };
         let Some(first) = names.first() else { return };
+        self.count(
+            target.ip,
+            &target.block,
+            target.expected_ptr.as_deref(),
+            first.without_root(),
+        );
+    }
+
+    /// Counts one address given its first PTR name as written in a report
+    /// (presentation form), for callers that hold no [`Lookup`] (`merge`
+    /// reading records back); the same as [`BlockTally::observe`].
+    pub fn observe_name(
+        &mut self,
+        ip: IpAddr,
+        block: &Arc<BlockInfo>,
+        expected_ptr: Option<&str>,
+        first: &str,
+    ) {
+        // What `DnsName::without_root` gives for the name read back.
+        let name = if first.is_empty() || first == "." {
+            "."
+        } else {
+            first.strip_suffix('.').unwrap_or(first)
+        };
+        self.count(ip, block, expected_ptr, name);
+    }
+
+    fn count(
+        &mut self,
+        ip: IpAddr,
+        block: &Arc<BlockInfo>,
+        expected_ptr: Option<&str>,
+        first: &str,
+    ) {
         let mut name = std::mem::take(&mut self.scratch);
         name.clear();
-        name.push_str(first.without_root());
+        name.push_str(first);
         name.make_ascii_lowercase();
-        self.count(target, &name);
+        self.count_lower(ip, block, expected_ptr, &name);
         self.scratch = name;
     }
 
-    fn count(&mut self, target: &Target, name: &str) {
-        if address_derived(target.ip, name.as_bytes()) {
+    fn count_lower(
+        &mut self,
+        ip: IpAddr,
+        block: &Arc<BlockInfo>,
+        expected_ptr: Option<&str>,
+        name: &str,
+    ) {
+        if address_derived(ip, name.as_bytes()) {
             return;
         }
-        if let Some(exp) = &target.expected_ptr
+        if let Some(exp) = expected_ptr
             && exp
                 .strip_suffix('.')
                 .unwrap_or(exp)
@@ -100,7 +141,6 @@ impl BlockTally {
         {
             return;
         }
-        let block = &target.block;
         let i = match &self.last {
             Some((b, i)) if Arc::ptr_eq(b, block) => *i,
             _ => {

@@ -598,6 +598,36 @@ fn block_tally_reports_shared_names() {
 }
 
 #[test]
+fn block_tally_observe_name_counts_like_observe() {
+    // Names as a report writes them (presentation form, trailing dot), mixed
+    // case, the address's own name, the expected name, the root.
+    let b = block(Policy::Hosting, None);
+    let cases: Vec<(String, Option<&str>, String)> = (1..=40u8)
+        .map(|d| {
+            let name = match d % 5 {
+                0 => "Hosted-By.Example.NET.".to_owned(),
+                1 => format!("203-0-113-{d}.example.net."),
+                2 => "mail.example.net.".to_owned(),
+                3 => ".".to_owned(),
+                _ => "hosted-by.example.net".to_owned(),
+            };
+            let expected = (d % 5 == 2).then_some("mail.example.net");
+            (format!("203.0.113.{d}"), expected, name)
+        })
+        .collect();
+    let mut by_lookup = BlockTally::with_limits(2, 10, 1024);
+    let mut by_name = BlockTally::with_limits(2, 10, 1024);
+    for (ip, expected, name) in &cases {
+        let t = target(ip, b.clone(), *expected);
+        by_lookup.observe(&t, &lookup(names(&[name]), vec![]));
+        by_name.observe_name(t.ip, &b, *expected, name);
+    }
+    let (a, b) = (by_lookup.finish(), by_name.finish());
+    assert_eq!(a.len(), 2, "{a:?}");
+    assert_eq!(a, b);
+}
+
+#[test]
 fn block_tally_memory_is_capped() {
     let b = Arc::new(BlockInfo {
         cidr: "198.51.0.0/16".parse().unwrap(),

@@ -48,4 +48,21 @@ pub enum ReportError {
         /// What is wrong.
         message: String,
     },
+    /// Two shard reports hold the same address.
+    #[error("address `{ip}` appears in more than one shard report (`{}` and `{}`)", .first.display(), .second.display())]
+    DuplicateAddress {
+        /// The address.
+        ip: std::net::IpAddr,
+        /// One report holding it.
+        first: PathBuf,
+        /// Another report holding it.
+        second: PathBuf,
+    },
+    /// The merged report could not be written.
+    #[error("cannot write the report")]
+    Write {
+        /// The IO error.
+        #[source]
+        source: io::Error,
+    },
 }

@@ -270,20 +270,30 @@ impl Gate {
 
     /// Judges one address's findings.
     pub fn observe(&mut self, rec: &AddressRecord) -> Verdict {
+        let findings = || rec.findings.iter().map(|f| (f.code, f.severity));
+        self.observe_parts(rec.target.ip, rec.target.block.cidr, findings)
+    }
+
+    /// Judges one address given as its address, block and findings' codes
+    /// and severities (`findings` is called more than once).
+    pub(crate) fn observe_parts<I: Iterator<Item = (FindingCode, Severity)>>(
+        &mut self,
+        ip: IpAddr,
+        block: IpNet,
+        findings: impl Fn() -> I,
+    ) -> Verdict {
         self.addresses += 1;
-        let ip = rec.target.ip;
-        let block = rec.target.block.cidr;
         if self.last_block != Some(block) {
             self.blocks_seen.insert(block);
             self.last_block = Some(block);
         }
         let mut unknown = false;
-        let mut judged = Vec::with_capacity(rec.findings.len());
+        let mut judged = Vec::with_capacity(findings().size_hint().0);
         // Kept only with a baseline (the verdict carries it only then).
         let has_baseline = self.options.baseline.is_some();
         let mut baseline_state = Vec::new();
-        for f in &rec.findings {
-            if let Some(reason) = self.suppressed(Some(ip), block, f.code) {
+        for (code, severity) in findings() {
+            if let Some(reason) = self.suppressed(Some(ip), block, code) {
                 self.suppressed += 1;
                 judged.push(Judged::Suppressed { reason });
                 if has_baseline {
@@ -291,16 +301,16 @@ impl Gate {
                 }
                 continue;
             }
-            unknown |= f.code == FindingCode::LookupFailed;
-            let in_baseline = self.options.baseline.as_ref().map(|b| {
-                b.by_ip
-                    .get(&ip)
-                    .is_some_and(|codes| codes.contains(&f.code))
-            });
+            unknown |= code == FindingCode::LookupFailed;
+            let in_baseline = self
+                .options
+                .baseline
+                .as_ref()
+                .map(|b| b.by_ip.get(&ip).is_some_and(|codes| codes.contains(&code)));
             if has_baseline {
                 baseline_state.push(in_baseline);
             }
-            judged.push(self.count(f.code, f.severity, in_baseline));
+            judged.push(self.count(code, severity, in_baseline));
         }
         if unknown {
             self.unknown += 1;
@@ -313,7 +323,7 @@ impl Gate {
         {
             self.fixed += codes
                 .iter()
-                .filter(|c| !rec.findings.iter().any(|f| f.code == **c))
+                .filter(|c| !findings().any(|(code, _)| code == **c))
                 .count() as u64;
         }
         Verdict {

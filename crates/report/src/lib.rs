@@ -35,6 +35,8 @@ pub mod escape;
 pub mod fix;
 mod format;
 mod gate;
+mod lean;
+mod merge;
 mod read;
 mod spool;
 mod summary;
@@ -53,6 +55,7 @@ pub use gate::{
     Baseline, BaselineCounts, ExpiredSuppression, Gate, GateOptions, GateOutcome, Judged,
     SuppressScope, Suppression, Suppressions, Verdict,
 };
+pub use merge::{LineMerge, LineShard, MergedRecord, merge_lines};
 pub use read::{DocKind, ReportDoc, read_report, read_report_str, read_report_with};
 pub use summary::{BlockSummary, Counts, DatacenterSummary, Summary, SummaryBuilder, all_statuses};
 
@@ -146,6 +149,8 @@ pub struct ReportMeta {
     pub timeout_ms: u64,
     /// Attempts per query.
     pub attempts: u32,
+    /// `--authoritative`: every authoritative server was asked as well.
+    pub authoritative: bool,
     /// When the scan started, RFC 3339 (see [`time::rfc3339`]).
     pub started_at: String,
     /// Addresses in scope.
@@ -168,6 +173,7 @@ impl ReportMeta {
             concurrency: 0,
             timeout_ms: 0,
             attempts: 0,
+            authoritative: false,
             started_at: started_at.into(),
             scope: 0,
             changed_since: None,

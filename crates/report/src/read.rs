@@ -42,6 +42,9 @@ pub struct ReportDoc {
     pub records: Vec<AddressRecord>,
     /// Block findings (`json` only).
     pub block_findings: Vec<BlockFinding>,
+    /// The blocks the document lists, in its order (`json` only: every
+    /// block of the scanned inventory, with or without records).
+    pub blocks: Vec<Arc<BlockInfo>>,
     /// A `jsonl` file whose last line was cut short (a crash mid-write); the
     /// line was ignored.
     pub torn_tail: bool,
@@ -63,6 +66,9 @@ struct SettingsIn {
     concurrency: u32,
     timeout_ms: u64,
     attempts: u32,
+    /// Absent in reports written before the field existed: not authoritative.
+    #[serde(default)]
+    authoritative: bool,
 }
 
 /// Reads a `json` or `jsonl` report (told apart by content).
@@ -237,6 +243,7 @@ fn read_jsonl(
         complete: None,
         records: Vec::new(),
         block_findings: Vec::new(),
+        blocks: Vec::new(),
         torn_tail,
     })
 }
@@ -253,6 +260,8 @@ struct Envelope {
     finished_at: Option<String>,
     complete: Option<bool>,
     block_findings: Vec<BlockFindingIn>,
+    /// The listed blocks' keys, in document order.
+    block_order: Vec<(String, IpNet)>,
     records_seen: bool,
 }
 
@@ -306,8 +315,9 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
                     let blocks: Vec<BlockIn> = map.next_value()?;
                     for b in blocks {
                         let info = b.into_model().map_err(de::Error::custom)?;
-                        self.blocks
-                            .insert((info.datacenter.to_string(), info.cidr), Arc::new(info));
+                        let key = (info.datacenter.to_string(), info.cidr);
+                        env.block_order.push(key.clone());
+                        self.blocks.insert(key, Arc::new(info));
                     }
                 }
                 "records" => {
@@ -368,11 +378,23 @@ fn read_json(
 /// files (flat memory), a slice for the rest (several times faster: no
 /// byte-by-byte reads with line counting).
 fn read_json_from<'de, R: serde_json::de::Read<'de>>(
-    mut de: serde_json::Deserializer<R>,
+    de: serde_json::Deserializer<R>,
     path: &Path,
     each: &mut dyn FnMut(AddressRecord) -> Result<(), String>,
 ) -> Result<ReportDoc, ReportError> {
-    let mut blocks: HashMap<(String, IpNet), Arc<BlockInfo>> = HashMap::new();
+    read_json_blocks(de, path, each).map(|(doc, _)| doc)
+}
+
+/// The listed blocks by (datacenter, block), as records name them.
+pub(crate) type BlockMap = HashMap<(String, IpNet), Arc<BlockInfo>>;
+
+/// [`read_json_from`], also returning the listed blocks by key.
+pub(crate) fn read_json_blocks<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    path: &Path,
+    each: &mut dyn FnMut(AddressRecord) -> Result<(), String>,
+) -> Result<(ReportDoc, BlockMap), ReportError> {
+    let mut blocks: BlockMap = HashMap::new();
     let env = DocSeed {
         blocks: &mut blocks,
         each,
@@ -417,6 +439,7 @@ fn read_json_from<'de, R: serde_json::de::Read<'de>>(
         concurrency: settings.concurrency,
         timeout_ms: settings.timeout_ms,
         attempts: settings.attempts,
+        authoritative: settings.authoritative,
         started_at: env.started_at.ok_or_else(|| missing("started_at"))?,
         scope: inventory.scope,
         changed_since: inventory.changed_since,
@@ -437,7 +460,12 @@ fn read_json_from<'de, R: serde_json::de::Read<'de>>(
         let finding = bf.finding.into_model().map_err(|m| parse_err(path, 0, m))?;
         block_findings.push(BlockFinding { block, finding });
     }
-    Ok(ReportDoc {
+    let listed = env
+        .block_order
+        .iter()
+        .filter_map(|k| blocks.get(k).cloned())
+        .collect();
+    let doc = ReportDoc {
         path: path.to_owned(),
         kind: DocKind::Json,
         meta: Some(meta),
@@ -445,6 +473,8 @@ fn read_json_from<'de, R: serde_json::de::Read<'de>>(
         complete: Some(env.complete.ok_or_else(|| missing("complete"))?),
         records: Vec::new(),
         block_findings,
+        blocks: listed,
         torn_tail: false,
-    })
+    };
+    Ok((doc, blocks))
 }

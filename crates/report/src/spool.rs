@@ -9,9 +9,9 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::net::IpAddr;
 
 /// Sort key: IPv4 before IPv6, then numerically (the order of [`IpAddr`]).
-type Key = [u8; 17];
+pub(crate) type Key = [u8; 17];
 
-fn key(ip: IpAddr) -> Key {
+pub(crate) fn key(ip: IpAddr) -> Key {
     let mut k = [0u8; 17];
     match ip {
         IpAddr::V4(a) => k[13..].copy_from_slice(&a.octets()),

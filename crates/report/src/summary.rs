@@ -114,7 +114,21 @@ impl SummaryBuilder {
 
     /// Counts one record.
     pub fn observe(&mut self, rec: &AddressRecord) {
-        let block = &rec.target.block;
+        self.observe_parts(
+            &rec.target.block,
+            rec.status,
+            rec.findings.iter().map(|f| f.code),
+        );
+    }
+
+    /// Counts one record given as its block, status and finding codes (for
+    /// records read back without building model records).
+    pub(crate) fn observe_parts(
+        &mut self,
+        block: &Arc<BlockInfo>,
+        status: Status,
+        codes: impl Iterator<Item = FindingCode>,
+    ) {
         let i = match &self.last {
             Some((b, i)) if Arc::ptr_eq(b, block) => *i,
             _ => {
@@ -123,9 +137,9 @@ impl SummaryBuilder {
                 i
             }
         };
-        self.list[i].counts.add(rec.status);
-        for f in &rec.findings {
-            self.findings[Status::Finding(f.code).index() - 1] += 1;
+        self.list[i].counts.add(status);
+        for code in codes {
+            self.findings[Status::Finding(code).index() - 1] += 1;
         }
     }
 

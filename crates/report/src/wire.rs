@@ -1025,6 +1025,33 @@ mod tests {
     }
 
     #[test]
+    fn lean_reader_reads_back_what_the_writer_wrote() {
+        let mut w = RecordWriter::new();
+        let mut findings = Vec::new();
+        let mut checked = 0;
+        for text in nasty() {
+            let b = block(&text, &text);
+            let mut rec = record(&text, "10.0.0.1".parse().unwrap(), &b);
+            for answer in [rec.lookup.answer.clone(), PtrAnswer::NxDomain] {
+                rec.lookup.answer = answer;
+                let mut line = String::new();
+                w.write(&mut line, &rec);
+                let lean = crate::lean::read_record(&line, &mut findings).unwrap();
+                assert_eq!(lean.datacenter, text);
+                assert_eq!(lean.block, "2001:db8::/32");
+                assert_eq!(lean.expected.as_deref(), Some(text.as_str()));
+                let first = ptr_names(&rec.lookup.answer).first();
+                assert_eq!(lean.first_ptr.as_deref(), first.map(DnsName::as_str));
+                assert_eq!(lean.status, Some(rec.status));
+                let want: Vec<_> = rec.findings.iter().map(|f| (f.code, f.severity)).collect();
+                assert_eq!(findings, want);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 14);
+    }
+
+    #[test]
     fn strings_escape_like_serde_at_every_position() {
         let specials = ['"', '\\', '\u{0}', '\n', '\u{1f}', '\u{7f}', 'é', '☃', 'a'];
         let mut checked = 0;

@@ -93,6 +93,7 @@ fn settings(meta: &ReportMeta) -> String {
         .field("concurrency", &meta.concurrency)
         .field("timeout_ms", &meta.timeout_ms)
         .field("attempts", &meta.attempts)
+        .field("authoritative", &meta.authoritative)
         .done()
 }
 
@@ -254,6 +255,20 @@ impl Sink for JsonSink {
             .spool
             .take()
             .ok_or_else(|| io::Error::other("json report already finished"))?;
+        self.finish_with(end, |each| spool.drain(|line| each(line.as_bytes())))
+    }
+}
+
+impl JsonSink {
+    /// Writes everything after the header, the records coming from `records`,
+    /// which must hand each record line (compact JSON, no newline) to the
+    /// callback it is given, in address order.
+    pub(crate) fn finish_with(
+        &mut self,
+        end: &ReportEnd<'_>,
+        records: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.spool = None;
         let out = &mut self.out;
         writeln!(
             out,
@@ -277,8 +292,9 @@ impl Sink for JsonSink {
         // The records last: everything above is small and readable with `head`.
         write!(out, "  \"records\": [")?;
         let mut first = true;
-        spool.drain(|line| {
-            write!(out, "{}\n    {line}", if first { "" } else { "," })?;
+        records(&mut |line| {
+            out.write_all(if first { b"\n    " } else { b",\n    " })?;
+            out.write_all(line)?;
             first = false;
             Ok(())
         })?;

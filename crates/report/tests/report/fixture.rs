@@ -416,6 +416,7 @@ pub fn meta() -> ReportMeta {
         concurrency: 256,
         timeout_ms: 2000,
         attempts: 3,
+        authoritative: false,
         started_at: "2026-11-28T19:40:05Z".into(),
         scope: 12,
         changed_since: None,

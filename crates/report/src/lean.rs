@@ -1,0 +1,397 @@
+//! A lean reader of one record line as [`crate::wire::RecordWriter`] writes
+//! it: walks the whole JSON object (so a malformed line is noticed) but keeps
+//! only what `merge` needs to recount a report — the block, the expected
+//! name, the first PTR name, the status and each finding's code and severity —
+//! borrowing strings from the line instead of building model types.
+
+use std::borrow::Cow;
+
+use ptr_audit_model::{FindingCode, Severity, Status};
+
+use crate::wire::parse_status;
+
+/// What `merge` takes from a record line.
+#[derive(Debug, Default)]
+pub(crate) struct LeanRecord<'a> {
+    /// `datacenter`.
+    pub(crate) datacenter: Cow<'a, str>,
+    /// `block`, as written.
+    pub(crate) block: Cow<'a, str>,
+    /// `expected`.
+    pub(crate) expected: Option<Cow<'a, str>>,
+    /// The first name of `ptr`.
+    pub(crate) first_ptr: Option<Cow<'a, str>>,
+    /// `status`.
+    pub(crate) status: Option<Status>,
+}
+
+/// The keys a record starts with, in the writer's order, up to `ptr`.
+const HEAD: [&[u8]; 7] = [
+    b"ip",
+    b"datacenter",
+    b"block",
+    b"policy",
+    b"source",
+    b"expected",
+    b"ptr",
+];
+
+/// Where `forward` closes and `status` begins. A `"` inside a string is
+/// always escaped and no value before `status` other than `forward` (and
+/// `source`, read before) is an object, so this text occurs once per record.
+const TO_STATUS: &[u8] = b"},\"status\":";
+
+/// How a finding starts, and where one ends and the next starts.
+const FINDING_OPEN: &[u8] = b"{\"code\":";
+const NEXT_FINDING: &[u8] = b"},{\"code\":";
+
+/// Reads `line`, one record as the writer writes it (keys in its order,
+/// no whitespace); each finding's code and severity go to `findings`
+/// (cleared first), in order. The fields between `ptr` and `status`
+/// (`cname_chain` … `forward`) are skipped without being read.
+pub(crate) fn read_record<'a>(
+    line: &'a str,
+    findings: &mut Vec<(FindingCode, Severity)>,
+) -> Result<LeanRecord<'a>, String> {
+    findings.clear();
+    let mut rec = LeanRecord::default();
+    let mut c = Cursor {
+        b: line.as_bytes(),
+        s: line,
+        i: 0,
+    };
+    c.eat(b'{')?;
+    for (n, want) in HEAD.iter().enumerate() {
+        if n > 0 {
+            c.eat(b',')?;
+        }
+        c.key(want)?;
+        match n {
+            1 => rec.datacenter = c.string()?,
+            2 => rec.block = c.string()?,
+            5 => rec.expected = c.opt_string()?,
+            6 => {
+                let mut first = None;
+                c.array(|c| {
+                    if first.is_none() {
+                        first = Some(c.string()?);
+                    } else {
+                        c.skip()?;
+                    }
+                    Ok(())
+                })?;
+                rec.first_ptr = first;
+            }
+            _ => c.skip()?,
+        }
+    }
+    let at = memchr::memmem::find(&c.b[c.i..], TO_STATUS).ok_or("no `status` after `forward`")?;
+    c.i += at + 2;
+    c.key(b"status")?;
+    let s = c.string()?;
+    rec.status = Some(parse_status(&s).ok_or_else(|| format!("bad status `{s}`"))?);
+    c.eat(b',')?;
+    c.key(b"findings")?;
+    c.eat(b'[')?;
+    if c.peek()? == b']' {
+        c.i += 1;
+    } else {
+        // Each finding starts with its code and severity; the rest (message,
+        // details) is not read: a finding ends where `},{"code":"` starts the
+        // next one (no detail is an object, and a `"` in a string is
+        // escaped), the last one where the record ends.
+        loop {
+            c.lit(FINDING_OPEN)?;
+            let code = c.plain()?;
+            let code = FindingCode::parse(code).ok_or_else(|| format!("bad code `{code}`"))?;
+            c.lit(b",\"severity\":")?;
+            let sev = c.plain()?;
+            let sev = Severity::parse(sev).ok_or_else(|| format!("bad severity `{sev}`"))?;
+            findings.push((code, sev));
+            match memchr::memmem::find(&c.b[c.i..], NEXT_FINDING) {
+                Some(at) => c.i += at + 2,
+                None if c.b.ends_with(b"}]}") && c.i < c.b.len() - 2 => {
+                    c.i = c.b.len() - 1;
+                    break;
+                }
+                None => return Err("a finding without end".into()),
+            }
+        }
+    }
+    c.eat(b'}')?;
+    if c.i != c.b.len() {
+        return Err("text after the record".into());
+    }
+    Ok(rec)
+}
+
+/// A position in a JSON text.
+struct Cursor<'a> {
+    b: &'a [u8],
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    #[inline]
+    fn peek(&mut self) -> Result<u8, String> {
+        match self.b.get(self.i) {
+            // The writer puts no whitespace between tokens.
+            Some(&c) if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') => Ok(c),
+            _ => {
+                self.ws();
+                self.b
+                    .get(self.i)
+                    .copied()
+                    .ok_or_else(|| "unexpected end of the record".to_owned())
+            }
+        }
+    }
+
+    #[inline]
+    fn eat(&mut self, want: u8) -> Result<(), String> {
+        if self.b.get(self.i) == Some(&want) {
+            self.i += 1;
+            return Ok(());
+        }
+        self.eat_slow(want)
+    }
+
+    #[cold]
+    fn eat_slow(&mut self, want: u8) -> Result<(), String> {
+        let got = self.peek()?;
+        if got != want {
+            return Err(format!(
+                "expected `{}` at byte {}, found `{}`",
+                want as char, self.i, got as char
+            ));
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    /// The raw text of a string (between the quotes) and whether it has
+    /// escapes; the cursor moves past the closing quote.
+    fn raw_string(&mut self) -> Result<(usize, usize, bool), String> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let mut escaped = false;
+        loop {
+            let found = memchr::memchr2(b'"', b'\\', &self.b[self.i..]);
+            let Some(n) = found else {
+                return Err("unterminated string".into());
+            };
+            self.i += n;
+            if self.b[self.i] == b'"' {
+                let end = self.i;
+                self.i += 1;
+                return Ok((start, end, escaped));
+            }
+            // A backslash: skip it and the character it escapes (`\uXXXX`'s
+            // digits are no quotes or backslashes, so they need no care).
+            escaped = true;
+            self.i += 2;
+            if self.i > self.b.len() {
+                return Err("unterminated string".into());
+            }
+        }
+    }
+
+    /// Text that must come next.
+    fn lit(&mut self, want: &[u8]) -> Result<(), String> {
+        if self.b[self.i..].starts_with(want) {
+            self.i += want.len();
+            Ok(())
+        } else {
+            Err(format!(
+                "expected `{}` at byte {}",
+                String::from_utf8_lossy(want),
+                self.i
+            ))
+        }
+    }
+
+    /// A string without escapes (a keyword).
+    fn plain(&mut self) -> Result<&'a str, String> {
+        let (start, end, escaped) = self.raw_string()?;
+        if escaped {
+            return Err(format!("unexpected escape at byte {start}"));
+        }
+        Ok(&self.s[start..end])
+    }
+
+    /// A key that must be `want` (unescaped), and its `:`.
+    fn key(&mut self, want: &[u8]) -> Result<(), String> {
+        let (start, end, escaped) = self.raw_string()?;
+        if escaped || &self.b[start..end] != want {
+            return Err(format!(
+                "expected key `{}` at byte {start}",
+                String::from_utf8_lossy(want)
+            ));
+        }
+        self.eat(b':')
+    }
+
+    fn string(&mut self) -> Result<Cow<'a, str>, String> {
+        let (start, end, escaped) = self.raw_string()?;
+        if !escaped {
+            return Ok(Cow::Borrowed(&self.s[start..end]));
+        }
+        serde_json::from_str::<String>(&self.s[start - 1..=end])
+            .map(Cow::Owned)
+            .map_err(|e| e.to_string())
+    }
+
+    fn opt_string(&mut self) -> Result<Option<Cow<'a, str>>, String> {
+        if self.peek()? == b'n' {
+            self.literal(b"null")?;
+            return Ok(None);
+        }
+        self.string().map(Some)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), String> {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            Err(format!("bad literal at byte {}", self.i))
+        }
+    }
+
+    /// Calls `each` with every key of an object, the cursor on its value;
+    /// `each` must consume the value.
+    fn object(
+        &mut self,
+        mut each: impl FnMut(&mut Self, &[u8]) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            let (start, end, escaped) = self.raw_string()?;
+            self.eat(b':')?;
+            if escaped {
+                let key = serde_json::from_str::<String>(&self.s[start - 1..=end])
+                    .map_err(|e| e.to_string())?;
+                each(self, key.as_bytes())?;
+            } else {
+                let b = self.b;
+                each(self, &b[start..end])?;
+            }
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                other => return Err(format!("expected `,` or `}}`, found `{}`", other as char)),
+            }
+        }
+    }
+
+    /// Calls `each` with the cursor on every element of an array; `each`
+    /// must consume the element.
+    fn array(
+        &mut self,
+        mut each: impl FnMut(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.eat(b'[')?;
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            each(self)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                other => return Err(format!("expected `,` or `]`, found `{}`", other as char)),
+            }
+        }
+    }
+
+    /// Skips any value.
+    fn skip(&mut self) -> Result<(), String> {
+        match self.peek()? {
+            b'"' => self.raw_string().map(drop),
+            b'{' => self.object(|c, _| c.skip()),
+            b'[' => self.array(Self::skip),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => {
+                let start = self.i;
+                while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.b.get(self.i)
+                {
+                    self.i += 1;
+                }
+                self.s[start..self.i]
+                    .parse::<f64>()
+                    .map(drop)
+                    .map_err(|_| format!("bad number at byte {start}"))
+            }
+            other => Err(format!("unexpected `{}` at byte {}", other as char, self.i)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str = r#"{"ip":"10.0.0.1","datacenter":"fra\"1","block":"10.0.0.0/24","policy":"mail","source":{"file":"a.yaml","line":3},"expected":null,"ptr":["Mail.Example.","b.example."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"Mail.Example.":["10.0.0.1"],"b.example.":"nxdomain"},"status":"fcrdns-failed","findings":[{"code":"fcrdns-failed","severity":"error","message":"x \u00e9","status":["a"],"count":-1.5e3},{"code":"ptr-multiple","severity":"warning","message":"y"}]}"#;
+
+    #[test]
+    fn reads_what_merge_needs() {
+        let mut findings = Vec::new();
+        let rec = read_record(LINE, &mut findings).unwrap();
+        assert_eq!(rec.datacenter, "fra\"1");
+        assert_eq!(rec.block, "10.0.0.0/24");
+        assert_eq!(rec.expected, None);
+        assert_eq!(rec.first_ptr.as_deref(), Some("Mail.Example."));
+        assert_eq!(rec.status, Some(Status::Finding(FindingCode::FcrdnsFailed)));
+        assert_eq!(
+            findings,
+            vec![
+                (FindingCode::FcrdnsFailed, Severity::Error),
+                (FindingCode::PtrMultiple, Severity::Warning)
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_records_not_laid_out_by_the_writer() {
+        let mut findings = Vec::new();
+        for (from, to) in [
+            ("\"status\":\"fcrdns-failed\"", "\"status\":\"fine\""),
+            ("{\"ip\":\"10.0.0.1\",", "{"),
+            ("\"datacenter\"", "\"dc\""),
+            ("\"severity\":\"error\",", ""),
+            ("\"severity\":\"error\"", "\"severity\":\"fatal\""),
+            ("\"policy\":\"mail\"", "\"policy\":mail"),
+            ("\"expected\":null", "\"expected\":nul"),
+            ("\"ptr\":[", "\"ptr\":{"),
+            ("},\"status\"", "},\"state\""),
+            ("\"y\"}]}", "\"y\"}]"),
+            ("\"y\"}]}", "\"y\"}]} "),
+            ("\"message\":\"y\"}]}", "\"message\":\"y\"]}"),
+            ("{\"code\":\"ptr-multiple\"", "{\"code\":\"ptr-multiplex\""),
+        ] {
+            assert!(LINE.contains(from), "{from}");
+            let bad = LINE.replacen(from, to, 1);
+            assert!(read_record(&bad, &mut findings).is_err(), "{bad}");
+        }
+    }
+}

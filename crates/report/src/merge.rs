@@ -1,0 +1,440 @@
+//! Merging `json` shard reports into one `json` report by copying their
+//! record lines: a k-way merge of the shards' address-sorted record lines, each
+//! read once with a lean parse for the counts (summary, gate) and handed to
+//! the caller (for block findings), then copied byte for byte into the merged
+//! document. No model record is built, and memory does not grow with the
+//! reports (4 bytes per address for the merged order).
+//!
+//! This is `merge`'s fast path: it applies to `json` documents laid out the
+//! way this version's `json` writer lays them out (one record per line).
+//! Anything else — `jsonl` shards, a reformatted document, records out of
+//! order — makes [`merge_lines`] answer `None` before anything is written, and
+//! the caller falls back to [`crate::read_report`] and [`crate::Report`].
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use ipnet::IpNet;
+use ptr_audit_model::{BlockFinding, BlockInfo};
+
+use crate::format::json::JsonSink;
+use crate::gate::Gate;
+use crate::lean::read_record;
+use crate::read::{BlockMap, read_json_blocks};
+use crate::spool::{Key, key};
+use crate::{
+    GateOptions, GateOutcome, Judged, ReportDoc, ReportEnd, ReportError, ReportMeta, SinkOptions,
+    Summary, SummaryBuilder,
+};
+
+/// The line that opens the records of a `json` document, and its empty form.
+const RECORDS_OPEN: &[u8] = b"  \"records\": [\n";
+const RECORDS_EMPTY: &[u8] = b"  \"records\": []\n";
+/// What a record line starts with.
+const RECORD_PREFIX: &[u8] = b"    {\"ip\":\"";
+
+/// A `json` shard report opened for [`merge_lines`]: its envelope is read,
+/// its records are not.
+#[derive(Debug)]
+pub struct LineShard {
+    doc: ReportDoc,
+    blocks: BlockMap,
+    /// Byte offset of the first record line.
+    records_at: u64,
+    /// `[]`: no record line follows.
+    empty: bool,
+    /// The file's size and modification time when opened (checked again
+    /// before the records are copied).
+    stamp: (u64, Option<SystemTime>),
+}
+
+impl LineShard {
+    /// Opens `path` when it is a `json` report laid out the way this version
+    /// writes one (the envelope, then one record per line); `Ok(None)` for
+    /// anything else (a `jsonl` file, a reformatted document), which
+    /// [`crate::read_report`] reads.
+    pub fn open(path: &Path) -> Result<Option<LineShard>, ReportError> {
+        let read_err = |source| ReportError::Read {
+            path: path.to_owned(),
+            source,
+        };
+        let file = File::open(path).map_err(read_err)?;
+        let stamp = stamp(&file).map_err(read_err)?;
+        let mut input = BufReader::with_capacity(1 << 16, file);
+        let mut header = Vec::new();
+        let mut line = Vec::new();
+        let empty = loop {
+            line.clear();
+            if read_line(&mut input, &mut line).map_err(read_err)? == 0 {
+                return Ok(None);
+            }
+            if header.is_empty() && line != b"{\n" {
+                return Ok(None);
+            }
+            if line == RECORDS_OPEN || line == RECORDS_EMPTY {
+                break line == RECORDS_EMPTY;
+            }
+            header.extend_from_slice(&line);
+        };
+        let records_at = header.len() as u64 + line.len() as u64;
+        header.extend_from_slice(b"  \"records\": []\n}\n");
+        let de = serde_json::Deserializer::from_slice(&header);
+        let Ok((doc, blocks)) = read_json_blocks(de, path, &mut |_| Ok(())) else {
+            return Ok(None);
+        };
+        Ok(Some(LineShard {
+            doc,
+            blocks,
+            records_at,
+            empty,
+            stamp,
+        }))
+    }
+
+    /// The report's envelope (without records).
+    pub fn doc(&self) -> &ReportDoc {
+        &self.doc
+    }
+}
+
+/// Appends the next line (with its `\n`) to `out`, like
+/// [`BufRead::read_until`] but with a vectorised search for the newline.
+fn read_line(input: &mut impl BufRead, out: &mut Vec<u8>) -> io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(read);
+        }
+        let (n, done) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        out.extend_from_slice(&buf[..n]);
+        input.consume(n);
+        read += n;
+        if done {
+            return Ok(read);
+        }
+    }
+}
+
+fn stamp(file: &File) -> io::Result<(u64, Option<SystemTime>)> {
+    let m = file.metadata()?;
+    Ok((m.len(), m.modified().ok()))
+}
+
+/// One record of the merged stream, as [`merge_lines`] hands it over.
+#[derive(Debug)]
+pub struct MergedRecord<'a> {
+    /// The address.
+    pub ip: IpAddr,
+    /// Its block, as the shards list it.
+    pub block: &'a Arc<BlockInfo>,
+    /// Its expected PTR name.
+    pub expected: Option<&'a str>,
+    /// The first PTR name, as written (presentation form).
+    pub first_ptr: Option<&'a str>,
+}
+
+/// Shards whose records were read and counted by [`merge_lines`], ready to
+/// be written as one report by [`LineMerge::write`].
+#[derive(Debug)]
+pub struct LineMerge {
+    shards: Vec<LineShard>,
+    /// The shard each merged record comes from, in address order.
+    order: Vec<u32>,
+    summary: SummaryBuilder,
+    gate: Gate,
+}
+
+/// A shard's record lines being read in pass one.
+struct Source {
+    input: BufReader<File>,
+    line: Vec<u8>,
+    /// The key and address of the line held.
+    key: Key,
+    ip: IpAddr,
+    /// The last line read had no `,`: the records end after it.
+    last: bool,
+}
+
+impl Source {
+    /// Reads the next record line and returns its address, `Ok(None)` at the
+    /// end of the records, `Err(None)` when the layout is not this writer's.
+    fn advance(&mut self) -> Result<Option<IpAddr>, Option<io::Error>> {
+        self.line.clear();
+        read_line(&mut self.input, &mut self.line)?;
+        if self.last {
+            return if self.line == b"  ]\n" {
+                Ok(None)
+            } else {
+                Err(None)
+            };
+        }
+        let Some(rest) = self.line.strip_prefix(RECORD_PREFIX) else {
+            return Err(None);
+        };
+        let end = rest.iter().position(|&b| b == b'"').ok_or(None)?;
+        let ip: IpAddr = std::str::from_utf8(&rest[..end])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or(None)?;
+        let k = key(ip);
+        // Records of one shard are sorted and distinct.
+        if k <= self.key && self.key != [0xff; 17] {
+            return Err(None);
+        }
+        self.key = k;
+        self.ip = ip;
+        match self.line.strip_suffix(b",\n") {
+            Some(_) => {}
+            None if self.line.ends_with(b"}\n") => self.last = true,
+            None => return Err(None),
+        }
+        Ok(Some(ip))
+    }
+
+    /// The record of the line held, as JSON text.
+    fn record(&self) -> Option<&str> {
+        let line = self.line.strip_suffix(b"\n")?;
+        let line = line.strip_suffix(b",").unwrap_or(line);
+        std::str::from_utf8(&line[4..]).ok()
+    }
+}
+
+/// Reads the records of `shards` in address order (a k-way merge), counts
+/// them for the summary and the gate (`gate`), and hands each to `each` (for
+/// the block findings). `Ok(None)` when a shard's records are not laid out
+/// the way this version writes them (or not sorted): nothing is written, and
+/// the caller discards what `each` collected and falls back to the full
+/// reader. An address in two shards is an error.
+pub fn merge_lines(
+    shards: Vec<LineShard>,
+    gate: GateOptions,
+    each: &mut dyn FnMut(&MergedRecord<'_>),
+) -> Result<Option<LineMerge>, ReportError> {
+    let mut summary = SummaryBuilder::new();
+    let mut blocks: BlockMap = BlockMap::new();
+    for shard in &shards {
+        for b in &shard.doc.blocks {
+            let key = (b.datacenter.to_string(), b.cidr);
+            if !blocks.contains_key(&key) {
+                summary.add_block(b);
+                blocks.insert(key, b.clone());
+            }
+        }
+        for (key, b) in &shard.blocks {
+            blocks.entry(key.clone()).or_insert_with(|| b.clone());
+        }
+    }
+    let mut gate = Gate::new(gate);
+    let mut sources = Vec::with_capacity(shards.len());
+    let mut heap = BinaryHeap::with_capacity(shards.len());
+    for (i, shard) in shards.iter().enumerate() {
+        let path = &shard.doc.path;
+        let read_err = |source| ReportError::Read {
+            path: path.clone(),
+            source,
+        };
+        let mut file = File::open(path).map_err(read_err)?;
+        file.seek(SeekFrom::Start(shard.records_at))
+            .map_err(read_err)?;
+        let mut src = Source {
+            input: BufReader::with_capacity(1 << 16, file),
+            line: Vec::with_capacity(4096),
+            key: [0xff; 17],
+            ip: IpAddr::from([0, 0, 0, 0]),
+            last: false,
+        };
+        if shard.empty {
+            read_line(&mut src.input, &mut src.line).map_err(read_err)?;
+            if src.line != b"}\n" {
+                return Ok(None);
+            }
+        } else {
+            match src.advance() {
+                Ok(Some(_)) => heap.push(Reverse((src.key, i as u32))),
+                Ok(None) | Err(None) => return Ok(None),
+                Err(Some(e)) => return Err(read_err(e)),
+            }
+        }
+        sources.push(src);
+    }
+
+    let mut order = Vec::new();
+    let mut findings = Vec::new();
+    // The block of the previous record: (datacenter, block text, block).
+    let mut last_block: Option<(String, String, Arc<BlockInfo>)> = None;
+    let mut prev: Option<(Key, u32)> = None;
+    while let Some(Reverse((k, i))) = heap.pop() {
+        if let Some((pk, pi)) = prev
+            && pk == k
+        {
+            return Err(ReportError::DuplicateAddress {
+                ip: sources[i as usize].ip,
+                first: shards[pi as usize].doc.path.clone(),
+                second: shards[i as usize].doc.path.clone(),
+            });
+        }
+        prev = Some((k, i));
+        let src = &sources[i as usize];
+        let Some(text) = src.record() else {
+            return Ok(None);
+        };
+        let Ok(rec) = read_record(text, &mut findings) else {
+            return Ok(None);
+        };
+        let ip = src.ip;
+        let block = match &last_block {
+            Some((dc, b, block)) if *dc == rec.datacenter && *b == rec.block => block.clone(),
+            _ => {
+                let Ok(net) = rec.block.parse::<IpNet>() else {
+                    return Ok(None);
+                };
+                let Some(block) = blocks.get(&(rec.datacenter.to_string(), net)) else {
+                    return Ok(None);
+                };
+                last_block = Some((
+                    rec.datacenter.to_string(),
+                    rec.block.to_string(),
+                    block.clone(),
+                ));
+                block.clone()
+            }
+        };
+        let status = rec.status.unwrap_or(ptr_audit_model::Status::Ok);
+        summary.observe_parts(&block, status, findings.iter().map(|f| f.0));
+        gate.observe_parts(ip, block.cidr, || findings.iter().copied());
+        each(&MergedRecord {
+            ip,
+            block: &block,
+            expected: rec.expected.as_deref(),
+            first_ptr: rec.first_ptr.as_deref(),
+        });
+        order.push(i);
+        let src = &mut sources[i as usize];
+        match src.advance() {
+            Ok(Some(_)) => heap.push(Reverse((src.key, i))),
+            Ok(None) => {
+                // After `  ]`, the document closes.
+                src.line.clear();
+                let _ = read_line(&mut src.input, &mut src.line);
+                if src.line != b"}\n" {
+                    return Ok(None);
+                }
+            }
+            Err(None) => return Ok(None),
+            Err(Some(e)) => {
+                return Err(ReportError::Read {
+                    path: shards[i as usize].doc.path.clone(),
+                    source: e,
+                });
+            }
+        }
+    }
+    Ok(Some(LineMerge {
+        shards,
+        order,
+        summary,
+        gate,
+    }))
+}
+
+impl LineMerge {
+    /// Addresses merged.
+    pub fn addresses(&self) -> u64 {
+        self.order.len() as u64
+    }
+
+    /// Writes the merged `json` report to `out`: the envelope of `meta`, the
+    /// summary, the gate's decision and `block_findings` (judged by the gate),
+    /// then the shards' record lines, copied in address order. Returns the
+    /// summary and the gate's decision.
+    pub fn write(
+        self,
+        out: Box<dyn Write + Send>,
+        meta: &ReportMeta,
+        finished_at: &str,
+        block_findings: &[BlockFinding],
+    ) -> Result<(Summary, GateOutcome), ReportError> {
+        let LineMerge {
+            shards,
+            order,
+            summary,
+            mut gate,
+        } = self;
+        let out_err = |source| ReportError::Write { source };
+        let mut inputs = Vec::with_capacity(shards.len());
+        for shard in &shards {
+            let path = &shard.doc.path;
+            let read_err = |source| ReportError::Read {
+                path: path.clone(),
+                source,
+            };
+            let mut file = File::open(path).map_err(read_err)?;
+            if stamp(&file).map_err(read_err)? != shard.stamp {
+                return Err(read_err(io::Error::other(
+                    "the file changed while it was being merged",
+                )));
+            }
+            file.seek(SeekFrom::Start(shard.records_at))
+                .map_err(read_err)?;
+            inputs.push(BufReader::with_capacity(1 << 16, file));
+        }
+        let block_judged: Vec<Judged> = block_findings
+            .iter()
+            .map(|bf| gate.observe_block(bf))
+            .collect();
+        let summary = summary.finish();
+        let gate = gate.finish();
+        let end = ReportEnd {
+            finished_at,
+            complete: true,
+            block_findings,
+            block_judged: &block_judged,
+            summary: &summary,
+            gate: &gate,
+        };
+        let mut sink = JsonSink::new(out, meta, &SinkOptions::default()).map_err(out_err)?;
+        let mut line = Vec::with_capacity(4096);
+        let mut failed_input: Option<usize> = None;
+        sink.finish_with(&end, |each| {
+            for &i in &order {
+                line.clear();
+                let input = &mut inputs[i as usize];
+                let got = read_line(input, &mut line).inspect_err(|_| {
+                    failed_input = Some(i as usize);
+                })?;
+                let text = line[..got]
+                    .strip_suffix(b"\n")
+                    .map(|l| l.strip_suffix(b",").unwrap_or(l))
+                    .and_then(|l| l.strip_prefix(b"    "));
+                let Some(text) = text else {
+                    failed_input = Some(i as usize);
+                    return Err(io::Error::other("a record line changed while merging"));
+                };
+                each(text)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| match failed_input {
+            Some(i) => ReportError::Read {
+                path: shards[i].doc.path.clone(),
+                source: e,
+            },
+            None => out_err(e),
+        })?;
+        Ok((summary, gate))
+    }
+}
