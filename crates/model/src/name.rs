@@ -14,24 +14,28 @@ pub struct DnsName(String);
 impl DnsName {
     /// Builds a name from raw wire labels (without the root label).
     pub fn from_labels<'a>(labels: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        let mut out = String::new();
+        // Built as bytes: every byte written is ASCII, so one check at the
+        // end makes it a string. Most names fit in the first allocation.
+        let mut out = Vec::with_capacity(64);
         for label in labels {
             for &b in label {
                 match b {
-                    b'.' => out.push_str("\\."),
-                    b'\\' => out.push_str("\\\\"),
-                    0x21..=0x7e => out.push(b as char),
-                    _ => {
-                        out.push('\\');
-                        out.push_str(&format!("{b:03}"));
-                    }
+                    b'.' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+                    0x21..=0x7e => out.push(b),
+                    _ => out.extend_from_slice(&[
+                        b'\\',
+                        b'0' + b / 100,
+                        b'0' + b / 10 % 10,
+                        b'0' + b % 10,
+                    ]),
                 }
             }
-            out.push('.');
+            out.push(b'.');
         }
         if out.is_empty() {
-            out.push('.');
+            out.push(b'.');
         }
+        let out = String::from_utf8(out).expect("escaped names are ASCII");
         Self(out)
     }
 
