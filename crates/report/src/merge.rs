@@ -229,9 +229,9 @@ pub fn merge_lines(
     for shard in &shards {
         for b in &shard.doc.blocks {
             let key = (b.datacenter.to_string(), b.cidr);
-            if !blocks.contains_key(&key) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = blocks.entry(key) {
                 summary.add_block(b);
-                blocks.insert(key, b.clone());
+                slot.insert(b.clone());
             }
         }
         for (key, b) in &shard.blocks {

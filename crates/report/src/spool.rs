@@ -1,6 +1,6 @@
 //! A sort by address with bounded memory: serialized records are kept in
-//! memory up to a limit, then spilled as sorted runs to anonymous temporary
-//! files and merged at the end.
+//! one buffer up to a limit, then spilled as sorted runs to anonymous
+//! temporary files and merged at the end.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -23,54 +23,81 @@ pub(crate) fn key(ip: IpAddr) -> Key {
     k
 }
 
-/// Lines (without newlines) collected for output sorted by address.
+/// Lines (without newlines) collected for output sorted by address. The
+/// lines are appended to one buffer (no allocation per line), with a small
+/// entry per line to sort.
 pub(crate) struct Spool {
-    mem: Vec<(Key, String)>,
-    mem_bytes: usize,
+    text: String,
+    /// Each line: its key, where it starts in `text`, its length.
+    entries: Vec<(Key, usize, usize)>,
     limit: usize,
     runs: Vec<File>,
+}
+
+/// A sorted run being read back: its current key and line.
+struct Run {
+    input: BufReader<File>,
+    line: Vec<u8>,
+}
+
+impl Run {
+    /// Reads the next entry (the 17-byte key, the line's length as u32 LE,
+    /// the line) and returns its key, `None` at the end.
+    fn next(&mut self) -> io::Result<Option<Key>> {
+        if self.input.fill_buf()?.is_empty() {
+            return Ok(None);
+        }
+        let mut k = [0u8; 17];
+        self.input.read_exact(&mut k)?;
+        let mut len = [0u8; 4];
+        self.input.read_exact(&mut len)?;
+        self.line.resize(u32::from_le_bytes(len) as usize, 0);
+        self.input.read_exact(&mut self.line)?;
+        Ok(Some(k))
+    }
 }
 
 impl Spool {
     /// A spool that spills once `limit` bytes of lines are held.
     pub(crate) fn new(limit: usize) -> Self {
         Self {
-            mem: Vec::new(),
-            mem_bytes: 0,
+            text: String::new(),
+            entries: Vec::new(),
             limit,
             runs: Vec::new(),
         }
     }
 
     /// Adds a line for `ip`. The line must not contain `\n`.
-    pub(crate) fn push(&mut self, ip: IpAddr, line: String) -> io::Result<()> {
-        // The line's heap block plus the entry itself, with the Vec's slack.
-        self.mem_bytes += line.capacity() + 2 * std::mem::size_of::<(Key, String)>();
-        self.mem.push((key(ip), line));
-        if self.mem_bytes >= self.limit {
+    pub(crate) fn push(&mut self, ip: IpAddr, line: &str) -> io::Result<()> {
+        self.entries.push((key(ip), self.text.len(), line.len()));
+        self.text.push_str(line);
+        let held = self.text.len() + self.entries.len() * std::mem::size_of::<(Key, usize, usize)>();
+        if held >= self.limit {
             self.spill()?;
         }
         Ok(())
     }
 
     fn spill(&mut self) -> io::Result<()> {
-        self.mem.sort_unstable_by_key(|a| a.0);
+        self.entries.sort_unstable_by_key(|e| e.0);
         let mut file = tempfile::tempfile()?;
         {
             // Each entry: the 17-byte key, the line's length (u32 LE), the line.
             let mut w = BufWriter::with_capacity(1 << 18, &mut file);
-            for (k, line) in self.mem.drain(..) {
-                let len = u32::try_from(line.len())
-                    .map_err(|_| io::Error::other("record too long to sort"))?;
+            for &(k, at, len) in &self.entries {
+                let n = u32::try_from(len).map_err(|_| io::Error::other("record too long to sort"))?;
                 w.write_all(&k)?;
-                w.write_all(&len.to_le_bytes())?;
-                w.write_all(line.as_bytes())?;
+                w.write_all(&n.to_le_bytes())?;
+                w.write_all(&self.text.as_bytes()[at..at + len])?;
             }
             w.flush()?;
         }
         file.rewind()?;
         self.runs.push(file);
-        self.mem_bytes = 0;
+        // The buffers keep their capacity: the next run reuses the memory.
+        self.entries.clear();
+        self.text.clear();
         Ok(())
     }
 
@@ -81,52 +108,48 @@ impl Spool {
     }
 
     /// Calls `each` with every line, in address order.
-    pub(crate) fn drain(mut self, mut each: impl FnMut(&str) -> io::Result<()>) -> io::Result<()> {
-        self.mem.sort_unstable_by_key(|a| a.0);
+    pub(crate) fn drain(mut self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        self.entries.sort_unstable_by_key(|e| e.0);
+        let text = self.text.as_bytes();
         if self.runs.is_empty() {
-            for (_, line) in &self.mem {
-                each(line)?;
+            for &(_, at, len) in &self.entries {
+                each(&text[at..at + len])?;
             }
             return Ok(());
         }
-        let mut readers: Vec<BufReader<File>> = self
+        let mut runs: Vec<Run> = self
             .runs
             .drain(..)
-            .map(|f| BufReader::with_capacity(1 << 16, f))
+            .map(|f| Run {
+                input: BufReader::with_capacity(1 << 16, f),
+                line: Vec::new(),
+            })
             .collect();
-        let mut mem = std::mem::take(&mut self.mem).into_iter();
-        // Source index readers.len() is the in-memory run.
-        let mem_src = readers.len();
-        let mut heap: BinaryHeap<Reverse<(Key, usize, String)>> = BinaryHeap::new();
-        let next = |src: usize,
-                    readers: &mut Vec<BufReader<File>>,
-                    mem: &mut std::vec::IntoIter<(Key, String)>|
-         -> io::Result<Option<(Key, String)>> {
-            if src == mem_src {
-                return Ok(mem.next());
-            }
-            let r = &mut readers[src];
-            if r.fill_buf()?.is_empty() {
-                return Ok(None);
-            }
-            let mut k = [0u8; 17];
-            r.read_exact(&mut k)?;
-            let mut len = [0u8; 4];
-            r.read_exact(&mut len)?;
-            let mut line = vec![0u8; u32::from_le_bytes(len) as usize];
-            r.read_exact(&mut line)?;
-            let line = String::from_utf8(line).map_err(|_| io::Error::other("corrupt sort run"))?;
-            Ok(Some((k, line)))
-        };
-        for src in 0..=mem_src {
-            if let Some((k, l)) = next(src, &mut readers, &mut mem)? {
-                heap.push(Reverse((k, src, l)));
+        // Source `runs.len()` is the part still in memory, read at `mem`.
+        let mem_src = runs.len();
+        let mut mem = 0;
+        let mut heap: BinaryHeap<Reverse<(Key, usize)>> = BinaryHeap::new();
+        for (src, run) in runs.iter_mut().enumerate() {
+            if let Some(k) = run.next()? {
+                heap.push(Reverse((k, src)));
             }
         }
-        while let Some(Reverse((_, src, line))) = heap.pop() {
-            each(&line)?;
-            if let Some((k, l)) = next(src, &mut readers, &mut mem)? {
-                heap.push(Reverse((k, src, l)));
+        if let Some(e) = self.entries.first() {
+            heap.push(Reverse((e.0, mem_src)));
+        }
+        while let Some(Reverse((_, src))) = heap.pop() {
+            if src == mem_src {
+                let (_, at, len) = self.entries[mem];
+                each(&text[at..at + len])?;
+                mem += 1;
+                if let Some(e) = self.entries.get(mem) {
+                    heap.push(Reverse((e.0, mem_src)));
+                }
+            } else {
+                each(&runs[src].line)?;
+                if let Some(k) = runs[src].next()? {
+                    heap.push(Reverse((k, src)));
+                }
             }
         }
         Ok(())
@@ -146,13 +169,13 @@ mod tests {
         ips.push("2001:db8::1".parse().unwrap());
         ips.push("::1".parse().unwrap());
         for ip in ips.iter().rev() {
-            spool.push(*ip, format!("line {ip}")).unwrap();
+            spool.push(*ip, &format!("line {ip}")).unwrap();
         }
         assert!(spool.spilled_runs() > 3);
         let mut out = Vec::new();
         spool
             .drain(|l| {
-                out.push(l.to_owned());
+                out.push(String::from_utf8(l.to_vec()).unwrap());
                 Ok(())
             })
             .unwrap();

@@ -209,6 +209,8 @@ pub(crate) struct JsonSink {
     out: Box<dyn Write + Send>,
     spool: Option<Spool>,
     writer: RecordWriter,
+    /// The record being written (reused).
+    line: String,
 }
 
 impl JsonSink {
@@ -236,18 +238,19 @@ impl JsonSink {
             out,
             spool: Some(Spool::new(options.sort_memory)),
             writer: RecordWriter::new(),
+            line: String::with_capacity(1024),
         })
     }
 }
 
 impl Sink for JsonSink {
     fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
-        let mut line = String::with_capacity(1024);
-        self.writer.write(&mut line, rec);
+        self.line.clear();
+        self.writer.write(&mut self.line, rec);
         self.spool
             .as_mut()
             .ok_or_else(|| io::Error::other("json report already finished"))?
-            .push(rec.target.ip, line)
+            .push(rec.target.ip, &self.line)
     }
 
     fn finish(&mut self, end: &ReportEnd<'_>) -> io::Result<()> {
@@ -255,7 +258,7 @@ impl Sink for JsonSink {
             .spool
             .take()
             .ok_or_else(|| io::Error::other("json report already finished"))?;
-        self.finish_with(end, |each| spool.drain(|line| each(line.as_bytes())))
+        self.finish_with(end, |each| spool.drain(each))
     }
 }
 
