@@ -72,7 +72,8 @@ impl Spool {
     pub(crate) fn push(&mut self, ip: IpAddr, line: &str) -> io::Result<()> {
         self.entries.push((key(ip), self.text.len(), line.len()));
         self.text.push_str(line);
-        let held = self.text.len() + self.entries.len() * std::mem::size_of::<(Key, usize, usize)>();
+        let held =
+            self.text.len() + self.entries.len() * std::mem::size_of::<(Key, usize, usize)>();
         if held >= self.limit {
             self.spill()?;
         }
@@ -86,7 +87,8 @@ impl Spool {
             // Each entry: the 17-byte key, the line's length (u32 LE), the line.
             let mut w = BufWriter::with_capacity(1 << 18, &mut file);
             for &(k, at, len) in &self.entries {
-                let n = u32::try_from(len).map_err(|_| io::Error::other("record too long to sort"))?;
+                let n =
+                    u32::try_from(len).map_err(|_| io::Error::other("record too long to sort"))?;
                 w.write_all(&k)?;
                 w.write_all(&n.to_le_bytes())?;
                 w.write_all(&self.text.as_bytes()[at..at + len])?;
