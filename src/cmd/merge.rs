@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::net::IpAddr;
+use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use ptr_audit_classify::BlockTally;
-use std::sync::Arc;
-
 use ptr_audit_model::{AddressRecord, BlockInfo};
 use ptr_audit_report::{
     Format, GateOptions, LineShard, Report, ReportDoc, ReportMeta, SinkOptions,
@@ -139,13 +140,33 @@ fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
         .filter_map(|d| d.finished_at.clone())
         .max()
         .unwrap_or_else(|| meta.started_at.clone());
-    let mut tally = BlockTally::new();
-    let merged = ptr_audit_report::merge_lines(shards, GateOptions::default(), &mut |rec| {
-        if let Some(name) = rec.first_ptr {
-            tally.observe_name(rec.ip, rec.block, rec.expected, name);
-        }
-    })?;
-    let Some(merged) = merged else {
+    // The placeholder tally runs on a second thread, fed in batches, while
+    // this one reads and counts the records.
+    let (merged, block_findings) = std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<TallyBatch>(4);
+        let counter = scope.spawn(move || {
+            let mut tally = BlockTally::new();
+            for batch in receive {
+                batch.observe(&mut tally);
+            }
+            tally.finish()
+        });
+        let mut batch = TallyBatch::default();
+        let merged = ptr_audit_report::merge_lines(shards, GateOptions::default(), &mut |rec| {
+            if let Some(name) = rec.first_ptr {
+                batch.push(rec.ip, rec.block, rec.expected, name);
+                if batch.names.len() >= TallyBatch::SIZE {
+                    // A closed channel means the tally thread panicked: join says so.
+                    let _ = send.send(std::mem::take(&mut batch));
+                }
+            }
+        });
+        let _ = send.send(batch);
+        drop(send);
+        let block_findings = counter.join().expect("the tally thread panicked");
+        (merged, block_findings)
+    });
+    let Some(merged) = merged? else {
         return Ok(None);
     };
     if merged.addresses() != meta.scope {
@@ -157,8 +178,43 @@ fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
     }
     let stdout: Box<dyn Write + Send> =
         Box::new(BufWriter::with_capacity(64 << 10, std::io::stdout()));
-    merged.write(stdout, &meta, &finished_at, &tally.finish())?;
+    merged.write(stdout, &meta, &finished_at, &block_findings)?;
     Ok(Some(ExitCode::Clean))
+}
+
+/// Named records for the placeholder tally, owned so they can go to another
+/// thread: the names in one buffer.
+#[derive(Default)]
+struct TallyBatch {
+    text: String,
+    names: Vec<Named>,
+}
+
+/// One named address of a [`TallyBatch`]: address, block, expected name and
+/// first PTR name (the names as ranges of the batch's text).
+type Named = (IpAddr, Arc<BlockInfo>, Option<Range<usize>>, Range<usize>);
+
+impl TallyBatch {
+    /// Records per batch.
+    const SIZE: usize = 4096;
+
+    fn push(&mut self, ip: IpAddr, block: &Arc<BlockInfo>, expected: Option<&str>, name: &str) {
+        let mut add = |s: &str| {
+            let start = self.text.len();
+            self.text.push_str(s);
+            start..self.text.len()
+        };
+        let expected = expected.map(&mut add);
+        let name = add(name);
+        self.names.push((ip, block.clone(), expected, name));
+    }
+
+    fn observe(&self, tally: &mut BlockTally) {
+        for (ip, block, expected, name) in &self.names {
+            let expected = expected.clone().map(|r| &self.text[r]);
+            tally.observe_name(*ip, block, expected, &self.text[name.clone()]);
+        }
+    }
 }
 
 /// Checks that the json reports are the complete set of shards of one scan,

@@ -5,6 +5,9 @@
 //! borrowing strings from the line instead of building model types.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use memchr::memmem::Finder;
 
 use ptr_audit_model::{FindingCode, Severity, Status};
 
@@ -45,21 +48,23 @@ const TO_STATUS: &[u8] = b"},\"status\":";
 const FINDING_OPEN: &[u8] = b"{\"code\":";
 const NEXT_FINDING: &[u8] = b"},{\"code\":";
 
+/// Searchers for [`TO_STATUS`] and [`NEXT_FINDING`], built once.
+fn finders() -> &'static (Finder<'static>, Finder<'static>) {
+    static FINDERS: OnceLock<(Finder<'static>, Finder<'static>)> = OnceLock::new();
+    FINDERS.get_or_init(|| (Finder::new(TO_STATUS), Finder::new(NEXT_FINDING)))
+}
+
 /// Reads `line`, one record as the writer writes it (keys in its order,
 /// no whitespace); each finding's code and severity go to `findings`
 /// (cleared first), in order. The fields between `ptr` and `status`
 /// (`cname_chain` … `forward`) are skipped without being read.
 pub(crate) fn read_record<'a>(
-    line: &'a str,
+    line: &'a [u8],
     findings: &mut Vec<(FindingCode, Severity)>,
 ) -> Result<LeanRecord<'a>, String> {
     findings.clear();
     let mut rec = LeanRecord::default();
-    let mut c = Cursor {
-        b: line.as_bytes(),
-        s: line,
-        i: 0,
-    };
+    let mut c = Cursor { b: line, i: 0 };
     c.eat(b'{')?;
     for (n, want) in HEAD.iter().enumerate() {
         if n > 0 {
@@ -85,7 +90,10 @@ pub(crate) fn read_record<'a>(
             _ => c.skip()?,
         }
     }
-    let at = memchr::memmem::find(&c.b[c.i..], TO_STATUS).ok_or("no `status` after `forward`")?;
+    let at = finders()
+        .0
+        .find(&c.b[c.i..])
+        .ok_or("no `status` after `forward`")?;
     c.i += at + 2;
     c.key(b"status")?;
     let s = c.string()?;
@@ -108,7 +116,7 @@ pub(crate) fn read_record<'a>(
             let sev = c.plain()?;
             let sev = Severity::parse(sev).ok_or_else(|| format!("bad severity `{sev}`"))?;
             findings.push((code, sev));
-            match memchr::memmem::find(&c.b[c.i..], NEXT_FINDING) {
+            match finders().1.find(&c.b[c.i..]) {
                 Some(at) => c.i += at + 2,
                 None if c.b.ends_with(b"}]}") && c.i < c.b.len() - 2 => {
                     c.i = c.b.len() - 1;
@@ -128,7 +136,6 @@ pub(crate) fn read_record<'a>(
 /// A position in a JSON text.
 struct Cursor<'a> {
     b: &'a [u8],
-    s: &'a str,
     i: usize,
 }
 
@@ -183,7 +190,19 @@ impl<'a> Cursor<'a> {
         let start = self.i;
         let mut escaped = false;
         loop {
-            let found = memchr::memchr2(b'"', b'\\', &self.b[self.i..]);
+            // Most strings are short: a few bytes are looked at one by one
+            // before the vectorised search, which costs more to start.
+            let b = self.b;
+            let short_end = (self.i + 24).min(b.len());
+            let mut j = self.i;
+            while j < short_end && b[j] != b'"' && b[j] != b'\\' {
+                j += 1;
+            }
+            let found = if j < short_end {
+                Some(j - self.i)
+            } else {
+                memchr::memchr2(b'"', b'\\', &b[short_end..]).map(|n| n + short_end - self.i)
+            };
             let Some(n) = found else {
                 return Err("unterminated string".into());
             };
@@ -223,27 +242,32 @@ impl<'a> Cursor<'a> {
         if escaped {
             return Err(format!("unexpected escape at byte {start}"));
         }
-        Ok(&self.s[start..end])
+        std::str::from_utf8(&self.b[start..end]).map_err(|e| e.to_string())
     }
 
     /// A key that must be `want` (unescaped), and its `:`.
     fn key(&mut self, want: &[u8]) -> Result<(), String> {
-        let (start, end, escaped) = self.raw_string()?;
-        if escaped || &self.b[start..end] != want {
-            return Err(format!(
-                "expected key `{}` at byte {start}",
-                String::from_utf8_lossy(want)
-            ));
+        let rest = &self.b[self.i..];
+        let n = want.len();
+        if rest.len() > n + 2 && rest[0] == b'"' && &rest[1..=n] == want && rest[n + 1] == b'"' {
+            self.i += n + 2;
+            return self.eat(b':');
         }
-        self.eat(b':')
+        Err(format!(
+            "expected key `{}` at byte {}",
+            String::from_utf8_lossy(want),
+            self.i
+        ))
     }
 
     fn string(&mut self) -> Result<Cow<'a, str>, String> {
         let (start, end, escaped) = self.raw_string()?;
         if !escaped {
-            return Ok(Cow::Borrowed(&self.s[start..end]));
+            return std::str::from_utf8(&self.b[start..end])
+                .map(Cow::Borrowed)
+                .map_err(|e| e.to_string());
         }
-        serde_json::from_str::<String>(&self.s[start - 1..=end])
+        serde_json::from_slice::<String>(&self.b[start - 1..=end])
             .map(Cow::Owned)
             .map_err(|e| e.to_string())
     }
@@ -280,7 +304,7 @@ impl<'a> Cursor<'a> {
             let (start, end, escaped) = self.raw_string()?;
             self.eat(b':')?;
             if escaped {
-                let key = serde_json::from_str::<String>(&self.s[start - 1..=end])
+                let key = serde_json::from_slice::<String>(&self.b[start - 1..=end])
                     .map_err(|e| e.to_string())?;
                 each(self, key.as_bytes())?;
             } else {
@@ -337,10 +361,11 @@ impl<'a> Cursor<'a> {
                 {
                     self.i += 1;
                 }
-                self.s[start..self.i]
-                    .parse::<f64>()
-                    .map(drop)
-                    .map_err(|_| format!("bad number at byte {start}"))
+                if self.i > start && self.b[self.i - 1].is_ascii_digit() {
+                    Ok(())
+                } else {
+                    Err(format!("bad number at byte {start}"))
+                }
             }
             other => Err(format!("unexpected `{}` at byte {}", other as char, self.i)),
         }
@@ -356,7 +381,7 @@ mod tests {
     #[test]
     fn reads_what_merge_needs() {
         let mut findings = Vec::new();
-        let rec = read_record(LINE, &mut findings).unwrap();
+        let rec = read_record(LINE.as_bytes(), &mut findings).unwrap();
         assert_eq!(rec.datacenter, "fra\"1");
         assert_eq!(rec.block, "10.0.0.0/24");
         assert_eq!(rec.expected, None);
@@ -391,7 +416,7 @@ mod tests {
         ] {
             assert!(LINE.contains(from), "{from}");
             let bad = LINE.replacen(from, to, 1);
-            assert!(read_record(&bad, &mut findings).is_err(), "{bad}");
+            assert!(read_record(bad.as_bytes(), &mut findings).is_err(), "{bad}");
         }
     }
 }

@@ -14,7 +14,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -158,10 +158,77 @@ pub struct LineMerge {
     gate: Gate,
 }
 
+/// Reads a file line by line into one buffer and hands out each line (with
+/// its `\n`) in place, without copying it.
+struct LineReader {
+    file: File,
+    buf: Vec<u8>,
+    /// The current line is `buf[start..pos]`; `buf[..end]` has been read.
+    start: usize,
+    pos: usize,
+    end: usize,
+}
+
+impl LineReader {
+    fn new(file: File) -> Self {
+        Self {
+            file,
+            buf: vec![0; 1 << 17],
+            start: 0,
+            pos: 0,
+            end: 0,
+        }
+    }
+
+    /// Moves to the next line; it is empty at the end of the file, and the
+    /// last line may lack its `\n`.
+    fn advance(&mut self) -> io::Result<()> {
+        self.start = self.pos;
+        let mut scanned = self.pos;
+        loop {
+            if let Some(n) = memchr::memchr(b'\n', &self.buf[scanned..self.end]) {
+                self.pos = scanned + n + 1;
+                return Ok(());
+            }
+            // No whole line left: move the part to the front and read more.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            scanned = self.end;
+            if self.end == self.buf.len() {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+            let n = loop {
+                match self.file.read(&mut self.buf[self.end..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+            if n == 0 {
+                self.pos = self.end;
+                return Ok(());
+            }
+            self.end += n;
+        }
+    }
+
+    /// The current line.
+    fn line(&self) -> &[u8] {
+        &self.buf[self.start..self.pos]
+    }
+}
+
+/// A record line (`    {…},\n`) without its indentation, comma and newline.
+fn record_text(line: &[u8]) -> Option<&[u8]> {
+    let line = line.strip_suffix(b"\n")?;
+    let line = line.strip_suffix(b",").unwrap_or(line);
+    line.strip_prefix(b"    ")
+}
+
 /// A shard's record lines being read in pass one.
 struct Source {
-    input: BufReader<File>,
-    line: Vec<u8>,
+    input: LineReader,
     /// The key and address of the line held.
     key: Key,
     ip: IpAddr,
@@ -173,16 +240,16 @@ impl Source {
     /// Reads the next record line and returns its address, `Ok(None)` at the
     /// end of the records, `Err(None)` when the layout is not this writer's.
     fn advance(&mut self) -> Result<Option<IpAddr>, Option<io::Error>> {
-        self.line.clear();
-        read_line(&mut self.input, &mut self.line)?;
+        self.input.advance()?;
+        let line = self.input.line();
         if self.last {
-            return if self.line == b"  ]\n" {
+            return if line == b"  ]\n" {
                 Ok(None)
             } else {
                 Err(None)
             };
         }
-        let Some(rest) = self.line.strip_prefix(RECORD_PREFIX) else {
+        let Some(rest) = line.strip_prefix(RECORD_PREFIX) else {
             return Err(None);
         };
         let end = rest.iter().position(|&b| b == b'"').ok_or(None)?;
@@ -195,21 +262,15 @@ impl Source {
         if k <= self.key && self.key != [0xff; 17] {
             return Err(None);
         }
+        if !line.ends_with(b",\n") {
+            if !line.ends_with(b"}\n") {
+                return Err(None);
+            }
+            self.last = true;
+        }
         self.key = k;
         self.ip = ip;
-        match self.line.strip_suffix(b",\n") {
-            Some(_) => {}
-            None if self.line.ends_with(b"}\n") => self.last = true,
-            None => return Err(None),
-        }
         Ok(Some(ip))
-    }
-
-    /// The record of the line held, as JSON text.
-    fn record(&self) -> Option<&str> {
-        let line = self.line.strip_suffix(b"\n")?;
-        let line = line.strip_suffix(b",").unwrap_or(line);
-        std::str::from_utf8(&line[4..]).ok()
     }
 }
 
@@ -251,15 +312,14 @@ pub fn merge_lines(
         file.seek(SeekFrom::Start(shard.records_at))
             .map_err(read_err)?;
         let mut src = Source {
-            input: BufReader::with_capacity(1 << 16, file),
-            line: Vec::with_capacity(4096),
+            input: LineReader::new(file),
             key: [0xff; 17],
             ip: IpAddr::from([0, 0, 0, 0]),
             last: false,
         };
         if shard.empty {
-            read_line(&mut src.input, &mut src.line).map_err(read_err)?;
-            if src.line != b"}\n" {
+            src.input.advance().map_err(read_err)?;
+            if src.input.line() != b"}\n" {
                 return Ok(None);
             }
         } else {
@@ -289,7 +349,7 @@ pub fn merge_lines(
         }
         prev = Some((k, i));
         let src = &sources[i as usize];
-        let Some(text) = src.record() else {
+        let Some(text) = record_text(src.input.line()) else {
             return Ok(None);
         };
         let Ok(rec) = read_record(text, &mut findings) else {
@@ -328,9 +388,7 @@ pub fn merge_lines(
             Ok(Some(_)) => heap.push(Reverse((src.key, i))),
             Ok(None) => {
                 // After `  ]`, the document closes.
-                src.line.clear();
-                let _ = read_line(&mut src.input, &mut src.line);
-                if src.line != b"}\n" {
+                if src.input.advance().is_err() || src.input.line() != b"}\n" {
                     return Ok(None);
                 }
             }
@@ -390,7 +448,7 @@ impl LineMerge {
             }
             file.seek(SeekFrom::Start(shard.records_at))
                 .map_err(read_err)?;
-            inputs.push(BufReader::with_capacity(1 << 16, file));
+            inputs.push(LineReader::new(file));
         }
         let block_judged: Vec<Judged> = block_findings
             .iter()
@@ -407,20 +465,14 @@ impl LineMerge {
             gate: &gate,
         };
         let mut sink = JsonSink::new(out, meta, &SinkOptions::default()).map_err(out_err)?;
-        let mut line = Vec::with_capacity(4096);
         let mut failed_input: Option<usize> = None;
         sink.finish_with(&end, |each| {
             for &i in &order {
-                line.clear();
                 let input = &mut inputs[i as usize];
-                let got = read_line(input, &mut line).inspect_err(|_| {
+                input.advance().inspect_err(|_| {
                     failed_input = Some(i as usize);
                 })?;
-                let text = line[..got]
-                    .strip_suffix(b"\n")
-                    .map(|l| l.strip_suffix(b",").unwrap_or(l))
-                    .and_then(|l| l.strip_prefix(b"    "));
-                let Some(text) = text else {
+                let Some(text) = record_text(input.line()) else {
                     failed_input = Some(i as usize);
                     return Err(io::Error::other("a record line changed while merging"));
                 };

@@ -1036,7 +1036,7 @@ mod tests {
                 rec.lookup.answer = answer;
                 let mut line = String::new();
                 w.write(&mut line, &rec);
-                let lean = crate::lean::read_record(&line, &mut findings).unwrap();
+                let lean = crate::lean::read_record(line.as_bytes(), &mut findings).unwrap();
                 assert_eq!(lean.datacenter, text);
                 assert_eq!(lean.block, "2001:db8::/32");
                 assert_eq!(lean.expected.as_deref(), Some(text.as_str()));
