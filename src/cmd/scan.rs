@@ -57,7 +57,7 @@ pub enum FailOn {
 /// The order addresses are visited in.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VisitOrder {
-    /// A seeded pseudo-random permutation (spreads the load over reverse zones).
+    /// Runs of 64 neighbouring addresses in a seeded pseudo-random order (spreads the load over reverse zones).
     Random,
     /// Address order.
     Sequential,

@@ -4,7 +4,8 @@
 //! soon as it is complete.
 //!
 //! It is built for bulk work: one single-threaded event loop owns one long-lived
-//! UDP socket per server (connected, 4 MiB buffers), keeps a window of
+//! UDP socket per server (connected, 4 MiB buffers, datagrams sent and read in
+//! batches with `sendmmsg`/`recvmmsg`), keeps a window of
 //! [`ScanConfig::concurrency`] questions in flight, matches replies by random
 //! ID, source address and question, retransmits from a deadline queue, and sends
 //! forward queries ahead of new PTR queries. The hot path uses a purpose-built
