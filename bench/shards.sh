@@ -41,11 +41,11 @@ for r in $(seq "$RUNS"); do
   total=0; max_m=0; files=()
   for k in $(seq "$SHARDS"); do
     read -r s m < <(run "$OUT/shard-$k.json" "${scan[@]}" --shard "$k/$SHARDS")
-    total=$(python3 -c "print($total + $s)"); [ "$m" -gt "$max_m" ] && max_m=$m
+    total=$(python3 -c "print(round($total + $s, 2))"); [ "$m" -gt "$max_m" ] && max_m=$m
     files+=("$OUT/shard-$k.json")
   done
   read -r merge_s merge_m < <(run "$OUT/merged.json" merge "${files[@]}")
-  total=$(python3 -c "print($total + $merge_s)")
+  total=$(python3 -c "print(round($total + $merge_s, 2))")
   python3 - "$OUT/single.json" "$OUT/merged.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
