@@ -147,3 +147,73 @@ impl SendBatch {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two connected loopback sockets.
+    async fn pair() -> (UdpSocket, UdpSocket) {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        a.connect(b.local_addr().unwrap()).await.unwrap();
+        b.connect(a.local_addr().unwrap()).await.unwrap();
+        (a, b)
+    }
+
+    /// Reads until `want` datagrams have arrived.
+    async fn read(sock: &UdpSocket, recv: &mut RecvBatch, want: usize) -> Vec<Vec<u8>> {
+        let mut got = Vec::new();
+        while got.len() < want {
+            sock.readable().await.unwrap();
+            match recv.recv(sock) {
+                Ok(n) => got.extend((0..n).map(|i| recv.message(i).to_vec())),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        got
+    }
+
+    #[tokio::test]
+    async fn datagrams_go_out_in_order_across_partial_sends() {
+        let (a, b) = pair().await;
+        let mut batch = SendBatch::new();
+        let sent: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 10 + usize::from(i)]).collect();
+        for d in &sent {
+            batch.push(d);
+        }
+        assert_eq!(batch.len(), 5);
+        // The first two, as if the socket had then filled up; the rest later.
+        a.writable().await.unwrap();
+        assert_eq!(batch.send(&a, 0, 2).unwrap(), 2);
+        batch.drain_front(2);
+        assert_eq!(batch.len(), 3);
+        assert_eq!(batch.send(&a, 0, 3).unwrap(), 3);
+        batch.clear();
+        assert_eq!(batch.len(), 0);
+
+        let mut recv = RecvBatch::new();
+        assert_eq!(read(&b, &mut recv, 5).await, sent);
+        // Nothing more is waiting.
+        let e = recv.recv(&b).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+    }
+
+    #[tokio::test]
+    async fn one_call_reads_many_datagrams_and_large_ones_whole() {
+        let (a, b) = pair().await;
+        let big = vec![7u8; 9000];
+        a.send(&big).await.unwrap();
+        for i in 0u8..100 {
+            a.send(&[i]).await.unwrap();
+        }
+        let mut recv = RecvBatch::new();
+        let got = read(&b, &mut recv, 101).await;
+        assert_eq!(got[0], big);
+        assert_eq!(
+            got[1..],
+            (0u8..100).map(|i| vec![i]).collect::<Vec<_>>()[..]
+        );
+    }
+}
