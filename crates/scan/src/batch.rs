@@ -209,7 +209,13 @@ mod tests {
             a.send(&[i]).await.unwrap();
         }
         let mut recv = RecvBatch::new();
-        let got = read(&b, &mut recv, 101).await;
+        // Loopback delivers during `send`: all 101 are waiting, one call
+        // takes a full batch.
+        b.readable().await.unwrap();
+        let n = recv.recv(&b).unwrap();
+        assert_eq!(n, RECV_COUNT);
+        let mut got: Vec<Vec<u8>> = (0..n).map(|i| recv.message(i).to_vec()).collect();
+        got.extend(read(&b, &mut recv, 101 - n).await);
         assert_eq!(got[0], big);
         assert_eq!(
             got[1..],
