@@ -3,7 +3,7 @@
 //! written. Refuses shards of different inventories or settings, and an
 //! incomplete or interrupted set, naming what is missing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::net::IpAddr;
@@ -12,10 +12,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use ipnet::IpNet;
 use ptr_audit_classify::BlockTally;
 use ptr_audit_model::{AddressRecord, BlockInfo};
 use ptr_audit_report::{
-    Format, GateOptions, LineShard, Report, ReportDoc, ReportMeta, SinkOptions,
+    Format, GateOptions, LineMerge, LineShard, Report, ReportDoc, ReportMeta, SinkOptions,
 };
 
 use crate::exit::ExitCode;
@@ -35,13 +36,20 @@ pub struct Args {
 }
 
 /// Runs `merge`: exit 0 when merged, 2 when the set cannot be merged.
+///
+/// `json` shards written by this version are merged in flat memory by
+/// [`run_lines`]; anything else (`jsonl`, reformatted documents, other
+/// versions) is read whole into memory by [`run_full`].
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.format == Format::Json
-        && args.outputs.is_empty()
-        && let Some(code) = run_lines(&args)?
-    {
+    if let Some(code) = run_lines(&args)? {
         return Ok(code);
     }
+    run_full(&args)
+}
+
+/// The fallback: reads every shard whole, holds all records in address
+/// order, then feeds them to the report (memory grows with the scope).
+fn run_full(args: &Args) -> anyhow::Result<ExitCode> {
     let mut docs = Vec::new();
     for path in &args.reports {
         docs.push(
@@ -72,48 +80,77 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let meta = meta.unwrap_or_else(|| ReportMeta::new(env!("CARGO_PKG_VERSION"), ""));
     let finished_at = finished_at.unwrap_or_else(|| meta.started_at.clone());
-    let options = SinkOptions::default();
-    let mut report = Report::new(GateOptions::default());
-    let stdout: Box<dyn Write + Send> =
-        Box::new(BufWriter::with_capacity(64 << 10, std::io::stdout()));
-    report.add_sink(ptr_audit_report::sink(
-        args.format,
-        stdout,
-        &meta,
-        &options,
-    )?);
-    for (format, path) in &args.outputs {
-        let file =
-            File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
-        report.add_sink(ptr_audit_report::sink(
-            *format,
-            Box::new(BufWriter::new(file)),
-            &meta,
-            &options,
-        )?);
-    }
-    for block in &listed {
-        report.add_block(block);
-    }
-    let mut tally = BlockTally::new();
-    let mut blocks_seen = std::collections::HashSet::new();
+    let mut out = Output::open(args, &meta, &listed)?;
     for rec in records.values() {
-        if blocks_seen.insert(rec.target.block.cidr) {
-            report.add_block(&rec.target.block);
-        }
-        tally.observe(&rec.target, &rec.lookup);
-        report.record(rec)?;
+        out.record(rec)?;
     }
-    report.finish(&finished_at, true, &tally.finish())?;
+    out.finish(&finished_at)?;
     Ok(ExitCode::Clean)
 }
 
-/// The fast path for `json` shards merged into `json` on stdout: the shards'
-/// record lines are merged and copied through without being parsed into
-/// model records (see `ptr_audit_report::merge_lines`). `None` when the
-/// shards are not all `json` documents written by this version, or not laid
-/// out as it writes them: nothing has been written then, and the caller
-/// takes the full path.
+/// The merged report being written through the sinks: what both the
+/// streaming and the fallback path feed, one record at a time in address
+/// order.
+struct Output {
+    report: Report,
+    tally: BlockTally,
+    blocks_seen: HashSet<IpNet>,
+}
+
+impl Output {
+    /// Creates the sinks (stdout in `--format`, each `--output` file) and
+    /// lists the shards' blocks.
+    fn open(args: &Args, meta: &ReportMeta, listed: &[Arc<BlockInfo>]) -> anyhow::Result<Output> {
+        let options = SinkOptions::default();
+        let mut report = Report::new(GateOptions::default());
+        let stdout: Box<dyn Write + Send> =
+            Box::new(BufWriter::with_capacity(64 << 10, std::io::stdout()));
+        report.add_sink(ptr_audit_report::sink(args.format, stdout, meta, &options)?);
+        for (format, path) in &args.outputs {
+            let file = File::create(path)
+                .with_context(|| format!("cannot create `{}`", path.display()))?;
+            report.add_sink(ptr_audit_report::sink(
+                *format,
+                Box::new(BufWriter::new(file)),
+                meta,
+                &options,
+            )?);
+        }
+        for block in listed {
+            report.add_block(block);
+        }
+        Ok(Output {
+            report,
+            tally: BlockTally::new(),
+            blocks_seen: HashSet::new(),
+        })
+    }
+
+    /// Takes the next record (in address order).
+    fn record(&mut self, rec: &AddressRecord) -> std::io::Result<()> {
+        if self.blocks_seen.insert(rec.target.block.cidr) {
+            self.report.add_block(&rec.target.block);
+        }
+        self.tally.observe(&rec.target, &rec.lookup);
+        self.report.record(rec)
+    }
+
+    /// Writes the block findings, summary and gate, and closes every sink.
+    fn finish(self, finished_at: &str) -> std::io::Result<()> {
+        self.report
+            .finish(finished_at, true, &self.tally.finish())
+            .map(|_| ())
+    }
+}
+
+/// The path for `json` shards written by this version: their record lines
+/// are merged in address order (see `ptr_audit_report::merge_lines`). For
+/// `json` on stdout with no `--output` they are copied through without being
+/// parsed into model records; otherwise they are read again and parsed one
+/// at a time for the sinks ([`LineMerge::records`]). `None` when the shards
+/// are not all `json` documents written by this version, or not laid out as
+/// it writes them: nothing has been written then, and the caller takes the
+/// full path.
 fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
     let mut shards = Vec::new();
     for path in &args.reports {
@@ -140,6 +177,19 @@ fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
         .filter_map(|d| d.finished_at.clone())
         .max()
         .unwrap_or_else(|| meta.started_at.clone());
+    if args.format != Format::Json || !args.outputs.is_empty() {
+        let listed: Vec<Arc<BlockInfo>> = docs.iter().flat_map(|d| d.blocks.clone()).collect();
+        let Some(mut merged) =
+            ptr_audit_report::merge_lines(shards, GateOptions::default(), &mut |_| {})?
+        else {
+            return Ok(None);
+        };
+        check_count(&merged, &meta)?;
+        let mut out = Output::open(args, &meta, &listed)?;
+        merged.records(&mut |rec| out.record(&rec))?;
+        out.finish(&finished_at)?;
+        return Ok(Some(ExitCode::Clean));
+    }
     // The placeholder tally runs on a second thread, fed in batches, while
     // this one reads and counts the records.
     let (merged, block_findings) = std::thread::scope(|scope| {
@@ -169,6 +219,15 @@ fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
     let Some(merged) = merged? else {
         return Ok(None);
     };
+    check_count(&merged, &meta)?;
+    let stdout: Box<dyn Write + Send> =
+        Box::new(BufWriter::with_capacity(64 << 10, std::io::stdout()));
+    merged.write(stdout, &meta, &finished_at, &block_findings)?;
+    Ok(Some(ExitCode::Clean))
+}
+
+/// Refuses shards that hold more or fewer addresses than the scan's scope.
+fn check_count(merged: &LineMerge, meta: &ReportMeta) -> anyhow::Result<()> {
     if merged.addresses() != meta.scope {
         bail!(
             "the shards hold {} addresses but the scope has {}",
@@ -176,10 +235,7 @@ fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
             meta.scope
         );
     }
-    let stdout: Box<dyn Write + Send> =
-        Box::new(BufWriter::with_capacity(64 << 10, std::io::stdout()));
-    merged.write(stdout, &meta, &finished_at, &block_findings)?;
-    Ok(Some(ExitCode::Clean))
+    Ok(())
 }
 
 /// Named records for the placeholder tally, owned so they can go to another

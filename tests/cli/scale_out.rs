@@ -124,6 +124,17 @@ mod merge {
         assert_eq!(status.code(), Some(0));
     }
 
+    /// Scans the scope as three shards into `dir`.
+    fn scan_shards(resolver: &str, dir: &Path) -> Vec<PathBuf> {
+        (1..=3)
+            .map(|k| {
+                let path = dir.join(format!("shard{k}.json"));
+                scan(resolver, &format!("{k}/3"), &path);
+                path
+            })
+            .collect()
+    }
+
     fn merge(files: &[PathBuf], extra: &[&str]) -> std::process::Output {
         ptr_audit()
             .arg("merge")
@@ -153,16 +164,10 @@ mod merge {
         let dir = tempfile::tempdir().unwrap();
         let single = dir.path().join("single.json");
         scan(&resolver, "1/1", &single);
-        let shards: Vec<PathBuf> = (1..=3)
-            .map(|k| {
-                let path = dir.path().join(format!("shard{k}.json"));
-                scan(&resolver, &format!("{k}/3"), &path);
-                path
-            })
-            .collect();
+        let shards = scan_shards(&resolver, dir.path());
 
-        // The copying merge (json to stdout) and the full one (forced by an
-        // extra output) write the same bytes, and the report of one scan.
+        // The copying merge (json to stdout) and the streaming one (forced
+        // by an extra output) write the same bytes, and the report of one scan.
         let fast = merge(&shards, &[]);
         assert_eq!(
             fast.status.code(),
@@ -237,5 +242,112 @@ mod merge {
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("--authoritative"), "{err}");
+    }
+
+    /// Other formats and `--output` files are written by streaming the
+    /// shards' record lines one at a time; they must be byte for byte what
+    /// the reader that holds every record writes (forced here by shards
+    /// reformatted by another tool), and refusals must come before any output.
+    #[test]
+    fn streamed_merge_writes_what_the_full_reader_writes() {
+        let server = ZoneServer::spawn(zones()).unwrap();
+        let resolver = server.addr().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let shards = scan_shards(&resolver, dir.path());
+        // The same documents indented differently (keys kept in their
+        // order): not this version's layout, so read by the full reader.
+        let reindented: Vec<PathBuf> = shards
+            .iter()
+            .enumerate()
+            .map(|(k, shard)| {
+                let text = std::fs::read_to_string(shard).unwrap();
+                let moved = text.replace("\n    {\"ip\"", "\n      {\"ip\"");
+                assert_ne!(moved, text);
+                serde_json::from_str::<Value>(&moved).unwrap();
+                let path = dir.path().join(format!("reindented{k}.json"));
+                std::fs::write(&path, moved).unwrap();
+                path
+            })
+            .collect();
+
+        // Runs a merge writing `format` on stdout plus sarif and markdown
+        // files; returns (stdout, sarif, markdown).
+        let outputs = |files: &[PathBuf], format: &str, tag: &str| {
+            let sarif = dir.path().join(format!("{tag}.sarif"));
+            let md = dir.path().join(format!("{tag}.md"));
+            let out = merge(
+                files,
+                &[
+                    "--format",
+                    format,
+                    "--output",
+                    &format!("sarif={}", sarif.display()),
+                    "--output",
+                    &format!("markdown={}", md.display()),
+                ],
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (
+                String::from_utf8(out.stdout).unwrap(),
+                std::fs::read_to_string(sarif).unwrap(),
+                std::fs::read_to_string(md).unwrap(),
+            )
+        };
+        for format in ["json", "csv", "jsonl"] {
+            let streamed = outputs(&shards, format, &format!("streamed-{format}"));
+            let full = outputs(&reindented, format, &format!("full-{format}"));
+            assert_eq!(streamed.0, full.0, "stdout in {format}");
+            assert_eq!(streamed.1, full.1, "sarif with {format}");
+            assert_eq!(streamed.2, full.2, "markdown with {format}");
+            assert!(streamed.1.contains("\"results\""), "{}", streamed.1);
+        }
+        // The streamed json is also what the copying merge writes.
+        let streamed = outputs(&shards, "json", "again");
+        let copied = merge(&shards, &[]);
+        assert_eq!(String::from_utf8_lossy(&copied.stdout), streamed.0);
+        let csv = outputs(&shards, "csv", "count").0;
+        // A header line, then one line per address of the scope.
+        assert_eq!(csv.lines().count(), 1 + 256 + 128);
+
+        // Shard 1's records presented as shard 2: refused before anything
+        // is written, on stdout or to the output file.
+        let text = std::fs::read_to_string(&shards[0]).unwrap();
+        assert!(text.contains("\"shard\":\"1/3\""));
+        let twin = dir.path().join("twin.json");
+        std::fs::write(
+            &twin,
+            text.replacen("\"shard\":\"1/3\"", "\"shard\":\"2/3\"", 1),
+        )
+        .unwrap();
+        let sarif = dir.path().join("refused.sarif");
+        let out = merge(
+            &[shards[0].clone(), twin, shards[2].clone()],
+            &[
+                "--format",
+                "csv",
+                "--output",
+                &format!("sarif={}", sarif.display()),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("appears in more than one shard report"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+        assert!(!sarif.exists());
+
+        // A shard missing: refused, naming it.
+        let out = merge(&shards[..2], &["--format", "csv"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("missing 3/3"), "{err}");
+        assert!(out.stdout.is_empty());
     }
 }

@@ -5,11 +5,15 @@
 //! document. No model record is built, and memory does not grow with the
 //! reports (4 bytes per address for the merged order).
 //!
-//! This is `merge`'s fast path: it applies to `json` documents laid out the
-//! way this version's `json` writer lays them out (one record per line).
-//! Anything else — `jsonl` shards, a reformatted document, records out of
-//! order — makes [`merge_lines`] answer `None` before anything is written, and
-//! the caller falls back to [`crate::read_report`] and [`crate::Report`].
+//! For other formats (or `--output`), [`LineMerge::records`] reads the lines
+//! again in the merged order and parses one at a time into a model record for
+//! the sinks, so memory stays flat on that path too.
+//!
+//! Both apply to `json` documents laid out the way this version's `json`
+//! writer lays them out (one record per line). Anything else — `jsonl`
+//! shards, a reformatted document, records out of order — makes
+//! [`merge_lines`] answer `None` before anything is written, and the caller
+//! falls back to [`crate::read_report`] and [`crate::Report`].
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -21,12 +25,12 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use ipnet::IpNet;
-use ptr_audit_model::{BlockFinding, BlockInfo};
+use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo};
 
 use crate::format::json::JsonSink;
 use crate::gate::Gate;
 use crate::lean::read_record;
-use crate::read::{BlockMap, read_json_blocks};
+use crate::read::{BlockMap, parse_record_line, read_json_blocks};
 use crate::spool::{Key, key};
 use crate::{
     GateOptions, GateOutcome, Judged, ReportDoc, ReportEnd, ReportError, ReportMeta, SinkOptions,
@@ -433,23 +437,7 @@ impl LineMerge {
             mut gate,
         } = self;
         let out_err = |source| ReportError::Write { source };
-        let mut inputs = Vec::with_capacity(shards.len());
-        for shard in &shards {
-            let path = &shard.doc.path;
-            let read_err = |source| ReportError::Read {
-                path: path.clone(),
-                source,
-            };
-            let mut file = File::open(path).map_err(read_err)?;
-            if stamp(&file).map_err(read_err)? != shard.stamp {
-                return Err(read_err(io::Error::other(
-                    "the file changed while it was being merged",
-                )));
-            }
-            file.seek(SeekFrom::Start(shard.records_at))
-                .map_err(read_err)?;
-            inputs.push(LineReader::new(file));
-        }
+        let mut inputs = Replay::open(&shards)?;
         let block_judged: Vec<Judged> = block_findings
             .iter()
             .map(|bf| gate.observe_block(bf))
@@ -468,14 +456,9 @@ impl LineMerge {
         let mut failed_input: Option<usize> = None;
         sink.finish_with(&end, |each| {
             for &i in &order {
-                let input = &mut inputs[i as usize];
-                input.advance().inspect_err(|_| {
+                let text = inputs.next(i).inspect_err(|_| {
                     failed_input = Some(i as usize);
                 })?;
-                let Some(text) = record_text(input.line()) else {
-                    failed_input = Some(i as usize);
-                    return Err(io::Error::other("a record line changed while merging"));
-                };
                 each(text)?;
             }
             Ok(())
@@ -488,5 +471,79 @@ impl LineMerge {
             None => out_err(e),
         })?;
         Ok((summary, gate))
+    }
+}
+
+impl LineMerge {
+    /// Reads the merged records again, in address order, and hands each to
+    /// `each` as a model record: one record line at a time is parsed (the way
+    /// [`crate::read_report`] parses records), so memory does not grow with
+    /// the reports. This is `merge`'s path for other formats and `--output`.
+    ///
+    /// [`merge_lines`] checked the layout, the order and the addresses, but
+    /// read only part of each record: a line it accepted that does not parse
+    /// in full (a file edited by hand) is a [`ReportError::Parse`] after the
+    /// records before it were handed over. An error of `each` is a
+    /// [`ReportError::Write`].
+    pub fn records(
+        &mut self,
+        each: &mut dyn FnMut(AddressRecord) -> io::Result<()>,
+    ) -> Result<(), ReportError> {
+        let mut inputs = Replay::open(&self.shards)?;
+        for &i in &self.order {
+            let shard = &mut self.shards[i as usize];
+            let text = inputs.next(i).map_err(|source| ReportError::Read {
+                path: shard.doc.path.clone(),
+                source,
+            })?;
+            let rec = parse_record_line(text, &mut shard.blocks).map_err(|message| {
+                ReportError::Parse {
+                    path: shard.doc.path.clone(),
+                    line: 0,
+                    message,
+                }
+            })?;
+            each(rec).map_err(|source| ReportError::Write { source })?;
+        }
+        Ok(())
+    }
+}
+
+/// The shards' record lines read a second time, after [`merge_lines`] has
+/// settled their order.
+struct Replay {
+    inputs: Vec<LineReader>,
+}
+
+impl Replay {
+    /// Opens every shard again at its first record line, refusing a file
+    /// that changed since [`LineShard::open`].
+    fn open(shards: &[LineShard]) -> Result<Replay, ReportError> {
+        let mut inputs = Vec::with_capacity(shards.len());
+        for shard in shards {
+            let path = &shard.doc.path;
+            let read_err = |source| ReportError::Read {
+                path: path.clone(),
+                source,
+            };
+            let mut file = File::open(path).map_err(read_err)?;
+            if stamp(&file).map_err(read_err)? != shard.stamp {
+                return Err(read_err(io::Error::other(
+                    "the file changed while it was being merged",
+                )));
+            }
+            file.seek(SeekFrom::Start(shard.records_at))
+                .map_err(read_err)?;
+            inputs.push(LineReader::new(file));
+        }
+        Ok(Replay { inputs })
+    }
+
+    /// The text of shard `i`'s next record line.
+    fn next(&mut self, i: u32) -> io::Result<&[u8]> {
+        let input = &mut self.inputs[i as usize];
+        input.advance()?;
+        record_text(input.line())
+            .ok_or_else(|| io::Error::other("a record line changed while merging"))
     }
 }

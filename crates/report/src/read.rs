@@ -355,15 +355,31 @@ impl<'de> Visitor<'de> for RecordsSeed<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(rec) = seq.next_element::<RecordIn>()? {
-            let ip = rec.ip;
-            let block = block_of(self.blocks, &rec).map_err(de::Error::custom)?;
-            let rec = rec
-                .into_model(block)
-                .map_err(|m| de::Error::custom(format!("record `{ip}`: {m}")))?;
+            let rec = model_record(rec, self.blocks).map_err(de::Error::custom)?;
             (self.each)(rec).map_err(de::Error::custom)?;
         }
         Ok(())
     }
+}
+
+/// A record of a `json` document turned into the model, attached to its
+/// listed block (or one built from its own fields).
+fn model_record(rec: RecordIn, blocks: &mut BlockMap) -> Result<AddressRecord, String> {
+    let ip = rec.ip;
+    let block = block_of(blocks, &rec)?;
+    rec.into_model(block)
+        .map_err(|m| format!("record `{ip}`: {m}"))
+}
+
+/// Parses one record of a `json` document (the text of its record line,
+/// without indentation or comma) the way [`read_report`] parses each record,
+/// resolving its block in `blocks` (the document's listed blocks).
+pub(crate) fn parse_record_line(
+    text: &[u8],
+    blocks: &mut BlockMap,
+) -> Result<AddressRecord, String> {
+    let rec: RecordIn = serde_json::from_slice(text).map_err(|e| e.to_string())?;
+    model_record(rec, blocks)
 }
 
 fn read_json(
