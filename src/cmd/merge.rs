@@ -14,7 +14,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use ipnet::IpNet;
 use ptr_audit_classify::BlockTally;
-use ptr_audit_model::{AddressRecord, BlockInfo};
+use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo};
 use ptr_audit_report::{
     Format, GateOptions, LineMerge, LineShard, Report, ReportDoc, ReportMeta, SinkOptions,
 };
@@ -80,7 +80,7 @@ fn run_full(args: &Args) -> anyhow::Result<ExitCode> {
 
     let meta = meta.unwrap_or_else(|| ReportMeta::new(env!("CARGO_PKG_VERSION"), ""));
     let finished_at = finished_at.unwrap_or_else(|| meta.started_at.clone());
-    let mut out = Output::open(args, &meta, &listed)?;
+    let mut out = Output::open(args, &meta, &listed, true)?;
     for rec in records.values() {
         out.record(rec)?;
     }
@@ -98,14 +98,24 @@ struct Output {
 }
 
 impl Output {
-    /// Creates the sinks (stdout in `--format`, each `--output` file) and
-    /// lists the shards' blocks.
-    fn open(args: &Args, meta: &ReportMeta, listed: &[Arc<BlockInfo>]) -> anyhow::Result<Output> {
+    /// Creates the sinks (stdout in `--format` unless `to_stdout` is false,
+    /// each `--output` file) and lists the shards' blocks.
+    fn open(
+        args: &Args,
+        meta: &ReportMeta,
+        listed: &[Arc<BlockInfo>],
+        to_stdout: bool,
+    ) -> anyhow::Result<Output> {
         let options = SinkOptions::default();
         let mut report = Report::new(GateOptions::default());
-        let stdout: Box<dyn Write + Send> =
-            Box::new(BufWriter::with_capacity(64 << 10, std::io::stdout()));
-        report.add_sink(ptr_audit_report::sink(args.format, stdout, meta, &options)?);
+        if to_stdout {
+            report.add_sink(ptr_audit_report::sink(
+                args.format,
+                stdout(),
+                meta,
+                &options,
+            )?);
+        }
         for (format, path) in &args.outputs {
             let file = File::create(path)
                 .with_context(|| format!("cannot create `{}`", path.display()))?;
@@ -135,19 +145,20 @@ impl Output {
         self.report.record(rec)
     }
 
-    /// Writes the block findings, summary and gate, and closes every sink.
-    fn finish(self, finished_at: &str) -> std::io::Result<()> {
-        self.report
-            .finish(finished_at, true, &self.tally.finish())
-            .map(|_| ())
+    /// Writes the block findings, summary and gate, and closes every sink;
+    /// returns the block findings.
+    fn finish(self, finished_at: &str) -> std::io::Result<Vec<BlockFinding>> {
+        let block_findings = self.tally.finish();
+        self.report.finish(finished_at, true, &block_findings)?;
+        Ok(block_findings)
     }
 }
 
 /// The path for `json` shards written by this version: their record lines
-/// are merged in address order (see `ptr_audit_report::merge_lines`). For
-/// `json` on stdout with no `--output` they are copied through without being
-/// parsed into model records; otherwise they are read again and parsed one
-/// at a time for the sinks ([`LineMerge::records`]). `None` when the shards
+/// are merged in address order (see `ptr_audit_report::merge_lines`). `json`
+/// on stdout is copied from the lines without building model records; for
+/// other formats and `--output` files the lines are read again and parsed
+/// one at a time for the sinks ([`LineMerge::records`]). `None` when the shards
 /// are not all `json` documents written by this version, or not laid out as
 /// it writes them: nothing has been written then, and the caller takes the
 /// full path.
@@ -185,9 +196,15 @@ fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
             return Ok(None);
         };
         check_count(&merged, &meta)?;
-        let mut out = Output::open(args, &meta, &listed)?;
+        // `json` on stdout is still copied from the lines (after the other
+        // outputs, which yield the block findings): no records to sort.
+        let copy_json = args.format == Format::Json;
+        let mut out = Output::open(args, &meta, &listed, !copy_json)?;
         merged.records(&mut |rec| out.record(&rec))?;
-        out.finish(&finished_at)?;
+        let block_findings = out.finish(&finished_at)?;
+        if copy_json {
+            merged.write(stdout(), &meta, &finished_at, &block_findings)?;
+        }
         return Ok(Some(ExitCode::Clean));
     }
     // The placeholder tally runs on a second thread, fed in batches, while
@@ -220,10 +237,13 @@ fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
         return Ok(None);
     };
     check_count(&merged, &meta)?;
-    let stdout: Box<dyn Write + Send> =
-        Box::new(BufWriter::with_capacity(64 << 10, std::io::stdout()));
-    merged.write(stdout, &meta, &finished_at, &block_findings)?;
+    merged.write(stdout(), &meta, &finished_at, &block_findings)?;
     Ok(Some(ExitCode::Clean))
+}
+
+/// Standard output, buffered.
+fn stdout() -> Box<dyn Write + Send> {
+    Box::new(BufWriter::with_capacity(64 << 10, std::io::stdout()))
 }
 
 /// Refuses shards that hold more or fewer addresses than the scan's scope.
