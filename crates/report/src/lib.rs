@@ -201,15 +201,10 @@ pub struct ReportEnd<'a> {
 
 /// One output being written as the scan runs.
 pub trait Sink: Send {
-    /// Takes one address's record (in scan order).
-    fn record(&mut self, rec: &AddressRecord) -> io::Result<()>;
-    /// Takes one record with the gate's verdict on it ([`Report`] calls this);
-    /// formats that show suppressions or baseline state use the verdict, the
-    /// others just write the record.
-    fn record_judged(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
-        let _ = verdict;
-        self.record(rec)
-    }
+    /// Takes one address's record (in scan order) with the gate's verdict on
+    /// it; formats that show suppressions or baseline state use the verdict,
+    /// the others just write the record.
+    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()>;
     /// Writes whatever comes after the records, and flushes.
     fn finish(&mut self, end: &ReportEnd<'_>) -> io::Result<()>;
 }
@@ -303,7 +298,7 @@ impl Report {
         self.summary.observe(rec);
         let verdict = self.gate.observe(rec);
         for s in &mut self.sinks {
-            s.record_judged(rec, &verdict)?;
+            s.record(rec, &verdict)?;
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use ptr_audit_model::AddressRecord;
 use super::{ptr_text, worst};
 use crate::escape::csv;
 use crate::wire::result_keyword;
-use crate::{ReportEnd, Sink};
+use crate::{ReportEnd, Sink, Verdict};
 
 const HEADER: [&str; 13] = [
     "ip",
@@ -48,7 +48,7 @@ impl CsvSink {
 }
 
 impl Sink for CsvSink {
-    fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, _verdict: &Verdict) -> io::Result<()> {
         let block = &rec.target.block;
         let w = worst(rec);
         let codes: Vec<&str> = rec.findings.iter().map(|f| f.code.as_str()).collect();

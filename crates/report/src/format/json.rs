@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::spool::Spool;
 use crate::summary::Counts;
 use crate::wire::{BlockInfoOut, FindingOut, RecordWriter};
-use crate::{GateOutcome, ReportEnd, ReportMeta, Sink, SinkOptions, Summary};
+use crate::{GateOutcome, ReportEnd, ReportMeta, Sink, SinkOptions, Summary, Verdict};
 
 /// The `format` value of the envelope.
 pub(crate) const FORMAT_NAME: &str = "ptr-audit-report";
@@ -244,7 +244,7 @@ impl JsonSink {
 }
 
 impl Sink for JsonSink {
-    fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, _verdict: &Verdict) -> io::Result<()> {
         self.line.clear();
         self.writer.write(&mut self.line, rec);
         self.spool

@@ -57,11 +57,7 @@ fn line(f: &Failing) -> String {
 }
 
 impl Sink for JunitSink {
-    fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
-        self.record_judged(rec, &Verdict::default())
-    }
-
-    fn record_judged(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
         let Some(f) = Failing::judged(rec, verdict) else {
             return Ok(());
         };

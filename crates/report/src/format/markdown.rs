@@ -91,11 +91,7 @@ fn counts_table(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
 }
 
 impl Sink for MarkdownSink {
-    fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
-        self.record_judged(rec, &Verdict::default())
-    }
-
-    fn record_judged(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
         if let Some(f) = Failing::judged(rec, verdict) {
             self.failing.push(f, worst_first);
         }

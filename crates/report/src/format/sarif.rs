@@ -212,11 +212,7 @@ impl SarifSink {
 }
 
 impl Sink for SarifSink {
-    fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
-        self.record_judged(rec, &Verdict::default())
-    }
-
-    fn record_judged(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
         let Some(f) = worst(rec) else {
             return Ok(());
         };

@@ -56,11 +56,7 @@ fn sgr(s: Severity) -> &'static str {
 }
 
 impl Sink for TableSink {
-    fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
-        self.record_judged(rec, &Verdict::default())
-    }
-
-    fn record_judged(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
         let Some(f) = Failing::judged(rec, verdict) else {
             return Ok(());
         };
