@@ -567,6 +567,21 @@ fn udp_socket(server: SocketAddr) -> io::Result<(UdpSocket, usize)> {
     Ok((UdpSocket::from_std(socket.into())?, granted))
 }
 
+/// Stores `item` in a free entry of `table` (a freed index from `free`, else a
+/// new one at the end) and returns its index.
+fn put<T>(table: &mut Vec<Option<T>>, free: &mut Vec<u32>, item: T) -> u32 {
+    match free.pop() {
+        Some(i) => {
+            table[i as usize] = Some(item);
+            i
+        }
+        None => {
+            table.push(Some(item));
+            (table.len() - 1) as u32
+        }
+    }
+}
+
 /// A limiter for `qps`, with `burst` or 20 ms worth of queries.
 fn limiter(qps: NonZeroU32, burst: Option<NonZeroU32>) -> DefaultDirectRateLimiter {
     let burst = burst.unwrap_or(NonZeroU32::new(qps.get() / 50).unwrap_or(NonZeroU32::MIN));
@@ -1374,16 +1389,7 @@ where
                         qtype,
                         waiters: vec![(a, pos)],
                     };
-                    let f = match self.free_fwds.pop() {
-                        Some(f) => {
-                            self.fwds[f as usize] = Some(fj);
-                            f
-                        }
-                        None => {
-                            self.fwds.push(Some(fj));
-                            (self.fwds.len() - 1) as u32
-                        }
-                    };
+                    let f = put(&mut self.fwds, &mut self.free_fwds, fj);
                     self.fwd_inflight.insert(shared, f);
                     self.fwd_wait.push_back(f);
                 }
@@ -1564,16 +1570,7 @@ where
                     forward: Vec::new(),
                     pending: 0,
                 };
-                let a = match self.free_addrs.pop() {
-                    Some(a) => {
-                        self.addrs[a as usize] = Some(job);
-                        a
-                    }
-                    None => {
-                        self.addrs.push(Some(job));
-                        (self.addrs.len() - 1) as u32
-                    }
-                };
+                let a = put(&mut self.addrs, &mut self.free_addrs, job);
                 self.active_addrs += 1;
                 let s = self.free_slots.pop().expect("not empty");
                 self.start_question(s, Owner::Addr(a), &qname, TYPE_PTR);
