@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 
-use assert_cmd::cargo::CommandCargoExt;
 use ptr_audit_dnsserver::{Mode, ZoneServer, ZoneSet};
 use serde_json::Value;
 
@@ -51,8 +50,7 @@ fn scan(cidr: &str, resolver: SocketAddr, port: u16) -> (Option<i32>, Value) {
 }
 
 fn scan_with(cidr: &str, resolver: SocketAddr, port: u16, extra: &[&str]) -> (Option<i32>, Value) {
-    let out = std::process::Command::cargo_bin("ptr-audit")
-        .expect("binary is built")
+    let out = crate::ptr_audit_process()
         .args(["scan", cidr, "--resolver", &resolver.to_string()])
         .args(extra)
         .args(["--authoritative", "--authoritative-port", &port.to_string()])

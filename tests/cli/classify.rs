@@ -5,8 +5,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn ptr_audit() -> Command {
-    let mut cmd = Command::cargo_bin("ptr-audit").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = crate::ptr_audit();
     cmd.env_remove("NO_COLOR");
     cmd
 }

@@ -5,18 +5,15 @@
 //! `lookup-failed` with its reason, and the rate limit holds with retries.
 
 use std::collections::{BTreeMap, HashSet};
-use std::process::Command;
 use std::time::Duration;
 
-use assert_cmd::cargo::CommandCargoExt;
 use ptr_audit_dnsserver::ZoneServer;
 use ptr_audit_dnsserver::faults::{Fault, FaultPlan, FaultProxy};
 use serde_json::Value;
 
 /// Scans the /22 through `resolver`; returns the records by address.
 fn scan(resolver: &str, qps: &str) -> BTreeMap<String, Value> {
-    let out = Command::cargo_bin("ptr-audit")
-        .unwrap()
+    let out = crate::ptr_audit_process()
         .args(["scan", "10.20.0.0/22", "--resolver", resolver, "--qps", qps])
         .args([
             "--timeout",
@@ -29,12 +26,7 @@ fn scan(resolver: &str, qps: &str) -> BTreeMap<String, Value> {
         .args(["--format", "jsonl", "--quiet"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::assert_exit(&out, 1);
     let mut records = BTreeMap::new();
     for rec in crate::scan::records(&out.stdout) {
         let ip = rec["ip"].as_str().unwrap().to_owned();

@@ -1,14 +1,8 @@
 //! `ptr-audit fix`: exit codes, the three output syntaxes, and hostile names.
 
-use assert_cmd::Command;
-use assert_cmd::cargo::CommandCargoExt;
 use predicates::prelude::*;
 
-fn ptr_audit() -> Command {
-    let mut cmd = Command::cargo_bin("ptr-audit").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+use crate::ptr_audit;
 
 /// Three failing records (one fixable, one without expectation, one with an
 /// expected name that tries to inject a line) and one ok record, as `jsonl`.
@@ -237,8 +231,7 @@ fn fix_output_loaded_into_the_zones_makes_the_rescan_clean() {
     )
     .unwrap();
     let scan = |report: &std::path::Path| {
-        std::process::Command::cargo_bin("ptr-audit")
-            .unwrap()
+        crate::ptr_audit_process()
             .arg("scan")
             .arg(&inventory)
             .arg("--zones")

@@ -67,15 +67,11 @@ fn the_indexed_job_runs_one_shard_per_completion_index() {
 /// name (so the merge recomputes a block finding).
 mod merge {
     use std::path::{Path, PathBuf};
-    use std::process::Command;
 
-    use assert_cmd::cargo::CommandCargoExt;
     use ptr_audit_dnsserver::{ZoneServer, ZoneSet};
     use serde_json::Value;
 
-    fn ptr_audit() -> Command {
-        Command::cargo_bin("ptr-audit").expect("binary is built")
-    }
+    use crate::ptr_audit_process as ptr_audit;
 
     /// 10.30.0.0/24: even addresses share `hosted.place.example.`, odd ones
     /// have their own name; 10.30.1.0/24 has no zone (lookup-failed or missing).
@@ -205,12 +201,7 @@ mod merge {
         std::fs::write(&pretty, serde_json::to_string_pretty(&value).unwrap()).unwrap();
         let mixed = [shards[0].clone(), pretty, shards[2].clone()];
         let out = merge(&mixed, &[]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::assert_exit(&out, 0);
         let again: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(again["summary"], single["summary"]);
         assert_eq!(again["block_findings"], single["block_findings"]);
@@ -286,12 +277,7 @@ mod merge {
                     &format!("markdown={}", md.display()),
                 ],
             );
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            crate::assert_exit(&out, 0);
             (
                 String::from_utf8(out.stdout).unwrap(),
                 std::fs::read_to_string(sarif).unwrap(),

@@ -6,13 +6,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use assert_cmd::cargo::CommandCargoExt;
 use ptr_audit_dnsserver::{ZoneServer, ZoneSet};
 use serde_json::Value;
 
-fn ptr_audit() -> Command {
-    Command::cargo_bin("ptr-audit").expect("binary is built")
-}
+use crate::ptr_audit_process as ptr_audit;
 
 pub(crate) fn records(stdout: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(stdout)
@@ -73,12 +70,7 @@ fn example_scan_matches_the_hand_written_expectations() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::assert_exit(&out, 1);
     let expected = expected_example();
     let got = records(&out.stdout);
     assert_eq!(got.len(), expected.len(), "one record per address in scope");
@@ -432,12 +424,7 @@ fn changed_since_scans_exactly_the_changed_addresses() {
             ])
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::assert_exit(&out, 1);
         let mut ips: Vec<String> = records(&out.stdout)
             .iter()
             .map(|r| r["ip"].as_str().unwrap().to_owned())

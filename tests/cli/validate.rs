@@ -1,14 +1,9 @@
 //! `ptr-audit validate` over good and broken inventories: exit codes and the
 //! `file:line` of each fault in the messages.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn ptr_audit() -> Command {
-    let mut cmd = Command::cargo_bin("ptr-audit").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+use crate::ptr_audit;
 
 const FIX: &str = "tests/fixtures/inventories";
 
