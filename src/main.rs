@@ -30,6 +30,8 @@ enum Command {
     Scan(cmd::scan::Args),
     /// Combine the reports of the shards of one scan into one report.
     Merge(cmd::merge::Args),
+    /// Draw a saved report (complete or interrupted) as a self-contained html page.
+    Render(cmd::render::Args),
     /// Turn a report's failing addresses into the DNS records that fix them.
     Fix(cmd::fix::Args),
     /// Explain the verdict on one PTR name: which rules match and which receivers react.
@@ -55,6 +57,7 @@ fn main() -> ProcessExit {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Scan(args) => cmd::scan::run(args),
         Command::Merge(args) => cmd::merge::run(args),
+        Command::Render(args) => cmd::render::run(args),
         Command::Fix(args) => cmd::fix::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::Classify(args) => cmd::classify::run(args),

@@ -5,6 +5,7 @@ pub mod classify;
 pub mod explain;
 pub mod fix;
 pub mod merge;
+pub mod render;
 pub mod scan;
 pub mod validate;
 

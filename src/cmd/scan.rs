@@ -93,7 +93,7 @@ pub struct Args {
     /// Tries per query (timeouts, SERVFAIL, REFUSED and network errors are retried with backoff).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub attempts: u32,
-    /// Report format on stdout: table, json, jsonl, csv, markdown, sarif, junit, github. Default: table.
+    /// Report format on stdout: table, json, jsonl, csv, markdown, sarif, junit, github, html. Default: table.
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<Format>,
     /// Also write a report to a file (repeatable): `json=report.json`.

@@ -176,6 +176,62 @@ pub fn github_property(value: &str) -> Cow<'_, str> {
     Cow::Owned(data.replace(':', "%3A").replace(',', "%2C"))
 }
 
+/// HTML text or a double- or single-quoted attribute value: `&<>"'` as
+/// character references; controls made visible as `\u{..}` text (as
+/// [`terminal`] does), so a name cannot hide characters or break out of its
+/// element or attribute.
+pub fn html(value: &str) -> Cow<'_, str> {
+    let special = |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'') || c.is_control();
+    if !value.chars().any(special) {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// JSON text embedded in an HTML `<script>` element: a writer that passes
+/// serde_json's output through with `<`, `>` and `&` written as `\u003c`,
+/// `\u003e`, `\u0026`, so no value can close the element (`</script>`) or
+/// open a comment (`<!--`). The bytes only occur inside JSON strings, where
+/// the escapes mean the same characters, so the JSON parses to the same values.
+pub struct ScriptJson<W>(pub W);
+
+impl<W: std::io::Write> std::io::Write for ScriptJson<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut start = 0;
+        for (i, b) in buf.iter().enumerate() {
+            let esc: &[u8] = match b {
+                b'<' => b"\\u003c",
+                b'>' => b"\\u003e",
+                b'&' => b"\\u0026",
+                _ => continue,
+            };
+            self.0.write_all(&buf[start..i])?;
+            self.0.write_all(esc)?;
+            start = i + 1;
+        }
+        self.0.write_all(&buf[start..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// A path as a relative URI reference for SARIF's `artifactLocation.uri`:
 /// `\` becomes `/`; bytes outside RFC 3986's unreserved set and `/` are percent-encoded.
 pub fn uri_path(path: &str) -> String {
@@ -239,6 +295,31 @@ mod tests {
     fn github_escapes_data_and_properties() {
         assert_eq!(github_data("50%0A\r\n"), "50%250A%0D%0A");
         assert_eq!(github_property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
+
+    #[test]
+    fn html_escapes_markup_quotes_and_controls() {
+        assert_eq!(
+            html("<img/src=x/onerror=document.title='pwned'>"),
+            "&lt;img/src=x/onerror=document.title=&#39;pwned&#39;&gt;"
+        );
+        assert_eq!(html("a&\"b\u{1b}"), "a&amp;&quot;b\\u{1b}");
+        assert_eq!(html("mail-1.example."), "mail-1.example.");
+    }
+
+    #[test]
+    fn script_json_cannot_close_the_script() {
+        use std::io::Write as _;
+        let value = serde_json::json!({"ptr": "</script><script>alert(1)</script><!--&"});
+        let mut out = ScriptJson(Vec::new());
+        serde_json::to_writer(&mut out, &value).unwrap();
+        let text = String::from_utf8(out.0).unwrap();
+        assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'));
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
+        out = ScriptJson(Vec::new());
+        out.write_all(b"plain").unwrap();
+        assert_eq!(out.0, b"plain");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! A scan streams [`AddressRecord`]s into one [`Sink`] per requested output
 //! ([`sink`] makes one for a [`Format`]: `table`, `json`, `jsonl`, `csv`,
-//! `markdown`, `sarif`, `junit`, `github`), while a [`SummaryBuilder`] counts
+//! `markdown`, `sarif`, `junit`, `github`, `html`), while a [`SummaryBuilder`] counts
 //! statuses and a [`Gate`] decides the exit status from `--fail-on`,
 //! `--max-unknown`, a [`Baseline`] and [`Suppressions`]. At the end every sink
 //! gets a [`ReportEnd`] with the [`Summary`] and [`GateOutcome`]. [`Report`]
@@ -10,7 +10,8 @@
 //! each sink the gate's [`Verdict`] on each record (so formats can mark
 //! suppressed and baseline findings).
 //! [`read_report`] reads `json`/`jsonl` reports back (for baselines, `merge`
-//! and `fix`); [`read_report_with`] streams their records in flat memory; and
+//! and `fix`); [`read_report_with`] streams their records in flat memory;
+//! [`render_html`] draws a saved report as the `html` page; and
 //! [`fix`] turns a report into the DNS records to publish.
 //!
 //! The wire format of the per-address record is a stable contract, documented
@@ -38,6 +39,7 @@ mod gate;
 mod lean;
 mod merge;
 mod read;
+mod render;
 mod spool;
 mod summary;
 pub mod time;
@@ -57,6 +59,7 @@ pub use gate::{
 };
 pub use merge::{LineMerge, LineShard, MergedRecord, merge_lines};
 pub use read::{DocKind, ReportDoc, read_report, read_report_str, read_report_with};
+pub use render::{Rendered, render_html};
 pub use summary::{BlockSummary, Counts, DatacenterSummary, Summary, SummaryBuilder, all_statuses};
 
 /// An output format.
@@ -78,11 +81,13 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands.
     Github,
+    /// A self-contained page with a map of the address space.
+    Html,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::Table,
         Format::Json,
         Format::Jsonl,
@@ -91,6 +96,7 @@ impl Format {
         Format::Sarif,
         Format::Junit,
         Format::Github,
+        Format::Html,
     ];
 
     /// The name used on the command line.
@@ -104,13 +110,14 @@ impl Format {
             Format::Sarif => "sarif",
             Format::Junit => "junit",
             Format::Github => "github",
+            Format::Html => "html",
         }
     }
 }
 
 /// A format name that is not one of [`Format::ALL`].
 #[derive(Debug, thiserror::Error)]
-#[error("unknown format `{0}` (known: table, json, jsonl, csv, markdown, sarif, junit, github)")]
+#[error("unknown format `{0}` (known: table, json, jsonl, csv, markdown, sarif, junit, github, html)")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for Format {
@@ -263,6 +270,7 @@ pub fn sink(
         Format::Sarif => Box::new(format::sarif::SarifSink::new(out, meta)?),
         Format::Junit => Box::new(format::junit::JunitSink::new(out, meta, options)),
         Format::Github => Box::new(format::github::GithubSink::new(out, meta, options)),
+        Format::Html => Box::new(format::html::HtmlSink::new(out, meta)),
     })
 }
 

@@ -4,17 +4,23 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ipnet::IpNet;
-use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo};
+use ptr_audit_model::{
+    AddressRecord, BlockFinding, BlockInfo, FindingCode, Severity, SourceLocation,
+};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::format::json::{FORMAT_NAME, FORMAT_VERSION};
-use crate::wire::{BlockFindingIn, BlockIn, RecordIn};
-use crate::{ReportError, ReportMeta};
+use crate::time::Date;
+use crate::wire::{BlockFindingIn, BlockIn, RecordIn, bad};
+use crate::{
+    BaselineCounts, ExpiredSuppression, GateOutcome, ReportError, ReportMeta, SuppressScope,
+};
 
 /// Which kind of report a file was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +44,10 @@ pub struct ReportDoc {
     pub finished_at: Option<String>,
     /// Whether the run completed (`json` only; a `jsonl` file does not say).
     pub complete: Option<bool>,
+    /// The gate's outcome as the run recorded it (`json` only; `addresses`
+    /// is the summary's count, and an expired suppression's `scope` is kept
+    /// only when it reads back as an address or a network).
+    pub gate: Option<GateOutcome>,
     /// The records, in file order.
     pub records: Vec<AddressRecord>,
     /// Block findings (`json` only).
@@ -56,6 +66,90 @@ struct InventoryIn {
     scope: u64,
     changed_since: Option<String>,
     shard: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GateIn {
+    failed: bool,
+    fail_on: String,
+    max_unknown_percent: f64,
+    failing: u64,
+    unknown: u64,
+    suppressed: u64,
+    baseline: Option<BaselineIn>,
+    #[serde(default)]
+    expired_suppressions: Vec<ExpiredIn>,
+    reasons: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct BaselineIn {
+    path: PathBuf,
+    new: u64,
+    fixed: u64,
+    unchanged: u64,
+}
+
+#[derive(Deserialize)]
+struct ExpiredIn {
+    scope: String,
+    code: String,
+    expires: String,
+    reason: String,
+    file: PathBuf,
+    line: u32,
+    matched: u64,
+}
+
+impl GateIn {
+    /// The recorded gate; `addresses` comes from the summary.
+    fn into_outcome(self, addresses: u64) -> Result<GateOutcome, String> {
+        let expired = self
+            .expired_suppressions
+            .into_iter()
+            .map(|e| {
+                let scope = match e.scope.parse::<IpAddr>() {
+                    Ok(ip) => SuppressScope::Ip(ip),
+                    Err(_) => SuppressScope::Block(
+                        e.scope.parse().map_err(|_| bad("suppression scope", &e.scope))?,
+                    ),
+                };
+                Ok(ExpiredSuppression {
+                    scope,
+                    code: FindingCode::parse(&e.code).ok_or_else(|| bad("finding code", &e.code))?,
+                    expires: Date::parse(&e.expires).ok_or_else(|| bad("date", &e.expires))?,
+                    reason: e.reason,
+                    source: SourceLocation {
+                        file: e.file,
+                        line: e.line,
+                    },
+                    matched: e.matched,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(GateOutcome {
+            failed: self.failed,
+            reasons: self.reasons,
+            fail_on: Severity::parse(&self.fail_on).ok_or_else(|| bad("severity", &self.fail_on))?,
+            max_unknown_percent: self.max_unknown_percent,
+            addresses,
+            failing: self.failing,
+            unknown: self.unknown,
+            suppressed: self.suppressed,
+            baseline: self.baseline.map(|b| BaselineCounts {
+                new: b.new,
+                fixed: b.fixed,
+                unchanged: b.unchanged,
+                path: b.path,
+            }),
+            expired,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct SummaryIn {
+    addresses: u64,
 }
 
 #[derive(Deserialize)]
@@ -241,6 +335,7 @@ fn read_jsonl(
         meta: None,
         finished_at: None,
         complete: None,
+        gate: None,
         records: Vec::new(),
         block_findings: Vec::new(),
         blocks: Vec::new(),
@@ -259,6 +354,8 @@ struct Envelope {
     settings: Option<SettingsIn>,
     finished_at: Option<String>,
     complete: Option<bool>,
+    summary: Option<SummaryIn>,
+    gate: Option<GateIn>,
     block_findings: Vec<BlockFindingIn>,
     /// The listed blocks' keys, in document order.
     block_order: Vec<(String, IpNet)>,
@@ -310,6 +407,8 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
                 "settings" => env.settings = Some(map.next_value()?),
                 "finished_at" => env.finished_at = Some(map.next_value()?),
                 "complete" => env.complete = Some(map.next_value()?),
+                "summary" => env.summary = Some(map.next_value()?),
+                "gate" => env.gate = Some(map.next_value()?),
                 "block_findings" => env.block_findings = map.next_value()?,
                 "blocks" => {
                     let blocks: Vec<BlockIn> = map.next_value()?;
@@ -476,6 +575,12 @@ pub(crate) fn read_json_blocks<'de, R: serde_json::de::Read<'de>>(
         let finding = bf.finding.into_model().map_err(|m| parse_err(path, 0, m))?;
         block_findings.push(BlockFinding { block, finding });
     }
+    let addresses = env.summary.map_or(0, |s| s.addresses);
+    let gate = env
+        .gate
+        .map(|g| g.into_outcome(addresses))
+        .transpose()
+        .map_err(|m| parse_err(path, 0, format!("`gate`: {m}")))?;
     let listed = env
         .block_order
         .iter()
@@ -487,6 +592,7 @@ pub(crate) fn read_json_blocks<'de, R: serde_json::de::Read<'de>>(
         meta: Some(meta),
         finished_at: Some(env.finished_at.ok_or_else(|| missing("finished_at"))?),
         complete: Some(env.complete.ok_or_else(|| missing("complete"))?),
+        gate,
         records: Vec::new(),
         block_findings,
         blocks: listed,

@@ -3,6 +3,7 @@
 
 pub(crate) mod csv;
 pub(crate) mod github;
+pub(crate) mod html;
 pub(crate) mod json;
 pub(crate) mod jsonl;
 pub(crate) mod junit;

@@ -1,0 +1,552 @@
+//! `html`: one self-contained page for people: a Hilbert-curve map of every
+//! block (one cell per address up to a /16, one per /24 above, IPv6 blocks by
+//! their sampled subnets), a legend with counts, per-datacenter tables, the
+//! migration view, block findings and the run's header with the gate's
+//! outcome. Inline CSS and JavaScript (`html/page.css`, `html/page.js`) build
+//! the page from one JSON data element; a Content-Security-Policy forbids
+//! every network load.
+//!
+//! Streaming: the sink keeps what the page embeds and nothing more: one byte
+//! per address of blocks up to a /16, status counts per /24 (or per sampled
+//! subnet) above, the [`DETAIL_CAP`] worst failing addresses in detail and the
+//! PTRs of at most [`OK_NAME_CAP`] passing addresses. Every value from DNS or
+//! a report is written through [`ScriptJson`] (script-safe JSON) and shown by
+//! the script as text, never as markup.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
+
+use ipnet::IpNet;
+use ptr_audit_model::{AddressRecord, BlockInfo, DetailValue, Severity, Status};
+use serde_json::{Value, json};
+
+use super::{Capped, ptr_text, worst};
+use crate::escape::{ScriptJson, html, terminal as visible};
+use crate::format::json::gate as gate_json;
+use crate::summary::Counts;
+use crate::{Judged, ReportEnd, ReportMeta, Sink, Verdict};
+
+/// Failing addresses kept in detail (PTR, findings, receivers): the worst
+/// first. The rest are still drawn and counted, and their hover says so.
+pub(crate) const DETAIL_CAP: usize = 20_000;
+/// PTRs of passing addresses kept for hover and search, lowest addresses first.
+pub(crate) const OK_NAME_CAP: usize = 65_536;
+/// The most cells one block's map draws (a /16 of addresses, a /8 of /24s).
+const MAX_CELLS: usize = 1 << 16;
+/// Marks an address of a per-address map that has no record (not scanned,
+/// excluded, or the scan was interrupted before it).
+const NO_RECORD: u8 = u8::MAX;
+
+const PAGE_CSS: &str = include_str!("html/page.css");
+const PAGE_JS: &str = include_str!("html/page.js");
+
+/// The page's Content-Security-Policy: nothing from the network, no frames,
+/// no forms; only the page's own inline style and script.
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+type StatusCounts = [u32; Status::COUNT];
+
+/// What one block's map holds.
+enum Cells {
+    /// Up to a /16: one status per address (`NO_RECORD` when absent), from
+    /// the block's first address.
+    Addresses { base: u128, st: Vec<u8> },
+    /// An IPv4 block above a /16: counts per cell of `unit_bits` host bits (a /24).
+    Prefixes {
+        base: u32,
+        unit_bits: u8,
+        counts: Vec<StatusCounts>,
+    },
+    /// An IPv6 block above a /16 of addresses (sampled): counts per /64
+    /// seen, and each address's status while there are few enough to draw
+    /// one cell each (a block sampled inside one /64).
+    Sampled {
+        subnets: BTreeMap<u64, StatusCounts>,
+        addresses: BTreeMap<u128, u8>,
+        too_many: bool,
+    },
+}
+
+impl Cells {
+    fn new(block: &BlockInfo) -> Cells {
+        let net = block.cidr;
+        let host_bits = net.max_prefix_len() - net.prefix_len();
+        if host_bits <= 16 {
+            return Cells::Addresses {
+                base: addr_bits(net.network()),
+                st: vec![NO_RECORD; 1 << host_bits],
+            };
+        }
+        match net {
+            IpNet::V4(v4) => {
+                // A /24 per cell for /9 to /15; wider blocks keep 2^16 cells.
+                let unit_bits = if v4.prefix_len() >= 8 {
+                    8
+                } else {
+                    16 - v4.prefix_len()
+                };
+                Cells::Prefixes {
+                    base: u32::from(v4.network()),
+                    unit_bits,
+                    counts: vec![[0; Status::COUNT]; 1 << (host_bits - unit_bits)],
+                }
+            }
+            IpNet::V6(_) => Cells::Sampled {
+                subnets: BTreeMap::new(),
+                addresses: BTreeMap::new(),
+                too_many: false,
+            },
+        }
+    }
+
+    fn add(&mut self, ip: IpAddr, status: Status) {
+        let s = status.index() as u8;
+        match self {
+            Cells::Addresses { base, st } => {
+                let i = addr_bits(ip).wrapping_sub(*base) as usize;
+                if let Some(c) = st.get_mut(i) {
+                    *c = s;
+                }
+            }
+            Cells::Prefixes {
+                base,
+                unit_bits,
+                counts,
+            } => {
+                if let IpAddr::V4(v4) = ip {
+                    let i = (u32::from(v4).wrapping_sub(*base) >> *unit_bits) as usize;
+                    if let Some(c) = counts.get_mut(i) {
+                        c[s as usize] += 1;
+                    }
+                }
+            }
+            Cells::Sampled {
+                subnets,
+                addresses,
+                too_many,
+            } => {
+                let bits = addr_bits(ip);
+                let at_cap = subnets.len() >= MAX_CELLS;
+                let key = (bits >> 64) as u64;
+                if !at_cap || subnets.contains_key(&key) {
+                    subnets.entry(key).or_insert([0; Status::COUNT])[s as usize] += 1;
+                } else {
+                    *too_many = true;
+                }
+                if addresses.len() < MAX_CELLS {
+                    addresses.insert(bits, s);
+                } else {
+                    *too_many = true;
+                }
+            }
+        }
+    }
+
+    /// The map as the page's script reads it (see `html/page.js`, `drawMap`).
+    fn to_json(&self, net: IpNet) -> Value {
+        match self {
+            Cells::Addresses { st, .. } => {
+                let st: String = st
+                    .iter()
+                    .map(|&s| {
+                        if s == NO_RECORD {
+                            '-'
+                        } else {
+                            char::from(b'0' + s)
+                        }
+                    })
+                    .collect();
+                json!({"kind": "addresses", "base": net.network().to_string(), "st": st})
+            }
+            Cells::Prefixes {
+                base,
+                unit_bits,
+                counts,
+            } => {
+                let cells: Vec<Value> = counts.iter().map(|c| trimmed(c)).collect();
+                json!({
+                    "kind": "prefixes",
+                    "base": base,
+                    "unit": 32 - unit_bits,
+                    "cells": cells,
+                })
+            }
+            Cells::Sampled {
+                subnets,
+                addresses,
+                too_many,
+            } => {
+                let per_address = subnets.len() <= 1 && !*too_many;
+                let cells: Vec<Value> = if per_address {
+                    addresses
+                        .iter()
+                        .map(|(a, s)| {
+                            let mut c = [0; Status::COUNT];
+                            c[*s as usize] = 1;
+                            json!([format!("{}/128", Ipv6Addr::from(*a)), trimmed(&c)])
+                        })
+                        .collect()
+                } else {
+                    subnets
+                        .iter()
+                        .map(|(p, c)| {
+                            let net = Ipv6Addr::from(u128::from(*p) << 64);
+                            json!([format!("{net}/64"), trimmed(c)])
+                        })
+                        .collect()
+                };
+                json!({"kind": "sampled", "cells": cells, "incomplete": too_many})
+            }
+        }
+    }
+}
+
+/// An address as a number (IPv4 in the low 32 bits).
+fn addr_bits(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u128::from(u32::from(v4)),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+/// Counts without trailing zeros (`[]` for an empty cell).
+fn trimmed(c: &StatusCounts) -> Value {
+    let n = c.iter().rposition(|&x| x > 0).map_or(0, |i| i + 1);
+    json!(&c[..n])
+}
+
+/// One failing address in detail.
+struct Detail {
+    ip: IpAddr,
+    status: Status,
+    severity: Severity,
+    /// Every finding accepted by the gate (suppressed or in the baseline).
+    accepted: bool,
+    /// The address's row as the page reads it.
+    row: Value,
+}
+
+/// Worst first: what the gate did not accept, then severity, status, address.
+fn worst_first(a: &Detail, b: &Detail) -> std::cmp::Ordering {
+    a.accepted
+        .cmp(&b.accepted)
+        .then(b.severity.cmp(&a.severity))
+        .then(a.status.cmp(&b.status))
+        .then(a.ip.cmp(&b.ip))
+}
+
+pub(crate) struct HtmlSink {
+    out: Box<dyn Write + Send>,
+    meta: ReportMeta,
+    maps: HashMap<(Arc<str>, IpNet), Cells>,
+    /// The block of the last record and its key: records of one block mostly follow each other.
+    last: Option<(Arc<BlockInfo>, (Arc<str>, IpNet))>,
+    detail: Capped<Detail>,
+    ok_names: Capped<(IpAddr, String)>,
+    /// False for a report read back that does not record whether it completed (`jsonl`).
+    complete_known: bool,
+    /// False for a report read back that does not record the gate (`jsonl`).
+    gate_known: bool,
+}
+
+impl HtmlSink {
+    pub(crate) fn new(out: Box<dyn Write + Send>, meta: &ReportMeta) -> Self {
+        Self {
+            out,
+            meta: meta.clone(),
+            maps: HashMap::new(),
+            last: None,
+            detail: Capped::new(DETAIL_CAP),
+            ok_names: Capped::new(OK_NAME_CAP),
+            complete_known: true,
+            gate_known: true,
+        }
+    }
+
+    /// Replaces the run's metadata (for a report read back, whose metadata
+    /// comes after its records have been streamed).
+    pub(crate) fn set_meta(&mut self, meta: ReportMeta) {
+        self.meta = meta;
+    }
+
+    /// Says what a report read back recorded: whether it completed, and the gate.
+    pub(crate) fn set_read_back(&mut self, complete_known: bool, gate_known: bool) {
+        self.complete_known = complete_known;
+        self.gate_known = gate_known;
+    }
+
+    fn cells(&mut self, block: &Arc<BlockInfo>) -> &mut Cells {
+        let key = match &self.last {
+            Some((b, key)) if Arc::ptr_eq(b, block) => key.clone(),
+            _ => {
+                let key = (block.datacenter.clone(), block.cidr);
+                self.last = Some((block.clone(), key.clone()));
+                key
+            }
+        };
+        self.maps
+            .entry(key)
+            .or_insert_with(|| Cells::new(block))
+    }
+}
+
+fn detail_row(rec: &AddressRecord, verdict: &Verdict, accepted: bool) -> Value {
+    let findings: Vec<Value> = rec
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let receivers: Vec<String> = f
+                .details
+                .iter()
+                .filter(|d| d.key == "receivers")
+                .filter_map(|d| d.value.items())
+                .flatten()
+                .map(|r| visible(r).into_owned())
+                .collect();
+            let note = match verdict.of(i) {
+                Judged::Suppressed { reason } => format!("suppressed: {}", visible(reason)),
+                Judged::InBaseline => "in baseline".to_owned(),
+                _ => String::new(),
+            };
+            let text_details: Vec<Value> = f
+                .details
+                .iter()
+                .filter(|d| d.key != "receivers")
+                .map(|d| {
+                    let v = match &d.value {
+                        DetailValue::Text(t) => visible(t).into_owned(),
+                        DetailValue::Count(n) => n.to_string(),
+                        other => other
+                            .items()
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|s| visible(s))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    };
+                    json!([d.key, v])
+                })
+                .collect();
+            json!([
+                f.code.as_str(),
+                f.severity.as_str(),
+                visible(&f.message),
+                receivers,
+                note,
+                text_details
+            ])
+        })
+        .collect();
+    json!([
+        rec.target.ip.to_string(),
+        rec.status.index(),
+        visible(&ptr_text(rec)),
+        rec.target.expected_ptr.as_deref().map(visible),
+        findings,
+        accepted,
+    ])
+}
+
+impl Sink for HtmlSink {
+    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+        self.cells(&rec.target.block)
+            .add(rec.target.ip, rec.status);
+        match worst(rec) {
+            Some(f) => {
+                let accepted = !verdict.findings.is_empty()
+                    && verdict
+                        .findings
+                        .iter()
+                        .all(|j| matches!(j, Judged::Suppressed { .. } | Judged::InBaseline));
+                let d = Detail {
+                    ip: rec.target.ip,
+                    status: rec.status,
+                    severity: f.severity,
+                    accepted,
+                    row: detail_row(rec, verdict, accepted),
+                };
+                self.detail.push(d, worst_first);
+            }
+            None => {
+                self.ok_names.push(
+                    (rec.target.ip, visible(&ptr_text(rec)).into_owned()),
+                    |a, b| a.0.cmp(&b.0),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &ReportEnd<'_>) -> io::Result<()> {
+        let meta = &self.meta;
+        let title = format!(
+            "ptr-audit: {} of {} addresses need attention",
+            end.summary.total.failing(),
+            end.summary.total.total
+        );
+        let out = &mut self.out;
+        writeln!(out, "<!DOCTYPE html>")?;
+        writeln!(out, "<html lang=\"en\"><head><meta charset=\"utf-8\">")?;
+        writeln!(
+            out,
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">"
+        )?;
+        writeln!(
+            out,
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        )?;
+        writeln!(out, "<title>{}</title>", html(&title))?;
+        writeln!(out, "<style>\n{PAGE_CSS}</style>")?;
+        writeln!(out, "</head><body>")?;
+        writeln!(
+            out,
+            "<noscript><p>This report draws its map and tables with JavaScript; the same data is in the json report.</p></noscript>"
+        )?;
+        writeln!(out, "<main id=\"app\" aria-busy=\"true\"></main>")?;
+        write!(
+            out,
+            "<script type=\"application/json\" id=\"ptr-audit-data\">"
+        )?;
+        {
+            let mut w = ScriptJson(&mut *out);
+            let known = (self.complete_known, self.gate_known);
+            write_data(&mut w, meta, known, end, &self.maps, &mut self.detail, &self.ok_names)?;
+        }
+        writeln!(out, "</script>")?;
+        writeln!(out, "<script>\n{PAGE_JS}</script>")?;
+        writeln!(out, "</body></html>")?;
+        out.flush()
+    }
+}
+
+/// Writes the page's data: one JSON object, as `html/page.js` reads it.
+fn write_data(
+    w: &mut dyn Write,
+    meta: &ReportMeta,
+    (complete_known, gate_known): (bool, bool),
+    end: &ReportEnd<'_>,
+    maps: &HashMap<(Arc<str>, IpNet), Cells>,
+    detail: &mut Capped<Detail>,
+    ok_names: &Capped<(IpAddr, String)>,
+) -> io::Result<()> {
+    let statuses: Vec<&str> = Status::all().map(|s| s.as_str()).collect();
+    let head = json!({
+        "tool_version": visible(&meta.tool_version),
+        "inventory": meta.inventory_files.iter().map(|p| visible(&p.to_string_lossy()).into_owned()).collect::<Vec<_>>(),
+        "scope": meta.scope,
+        "changed_since": meta.changed_since.as_deref().map(visible),
+        "shard": meta.shard.map(|(k, n)| format!("{k}/{n}")),
+        "resolvers": meta.resolvers.iter().map(|r| visible(r).into_owned()).collect::<Vec<_>>(),
+        "zones": meta.zones.as_ref().map(|p| visible(&p.to_string_lossy()).into_owned()),
+        "authoritative": meta.authoritative,
+        "started_at": visible(&meta.started_at),
+        "finished_at": visible(end.finished_at),
+        "complete": complete_known.then_some(end.complete),
+    });
+    write!(w, "{{\"statuses\":")?;
+    serde_json::to_writer(&mut *w, &statuses)?;
+    put(w, "meta", &head)?;
+    let gate: Value = if gate_known {
+        serde_json::from_str(&gate_json(end.gate)).map_err(io::Error::other)?
+    } else {
+        Value::Null
+    };
+    put(w, "gate", &gate)?;
+    put(w, "total", &counts_json(&end.summary.total))?;
+    let dcs: Vec<Value> = end
+        .summary
+        .datacenters
+        .iter()
+        .map(|d| json!({"name": visible(&d.name), "counts": counts_json(&d.counts)}))
+        .collect();
+    put(w, "datacenters", &json!(dcs))?;
+    // Blocks one at a time: a /16's map is the largest value written.
+    write!(w, ",\"blocks\":[")?;
+    for (i, b) in end.summary.blocks.iter().enumerate() {
+        let info = &b.block;
+        let map = maps
+            .get(&(info.datacenter.clone(), info.cidr))
+            .map_or_else(|| Cells::new(info).to_json(info.cidr), |c| c.to_json(info.cidr));
+        let v = json!({
+            "dc": visible(&info.datacenter),
+            "cidr": info.cidr.to_string(),
+            "policy": info.policy.as_str(),
+            "migrated_from": info.migrated_from.as_deref().map(visible),
+            "expect_ptr": info.expect_ptr.as_deref().map(visible),
+            "source": format!("{}:{}", visible(&info.source.file.to_string_lossy()), info.source.line),
+            "counts": counts_json(&b.counts),
+            "map": map,
+        });
+        if i > 0 {
+            write!(w, ",")?;
+        }
+        serde_json::to_writer(&mut *w, &v)?;
+    }
+    write!(w, "]")?;
+    let bfs: Vec<Value> = end
+        .block_findings
+        .iter()
+        .enumerate()
+        .map(|(i, bf)| {
+            let note = match end.block_judged.get(i) {
+                Some(Judged::Suppressed { reason }) => format!("suppressed: {}", visible(reason)),
+                Some(Judged::InBaseline) => "in baseline".to_owned(),
+                _ => String::new(),
+            };
+            json!({
+                "dc": visible(&bf.block.datacenter),
+                "cidr": bf.block.cidr.to_string(),
+                "code": bf.finding.code.as_str(),
+                "severity": bf.finding.severity.as_str(),
+                "message": visible(&bf.finding.message),
+                "note": note,
+            })
+        })
+        .collect();
+    put(w, "block_findings", &json!(bfs))?;
+    let dropped = detail.dropped();
+    let kept = detail.sorted(worst_first);
+    write!(w, ",\"detail\":[")?;
+    for (i, d) in kept.iter().enumerate() {
+        if i > 0 {
+            write!(w, ",")?;
+        }
+        serde_json::to_writer(&mut *w, &d.row)?;
+    }
+    write!(w, "]")?;
+    put(
+        w,
+        "detail_cap",
+        &json!({"cap": DETAIL_CAP, "dropped": dropped}),
+    )?;
+    write!(w, ",\"ok_names\":[")?;
+    for (i, (ip, name)) in ok_names.items.iter().enumerate() {
+        if i > 0 {
+            write!(w, ",")?;
+        }
+        serde_json::to_writer(&mut *w, &(ip.to_string(), name))?;
+    }
+    write!(w, "]")?;
+    put(
+        w,
+        "ok_names_cap",
+        &json!({"cap": OK_NAME_CAP, "dropped": ok_names.dropped()}),
+    )?;
+    write!(w, "}}")
+}
+
+/// Counts by status index, trailing zeros trimmed.
+fn counts_json(c: &Counts) -> Value {
+    let v: Vec<u64> = c.iter().map(|(_, n)| n).collect();
+    let n = v.iter().rposition(|&x| x > 0).map_or(0, |i| i + 1);
+    json!(&v[..n])
+}
+
+/// Writes `,"key":value`.
+fn put(w: &mut dyn Write, key: &str, v: &Value) -> io::Result<()> {
+    write!(w, ",\"{key}\":")?;
+    serde_json::to_writer(w, v).map_err(io::Error::other)
+}
