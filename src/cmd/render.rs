@@ -56,6 +56,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot write in `{}`", dir.display()))?;
             ptr_audit_report::render_html(&args.report, Box::new(BufWriter::new(file)))
                 .with_context(context)?;
+            // A temporary file is private (0600); the page gets the
+            // permissions of the file it replaces, or the usual ones.
+            let perms = match std::fs::metadata(path) {
+                Ok(m) => m.permissions(),
+                Err(_) => {
+                    let mut p = tmp.as_file().metadata()?.permissions();
+                    set_readable(&mut p);
+                    p
+                }
+            };
+            tmp.as_file()
+                .set_permissions(perms)
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
             tmp.as_file()
                 .sync_all()
                 .with_context(|| format!("cannot write `{}`", path.display()))?;
@@ -65,3 +78,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::Clean)
 }
+
+/// Read for everyone, write for the owner (`0644`), as a new file usually is.
+#[cfg(unix)]
+fn set_readable(p: &mut std::fs::Permissions) {
+    use std::os::unix::fs::PermissionsExt;
+    p.set_mode(0o644);
+}
+
+#[cfg(not(unix))]
+fn set_readable(_: &mut std::fs::Permissions) {}

@@ -117,7 +117,9 @@ impl Format {
 
 /// A format name that is not one of [`Format::ALL`].
 #[derive(Debug, thiserror::Error)]
-#[error("unknown format `{0}` (known: table, json, jsonl, csv, markdown, sarif, junit, github, html)")]
+#[error(
+    "unknown format `{0}` (known: table, json, jsonl, csv, markdown, sarif, junit, github, html)"
+)]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for Format {

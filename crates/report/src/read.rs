@@ -111,12 +111,15 @@ impl GateIn {
                 let scope = match e.scope.parse::<IpAddr>() {
                     Ok(ip) => SuppressScope::Ip(ip),
                     Err(_) => SuppressScope::Block(
-                        e.scope.parse().map_err(|_| bad("suppression scope", &e.scope))?,
+                        e.scope
+                            .parse()
+                            .map_err(|_| bad("suppression scope", &e.scope))?,
                     ),
                 };
                 Ok(ExpiredSuppression {
                     scope,
-                    code: FindingCode::parse(&e.code).ok_or_else(|| bad("finding code", &e.code))?,
+                    code: FindingCode::parse(&e.code)
+                        .ok_or_else(|| bad("finding code", &e.code))?,
                     expires: Date::parse(&e.expires).ok_or_else(|| bad("date", &e.expires))?,
                     reason: e.reason,
                     source: SourceLocation {
@@ -130,7 +133,8 @@ impl GateIn {
         Ok(GateOutcome {
             failed: self.failed,
             reasons: self.reasons,
-            fail_on: Severity::parse(&self.fail_on).ok_or_else(|| bad("severity", &self.fail_on))?,
+            fail_on: Severity::parse(&self.fail_on)
+                .ok_or_else(|| bad("severity", &self.fail_on))?,
             max_unknown_percent: self.max_unknown_percent,
             addresses,
             failing: self.failing,

@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 
 use ipnet::IpNet;
-use ptr_audit_model::{AddressRecord, BlockInfo, DetailValue, Severity, Status};
+use ptr_audit_model::{AddressRecord, BlockInfo, Severity, Status};
 use serde_json::{Value, json};
 
 use super::{Capped, ptr_text, worst};
@@ -43,10 +43,13 @@ const PAGE_CSS: &str = include_str!("html/page.css");
 const PAGE_JS: &str = include_str!("html/page.js");
 
 /// The page's Content-Security-Policy: nothing from the network, no frames,
-/// no forms; only the page's own inline style and script.
-pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// no forms; only the page's own inline style and script (`frame-ancestors`
+/// cannot be set from a `<meta>` element, and Chromium logs an error if tried).
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 type StatusCounts = [u32; Status::COUNT];
+/// A block as the summary keys it: datacenter and network.
+type BlockKey = (Arc<str>, IpNet);
 
 /// What one block's map holds.
 enum Cells {
@@ -165,7 +168,7 @@ impl Cells {
                 unit_bits,
                 counts,
             } => {
-                let cells: Vec<Value> = counts.iter().map(|c| trimmed(c)).collect();
+                let cells: Vec<Value> = counts.iter().map(trimmed).collect();
                 json!({
                     "kind": "prefixes",
                     "base": base,
@@ -240,10 +243,11 @@ fn worst_first(a: &Detail, b: &Detail) -> std::cmp::Ordering {
 pub(crate) struct HtmlSink {
     out: Box<dyn Write + Send>,
     meta: ReportMeta,
-    maps: HashMap<(Arc<str>, IpNet), Cells>,
+    maps: HashMap<BlockKey, Cells>,
     /// The block of the last record and its key: records of one block mostly follow each other.
-    last: Option<(Arc<BlockInfo>, (Arc<str>, IpNet))>,
+    last: Option<(Arc<BlockInfo>, BlockKey)>,
     detail: Capped<Detail>,
+    receivers: Receivers,
     ok_names: Capped<(IpAddr, String)>,
     /// False for a report read back that does not record whether it completed (`jsonl`).
     complete_known: bool,
@@ -259,6 +263,7 @@ impl HtmlSink {
             maps: HashMap::new(),
             last: None,
             detail: Capped::new(DETAIL_CAP),
+            receivers: Receivers::default(),
             ok_names: Capped::new(OK_NAME_CAP),
             complete_known: true,
             gate_known: true,
@@ -286,57 +291,59 @@ impl HtmlSink {
                 key
             }
         };
-        self.maps
-            .entry(key)
-            .or_insert_with(|| Cells::new(block))
+        self.maps.entry(key).or_insert_with(|| Cells::new(block))
     }
 }
 
-fn detail_row(rec: &AddressRecord, verdict: &Verdict, accepted: bool) -> Value {
+/// The receivers named by the findings in detail, each written once: rows
+/// carry indices into this table (receiver lists repeat on every address).
+#[derive(Default)]
+struct Receivers {
+    index: HashMap<String, usize>,
+    names: Vec<String>,
+}
+
+impl Receivers {
+    fn id(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        self.names.push(visible(name).into_owned());
+        self.index.insert(name.to_owned(), self.names.len() - 1);
+        self.names.len() - 1
+    }
+}
+
+fn detail_row(
+    rec: &AddressRecord,
+    verdict: &Verdict,
+    accepted: bool,
+    receivers: &mut Receivers,
+) -> Value {
     let findings: Vec<Value> = rec
         .findings
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let receivers: Vec<String> = f
+            let refusing: Vec<usize> = f
                 .details
                 .iter()
                 .filter(|d| d.key == "receivers")
                 .filter_map(|d| d.value.items())
                 .flatten()
-                .map(|r| visible(r).into_owned())
+                .map(|r| receivers.id(r))
                 .collect();
             let note = match verdict.of(i) {
                 Judged::Suppressed { reason } => format!("suppressed: {}", visible(reason)),
                 Judged::InBaseline => "in baseline".to_owned(),
                 _ => String::new(),
             };
-            let text_details: Vec<Value> = f
-                .details
-                .iter()
-                .filter(|d| d.key != "receivers")
-                .map(|d| {
-                    let v = match &d.value {
-                        DetailValue::Text(t) => visible(t).into_owned(),
-                        DetailValue::Count(n) => n.to_string(),
-                        other => other
-                            .items()
-                            .unwrap_or_default()
-                            .iter()
-                            .map(|s| visible(s))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    };
-                    json!([d.key, v])
-                })
-                .collect();
             json!([
                 f.code.as_str(),
                 f.severity.as_str(),
                 visible(&f.message),
-                receivers,
-                note,
-                text_details
+                refusing,
+                note
             ])
         })
         .collect();
@@ -352,8 +359,7 @@ fn detail_row(rec: &AddressRecord, verdict: &Verdict, accepted: bool) -> Value {
 
 impl Sink for HtmlSink {
     fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
-        self.cells(&rec.target.block)
-            .add(rec.target.ip, rec.status);
+        self.cells(&rec.target.block).add(rec.target.ip, rec.status);
         match worst(rec) {
             Some(f) => {
                 let accepted = !verdict.findings.is_empty()
@@ -366,7 +372,7 @@ impl Sink for HtmlSink {
                     status: rec.status,
                     severity: f.severity,
                     accepted,
-                    row: detail_row(rec, verdict, accepted),
+                    row: detail_row(rec, verdict, accepted, &mut self.receivers),
                 };
                 self.detail.push(d, worst_first);
             }
@@ -413,7 +419,13 @@ impl Sink for HtmlSink {
         {
             let mut w = ScriptJson(&mut *out);
             let known = (self.complete_known, self.gate_known);
-            write_data(&mut w, meta, known, end, &self.maps, &mut self.detail, &self.ok_names)?;
+            let embedded = Embedded {
+                maps: &self.maps,
+                detail: &mut self.detail,
+                receivers: &self.receivers,
+                ok_names: &self.ok_names,
+            };
+            write_data(&mut w, meta, known, end, embedded)?;
         }
         writeln!(out, "</script>")?;
         writeln!(out, "<script>\n{PAGE_JS}</script>")?;
@@ -422,15 +434,26 @@ impl Sink for HtmlSink {
     }
 }
 
+/// What the sink kept from the records.
+struct Embedded<'a> {
+    maps: &'a HashMap<BlockKey, Cells>,
+    detail: &'a mut Capped<Detail>,
+    receivers: &'a Receivers,
+    ok_names: &'a Capped<(IpAddr, String)>,
+}
+
 /// Writes the page's data: one JSON object, as `html/page.js` reads it.
 fn write_data(
     w: &mut dyn Write,
     meta: &ReportMeta,
     (complete_known, gate_known): (bool, bool),
     end: &ReportEnd<'_>,
-    maps: &HashMap<(Arc<str>, IpNet), Cells>,
-    detail: &mut Capped<Detail>,
-    ok_names: &Capped<(IpAddr, String)>,
+    Embedded {
+        maps,
+        detail,
+        receivers,
+        ok_names,
+    }: Embedded<'_>,
 ) -> io::Result<()> {
     let statuses: Vec<&str> = Status::all().map(|s| s.as_str()).collect();
     let head = json!({
@@ -467,9 +490,10 @@ fn write_data(
     write!(w, ",\"blocks\":[")?;
     for (i, b) in end.summary.blocks.iter().enumerate() {
         let info = &b.block;
-        let map = maps
-            .get(&(info.datacenter.clone(), info.cidr))
-            .map_or_else(|| Cells::new(info).to_json(info.cidr), |c| c.to_json(info.cidr));
+        let map = maps.get(&(info.datacenter.clone(), info.cidr)).map_or_else(
+            || Cells::new(info).to_json(info.cidr),
+            |c| c.to_json(info.cidr),
+        );
         let v = json!({
             "dc": visible(&info.datacenter),
             "cidr": info.cidr.to_string(),
@@ -517,6 +541,7 @@ fn write_data(
         serde_json::to_writer(&mut *w, &d.row)?;
     }
     write!(w, "]")?;
+    put(w, "receivers", &json!(receivers.names))?;
     put(
         w,
         "detail_cap",

@@ -453,3 +453,67 @@ pub fn render_with(
 pub fn render(format: Format) -> String {
     render_with(format, &SinkOptions::default(), gate_options(), &records()).0
 }
+
+/// A block of datacenter `dc` for synthetic records.
+pub fn synthetic_block(dc: &str, cidr: &str, migrated_from: Option<&str>) -> Arc<BlockInfo> {
+    Arc::new(BlockInfo {
+        datacenter: Arc::from(dc),
+        cidr: cidr.parse().unwrap(),
+        policy: Policy::Hosting,
+        expect_ptr: None,
+        migrated_from: migrated_from.map(Arc::from),
+        severities: SeverityOverrides::default(),
+        source: SourceLocation {
+            file: PathBuf::from("synthetic.yaml"),
+            line: 1,
+        },
+    })
+}
+
+/// A record of `ip` in `block` whose PTR is `name`, with one finding of
+/// `code` (an error) or none.
+pub fn synthetic_record(
+    block: &Arc<BlockInfo>,
+    ip: IpAddr,
+    name: DnsName,
+    code: Option<FindingCode>,
+) -> AddressRecord {
+    let findings: Vec<Finding> = code
+        .map(|c| Finding::new(c, Severity::Error, format!("`{name}` is not right")))
+        .into_iter()
+        .collect();
+    AddressRecord {
+        target: Target {
+            ip,
+            block: block.clone(),
+            expected_ptr: None,
+        },
+        lookup: answered(
+            vec![name.clone()],
+            vec![(name, ForwardAnswer::Addresses(vec![ip]))],
+        ),
+        status: Status::of(&findings),
+        findings,
+    }
+}
+
+/// Writes `records` through a `format` sink with the fixture's metadata;
+/// returns the text.
+pub fn render_records(format: Format, records: impl IntoIterator<Item = AddressRecord>) -> String {
+    let buf = SharedBuf::default();
+    let mut report = Report::new(gate_options());
+    report.add_sink(
+        sink(
+            format,
+            Box::new(buf.clone()),
+            &meta(),
+            &SinkOptions::default(),
+        )
+        .unwrap(),
+    );
+    for r in records {
+        report.record(&r).unwrap();
+    }
+    report.finish("2026-11-28T19:41:00Z", true, &[]).unwrap();
+    buf.text()
+}

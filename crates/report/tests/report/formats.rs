@@ -305,7 +305,7 @@ fn change_only_scans_say_so_in_every_summary_format() {
             }
             Format::Github => text.contains("(change-only scan since git:origin/main)"),
             Format::Sarif => text.contains("\"changedSince\":\"git:origin/main\""),
-            Format::Json => text.contains("\"changed_since\":\"git:origin/main\""),
+            Format::Json | Format::Html => text.contains("\"changed_since\":\"git:origin/main\""),
             // Per-record formats carry no run metadata.
             Format::Jsonl | Format::Csv | Format::Junit => true,
         };

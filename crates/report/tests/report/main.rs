@@ -5,5 +5,6 @@ mod fix;
 mod fixture;
 mod formats;
 mod gate;
+mod html;
 mod roundtrip;
 mod schema;

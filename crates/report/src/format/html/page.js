@@ -122,6 +122,7 @@
   // ---- what the page knows about addresses -------------------------------
   const detail = new Map(D.detail.map((d) => [d[0], d]));
   const okNames = new Map(D.ok_names);
+  const refusing = (f) => f[3].map((i) => D.receivers[i]);
 
   // ---- Hilbert curve ------------------------------------------------------
   // Position of step d on the curve filling a side x side square (side a power of two).
@@ -208,7 +209,7 @@
       if (d[3]) lines.push('expected: ' + d[3]);
       for (const f of d[4]) {
         lines.push('\u2022 ' + f[0] + ' (' + f[1] + '): ' + f[2] + (f[4] ? ' [' + f[4] + ']' : ''));
-        if (f[3].length) lines.push('  refused by: ' + f[3].join(', '));
+        if (f[3].length) lines.push('  refused by: ' + refusing(f).join(', '));
       }
     } else if (okNames.has(ip)) {
       lines.push('PTR: ' + okNames.get(ip));
@@ -313,7 +314,7 @@
     for (const [ip, s] of addrs) {
       const d = detail.get(ip);
       const ptr = d ? d[2] : okNames.get(ip) || '';
-      const fs = d ? d[4].map((f) => f[0] + ': ' + f[2] + (f[3].length ? ' (refused by ' + f[3].join(', ') + ')' : '') + (f[4] ? ' [' + f[4] + ']' : '')).join('\n') : '';
+      const fs = d ? d[4].map((f) => f[0] + ': ' + f[2] + (f[3].length ? ' (refused by ' + refusing(f).join(', ') + ')' : '') + (f[4] ? ' [' + f[4] + ']' : '')).join('\n') : '';
       tb.append(el('tr', { 'data-prefix': ip }, el('td', {}, ip), el('td', {}, s < 0 ? 'no record' : S[s]), el('td', { class: 'name' }, ptr), el('td', { class: 'name' }, fs)));
     }
     t.append(tb);
