@@ -17,7 +17,7 @@ use crate::exit::ExitCode;
 pub enum As {
     /// BIND zone-file lines, grouped per reverse zone.
     Bind,
-    /// An `nsupdate` script (delete and add per owner, `send` per zone).
+    /// An `nsupdate` script: one transaction per owner, guarded by prerequisites (docs/fix.md).
     Nsupdate,
     /// CSV rows for a provider API.
     Csv,

@@ -102,7 +102,8 @@ pub struct Args {
     /// The lowest severity that fails the run (exit 1).
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
-    /// Fail the run when more than this share of addresses got no answer (`lookup-failed`).
+    /// Fail the run when the verdict of more than this share of addresses is unknown
+    /// (`lookup-failed`: a PTR, CNAME or forward lookup got no answer).
     #[arg(long, default_value = "1%", value_name = "N%", value_parser = parse_percent)]
     pub max_unknown: f64,
     /// A previous json/jsonl report: only findings not in it count toward the exit code.

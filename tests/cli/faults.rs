@@ -13,13 +13,17 @@ use serde_json::Value;
 
 /// Scans the /22 through `resolver`; returns the records by address.
 fn scan(resolver: &str, qps: &str) -> BTreeMap<String, Value> {
+    scan_with_attempts(resolver, qps, "4")
+}
+
+fn scan_with_attempts(resolver: &str, qps: &str, attempts: &str) -> BTreeMap<String, Value> {
     let out = crate::ptr_audit_process()
         .args(["scan", "10.20.0.0/22", "--resolver", resolver, "--qps", qps])
         .args([
             "--timeout",
             "400ms",
             "--attempts",
-            "4",
+            attempts,
             "--max-unknown",
             "100%",
         ])
@@ -78,8 +82,9 @@ fn faults_lose_nothing_and_change_nothing_the_server_answered() {
             assert!(!reason.is_empty(), "{ip}: lookup-failed without a reason");
             continue;
         }
-        // Answered: the same status and findings as the clean run (a failed
-        // forward lookup is the one allowed difference, reported as such).
+        // Answered: the same status and findings as the clean run (an
+        // unanswered forward lookup is the one allowed difference, reported
+        // as an unknown verdict).
         let (got, want) = (codes(rec), codes(&clean[ip]));
         if got != want {
             assert!(
@@ -87,7 +92,7 @@ fn faults_lose_nothing_and_change_nothing_the_server_answered() {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .any(|f| f["reason"] == "lookup-failed"),
+                    .any(|f| f["code"] == "lookup-failed" && f["lookup"] == "forward"),
                 "{ip}: {got:?} vs clean {want:?}"
             );
         }
@@ -113,5 +118,55 @@ fn faults_lose_nothing_and_change_nothing_the_server_answered() {
     assert!(
         peak as u64 <= qps + qps / 50 + 1,
         "{peak} queries in one second"
+    );
+}
+
+#[test]
+fn unanswered_forward_lookups_are_unknown_never_fcrdns_failed() {
+    let server = ZoneServer::spawn(crate::scan::wide_zones(4)).unwrap();
+    let clean = scan(&server.addr().to_string(), "0");
+    // 25% of queries dropped, two attempts: about one lookup in sixteen gets
+    // no answer at all, PTR and forward lookups alike.
+    let plan = FaultPlan {
+        seed: 25,
+        drop: 0.25,
+        ..FaultPlan::clean()
+    };
+    let proxy = FaultProxy::spawn(server.addr(), plan).unwrap();
+    let lossy = scan_with_attempts(&proxy.addr().to_string(), "0", "2");
+    assert_eq!(lossy.len(), clean.len());
+    let mut forward_unknown = 0;
+    for (ip, rec) in &lossy {
+        if clean[ip]["status"] != "fcrdns-failed" {
+            assert_ne!(
+                rec["status"], "fcrdns-failed",
+                "{ip}: a lookup that got no answer became a failure: {rec}"
+            );
+        }
+        for f in rec["findings"].as_array().unwrap() {
+            if f["code"] == "fcrdns-failed" {
+                assert_ne!(f["reason"], "lookup-failed", "{ip}: {f}");
+            }
+            if f["code"] != "lookup-failed" {
+                continue;
+            }
+            let lookup = f["lookup"].as_str().unwrap_or_default();
+            assert!(
+                ["ptr", "cname", "forward"].contains(&lookup),
+                "{ip}: lookup-failed without the lookup: {f}"
+            );
+            assert!(
+                f["name"].as_str().is_some_and(|n| !n.is_empty()),
+                "{ip}: lookup-failed without the name: {f}"
+            );
+            if lookup == "forward" {
+                forward_unknown += 1;
+                assert_eq!(rec["ptr"], clean[ip]["ptr"], "{ip}");
+            }
+        }
+    }
+    assert!(
+        forward_unknown > 0,
+        "no forward lookup went unanswered: the test did not exercise the case"
     );
 }

@@ -75,7 +75,7 @@ fn fix_nsupdate_and_csv_exit_zero() {
         .stdout(predicate::str::is_empty());
     let csv = std::fs::read_to_string(&out).unwrap();
     assert!(
-        csv.starts_with("action,zone,owner,ttl,type,value,ip,status\r\n"),
+        csv.starts_with("action,zone,owner,ttl,type,value,ip,status,seen\r\n"),
         "{csv}"
     );
     // The PTR, and the forward record its new name needs.

@@ -55,8 +55,7 @@ fn is_outage_casualty(record: &Value, row: &Row) -> bool {
         ) && (row.status != "lookup-failed" || row.reason != Check::Is(reason))
     });
     let forward_unknown = findings.iter().any(|f| {
-        f["code"].as_str() == Some("fcrdns-failed")
-            && reason_of(f).as_deref() == Some("lookup-failed")
+        f["code"].as_str() == Some("lookup-failed") && f["lookup"].as_str() == Some("forward")
     });
     lookup_failed || forward_unknown
 }

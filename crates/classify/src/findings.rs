@@ -1,8 +1,8 @@
 //! From one address's [`Lookup`] to its [`Finding`]s.
 
 use ptr_audit_model::{
-    Detail, DetailValue, DnsName, Finding, FindingCode, ForwardAnswer, Lookup, PtrAnswer, Severity,
-    Target,
+    Detail, DetailValue, DnsName, FailureReason, Finding, FindingCode, ForwardAnswer, Lookup,
+    PtrAnswer, Target, reverse_name,
 };
 
 use crate::Classifier;
@@ -92,16 +92,7 @@ pub(crate) fn classify(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<
     };
     let names = match &lookup.answer {
         PtrAnswer::Failed(why) => {
-            let kw = why.keyword();
-            out.push(
-                Finding::new(
-                    FindingCode::LookupFailed,
-                    sev(FindingCode::LookupFailed),
-                    format!("the ptr lookup got no answer (`{kw}`): the ptr is unknown"),
-                )
-                .with_text("reason", kw)
-                .with_static_list("receivers", receivers::LOOKUP_FAILED_IDS),
-            );
+            out.push(ptr_unanswered(target, lookup, why));
             return out;
         }
         PtrAnswer::NxDomain => {
@@ -268,21 +259,9 @@ fn fcrdns<'a>(
     }
     let answers: Vec<(&DnsName, &ForwardAnswer)> = valid
         .iter()
-        .filter_map(|n| {
-            lookup
-                .forward
-                .iter()
-                .find(|(f, _)| f.as_str().eq_ignore_ascii_case(n.as_str()))
-                .map(|(_, a)| (*n, a))
-        })
+        .filter_map(|n| forward_of(lookup, n).map(|a| (*n, a)))
         .collect();
     if answers.is_empty() {
-        return None;
-    }
-    let confirmed = answers
-        .iter()
-        .any(|(_, a)| matches!(a, ForwardAnswer::Addresses(v) if v.contains(&target.ip)));
-    if confirmed {
         return None;
     }
     let seen: Vec<String> = answers
@@ -292,27 +271,41 @@ fn fcrdns<'a>(
             _ => Vec::new(),
         })
         .collect();
-    let family = if target.ip.is_ipv4() { "A" } else { "AAAA" };
-    let definitive = answers
+    // A forward lookup that got no answer might have confirmed the address:
+    // the verdict is unknown (a receiver answers 450, try again), not failed.
+    if let Some((n, ForwardAnswer::Failed(why))) = answers
         .iter()
-        .find(|(_, a)| !matches!(a, ForwardAnswer::Failed(_)));
-    let (name, reason, severity, message) = match definitive {
-        Some((n, ForwardAnswer::NxDomain)) => (
-            *n,
-            "nxdomain".to_owned(),
-            for_block(&target.block, FindingCode::FcrdnsFailed),
+        .find(|(_, a)| matches!(a, ForwardAnswer::Failed(_)))
+    {
+        let kw = why.keyword();
+        return Some(
+            Finding::new(
+                FindingCode::LookupFailed,
+                for_block(&target.block, FindingCode::LookupFailed),
+                format!(
+                    "the forward lookup of `{n}` got no answer (`{kw}`): forward confirmation is unknown"
+                ),
+            )
+            .with_text("reason", kw)
+            .with_text("lookup", "forward")
+            .with_text("name", n.as_str())
+            .with_list("forward", seen)
+            .with_static_list("receivers", receivers::LOOKUP_FAILED_IDS),
+        );
+    }
+    let family = if target.ip.is_ipv4() { "A" } else { "AAAA" };
+    let (n, answer) = answers[0];
+    let (reason, message) = match answer {
+        ForwardAnswer::NxDomain => (
+            "nxdomain",
             format!("`{n}` does not exist (NXDOMAIN): the ptr is not forward-confirmed"),
         ),
-        Some((n, ForwardAnswer::NoData)) => (
-            *n,
-            "nodata".to_owned(),
-            for_block(&target.block, FindingCode::FcrdnsFailed),
+        ForwardAnswer::NoData => (
+            "nodata",
             format!("`{n}` has no {family} record: the ptr is not forward-confirmed"),
         ),
-        Some((n, _)) => (
-            *n,
-            "mismatch".to_owned(),
-            for_block(&target.block, FindingCode::FcrdnsFailed),
+        _ => (
+            "mismatch",
             format!(
                 "`{n}` resolves to {}, not to `{}`",
                 seen.iter()
@@ -322,27 +315,47 @@ fn fcrdns<'a>(
                 target.ip
             ),
         ),
-        None => {
-            let (n, a) = answers[0];
-            let kw = match a {
-                ForwardAnswer::Failed(why) => why.keyword(),
-                _ => String::new(),
-            };
-            (
-                n,
-                "lookup-failed".to_owned(),
-                Severity::Notice,
-                format!(
-                    "the forward lookup of `{n}` got no answer (`{kw}`): forward confirmation is unknown"
-                ),
-            )
-        }
     };
     Some(
-        Finding::new(FindingCode::FcrdnsFailed, severity, message)
-            .with_text("reason", reason)
-            .with_text("name", name.as_str())
-            .with_list("forward", seen)
-            .with_static_list("receivers", receivers::NO_FCRDNS_IDS),
+        Finding::new(
+            FindingCode::FcrdnsFailed,
+            for_block(&target.block, FindingCode::FcrdnsFailed),
+            message,
+        )
+        .with_text("reason", reason)
+        .with_text("name", n.as_str())
+        .with_list("forward", seen)
+        .with_static_list("receivers", receivers::NO_FCRDNS_IDS),
     )
+}
+
+/// The `lookup-failed` finding of a PTR question that got no answer: which
+/// lookup went unanswered (`ptr`, or `cname` for a hop of an RFC 2317 chain)
+/// and for which name.
+fn ptr_unanswered(target: &Target, lookup: &Lookup, why: &FailureReason) -> Finding {
+    let kw = why.keyword();
+    let (kind, name, message) = match lookup.cname_chain.last() {
+        Some(end) => (
+            "cname",
+            end.as_str().to_owned(),
+            format!(
+                "the lookup of `{end}`, which the reverse name's cname chain points to, got no answer (`{kw}`): the ptr is unknown"
+            ),
+        ),
+        None => {
+            let own = reverse_name(target.ip);
+            let message =
+                format!("the ptr lookup of `{own}` got no answer (`{kw}`): the ptr is unknown");
+            ("ptr", own, message)
+        }
+    };
+    Finding::new(
+        FindingCode::LookupFailed,
+        for_block(&target.block, FindingCode::LookupFailed),
+        message,
+    )
+    .with_text("reason", kw)
+    .with_text("lookup", kind)
+    .with_text("name", name)
+    .with_static_list("receivers", receivers::LOOKUP_FAILED_IDS)
 }

@@ -40,7 +40,6 @@ use ptr_audit_model::{Finding, Lookup, Provider, ServerAnswer, Target};
 
 pub use receivers::Receiver;
 pub use tally::BlockTally;
-pub use validity::reverse_name;
 pub use verdict::{Label, NameVerdict, Reason, Rule};
 
 /// Why a [`Classifier`] could not be built.

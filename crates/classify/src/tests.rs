@@ -93,7 +93,7 @@ fn invalid_special_names() {
     assert_form(a, "mail.example.123", "numeric-tld", "numeric-tld");
     assert_form(a, "5.113.0.203.in-addr.arpa", "reverse-name", "own");
     assert_form(a, "6.113.0.203.in-addr.arpa.", "reverse-name", "other");
-    let own6 = crate::reverse_name(ip("2001:db8::5"));
+    let own6 = ptr_audit_model::reverse_name(ip("2001:db8::5"));
     assert_form("2001:db8::5", &own6, "reverse-name", "own");
 }
 
@@ -381,6 +381,81 @@ fn lookup_failed_is_the_only_finding() {
     let fs = c().classify(&t, &l);
     assert_eq!(codes(&fs), vec![("lookup-failed", Severity::Warning)]);
     assert_eq!(fs[0].text("reason"), Some("servfail"));
+    assert_eq!(fs[0].text("lookup"), Some("ptr"));
+    assert_eq!(fs[0].text("name"), Some("5.113.0.203.in-addr.arpa."));
+}
+
+#[test]
+fn unanswered_cname_hop_is_unknown_and_names_the_hop() {
+    let t = target("192.0.2.5", block(Policy::Mail, None), None);
+    let mut l = lookup(PtrAnswer::Failed(FailureReason::Timeout), vec![]);
+    l.cname_chain = vec![DnsName::from_presentation("5.0/26.2.0.192.in-addr.arpa.")];
+    let fs = c().classify(&t, &l);
+    assert_eq!(codes(&fs), vec![("lookup-failed", Severity::Warning)]);
+    assert_eq!(fs[0].text("lookup"), Some("cname"));
+    assert_eq!(fs[0].text("name"), Some("5.0/26.2.0.192.in-addr.arpa."));
+}
+
+#[test]
+fn unanswered_forward_lookup_is_unknown_not_fcrdns_failed() {
+    let t = target("203.0.113.5", block(Policy::Mail, None), None);
+    let l = lookup(
+        names(&["mail.example.com"]),
+        vec![(
+            "mail.example.com",
+            ForwardAnswer::Failed(FailureReason::Timeout),
+        )],
+    );
+    let fs = c().classify(&t, &l);
+    assert_eq!(codes(&fs), vec![("lookup-failed", Severity::Warning)]);
+    assert_eq!(fs[0].text("reason"), Some("timeout"));
+    assert_eq!(fs[0].text("lookup"), Some("forward"));
+    assert_eq!(fs[0].text("name"), Some("mail.example.com."));
+}
+
+#[test]
+fn one_unanswered_forward_among_several_names_makes_confirmation_unknown() {
+    let t = target("203.0.113.5", block(Policy::Hosting, None), None);
+    // The answered name does not confirm; the unanswered one might have.
+    let l = lookup(
+        names(&["a.example.com", "b.example.com"]),
+        vec![
+            ("a.example.com", fwd(&["198.51.100.7"])),
+            (
+                "b.example.com",
+                ForwardAnswer::Failed(FailureReason::Timeout),
+            ),
+        ],
+    );
+    let fs = c().classify(&t, &l);
+    assert!(
+        fs.iter().all(|f| f.code != FindingCode::FcrdnsFailed),
+        "{:?}",
+        codes(&fs)
+    );
+    let unknown = fs
+        .iter()
+        .find(|f| f.code == FindingCode::LookupFailed)
+        .expect("lookup-failed");
+    assert_eq!(unknown.text("name"), Some("b.example.com."));
+    // An answered name that confirms still wins over an unanswered one.
+    let l = lookup(
+        names(&["a.example.com", "b.example.com"]),
+        vec![
+            (
+                "a.example.com",
+                ForwardAnswer::Failed(FailureReason::Timeout),
+            ),
+            ("b.example.com", fwd(&["203.0.113.5"])),
+        ],
+    );
+    let fs = c().classify(&t, &l);
+    assert!(
+        fs.iter()
+            .all(|f| f.code != FindingCode::LookupFailed && f.code != FindingCode::FcrdnsFailed),
+        "{:?}",
+        codes(&fs)
+    );
 }
 
 #[test]
@@ -421,11 +496,6 @@ fn fcrdns_failed_reasons() {
         (ForwardAnswer::NxDomain, "nxdomain", Severity::Error),
         (ForwardAnswer::NoData, "nodata", Severity::Error),
         (fwd(&["198.51.100.7"]), "mismatch", Severity::Error),
-        (
-            ForwardAnswer::Failed(FailureReason::Timeout),
-            "lookup-failed",
-            Severity::Notice,
-        ),
     ];
     for (answer, reason, severity) in cases {
         let l = lookup(
@@ -695,7 +765,7 @@ proptest::proptest! {
         let dashed = b.segments().iter().map(|s| format!("{s:x}")).collect::<Vec<_>>().join("-");
         let n = format!("v6-{dashed}.example.net");
         proptest::prop_assert_eq!(c.judge(b.into(), &n).label, Label::Generic, "{}", n);
-        let rev = crate::reverse_name(b.into());
+        let rev = ptr_audit_model::reverse_name(b.into());
         let nibbles = rev.strip_suffix("ip6.arpa.").unwrap();
         let n = format!("{nibbles}rev.example.net");
         proptest::prop_assert_eq!(c.judge(b.into(), &n).label, Label::Generic, "{}", n);

@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use ptr_audit_model::reverse_name;
+
 use crate::verdict::{Reason, Rule};
 
 /// Top-level labels of names that only mean something on a local network.
@@ -251,25 +253,4 @@ pub(crate) fn check(ip: IpAddr, name: &str, body: &[u8], out: &mut Vec<Reason>) 
         push(out, Rule::ReverseName, kind, 0..body.len(), msg);
     }
     out.len() > before
-}
-
-/// The reverse-zone name of `ip`, with the trailing dot.
-pub fn reverse_name(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            format!("{}.{}.{}.{}.in-addr.arpa.", o[3], o[2], o[1], o[0])
-        }
-        IpAddr::V6(v6) => {
-            let mut s = String::with_capacity(73);
-            for b in v6.octets().iter().rev() {
-                for n in [b & 0xf, b >> 4] {
-                    s.push(char::from_digit(n as u32, 16).unwrap_or('0'));
-                    s.push('.');
-                }
-            }
-            s.push_str("ip6.arpa.");
-            s
-        }
-    }
 }

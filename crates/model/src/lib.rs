@@ -28,4 +28,4 @@ pub use lookup::{FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, ServerA
 pub use name::DnsName;
 pub use policy::{DatacenterStatus, Policy, Severity, SeverityOverrides};
 pub use record::{AddressRecord, BlockFinding, Status};
-pub use target::{BlockInfo, Provider, SourceLocation, Target};
+pub use target::{BlockInfo, Provider, SourceLocation, Target, reverse_name};

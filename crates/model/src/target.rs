@@ -59,3 +59,26 @@ pub struct Target {
     /// template rendered for this address.
     pub expected_ptr: Option<String>,
 }
+
+/// The reverse-zone name of `ip`, lowercase, with the trailing dot
+/// (`5.113.0.203.in-addr.arpa.`, nibbles under `ip6.arpa.` for IPv6).
+pub fn reverse_name(ip: IpAddr) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.{}.in-addr.arpa.", o[3], o[2], o[1], o[0])
+        }
+        IpAddr::V6(v6) => {
+            let mut s = String::with_capacity(73);
+            for b in v6.octets().iter().rev() {
+                for n in [b & 0xf, b >> 4] {
+                    s.push(char::from(HEX[usize::from(n)]));
+                    s.push('.');
+                }
+            }
+            s.push_str("ip6.arpa.");
+            s
+        }
+    }
+}

@@ -7,6 +7,16 @@
 //! host names (letters, digits, hyphens), reverse owner names taken from a
 //! CNAME chain must use only name characters, so nothing in a report can
 //! inject a zone-file or `nsupdate` line.
+//!
+//! **Ownership rule**: a PTR is only ever written at an owner name that
+//! belongs to the audited address ([`owns`]): its own reverse name, or its
+//! own octet (IPv6: nibble) label directly inside a child zone of its reverse
+//! zone (RFC 2317: `5.0/26.2.0.192.in-addr.arpa.` for 192.0.2.5). A CNAME
+//! chain that ends anywhere else — another address's reverse name above all —
+//! is not followed: the address is [`UnfixableWhy::ForeignOwner`]. Every PTR
+//! record carries what the scan saw at its owner ([`Seen`]): the nsupdate
+//! script turns it into RFC 2136 prerequisites, one transaction per owner, so
+//! a record changed since the scan is refused instead of overwritten.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -14,7 +24,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use ipnet::IpNet;
-use ptr_audit_model::{AddressRecord, FindingCode, ForwardAnswer, PtrAnswer, Status};
+use ptr_audit_model::{AddressRecord, FindingCode, ForwardAnswer, PtrAnswer, Status, reverse_name};
 
 use crate::escape::csv;
 
@@ -46,15 +56,42 @@ impl FromStr for FixFormat {
     }
 }
 
-/// A PTR record to publish (replacing whatever the owner has now).
+/// What the scan saw at a PTR fix's owner name: the state the fix expects
+/// to replace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// These PTR names (checked: writable in a zone file or nsupdate script).
+    Ptr(Vec<String>),
+    /// No PTR at the owner (NXDOMAIN, NODATA, or the dead end of a chain).
+    NoPtr,
+    /// The owner was not queried (worked out from the block's shape); the fix
+    /// expects it to hold no PTR.
+    NotQueried,
+}
+
+impl Seen {
+    /// How BIND comments and CSV describe it.
+    pub fn describe(&self) -> String {
+        match self {
+            Seen::Ptr(names) => format!("PTR {}", names.join(" ")),
+            Seen::NoPtr => "no PTR".to_owned(),
+            Seen::NotQueried => "not queried (expected to hold no PTR)".to_owned(),
+        }
+    }
+}
+
+/// A PTR record to publish (replacing what the scan saw at the owner).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PtrFix {
     /// The address.
     pub ip: IpAddr,
-    /// The owner name, absolute (`25.113.0.203.in-addr.arpa.`).
+    /// The owner name, absolute (`25.113.0.203.in-addr.arpa.`); it belongs
+    /// to the address ([`owns`]).
     pub owner: String,
     /// The name it should point at, absolute.
     pub target: String,
+    /// What the scan saw at the owner.
+    pub seen: Seen,
     /// The address's status in the report.
     pub status: Status,
 }
@@ -90,6 +127,13 @@ pub enum UnfixableWhy {
     InvalidExpectation,
     /// The reverse owner name (from a CNAME chain) has characters a zone file cannot hold.
     InvalidOwner,
+    /// The owner the PTR would go to does not belong to the address (its
+    /// CNAME chain ends at another address's name, or outside a child zone of
+    /// its reverse zone): writing there could overwrite another address's PTR.
+    ForeignOwner,
+    /// The PTR seen at the owner cannot be written as a prerequisite (it
+    /// holds characters a zone file or nsupdate script cannot carry safely).
+    UnwritableSeen,
     /// The PTR already is the expected name and its forward records were not
     /// shown missing: publishing records would not change the finding.
     NotByRecords,
@@ -105,6 +149,12 @@ impl UnfixableWhy {
             UnfixableWhy::Unknown => "no answer (`lookup-failed`): rescan first",
             UnfixableWhy::InvalidExpectation => "the expected name is not a valid host name",
             UnfixableWhy::InvalidOwner => "the reverse name from the CNAME chain is not usable",
+            UnfixableWhy::ForeignOwner => {
+                "the PTR's owner does not belong to the address (see docs/fix.md): fix the CNAME chain by hand"
+            }
+            UnfixableWhy::UnwritableSeen => {
+                "the PTR seen at the owner cannot be written as a prerequisite"
+            }
             UnfixableWhy::NotByRecords => {
                 "the PTR already is the expected name: publishing records does not help"
             }
@@ -121,6 +171,9 @@ pub struct Unfixable {
     pub status: Status,
     /// Why.
     pub why: UnfixableWhy,
+    /// For [`UnfixableWhy::ForeignOwner`]: the owner refused (checked
+    /// writable, else `None`).
+    pub owner: Option<String>,
 }
 
 /// The records that would fix a report.
@@ -186,24 +239,6 @@ fn owner_name(name: &str) -> Option<String> {
     ok.then(|| format!("{}.", n.to_ascii_lowercase()))
 }
 
-/// The reverse name of an address (`25.113.0.203.in-addr.arpa.`).
-pub fn reverse_name(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(a) => {
-            let o = a.octets();
-            format!("{}.{}.{}.{}.in-addr.arpa.", o[3], o[2], o[1], o[0])
-        }
-        IpAddr::V6(a) => {
-            let mut s = String::with_capacity(73);
-            for b in a.octets().iter().rev() {
-                s.push_str(&format!("{:x}.{:x}.", b & 0xf, b >> 4));
-            }
-            s.push_str("ip6.arpa.");
-            s
-        }
-    }
-}
-
 /// What the scan saw of a block's reverse delegation, from all its records.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BlockShape {
@@ -251,6 +286,100 @@ fn chain_owner(last: &str) -> Option<(String, String)> {
     let owner = owner_name(last)?;
     let zone = owner.split_once('.')?.1.to_owned();
     (!zone.is_empty()).then_some((zone, owner))
+}
+
+/// Whether `owner` (absolute, lowercase) belongs to `ip`: its own reverse
+/// name, or its own lowest octet (IPv6: nibble) label directly inside a child
+/// zone of its reverse zone — one label below the reverse name's parent that
+/// is not itself an octet (nibble) label, so never another address's name.
+pub fn owns(ip: IpAddr, owner: &str) -> bool {
+    let own = reverse_name(ip);
+    if owner.eq_ignore_ascii_case(&own) {
+        return true;
+    }
+    let Some((first, parent)) = own.split_once('.') else {
+        return false;
+    };
+    let Some(rest) = owner
+        .split_once('.')
+        .filter(|(label, _)| label.eq_ignore_ascii_case(first))
+        .map(|(_, rest)| rest)
+    else {
+        return false;
+    };
+    let Some((child, above)) = rest.split_once('.') else {
+        return false;
+    };
+    let address_label = match ip {
+        IpAddr::V4(_) => child.parse::<u8>().is_ok(),
+        IpAddr::V6(_) => child.len() == 1 && child.bytes().all(|b| b.is_ascii_hexdigit()),
+    };
+    !child.is_empty() && !address_label && above.eq_ignore_ascii_case(parent)
+}
+
+/// A PTR name seen in DNS (presentation form, but read back from a report,
+/// so untrusted), rewritten so that a zone file or nsupdate script reads the
+/// same name and nothing else: letters, digits, `-`, `_`, `/` and `*` stay,
+/// dots separate labels, every other byte (escaped or raw) becomes `\DDD`.
+/// `None` for a dangling escape or a name longer than a domain name can be.
+fn seen_name(name: &str) -> Option<String> {
+    let mut out = String::with_capacity(name.len() + 1);
+    let mut wire_len = 1;
+    let mut bytes = name.bytes();
+    let escape = |out: &mut String, b: u8| out.push_str(&format!("\\{b:03}"));
+    while let Some(b) = bytes.next() {
+        wire_len += 1;
+        match b {
+            b'\\' => {
+                let first = bytes.next()?;
+                if first.is_ascii_digit() {
+                    let digits = [first, bytes.next()?, bytes.next()?];
+                    if !digits.iter().all(u8::is_ascii_digit) {
+                        return None;
+                    }
+                    let value = digits
+                        .iter()
+                        .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+                    escape(&mut out, u8::try_from(value).ok()?);
+                } else {
+                    escape(&mut out, first);
+                }
+            }
+            b'.' => out.push('.'),
+            b if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/' | b'*') => {
+                out.push(char::from(b.to_ascii_lowercase()))
+            }
+            other => escape(&mut out, other),
+        }
+    }
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    (out.len() > 1 && wire_len <= 255).then_some(out)
+}
+
+/// What the scan saw at `owner`, when it queried it: the end of the
+/// address's CNAME chain, or its own reverse name without a chain.
+fn seen_at(rec: &AddressRecord, owner: &str) -> Option<Seen> {
+    let queried = match rec.lookup.cname_chain.last() {
+        Some(last) => last.as_str().eq_ignore_ascii_case(owner),
+        None => reverse_name(rec.target.ip).eq_ignore_ascii_case(owner),
+    };
+    if !queried {
+        return Some(Seen::NotQueried);
+    }
+    match &rec.lookup.answer {
+        PtrAnswer::Names(names) if !names.is_empty() => names
+            .iter()
+            .map(|n| seen_name(n.as_str()))
+            .collect::<Option<Vec<_>>>()
+            .map(Seen::Ptr),
+        PtrAnswer::Names(_)
+        | PtrAnswer::NxDomain
+        | PtrAnswer::NoData
+        | PtrAnswer::BrokenDelegation { .. } => Some(Seen::NoPtr),
+        PtrAnswer::Failed(_) => None,
+    }
 }
 
 /// The reverse zone an address's PTR belongs in, and its owner name there.
@@ -352,11 +481,12 @@ pub fn plan_with_zones(records: &[AddressRecord], zones: &[String]) -> FixPlan {
             continue;
         }
         let ip = rec.target.ip;
-        let mut unfixable = |why| {
+        let mut refuse = |why, owner: Option<String>| {
             p.unfixable.push(Unfixable {
                 ip,
                 status: rec.status,
                 why,
+                owner,
             })
         };
         if rec
@@ -365,15 +495,15 @@ pub fn plan_with_zones(records: &[AddressRecord], zones: &[String]) -> FixPlan {
             .any(|f| f.code == FindingCode::LookupFailed)
             || matches!(rec.lookup.answer, PtrAnswer::Failed(_))
         {
-            unfixable(UnfixableWhy::Unknown);
+            refuse(UnfixableWhy::Unknown, None);
             continue;
         }
         let Some(expected) = rec.target.expected_ptr.as_deref() else {
-            unfixable(UnfixableWhy::NoExpectation);
+            refuse(UnfixableWhy::NoExpectation, None);
             continue;
         };
         let Some(target) = host_name(expected) else {
-            unfixable(UnfixableWhy::InvalidExpectation);
+            refuse(UnfixableWhy::InvalidExpectation, None);
             continue;
         };
         let ptr_ok = match &rec.lookup.answer {
@@ -390,7 +520,7 @@ pub fn plan_with_zones(records: &[AddressRecord], zones: &[String]) -> FixPlan {
             None => !ptr_ok && (zones.is_empty() || enclosing_zone(&target, zones).is_some()),
         };
         if ptr_ok && !forward_missing {
-            unfixable(UnfixableWhy::NotByRecords);
+            refuse(UnfixableWhy::NotByRecords, None);
             continue;
         }
         if !ptr_ok {
@@ -400,7 +530,15 @@ pub fn plan_with_zones(records: &[AddressRecord], zones: &[String]) -> FixPlan {
                 Some(rec),
                 shapes.get(&rec.target.block.cidr),
             ) else {
-                unfixable(UnfixableWhy::InvalidOwner);
+                refuse(UnfixableWhy::InvalidOwner, None);
+                continue;
+            };
+            if !owns(ip, &owner) {
+                refuse(UnfixableWhy::ForeignOwner, Some(owner));
+                continue;
+            }
+            let Some(seen) = seen_at(rec, &owner) else {
+                refuse(UnfixableWhy::UnwritableSeen, None);
                 continue;
             };
             let zone = enclosing_zone(&owner, zones).cloned().unwrap_or(zone);
@@ -408,6 +546,7 @@ pub fn plan_with_zones(records: &[AddressRecord], zones: &[String]) -> FixPlan {
                 ip,
                 owner,
                 target: target.clone(),
+                seen,
                 status: rec.status,
             });
         }
@@ -449,7 +588,10 @@ fn unfixable_comments(out: &mut dyn Write, plan: &FixPlan) -> io::Result<()> {
             writeln!(out, ";\n; not fixed: {}", u.why.describe())?;
             last = Some(u.why);
         }
-        writeln!(out, ";   {} {}", u.ip, u.status.as_str())?;
+        match &u.owner {
+            Some(owner) => writeln!(out, ";   {} {} (owner {owner})", u.ip, u.status.as_str())?,
+            None => writeln!(out, ";   {} {}", u.ip, u.status.as_str())?,
+        }
     }
     Ok(())
 }
@@ -473,6 +615,7 @@ pub fn write(
                 writeln!(out)?;
                 writeln!(out, "; zone {zone}")?;
                 for f in fixes {
+                    writeln!(out, "; {}: seen {}", f.ip, f.seen.describe())?;
                     writeln!(out, "{}\t{ttl}\tIN\tPTR\t{}", f.owner, f.target)?;
                 }
             }
@@ -503,13 +646,27 @@ pub fn write(
                 out,
                 "; run with: nsupdate -k KEYFILE THIS_FILE (add a `server` line if needed)"
             )?;
+            // One transaction per owner, guarded by what the scan saw there
+            // (RFC 2136 section 2.4): a record changed since the scan makes
+            // the server refuse that transaction only.
             for (zone, fixes) in &plan.zones {
-                writeln!(out, "zone {zone}")?;
                 for f in fixes {
+                    writeln!(out, "; {}: seen {}", f.ip, f.seen.describe())?;
+                    writeln!(out, "zone {zone}")?;
+                    match &f.seen {
+                        Seen::Ptr(names) => {
+                            for n in names {
+                                writeln!(out, "prereq yxrrset {} IN PTR {n}", f.owner)?;
+                            }
+                        }
+                        Seen::NoPtr | Seen::NotQueried => {
+                            writeln!(out, "prereq nxrrset {} IN PTR", f.owner)?;
+                        }
+                    }
                     writeln!(out, "update delete {} PTR", f.owner)?;
                     writeln!(out, "update add {} {ttl} PTR {}", f.owner, f.target)?;
+                    writeln!(out, "send")?;
                 }
-                writeln!(out, "send")?;
             }
             for f in &plan.forward {
                 if let Some(z) = &f.zone {
@@ -521,24 +678,25 @@ pub fn write(
             unfixable_comments(out, plan)?;
         }
         FixFormat::Csv => {
-            writeln!(out, "action,zone,owner,ttl,type,value,ip,status\r")?;
+            writeln!(out, "action,zone,owner,ttl,type,value,ip,status,seen\r")?;
             for (zone, fixes) in &plan.zones {
                 for f in fixes {
                     writeln!(
                         out,
-                        "replace,{},{},{ttl},PTR,{},{},{}\r",
+                        "replace,{},{},{ttl},PTR,{},{},{},{}\r",
                         csv(zone),
                         csv(&f.owner),
                         csv(&f.target),
                         f.ip,
-                        f.status.as_str()
+                        f.status.as_str(),
+                        csv(&f.seen.describe())
                     )?;
                 }
             }
             for f in &plan.forward {
                 writeln!(
                     out,
-                    "add,{},{},{ttl},{},{},{},{}\r",
+                    "add,{},{},{ttl},{},{},{},{},\r",
                     csv(f.zone.as_deref().unwrap_or("")),
                     csv(&f.name),
                     f.rtype(),
@@ -647,5 +805,45 @@ mod tests {
         );
         let owner = reverse_name("2001:db8:10::5".parse().unwrap());
         assert_eq!(enclosing_zone(&owner, &zones), Some(&zones[0]));
+    }
+
+    #[test]
+    fn owners_belong_to_their_address_only() {
+        let ip: IpAddr = "192.0.2.5".parse().unwrap();
+        assert!(owns(ip, "5.2.0.192.in-addr.arpa."));
+        assert!(owns(ip, "5.0/26.2.0.192.in-addr.arpa."));
+        assert!(owns(ip, "5.0-63.2.0.192.IN-ADDR.ARPA."));
+        // Another address's reverse name, or a name below it.
+        assert!(!owns(ip, "100.2.0.192.in-addr.arpa."));
+        assert!(!owns(ip, "5.100.2.0.192.in-addr.arpa."));
+        // Another octet in the child zone, a child of another /24, deeper names.
+        assert!(!owns(ip, "6.0/26.2.0.192.in-addr.arpa."));
+        assert!(!owns(ip, "5.0/26.3.0.192.in-addr.arpa."));
+        assert!(!owns(ip, "5.x.0/26.2.0.192.in-addr.arpa."));
+        assert!(!owns(ip, "5.customer.example."));
+        let ip6: IpAddr = "2001:db8::5".parse().unwrap();
+        let own = reverse_name(ip6);
+        assert!(owns(ip6, &own));
+        let parent = own.split_once('.').unwrap().1;
+        assert!(owns(ip6, &format!("5.sub.{parent}")));
+        assert!(!owns(ip6, &format!("5.a.{parent}")));
+        assert!(!owns(ip6, &format!("6.sub.{parent}")));
+    }
+
+    #[test]
+    fn seen_names_are_rewritten_into_plain_escapes() {
+        assert_eq!(seen_name("Mail.Example."), Some("mail.example.".into()));
+        assert_eq!(
+            seen_name("a b;c\\\\\\.d\\007.example"),
+            Some("a\\032b\\059c\\092\\046d\\007.example.".into())
+        );
+        assert_eq!(
+            seen_name("x\nprereq nxdomain evil."),
+            Some("x\\010prereq\\032nxdomain\\032evil.".into())
+        );
+        assert_eq!(seen_name("dangling\\"), None);
+        assert_eq!(seen_name("bad\\99"), None);
+        assert_eq!(seen_name("big\\300.example"), None);
+        assert_eq!(seen_name(&"a".repeat(300)), None);
     }
 }

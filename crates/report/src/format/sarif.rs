@@ -15,7 +15,9 @@ use crate::{Judged, ReportEnd, ReportMeta, Sink, Verdict};
 
 fn rule_help(code: FindingCode) -> &'static str {
     match code {
-        FindingCode::LookupFailed => "No answer after all attempts: the PTR is unknown.",
+        FindingCode::LookupFailed => {
+            "A lookup got no answer after all attempts: the verdict is unknown."
+        }
         FindingCode::PtrMissing => "No PTR: NXDOMAIN, NODATA or a CNAME chain that ends nowhere.",
         FindingCode::PtrInvalid => "The PTR target is not a usable host name.",
         FindingCode::FcrdnsFailed => "The PTR name does not resolve back to the address.",

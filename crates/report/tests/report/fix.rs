@@ -56,28 +56,87 @@ fn plan_fixes_known_expectations_and_lists_the_rest() {
 }
 
 #[test]
-fn hostile_expected_names_never_reach_the_output() {
+fn hostile_names_never_reach_the_output_raw() {
     for f in [FixFormat::Bind, FixFormat::Nsupdate, FixFormat::Csv] {
         let text = out(f);
         assert!(
             !text.contains("x.example."),
             "{f:?} leaked the injected line"
         );
-        assert!(!text.contains("evil"), "{f:?} leaked the hostile name");
+        // Names seen in DNS appear only in the comments and prerequisites
+        // that say what is being replaced, rewritten into `\DDD` escapes.
+        assert!(!text.contains("HYPERLINK"), "{f:?} wrote a raw DNS name");
+        assert!(!text.contains("<script"), "{f:?} wrote a raw DNS name");
         assert!(
-            !text.contains("HYPERLINK"),
-            "{f:?} wrote a DNS-sourced name"
+            !text
+                .bytes()
+                .any(|b| b < 0x20 && b != b'\n' && b != b'\r' && b != b'\t'),
+            "{f:?} wrote a control byte"
         );
         for line in text.lines() {
             let ok = line.starts_with(';')
                 || line.is_empty()
                 || line.starts_with("zone ")
                 || line.starts_with("update ")
+                || line.starts_with("prereq ")
                 || line == "send"
                 || line.split('\t').count() == 5
-                || line.split(',').count() == 8;
+                || line.split(',').count() == 9;
             assert!(ok, "{f:?}: unexpected line {line:?}");
+            if f == FixFormat::Nsupdate && !line.starts_with(';') {
+                assert!(
+                    line.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b" .-_/*\\:".contains(&b)),
+                    "{f:?}: a character nsupdate could read otherwise in {line:?}"
+                );
+            }
         }
+    }
+}
+
+#[test]
+fn fix_never_writes_over_another_addresses_ptr() {
+    use ptr_audit_model::{DnsName, Finding, FindingCode, PtrAnswer, Severity, Status};
+    use ptr_audit_report::fix::owns;
+    // A customer's RFC 2317 child zone aims 192.0.2.5 at the plain reverse
+    // name of the provider's mail relay 192.0.2.100, whose PTR is fine.
+    let mut rec = records()
+        .into_iter()
+        .find(|r| r.target.ip.to_string() == "192.0.2.10")
+        .unwrap();
+    rec.target.ip = "192.0.2.5".parse().unwrap();
+    rec.target.expected_ptr = Some("mx5.customer-b.example".into());
+    rec.lookup.cname_chain = vec![DnsName::from_presentation("100.2.0.192.in-addr.arpa.")];
+    rec.lookup.answer =
+        PtrAnswer::Names(vec![DnsName::from_presentation("relay.examplehost.net.")]);
+    rec.findings = vec![Finding::new(
+        FindingCode::PtrUnexpected,
+        Severity::Error,
+        "differs",
+    )];
+    rec.status = Status::of(&rec.findings);
+    let p = plan(std::slice::from_ref(&rec));
+    assert!(p.zones.is_empty(), "{:?}", p.zones);
+    assert_eq!(p.unfixable.len(), 1);
+    assert_eq!(p.unfixable[0].why, UnfixableWhy::ForeignOwner);
+    assert_eq!(
+        p.unfixable[0].owner.as_deref(),
+        Some("100.2.0.192.in-addr.arpa.")
+    );
+    for f in [FixFormat::Bind, FixFormat::Nsupdate, FixFormat::Csv] {
+        let mut buf = Vec::new();
+        write(&p, f, FixOptions::default(), &mut buf).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        for line in text.lines().filter(|l| !l.starts_with(';')) {
+            assert!(
+                !line.contains("100.2.0.192.in-addr.arpa."),
+                "{f:?} writes at the relay's owner: {line}"
+            );
+        }
+    }
+    // Every PTR the fixture's plan writes is at an owner of its address.
+    for fix in plan(&records()).zones.values().flatten() {
+        assert!(owns(fix.ip, &fix.owner), "{} at {}", fix.ip, fix.owner);
     }
 }
 
@@ -127,6 +186,6 @@ fn missing_forward_records_are_added_in_their_known_zone() {
     ), "{ns}");
     let csv = render(FixFormat::Csv);
     assert!(csv.contains(
-        "add,customer-a.example.,mail.customer-a.example.,600,A,203.0.113.25,203.0.113.25,fcrdns-failed\r\n"
+        "add,customer-a.example.,mail.customer-a.example.,600,A,203.0.113.25,203.0.113.25,fcrdns-failed,\r\n"
     ), "{csv}");
 }
