@@ -65,7 +65,10 @@ fn main() -> ProcessExit {
     match result {
         Ok(code) => code.into(),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Errors quote files people and other tools edit (reports read
+            // back, inventories): no byte of them may reach the terminal raw.
+            let message = format!("{err:#}");
+            eprintln!("error: {}", ptr_audit_report::escape::terminal(&message));
             ExitCode::BadInput.into()
         }
     }

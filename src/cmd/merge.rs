@@ -14,7 +14,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use ipnet::IpNet;
 use ptr_audit_classify::BlockTally;
-use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo};
+use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo, Shard};
 use ptr_audit_report::{
     Format, GateOptions, LineMerge, LineShard, Report, ReportDoc, ReportMeta, SinkOptions,
 };
@@ -307,8 +307,9 @@ fn check_set(docs: &[&ReportDoc]) -> anyhow::Result<Option<ReportMeta>> {
         bail!("cannot merge json reports with jsonl files: give all shards in one format");
     }
     let (first_doc, first) = metas[0];
-    let count = first.shard.map_or(1, |(_, n)| n);
-    let mut seen = vec![None; count as usize];
+    let count = first.shard.map_or(1, |s| s.count);
+    // Keyed by shard index: nothing is allocated per shard a report claims.
+    let mut seen: BTreeMap<u64, String> = BTreeMap::new();
     for (doc, meta) in &metas {
         let same = meta.inventory_files == first.inventory_files
             && meta.scope == first.scope
@@ -339,7 +340,7 @@ fn check_set(docs: &[&ReportDoc]) -> anyhow::Result<Option<ReportMeta>> {
                 doc.path.display()
             );
         }
-        let (k, n) = meta.shard.unwrap_or((1, 1));
+        let Shard { index: k, count: n } = meta.shard.unwrap_or(Shard::WHOLE);
         if n != count {
             bail!(
                 "`{}` is shard {k}/{n} but `{}` is one of {count} shards",
@@ -353,22 +354,25 @@ fn check_set(docs: &[&ReportDoc]) -> anyhow::Result<Option<ReportMeta>> {
                 doc.path.display()
             );
         }
-        match &mut seen[(k - 1) as usize] {
-            Some(other) => bail!(
+        if let Some(other) = seen.insert(k, doc.path.display().to_string()) {
+            bail!(
                 "shard {k}/{n} is given twice: `{}` and `{}`",
                 other,
                 doc.path.display()
-            ),
-            slot => *slot = Some(doc.path.display().to_string()),
+            );
         }
     }
-    let missing: Vec<String> = seen
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.is_none())
-        .map(|(i, _)| format!("{}/{count}", i + 1))
-        .collect();
-    if !missing.is_empty() {
+    let missing_count = count - seen.len() as u64;
+    if missing_count > 0 {
+        const LISTED: usize = 10;
+        let mut missing: Vec<String> = (1..=count)
+            .filter(|k| !seen.contains_key(k))
+            .take(LISTED)
+            .map(|k| format!("{k}/{count}"))
+            .collect();
+        if missing_count > LISTED as u64 {
+            missing.push(format!("and {} more", missing_count - LISTED as u64));
+        }
         bail!(
             "the set of shards is incomplete: missing {}",
             missing.join(", ")

@@ -16,10 +16,10 @@ use anyhow::{Context, bail};
 use ptr_audit_classify::authoritative::lame_server;
 use ptr_audit_classify::{BlockTally, Classifier};
 use ptr_audit_dnsserver::ZoneServer;
-use ptr_audit_inventory::{Inventory, Order, Plan, Shard};
+use ptr_audit_inventory::{Inventory, Order, Plan};
 use ptr_audit_model::{
-    AddressRecord, BlockFinding, BlockInfo, FailureReason, Finding, Lookup, Severity, Status,
-    Target,
+    AddressRecord, BlockFinding, BlockInfo, FailureReason, Finding, Lookup, Severity, Shard,
+    Status, Target,
 };
 use ptr_audit_report::{
     Baseline, Format, GateOptions, Report, ReportMeta, SinkOptions, Suppressions,
@@ -502,11 +502,7 @@ fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMe
     meta.authoritative = config.authoritative;
     meta.scope = inventory.scope_len();
     meta.changed_since = config.changed_since.clone();
-    let shard = (
-        config.plan.shard.index as u32,
-        config.plan.shard.count as u32,
-    );
-    meta.shard = (config.plan.shard != Shard::WHOLE).then_some(shard);
+    meta.shard = (config.plan.shard != Shard::WHOLE).then_some(config.plan.shard);
     meta
 }
 

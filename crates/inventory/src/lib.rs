@@ -55,7 +55,7 @@ pub use inventory::{
     MAX_UNSAMPLED_V6, POLICIES, PolicyCount, Sample, Summary, Targets, load, load_texts,
 };
 pub use load::{FORMAT_VERSION, PLAIN_DATACENTER};
-pub use visit::{Order, Permutation, Plan, Shard};
+pub use visit::{Order, Permutation, Plan};
 
 #[cfg(test)]
 mod tests;

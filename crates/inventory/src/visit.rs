@@ -9,7 +9,7 @@
 //! burst while others sit idle, yet answer neighbours from warm caches. Both are
 //! index arithmetic: nothing is materialised, whatever the scope's size.
 
-use ptr_audit_model::Target;
+use ptr_audit_model::{Shard, Target};
 
 use crate::Inventory;
 
@@ -23,27 +23,6 @@ pub enum Order {
         /// The permutation's seed.
         seed: u64,
     },
-}
-
-/// Shard `index` (1-based) of `count`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    /// Which shard, 1..=count.
-    pub index: u64,
-    /// How many shards.
-    pub count: u64,
-}
-
-impl Shard {
-    /// The whole scope as one shard.
-    pub const WHOLE: Shard = Shard { index: 1, count: 1 };
-
-    /// Parses `K/N` with 1 <= K <= N.
-    pub fn parse(text: &str) -> Option<Shard> {
-        let (k, n) = text.split_once('/')?;
-        let (index, count) = (k.trim().parse().ok()?, n.trim().parse().ok()?);
-        (index >= 1 && index <= count).then_some(Shard { index, count })
-    }
 }
 
 /// Which addresses of an inventory a scan visits, and in which order.

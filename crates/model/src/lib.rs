@@ -21,6 +21,7 @@ mod lookup;
 mod name;
 mod policy;
 mod record;
+mod shard;
 mod target;
 
 pub use finding::{Detail, DetailValue, Finding, FindingCode};
@@ -28,4 +29,5 @@ pub use lookup::{FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, ServerA
 pub use name::DnsName;
 pub use policy::{DatacenterStatus, Policy, Severity, SeverityOverrides};
 pub use record::{AddressRecord, BlockFinding, Status};
+pub use shard::Shard;
 pub use target::{BlockInfo, Provider, SourceLocation, Target, reverse_name};

@@ -5,18 +5,17 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// A CSV field per RFC 4180, safe against spreadsheet formula injection: a
-/// value starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`; a
-/// value with `,`, `"`, CR, LF or surrounding spaces is quoted, with `"` doubled.
+/// A CSV field per RFC 4180, safe against spreadsheet formula injection and
+/// terminal escape sequences: control characters (C0, DEL, C1) first become
+/// visible `\u{..}` text as in [`terminal`]; then a value starting with `=`,
+/// `+`, `-` or `@` gets a leading `'`; a value with `,`, `"` or surrounding
+/// spaces is quoted, with `"` doubled.
 pub fn csv(value: &str) -> Cow<'_, str> {
-    let risky = matches!(
-        value.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    );
-    let needs_quotes =
-        value.contains([',', '"', '\r', '\n']) || value.starts_with(' ') || value.ends_with(' ');
+    let value = terminal(value);
+    let risky = matches!(value.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@'));
+    let needs_quotes = value.contains([',', '"']) || value.starts_with(' ') || value.ends_with(' ');
     if !risky && !needs_quotes {
-        return Cow::Borrowed(value);
+        return value;
     }
     let mut out = String::with_capacity(value.len() + 4);
     if needs_quotes {
@@ -153,17 +152,18 @@ pub fn terminal(value: &str) -> Cow<'_, str> {
 }
 
 /// The message part of a GitHub Actions workflow command: `%`, CR and LF
-/// percent-encoded, as the runner's `escapeData` does.
+/// percent-encoded, as the runner's `escapeData` does; other control
+/// characters (ESC and the rest of C0, DEL, C1) become visible `\u{..}` text
+/// as in [`terminal`], since the runner passes them to the log raw.
 pub fn github_data(value: &str) -> Cow<'_, str> {
     if !value.contains(['%', '\r', '\n']) {
-        return Cow::Borrowed(value);
+        return terminal(value);
     }
-    Cow::Owned(
-        value
-            .replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A"),
-    )
+    let encoded = value
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    Cow::Owned(terminal(&encoded).into_owned())
 }
 
 /// A property value of a GitHub Actions workflow command (`file=`, `title=`):
@@ -262,8 +262,13 @@ mod tests {
         assert_eq!(csv("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv("+1"), "'+1");
         assert_eq!(csv("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv("\tx"), "'\tx");
-        assert_eq!(csv("a\nb"), "\"a\nb\"");
+        assert_eq!(csv("\tx"), "\\u{9}x");
+        assert_eq!(csv("a\nb"), "a\\u{a}b");
+        assert_eq!(
+            csv("x\u{1b}]0;t\u{7}\u{9b}2J"),
+            "x\\u{1b}]0;t\\u{7}\\u{9b}2J"
+        );
+        assert_eq!(csv("=\u{1b}[2J,"), "\"'=\\u{1b}[2J,\"");
     }
 
     #[test]
@@ -294,6 +299,9 @@ mod tests {
     #[test]
     fn github_escapes_data_and_properties() {
         assert_eq!(github_data("50%0A\r\n"), "50%250A%0D%0A");
+        assert_eq!(github_data("a\u{1b}]0;x\u{7}"), "a\\u{1b}]0;x\\u{7}");
+        assert_eq!(github_data("%\u{9b}"), "%25\\u{9b}");
+        assert_eq!(github_property("t\u{1b}:"), "t\\u{1b}%3A");
         assert_eq!(github_property("a:b,c%"), "a%3Ab%2Cc%25");
     }
 

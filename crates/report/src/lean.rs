@@ -1,13 +1,12 @@
 //! A lean reader of one record line as [`crate::wire::RecordWriter`] writes
-//! it: walks the whole JSON object (so a malformed line is noticed) but keeps
-//! only what `merge` needs to recount a report — the block, the expected
-//! name, the first PTR name, the status and each finding's code and severity —
-//! borrowing strings from the line instead of building model types.
+//! it: walks and checks the whole JSON object — every byte `merge` later
+//! copies is valid UTF-8 JSON, without raw control bytes, nested no deeper
+//! than [`MAX_DEPTH`] — but keeps only what `merge` needs to recount a report
+//! (the block, the expected name, the first PTR name, the status and each
+//! finding's code and severity), borrowing strings from the line instead of
+//! building model types.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
-
-use memchr::memmem::Finder;
 
 use ptr_audit_model::{FindingCode, Severity, Status};
 
@@ -39,32 +38,50 @@ const HEAD: [&[u8]; 7] = [
     b"ptr",
 ];
 
-/// Where `forward` closes and `status` begins. A `"` inside a string is
-/// always escaped and no value before `status` other than `forward` (and
-/// `source`, read before) is an object, so this text occurs once per record.
-const TO_STATUS: &[u8] = b"},\"status\":";
+/// The keys between `ptr` and `status`, in the writer's order: walked and
+/// checked, not kept.
+const MIDDLE: [&[u8]; 7] = [
+    b"cname_chain",
+    b"rcode",
+    b"result",
+    b"failure",
+    b"dead_end",
+    b"attempts",
+    b"forward",
+];
 
-/// How a finding starts, and where one ends and the next starts.
-const FINDING_OPEN: &[u8] = b"{\"code\":";
-const NEXT_FINDING: &[u8] = b"},{\"code\":";
+/// How a finding starts, after its `{`: code and severity come first.
+const FINDING_OPEN: &[u8] = b"\"code\":";
 
-/// Searchers for [`TO_STATUS`] and [`NEXT_FINDING`], built once.
-fn finders() -> &'static (Finder<'static>, Finder<'static>) {
-    static FINDERS: OnceLock<(Finder<'static>, Finder<'static>)> = OnceLock::new();
-    FINDERS.get_or_init(|| (Finder::new(TO_STATUS), Finder::new(NEXT_FINDING)))
-}
+/// How deep objects and arrays may nest in a record line (the writer's are
+/// three deep); deeper text is refused, never recursed into.
+pub(crate) const MAX_DEPTH: u32 = 8;
 
 /// Reads `line`, one record as the writer writes it (keys in its order,
 /// no whitespace); each finding's code and severity go to `findings`
-/// (cleared first), in order. The fields between `ptr` and `status`
-/// (`cname_chain` … `forward`) are skipped without being read.
+/// (cleared first), in order. Every value is walked and checked, so a line
+/// this accepts can be copied into a JSON document as it is.
 pub(crate) fn read_record<'a>(
     line: &'a [u8],
     findings: &mut Vec<(FindingCode, Severity)>,
 ) -> Result<LeanRecord<'a>, String> {
     findings.clear();
+    // JSON allows no raw control byte anywhere in a line (whitespace
+    // between tokens aside, which the writer never puts there), and the
+    // document it is copied into must stay UTF-8.
+    if let Some(at) = line.iter().position(|&b| b < 0x20) {
+        return Err(format!(
+            "a raw control byte (0x{:02x}) at byte {at}",
+            line[at]
+        ));
+    }
+    std::str::from_utf8(line).map_err(|e| format!("not UTF-8: {e}"))?;
     let mut rec = LeanRecord::default();
-    let mut c = Cursor { b: line, i: 0 };
+    let mut c = Cursor {
+        b: line,
+        i: 0,
+        depth: 0,
+    };
     c.eat(b'{')?;
     for (n, want) in HEAD.iter().enumerate() {
         if n > 0 {
@@ -90,42 +107,46 @@ pub(crate) fn read_record<'a>(
             _ => c.skip()?,
         }
     }
-    let at = finders()
-        .0
-        .find(&c.b[c.i..])
-        .ok_or("no `status` after `forward`")?;
-    c.i += at + 2;
+    for want in MIDDLE {
+        c.eat(b',')?;
+        c.key(want)?;
+        c.skip()?;
+    }
+    c.eat(b',')?;
     c.key(b"status")?;
     let s = c.string()?;
     rec.status = Some(parse_status(&s).ok_or_else(|| format!("bad status `{s}`"))?);
     c.eat(b',')?;
     c.key(b"findings")?;
-    c.eat(b'[')?;
-    if c.peek()? == b']' {
-        c.i += 1;
-    } else {
-        // Each finding starts with its code and severity; the rest (message,
-        // details) is not read: a finding ends where `},{"code":"` starts the
-        // next one (no detail is an object, and a `"` in a string is
-        // escaped), the last one where the record ends.
+    // Each finding starts with its code and severity; the rest (message,
+    // details) is walked, not kept.
+    c.array(|c| {
+        c.enter()?;
+        c.eat(b'{')?;
+        c.lit(FINDING_OPEN)?;
+        let code = c.plain()?;
+        let code = FindingCode::parse(code).ok_or_else(|| format!("bad code `{code}`"))?;
+        c.lit(b",\"severity\":")?;
+        let sev = c.plain()?;
+        let sev = Severity::parse(sev).ok_or_else(|| format!("bad severity `{sev}`"))?;
+        findings.push((code, sev));
         loop {
-            c.lit(FINDING_OPEN)?;
-            let code = c.plain()?;
-            let code = FindingCode::parse(code).ok_or_else(|| format!("bad code `{code}`"))?;
-            c.lit(b",\"severity\":")?;
-            let sev = c.plain()?;
-            let sev = Severity::parse(sev).ok_or_else(|| format!("bad severity `{sev}`"))?;
-            findings.push((code, sev));
-            match finders().1.find(&c.b[c.i..]) {
-                Some(at) => c.i += at + 2,
-                None if c.b.ends_with(b"}]}") && c.i < c.b.len() - 2 => {
-                    c.i = c.b.len() - 1;
-                    break;
+            match c.peek()? {
+                b',' => {
+                    c.i += 1;
+                    c.raw_string()?;
+                    c.eat(b':')?;
+                    c.skip()?;
                 }
-                None => return Err("a finding without end".into()),
+                b'}' => {
+                    c.i += 1;
+                    c.depth -= 1;
+                    return Ok(());
+                }
+                other => return Err(format!("expected `,` or `}}`, found `{}`", other as char)),
             }
         }
-    }
+    })?;
     c.eat(b'}')?;
     if c.i != c.b.len() {
         return Err("text after the record".into());
@@ -137,9 +158,24 @@ pub(crate) fn read_record<'a>(
 struct Cursor<'a> {
     b: &'a [u8],
     i: usize,
+    /// Objects and arrays open at the position.
+    depth: u32,
 }
 
 impl<'a> Cursor<'a> {
+    /// Opens an object or array (its `{` or `[` comes next), refusing to
+    /// nest deeper than [`MAX_DEPTH`].
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "nested deeper than {MAX_DEPTH} levels at byte {}",
+                self.i
+            ));
+        }
+        Ok(())
+    }
+
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.i) {
             self.i += 1;
@@ -212,12 +248,21 @@ impl<'a> Cursor<'a> {
                 self.i += 1;
                 return Ok((start, end, escaped));
             }
-            // A backslash: skip it and the character it escapes (`\uXXXX`'s
-            // digits are no quotes or backslashes, so they need no care).
+            // A backslash: the character it escapes must be one JSON
+            // knows, `\u` followed by four hex digits.
             escaped = true;
-            self.i += 2;
-            if self.i > self.b.len() {
-                return Err("unterminated string".into());
+            match self.b.get(self.i + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
+                Some(b'u')
+                    if self
+                        .b
+                        .get(self.i + 2..self.i + 6)
+                        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                {
+                    self.i += 6
+                }
+                Some(_) => return Err(format!("bad escape at byte {}", self.i)),
+                None => return Err("unterminated string".into()),
             }
         }
     }
@@ -295,9 +340,11 @@ impl<'a> Cursor<'a> {
         &mut self,
         mut each: impl FnMut(&mut Self, &[u8]) -> Result<(), String>,
     ) -> Result<(), String> {
+        self.enter()?;
         self.eat(b'{')?;
         if self.peek()? == b'}' {
             self.i += 1;
+            self.depth -= 1;
             return Ok(());
         }
         loop {
@@ -315,6 +362,7 @@ impl<'a> Cursor<'a> {
                 b',' => self.i += 1,
                 b'}' => {
                     self.i += 1;
+                    self.depth -= 1;
                     return Ok(());
                 }
                 other => return Err(format!("expected `,` or `}}`, found `{}`", other as char)),
@@ -328,9 +376,11 @@ impl<'a> Cursor<'a> {
         &mut self,
         mut each: impl FnMut(&mut Self) -> Result<(), String>,
     ) -> Result<(), String> {
+        self.enter()?;
         self.eat(b'[')?;
         if self.peek()? == b']' {
             self.i += 1;
+            self.depth -= 1;
             return Ok(());
         }
         loop {
@@ -339,6 +389,7 @@ impl<'a> Cursor<'a> {
                 b',' => self.i += 1,
                 b']' => {
                     self.i += 1;
+                    self.depth -= 1;
                     return Ok(());
                 }
                 other => return Err(format!("expected `,` or `]`, found `{}`", other as char)),

@@ -50,7 +50,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo, Severity};
+use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo, Severity, Shard};
 
 pub use error::ReportError;
 pub use gate::{
@@ -166,8 +166,8 @@ pub struct ReportMeta {
     pub scope: u64,
     /// `--changed-since` as given, when the scan covers only changed addresses.
     pub changed_since: Option<String>,
-    /// `--shard K/N` as (K, N).
-    pub shard: Option<(u32, u32)>,
+    /// `--shard K/N`.
+    pub shard: Option<Shard>,
 }
 
 impl ReportMeta {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 use ptr_audit_model::{
-    AddressRecord, BlockFinding, BlockInfo, FindingCode, Severity, SourceLocation,
+    AddressRecord, BlockFinding, BlockInfo, FindingCode, Severity, Shard, SourceLocation,
 };
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -543,11 +543,16 @@ pub(crate) fn read_json_blocks<'de, R: serde_json::de::Read<'de>>(
     }
     let shard = match &inventory.shard {
         None => None,
-        Some(s) => Some(
-            s.split_once('/')
-                .and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)))
-                .ok_or_else(|| parse_err(path, 0, format!("invalid shard `{s}`")))?,
-        ),
+        Some(s) => Some(Shard::parse(s).ok_or_else(|| {
+            parse_err(
+                path,
+                0,
+                format!(
+                    "`inventory.shard` is `{}`, not a shard `K/N` with 1 <= K <= N",
+                    crate::escape::terminal(s)
+                ),
+            )
+        })?),
     };
     let meta = ReportMeta {
         tool_version: env.tool_version.ok_or_else(|| missing("tool_version"))?,

@@ -461,7 +461,7 @@ fn write_data(
         "inventory": meta.inventory_files.iter().map(|p| visible(&p.to_string_lossy()).into_owned()).collect::<Vec<_>>(),
         "scope": meta.scope,
         "changed_since": meta.changed_since.as_deref().map(visible),
-        "shard": meta.shard.map(|(k, n)| format!("{k}/{n}")),
+        "shard": meta.shard.map(|s| s.to_string()),
         "resolvers": meta.resolvers.iter().map(|r| visible(r).into_owned()).collect::<Vec<_>>(),
         "zones": meta.zones.as_ref().map(|p| visible(&p.to_string_lossy()).into_owned()),
         "authoritative": meta.authoritative,

@@ -75,7 +75,7 @@ fn inventory(meta: &ReportMeta) -> String {
         .field("files", &files)
         .field("scope", &meta.scope)
         .field("changed_since", &meta.changed_since)
-        .field("shard", &meta.shard.map(|(k, n)| format!("{k}/{n}")))
+        .field("shard", &meta.shard.map(|s| s.to_string()))
         .done()
 }
 

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use ptr_audit_model::{AddressRecord, Status};
+use ptr_audit_model::{AddressRecord, Shard, Status};
 
 use super::{Capped, Failing, plural, worst_first};
 use crate::escape::markdown as md;
@@ -15,7 +15,7 @@ use crate::{Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Summary, Verdict, 
 pub(crate) struct MarkdownSink {
     out: Box<dyn Write + Send>,
     changed_since: Option<String>,
-    shard: Option<(u32, u32)>,
+    shard: Option<Shard>,
     failing: Capped<Failing>,
     top: usize,
 }
@@ -144,8 +144,8 @@ impl Sink for MarkdownSink {
             )?;
             writeln!(out)?;
         }
-        if let Some((k, n)) = self.shard {
-            writeln!(out, "Shard {k} of {n}.")?;
+        if let Some(Shard { index, count }) = self.shard {
+            writeln!(out, "Shard {index} of {count}.")?;
             writeln!(out)?;
         }
         counts_table(out, end.summary)?;

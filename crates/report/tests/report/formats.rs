@@ -111,9 +111,13 @@ fn json_records_are_sorted_by_address_whatever_the_input_order() {
 #[test]
 fn csv_rows_are_one_per_address_and_defused() {
     let text = render(Format::Csv);
-    // Header + 12 records, plus the CRLF inside one quoted hostile message.
-    assert_eq!(text.matches("\r\n").count(), 14);
-    assert!(text.contains("\"token `cmd|' /C calc'` marks a dynamic name\r\n::error::injected\""));
+    // Header + 12 records: control characters inside values (the CRLF of a
+    // hostile message, a newline in an inventory string) are visible text.
+    assert_eq!(text.matches("\r\n").count(), 13);
+    assert!(
+        text.contains("token `cmd|' /C calc'` marks a dynamic name\\u{d}\\u{a}::error::injected")
+    );
+    assert!(!text.bytes().any(|b| b < 0x20 && b != b'\r' && b != b'\n'));
     assert!(text.contains("\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\").example.\""));
     assert!(!text.contains(",=HYPERLINK"));
     assert!(!text.contains(",@everyone"));
