@@ -27,7 +27,7 @@ enum Command {
     /// Check inventories offline (what CI runs on every inventory change).
     Validate(cmd::validate::Args),
     /// Scan the reverse DNS of every address in scope and report what receivers would reject.
-    Scan(cmd::scan::Args),
+    Scan(Box<cmd::scan::Args>),
     /// Combine the reports of the shards of one scan into one report.
     Merge(cmd::merge::Args),
     /// Draw a saved report (complete or interrupted) as a self-contained html page.
@@ -55,7 +55,7 @@ fn main() -> ProcessExit {
     };
     let result = match cli.command {
         Command::Validate(args) => cmd::validate::run(args),
-        Command::Scan(args) => cmd::scan::run(args),
+        Command::Scan(args) => cmd::scan::run(*args),
         Command::Merge(args) => cmd::merge::run(args),
         Command::Render(args) => cmd::render::run(args),
         Command::Fix(args) => cmd::fix::run(args),

@@ -24,7 +24,7 @@ use ptr_audit_model::{
 use ptr_audit_report::{
     Baseline, Format, GateOptions, Report, ReportMeta, SinkOptions, Suppressions,
 };
-use ptr_audit_scan::{ScanConfig, ScanError, StopSignal, ZoneReport};
+use ptr_audit_scan::{ScanConfig, ScanError, SkipReason, StopSignal, ZoneReport};
 
 use crate::exit::ExitCode;
 use crate::progress::Progress;
@@ -87,6 +87,9 @@ pub struct Args {
     /// Queries in flight at once.
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub concurrency: usize,
+    /// TCP connections open at once (truncated replies are asked again over TCP), apart from `--concurrency`.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub max_tcp_connections: usize,
     /// Timeout per attempt (`500ms`, `2s`).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -149,6 +152,18 @@ pub struct Args {
         requires = "authoritative"
     )]
     pub authoritative_port: u16,
+    /// Also ask name servers at special-purpose addresses (loopback, RFC 1918, link-local, ...),
+    /// which are skipped by default and reported; for labs and tests on loopback.
+    #[arg(long, requires = "authoritative")]
+    pub allow_special_nameservers: bool,
+    /// At most this many name server addresses are asked per zone (the rest are reported as skipped).
+    #[arg(
+        long,
+        default_value_t = 8,
+        value_name = "N",
+        requires = "authoritative"
+    )]
+    pub max_servers_per_zone: usize,
 }
 
 /// The validated plan of a scan, built from [`Args`] and the inventory.
@@ -410,6 +425,12 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
     scan.attempts = args.attempts;
     scan.timeout = args.timeout;
     scan.authoritative_port = args.authoritative_port;
+    scan.allow_special_servers = args.allow_special_nameservers;
+    if args.max_servers_per_zone == 0 || args.max_tcp_connections == 0 {
+        bail!("`--max-servers-per-zone` and `--max-tcp-connections` must be at least 1");
+    }
+    scan.max_servers_per_zone = args.max_servers_per_zone;
+    scan.max_tcp_connections = args.max_tcp_connections;
 
     let fail_on = match args.fail_on {
         FailOn::Error => Severity::Error,
@@ -603,24 +624,34 @@ fn zone_findings(zones: &[ZoneReport]) -> Vec<BlockFinding> {
             }
         );
     }
-    // (block, server, reason) -> zones, in the order met
-    let mut lame: Vec<(&Arc<BlockInfo>, String, String, Vec<String>)> = Vec::new();
-    for zone in zones {
-        for server in zone.servers.iter().filter(|s| s.is_lame()) {
-            let label = server.label();
+    skipped_servers_warning(zones);
+    // (block, server, reason) -> zones, in the order met; a server at a
+    // special-purpose address is one no resolver on the Internet can reach
+    let lame_servers = zones.iter().flat_map(|zone| {
+        let lame = zone.servers.iter().filter(|s| s.is_lame()).map(|server| {
             let reason = server
                 .first_failure
                 .as_ref()
                 .map_or_else(|| "timeout".to_owned(), FailureReason::keyword);
-            for block in &zone.blocks {
-                let zone_name = zone.zone.as_str().to_owned();
-                match lame
-                    .iter_mut()
-                    .find(|(b, s, r, _)| **b == *block && *s == label && *r == reason)
-                {
-                    Some(entry) => entry.3.push(zone_name),
-                    None => lame.push((block, label.clone(), reason.clone(), vec![zone_name])),
-                }
+            (server.label(), reason)
+        });
+        let special = zone
+            .skipped
+            .iter()
+            .filter(|s| matches!(s.reason, SkipReason::SpecialPurpose(_)))
+            .map(|s| (s.label(), "special-purpose".to_owned()));
+        lame.chain(special).map(move |found| (zone, found))
+    });
+    let mut lame: Vec<(&Arc<BlockInfo>, String, String, Vec<String>)> = Vec::new();
+    for (zone, (label, reason)) in lame_servers {
+        for block in &zone.blocks {
+            let zone_name = zone.zone.as_str().to_owned();
+            match lame
+                .iter_mut()
+                .find(|(b, s, r, _)| **b == *block && *s == label && *r == reason)
+            {
+                Some(entry) => entry.3.push(zone_name),
+                None => lame.push((block, label.clone(), reason.clone(), vec![zone_name])),
             }
         }
     }
@@ -629,6 +660,58 @@ fn zone_findings(zones: &[ZoneReport]) -> Vec<BlockFinding> {
     lame.iter()
         .map(|(block, server, reason, zones)| lame_server(block, server, reason, zones))
         .collect()
+}
+
+/// Names on stderr the name servers `--authoritative` did not ask: those at
+/// special-purpose addresses (also block findings) and those over
+/// `--max-servers-per-zone`.
+fn skipped_servers_warning(zones: &[ZoneReport]) {
+    let mut special: Vec<String> = Vec::new();
+    let mut over_cap: Vec<&str> = Vec::new();
+    for zone in zones {
+        for skipped in &zone.skipped {
+            match skipped.reason {
+                SkipReason::SpecialPurpose(kind) => {
+                    let line = format!("{} ({kind})", skipped.label());
+                    if !special.contains(&line) {
+                        special.push(line);
+                    }
+                }
+                _ => {
+                    if !over_cap.contains(&zone.zone.as_str()) {
+                        over_cap.push(zone.zone.as_str());
+                    }
+                }
+            }
+        }
+    }
+    if !special.is_empty() {
+        eprintln!(
+            "warning: {} name server address(es) at special-purpose addresses not asked \
+             (`--allow-special-nameservers` asks them): {}",
+            special.len(),
+            escape_list(&special)
+        );
+    }
+    if !over_cap.is_empty() {
+        eprintln!(
+            "warning: {} zone(s) have more name server addresses than `--max-servers-per-zone`; \
+             the rest were not asked: {}",
+            over_cap.len(),
+            escape_list(&over_cap)
+        );
+    }
+}
+
+/// The first few items of a list for one stderr line, control characters escaped.
+fn escape_list<S: AsRef<str>>(items: &[S]) -> String {
+    let shown: Vec<String> = items
+        .iter()
+        .take(5)
+        .map(|s| s.as_ref().escape_debug().to_string())
+        .collect();
+    let more = if items.len() > 5 { ", ..." } else { "" };
+    format!("{}{more}", shown.join(", "))
 }
 
 /// The inventory's target for `ip`, if it is in scope.

@@ -54,6 +54,7 @@ fn scan_with(cidr: &str, resolver: SocketAddr, port: u16, extra: &[&str]) -> (Op
         .args(["scan", cidr, "--resolver", &resolver.to_string()])
         .args(extra)
         .args(["--authoritative", "--authoritative-port", &port.to_string()])
+        .arg("--allow-special-nameservers") // the servers are on loopback
         .args(["--format", "json", "--quiet"])
         .args(["--timeout", "300ms", "--attempts", "2"])
         .output()
@@ -132,4 +133,54 @@ fn authoritative_scan_names_the_server_with_the_old_zone() {
         format!("127.0.0.12:{port} (ns2.examplehost.net.)")
     );
     assert_eq!(blocks[0]["finding"]["reason"], "timeout");
+}
+
+#[test]
+fn name_servers_at_special_purpose_addresses_are_skipped_and_reported() {
+    // Without `--allow-special-nameservers` the NS set's loopback addresses
+    // are not asked: a block finding per server and a warning on stderr.
+    let (primary, secondary) = pair();
+    let port = primary.addr().port();
+    let out = crate::ptr_audit_process()
+        .args([
+            "scan",
+            "203.0.113.0/30",
+            "--resolver",
+            &primary.addr().to_string(),
+        ])
+        .args(["--authoritative", "--authoritative-port", &port.to_string()])
+        .args(["--format", "json", "--quiet"])
+        .args(["--timeout", "300ms", "--attempts", "2"])
+        .output()
+        .expect("run ptr-audit");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(secondary.stats().total, 0, "the secondary was not asked");
+    assert_eq!(
+        primary.stats().qtype("PTR"),
+        4,
+        "the primary answered the resolver's questions only"
+    );
+    assert!(finding(&doc, "203.0.113.1").is_none());
+    let blocks = doc["block_findings"].as_array().expect("block findings");
+    assert_eq!(blocks.len(), 2, "{blocks:?}");
+    for (block, ns) in blocks.iter().zip([11, 12]) {
+        assert_eq!(
+            block["finding"]["server"],
+            format!("127.0.0.{ns}:{port} (ns{}.examplehost.net.)", ns - 10)
+        );
+        assert_eq!(block["finding"]["reason"], "special-purpose");
+        let message = block["finding"]["message"].as_str().expect("message");
+        assert!(
+            message.contains("unreachable from the Internet (not asked)"),
+            "{message}"
+        );
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("2 name server address(es) at special-purpose addresses not asked")
+            && err.contains(&format!(
+                "127.0.0.12:{port} (ns2.examplehost.net.) (loopback)"
+            )),
+        "{err}"
+    );
 }

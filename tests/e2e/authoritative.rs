@@ -140,6 +140,7 @@ fn authoritative_mode_names_the_stale_secondary_and_the_lame_servers() {
         .arg(&inventory)
         .args(["--resolver", &format!("127.0.0.11:{port}")])
         .args(["--authoritative", "--authoritative-port", &port.to_string()])
+        .arg("--allow-special-nameservers") // the servers are on loopback
         .args([
             "--format",
             "json",

@@ -106,7 +106,9 @@ pub const ZONES_LISTED: usize = 20;
 /// for any address of `zones` (the reverse zones of the block it is named
 /// for): `ptr-inconsistent` with the block's severity, details `server`,
 /// `reason` (`timeout` or `network`: *unreachable*; `refused`, `servfail`,
-/// `malformed` for a server that is not authoritative: *lame*), `zones` (the
+/// `malformed` for a server that is not authoritative: *lame*;
+/// `special-purpose` for an address no resolver on the Internet can reach,
+/// loopback or RFC 1918 say, which `scan` did not ask), `zones` (the
 /// first [`ZONES_LISTED`] in name order) and `zone_count`. A resolver picks such a server
 /// now and then and gets no PTR.
 pub fn lame_server(
@@ -115,10 +117,10 @@ pub fn lame_server(
     reason: &str,
     zones: &[String],
 ) -> BlockFinding {
-    let what = if reason == "timeout" || reason == "network" {
-        "unreachable"
-    } else {
-        "lame"
+    let what = match reason {
+        "timeout" | "network" => "unreachable",
+        "special-purpose" => "unreachable from the Internet (not asked)",
+        _ => "lame",
     };
     let mut zones = zones.to_vec();
     zones.sort_unstable();

@@ -9,6 +9,13 @@
 //! It is asked once per /24 (IPv4) or /64 (IPv6) and memoised, then NS of the
 //! zone and A (and AAAA when a configured resolver is IPv6) of every NS name.
 //!
+//! The NS set comes from DNS, which a zone's owner controls, so it is not
+//! followed blindly: an address in a special-purpose range ([`special_purpose`]:
+//! loopback, RFC 1918, link-local, multicast, documentation, ...) is not asked
+//! unless [`ScanConfig::allow_special_servers`] says so (labs and tests), and
+//! at most [`ScanConfig::max_servers_per_zone`] addresses are asked per zone.
+//! What was left out is listed in [`ZoneReport::skipped`].
+//!
 //! The scan runs in batches of at most `concurrency × 16` addresses: one pass
 //! through the configured resolver exactly as [`crate::scan`] (PTR and forward
 //! confirmation), then one PTR-only pass per authoritative server of the
@@ -68,6 +75,91 @@ impl AuthServer {
     }
 }
 
+/// Why a name server address of a zone was not asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The address is in a special-purpose range (the kind, as
+    /// [`special_purpose`] names it), and
+    /// [`ScanConfig::allow_special_servers`] is off.
+    SpecialPurpose(&'static str),
+    /// The zone already had [`ScanConfig::max_servers_per_zone`] servers.
+    OverCap,
+}
+
+/// A name server address of a zone that was not asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SkippedServer {
+    /// The NS name.
+    pub name: DnsName,
+    /// Its address (with port [`ScanConfig::authoritative_port`]).
+    pub addr: SocketAddr,
+    /// Why it was not asked.
+    pub reason: SkipReason,
+}
+
+impl SkippedServer {
+    /// How reports name it: `10.0.0.53:53 (ns1.examplehost.net.)`.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.addr, self.name.as_str())
+    }
+}
+
+/// The kind of special-purpose range `ip` is in (IANA's special-purpose
+/// address registries), or `None` for an address that may be a name server
+/// on the Internet: `loopback`, `private (RFC 1918)`, `link-local`,
+/// `unspecified`, `multicast`, `documentation`, and the rarer kinds below.
+/// IPv4-mapped IPv6 addresses are judged by their IPv4 address.
+pub fn special_purpose(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            match (a, b, c) {
+                (0, _, _) => Some("unspecified (\"this network\")"),
+                (127, _, _) => Some("loopback"),
+                (10, _, _) | (192, 168, _) => Some("private (RFC 1918)"),
+                (172, 16..=31, _) => Some("private (RFC 1918)"),
+                (100, 64..=127, _) => Some("shared address space (RFC 6598)"),
+                (169, 254, _) => Some("link-local"),
+                (192, 0, 0) => Some("IETF protocol assignments"),
+                (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => Some("documentation"),
+                (198, 18..=19, _) => Some("benchmarking"),
+                (224..=239, _, _) => Some("multicast"),
+                (240..=255, _, _) => Some("reserved"),
+                _ => None,
+            }
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return special_purpose(IpAddr::V4(v4));
+            }
+            let segments = v6.segments();
+            if v6.is_unspecified() {
+                Some("unspecified")
+            } else if v6.is_loopback() {
+                Some("loopback")
+            } else if segments[0] & 0xfe00 == 0xfc00 {
+                Some("unique local")
+            } else if segments[0] & 0xffc0 == 0xfe80 {
+                Some("link-local")
+            } else if segments[0] & 0xff00 == 0xff00 {
+                Some("multicast")
+            } else if (segments[0], segments[1]) == (0x2001, 0x0db8)
+                || segments[0] & 0xfff0 == 0x3ff0
+            {
+                Some("documentation")
+            } else if segments[..4] == [0x0100, 0, 0, 0] {
+                Some("discard-only")
+            } else if segments[..6] == [0; 6] {
+                Some("IPv4-compatible (deprecated)")
+            } else {
+                None
+            }
+        }
+    }
+}
+
 /// A reverse zone met in authoritative mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -80,6 +172,8 @@ pub struct ZoneReport {
     pub error: Option<String>,
     /// Its servers, in NS order, one entry per address.
     pub servers: Vec<AuthServer>,
+    /// Its name server addresses that were not asked, and why.
+    pub skipped: Vec<SkippedServer>,
     /// The inventory blocks with addresses in it.
     pub blocks: Vec<Arc<BlockInfo>>,
     /// Addresses of the scan in it.
@@ -257,6 +351,13 @@ type Found = Result<Name, (Name, String)>;
 /// A zone's NS names with their addresses, or why they could not be found.
 type Servers = Result<Vec<(Name, IpAddr)>, String>;
 
+/// Which name server addresses are asked, and on which port.
+struct ServerPolicy {
+    port: u16,
+    allow_special: bool,
+    max_per_zone: usize,
+}
+
 /// Discovery questions in flight at once.
 const DISCOVERY_PARALLEL: usize = 32;
 
@@ -276,7 +377,7 @@ impl Known {
     /// Finds the zone of every /24 or /64 of `batch` not seen before (their
     /// SOA questions in parallel), then the servers of every zone not seen
     /// before (once per zone, in parallel).
-    async fn discover(&mut self, asker: &Asker, batch: &[Target], v6: bool, port: u16) {
+    async fn discover(&mut self, asker: &Asker, batch: &[Target], v6: bool, policy: &ServerPolicy) {
         let mut new_groups: Vec<(Group, IpAddr)> = Vec::new();
         let mut queued: HashSet<Group> = HashSet::new();
         for t in batch {
@@ -315,14 +416,14 @@ impl Known {
             .collect()
             .await;
         for (zone, result) in served {
-            self.add_zone(dns_name(&zone), result, port);
+            self.add_zone(dns_name(&zone), result, policy);
         }
         for (key, zone) in found {
             let name = match zone {
                 Ok(zone) => dns_name(&zone),
                 Err((name, e)) => {
                     let name = dns_name(&name);
-                    self.add_zone(name.clone(), Err(e), port);
+                    self.add_zone(name.clone(), Err(e), policy);
                     name
                 }
             };
@@ -331,8 +432,10 @@ impl Known {
         }
     }
 
-    /// Records a zone and its servers (or why they could not be found).
-    fn add_zone(&mut self, name: DnsName, result: Servers, port: u16) {
+    /// Records a zone and the servers to ask (or why they could not be
+    /// found), leaving out those `policy` refuses.
+    fn add_zone(&mut self, name: DnsName, result: Servers, policy: &ServerPolicy) {
+        let port = policy.port;
         if self.zone_index.contains_key(&name) {
             return;
         }
@@ -340,6 +443,7 @@ impl Known {
             zone: name.clone(),
             error: None,
             servers: Vec::new(),
+            skipped: Vec::new(),
             blocks: Vec::new(),
             addresses: 0,
         };
@@ -348,6 +452,22 @@ impl Known {
             Ok(list) => {
                 for (ns, ip) in list {
                     let addr = SocketAddr::new(ip, port);
+                    let special = special_purpose(ip).filter(|_| !policy.allow_special);
+                    let skip = match special {
+                        Some(kind) => Some(SkipReason::SpecialPurpose(kind)),
+                        None if report.servers.len() >= policy.max_per_zone => {
+                            Some(SkipReason::OverCap)
+                        }
+                        None => None,
+                    };
+                    if let Some(reason) = skip {
+                        report.skipped.push(SkippedServer {
+                            name: dns_name(&ns),
+                            addr,
+                            reason,
+                        });
+                        continue;
+                    }
                     let i = match self.servers.iter().position(|s| s.addr == addr) {
                         Some(i) => i,
                         None => {
@@ -433,6 +553,11 @@ where
         queries: Cell::new(0),
     };
     let want_v6 = config.servers.iter().any(SocketAddr::is_ipv6);
+    let policy = ServerPolicy {
+        port: config.authoritative_port,
+        allow_special: config.allow_special_servers,
+        max_per_zone: config.max_servers_per_zone.max(1),
+    };
     let batch_size = (config.concurrency.clamp(1, 16_384) * 16).max(256);
     let mut known = Known::default();
     let mut total = ScanOutcome {
@@ -450,9 +575,7 @@ where
             break;
         }
         // zones of the batch (memoised per /24 or /64)
-        known
-            .discover(&asker, &batch, want_v6, config.authoritative_port)
-            .await;
+        known.discover(&asker, &batch, want_v6, &policy).await;
         let Known {
             zones,
             groups,
@@ -605,4 +728,45 @@ where
     F: FnMut(Target, Lookup, Vec<ServerAnswer>),
 {
     crate::current_thread_runtime()?.block_on(scan_authoritative(config, targets, sink, stop))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_purpose_ranges_are_named_and_public_addresses_are_not() {
+        let cases = [
+            ("127.0.0.1", Some("loopback")),
+            ("10.1.2.3", Some("private (RFC 1918)")),
+            ("172.16.0.1", Some("private (RFC 1918)")),
+            ("172.31.255.255", Some("private (RFC 1918)")),
+            ("192.168.0.53", Some("private (RFC 1918)")),
+            ("169.254.169.254", Some("link-local")),
+            ("0.0.0.0", Some("unspecified (\"this network\")")),
+            ("224.0.0.251", Some("multicast")),
+            ("255.255.255.255", Some("reserved")),
+            ("100.64.0.1", Some("shared address space (RFC 6598)")),
+            ("192.0.2.53", Some("documentation")),
+            ("198.51.100.53", Some("documentation")),
+            ("203.0.113.53", Some("documentation")),
+            ("198.18.0.1", Some("benchmarking")),
+            ("::1", Some("loopback")),
+            ("::", Some("unspecified")),
+            ("fe80::1", Some("link-local")),
+            ("fd00::53", Some("unique local")),
+            ("ff02::1", Some("multicast")),
+            ("2001:db8::53", Some("documentation")),
+            ("::ffff:10.0.0.1", Some("private (RFC 1918)")),
+            // public: may be a name server on the Internet
+            ("172.32.0.1", None),
+            ("8.8.8.8", None),
+            ("100.128.0.1", None),
+            ("2a00:1450::1", None),
+            ("::ffff:8.8.8.8", None),
+        ];
+        for (ip, want) in cases {
+            assert_eq!(special_purpose(ip.parse().unwrap()), want, "{ip}");
+        }
+    }
 }

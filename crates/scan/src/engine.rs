@@ -13,7 +13,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -25,8 +25,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
+use crate::answer::{Found, NameList, Trail, check_reply, walk_answer};
 use crate::batch::{RecvBatch, SEND_COUNT, SendBatch};
-use crate::wire::{self, CLASS_IN, Header, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_PTR, Tail};
+use crate::wire::{self, Header, TYPE_A, TYPE_AAAA, TYPE_PTR, Tail};
 use crate::{ScanConfig, ScanError, ScanOutcome, ServerBackoff, StopSignal};
 
 /// An unused entry of the ID table.
@@ -34,10 +35,6 @@ const FREE: u32 = u32::MAX;
 /// The window is clamped to this, so at most a quarter of the 16-bit IDs of a
 /// socket are in use and a random free ID is found in a try or two.
 const MAX_CONCURRENCY: usize = 16_384;
-/// CNAMEs followed per question before giving up with `CnameLoop`.
-const MAX_HOPS: u32 = 8;
-/// Addresses kept per forward answer.
-const MAX_FORWARD_ADDRS: usize = 100;
 /// Packets read from one socket before the loop looks at sends and timers.
 const RECV_BATCH: usize = 2048;
 /// The loop wakes at least this often (to notice a stop request).
@@ -311,10 +308,8 @@ struct Slot {
     tcp: bool,
     /// The next send is the TCP follow-up of a truncated reply, not a retry.
     followup: bool,
-    /// CNAMEs followed so far (across responses).
-    hops: u32,
-    /// Lower-cased names seen along the CNAME chain (loop detection).
-    seen: Vec<Vec<u8>>,
+    /// The CNAME chain followed so far (across responses).
+    trail: Trail,
     /// A malformed packet carrying this question's ID came in.
     malformed: bool,
     /// The server the last try went to (retries go to another one if there is one).
@@ -420,52 +415,6 @@ impl FwdCache {
 /// names from DNS, which a hostile zone chooses).
 type Hasher = foldhash::fast::RandomState;
 
-/// Wire-form names stored end to end in one reusable buffer.
-#[derive(Default)]
-struct NameList {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-impl NameList {
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.ends.clear();
-    }
-
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    /// Appends the name in the RDATA of `rr` (PTR or CNAME).
-    fn push_rdata_name(&mut self, msg: &[u8], rr: &wire::Rr) -> Result<(), wire::WireError> {
-        let start = self.bytes.len();
-        match wire::append_rdata_name(msg, rr, &mut self.bytes) {
-            Ok(()) => {
-                self.ends.push(self.bytes.len());
-                Ok(())
-            }
-            Err(e) => {
-                self.bytes.truncate(start);
-                Err(e)
-            }
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        let mut start = 0;
-        self.ends.iter().map(move |&end| {
-            let name = &self.bytes[start..end];
-            start = end;
-            name
-        })
-    }
-}
-
 /// The scanner's state.
 struct Engine<'a, I, F> {
     cfg: &'a ScanConfig,
@@ -506,6 +455,10 @@ struct Engine<'a, I, F> {
     timeouts: VecDeque<(Instant, u32, u32)>,
     delayed: BinaryHeap<Reverse<(Instant, u32, u32)>>,
     tcp: JoinSet<TcpDone>,
+    /// At most this many TCP exchanges at once ([`ScanConfig::max_tcp_connections`]).
+    tcp_cap: usize,
+    /// Questions due over TCP while `tcp_cap` exchanges are running.
+    tcp_wait: VecDeque<u32>,
 
     replies_seen: u64,
     held: Vec<(Target, Lookup)>,
@@ -516,8 +469,8 @@ struct Engine<'a, I, F> {
     outbox: Vec<(SendBatch, Vec<(u32, u16)>)>,
     recv: RecvBatch,
     scratch: Vec<u8>,
-    /// PTR names read from the current reply.
-    names: NameList,
+    /// What the walk of the current reply found.
+    found: Found,
     /// A forward cache key being built.
     key: Vec<u8>,
 }
@@ -640,26 +593,6 @@ async fn tcp_exchange(
         .unwrap_or(Err(FailureReason::Timeout))
 }
 
-/// The structural checks every reply passes before it is accepted: a response
-/// to a standard query, with our question, and sections that parse. Returns the
-/// offset of the answer section and what the tail says.
-fn check_reply(
-    msg: &[u8],
-    header: &Header,
-    qname: &[u8],
-    qtype: u16,
-) -> Result<Option<(usize, Tail)>, wire::WireError> {
-    if !header.is_response() || header.opcode() != 0 {
-        return Ok(None);
-    }
-    let Some(off) = wire::question_matches(msg, header, qname, qtype)? else {
-        return Ok(None);
-    };
-    let end = wire::for_each_rr(msg, off, header.ancount, |_| Ok(()))?;
-    let tail = wire::read_tail(msg, header, end)?;
-    Ok(Some((off, tail)))
-}
-
 impl<'a, I, F> Engine<'a, I, F>
 where
     I: Iterator<Item = Target>,
@@ -697,8 +630,7 @@ where
                 edns: false,
                 tcp: false,
                 followup: false,
-                hops: 0,
-                seen: Vec::new(),
+                trail: Trail::default(),
                 malformed: false,
                 last_server: usize::MAX,
                 refused_by: usize::MAX,
@@ -744,6 +676,8 @@ where
             timeouts: VecDeque::new(),
             delayed: BinaryHeap::new(),
             tcp: JoinSet::new(),
+            tcp_cap: cfg.max_tcp_connections.max(1),
+            tcp_wait: VecDeque::new(),
             replies_seen: 0,
             held: Vec::new(),
             out: ScanOutcome {
@@ -756,7 +690,10 @@ where
                 .collect(),
             recv: RecvBatch::new(),
             scratch: Vec::with_capacity(wire::MAX_NAME),
-            names: NameList::default(),
+            found: Found {
+                max_names: cfg.max_ptr_names,
+                ..Found::default()
+            },
             key: Vec::with_capacity(wire::MAX_NAME + 2),
         })
     }
@@ -902,6 +839,19 @@ where
             return Ok(());
         };
         if id != header.id || usize::from(server) != sock {
+            self.out.ignored_packets += 1;
+            return Ok(());
+        }
+        let advertised = if slot.edns {
+            usize::from(wire::EDNS_PAYLOAD)
+        } else {
+            wire::PLAIN_UDP_PAYLOAD
+        };
+        if msg.len() > advertised {
+            // Larger than we said we can take: not read at all (a hostile
+            // server's 64 KiB of compression pointers costs nothing). If
+            // nothing better comes, the question fails as malformed.
+            slot.malformed = true;
             self.out.ignored_packets += 1;
             return Ok(());
         }
@@ -1051,111 +1001,62 @@ where
         off: usize,
         tail: Tail,
     ) -> Result<(), ScanError> {
-        let max_names = self.cfg.max_ptr_names.max(1);
         let slot = &mut self.slots[s as usize];
         let want = slot.qtype;
         let mut cur = std::mem::take(&mut self.scratch);
         cur.clear();
         cur.extend_from_slice(&slot.qname);
-        let mut names = std::mem::take(&mut self.names);
-        names.clear();
-        let mut addrs: Vec<IpAddr> = Vec::new();
-        let mut advanced = false;
-        let mut new_chain: Vec<DnsName> = Vec::new();
-        let walked: Result<bool, wire::WireError> = (|| {
-            loop {
-                let mut found = false;
-                wire::for_each_rr(msg, off, header.ancount, |rr| {
-                    if rr.rtype == want
-                        && rr.class == CLASS_IN
-                        && wire::name_eq(msg, rr.owner, &cur)?
-                    {
-                        found = true;
-                        if want == TYPE_PTR {
-                            if names.len() < max_names {
-                                names.push_rdata_name(msg, &rr)?;
-                            }
-                        } else if addrs.len() < MAX_FORWARD_ADDRS {
-                            addrs.push(wire::rdata_addr(msg, &rr)?);
-                        }
-                    }
-                    Ok(())
-                })?;
-                if found {
-                    return Ok(false);
-                }
-                let mut next: Option<Vec<u8>> = None;
-                wire::for_each_rr(msg, off, header.ancount, |rr| {
-                    if next.is_none()
-                        && rr.rtype == TYPE_CNAME
-                        && rr.class == CLASS_IN
-                        && wire::name_eq(msg, rr.owner, &cur)?
-                    {
-                        let mut n = Vec::new();
-                        wire::rdata_name(msg, &rr, &mut n)?;
-                        next = Some(n);
-                    }
-                    Ok(())
-                })?;
-                let Some(next) = next else { return Ok(false) };
-                slot.hops += 1;
-                if slot.seen.is_empty() {
-                    let mut first = slot.qname.clone();
-                    wire::lowercase_wire(&mut first);
-                    slot.seen.push(first);
-                }
-                let mut key = next.clone();
-                wire::lowercase_wire(&mut key);
-                if slot.hops > MAX_HOPS || slot.seen.contains(&key) {
-                    return Ok(true);
-                }
-                slot.seen.push(key);
-                if want == TYPE_PTR {
-                    new_chain.push(DnsName::from_labels(wire::labels(&next)));
-                }
-                cur.clear();
-                cur.extend_from_slice(&next);
-                advanced = true;
-            }
-        })();
-        let result = match walked {
+        let mut found = std::mem::take(&mut self.found);
+        let walked = walk_answer(
+            msg,
+            header,
+            off,
+            want,
+            &mut cur,
+            &mut slot.trail,
+            &mut found,
+        );
+        let looped = match walked {
             Err(_) => {
                 self.scratch = cur;
-                self.names = names;
+                self.found = found;
                 return self.retry_or_fail(s, FailureReason::Malformed, true, Instant::now());
             }
             Ok(looped) => looped,
         };
-        if let (Owner::Addr(a), false) = (slot.owner, new_chain.is_empty())
+        if let (Owner::Addr(a), false) = (slot.owner, found.chain.is_empty())
             && let Some(job) = self.addrs[a as usize].as_mut()
         {
-            job.chain.append(&mut new_chain);
+            job.chain.append(&mut found.chain);
         }
-        if result {
+        if looped {
             self.scratch = cur;
-            self.names = names;
+            self.found = found;
             return self.finish_failed(s, FailureReason::CnameLoop);
         }
         let nx = tail.rcode == 3;
+        let (advanced, hops) = (found.advanced, slot.trail.hops);
         let outcome = if want == TYPE_PTR {
-            if !names.is_empty() {
+            if !found.names.is_empty() {
                 Outcome::Names
             } else if advanced && !nx {
                 Outcome::Hop
-            } else if nx && slot.hops == 0 {
+            } else if nx && hops == 0 {
                 Outcome::Final(Err(PtrAnswer::NxDomain))
             } else if !nx && is_referral(header, &tail) {
                 // A referral: this server does not know and will not recurse.
                 Outcome::Final(Err(PtrAnswer::Failed(FailureReason::Malformed)))
-            } else if slot.hops == 0 {
+            } else if hops == 0 {
                 Outcome::Final(Err(PtrAnswer::NoData))
             } else {
                 Outcome::Final(Err(PtrAnswer::BrokenDelegation {
                     target: DnsName::from_labels(wire::labels(&cur)),
                 }))
             }
-        } else if !addrs.is_empty() {
-            Outcome::Final(Ok(ForwardAnswer::Addresses(addrs)))
+        } else if !found.addrs.is_empty() {
+            Outcome::Final(Ok(ForwardAnswer::Addresses(std::mem::take(
+                &mut found.addrs,
+            ))))
         } else if advanced && !nx {
             Outcome::Hop
         } else if nx {
@@ -1165,9 +1066,9 @@ where
         } else {
             Outcome::Final(Ok(ForwardAnswer::NoData))
         };
+        self.found = found;
         match outcome {
             Outcome::Hop => {
-                self.names = names;
                 // The chain leaves what this reply covers: ask for its end.
                 slot.qname.clear();
                 slot.qname.extend_from_slice(&cur);
@@ -1183,12 +1084,10 @@ where
             }
             Outcome::Names => {
                 self.scratch = cur;
-                self.names = names;
                 self.finish_ptr_names(s)
             }
             Outcome::Final(answer) => {
                 self.scratch = cur;
-                self.names = names;
                 self.finish_any(s, answer)
             }
         }
@@ -1200,7 +1099,7 @@ where
         let slot = &mut self.slots[s as usize];
         slot.state = State::Free;
         slot.seq = slot.seq.wrapping_add(1);
-        slot.seen.clear();
+        slot.trail.clear();
         self.free_slots.push(s);
         slot.owner
     }
@@ -1320,16 +1219,16 @@ where
         }
     }
 
-    /// The PTR question of an address found names (in `self.names`): record
+    /// The PTR question of an address found names (in `self.found`): record
     /// them and start (or join, or take from the cache) the forward lookups.
     fn finish_ptr_names(&mut self, s: u32) -> Result<(), ScanError> {
         let owner = self.free_slot(s);
         let Owner::Addr(a) = owner else {
             return Ok(());
         };
-        let names = std::mem::take(&mut self.names);
-        let result = self.start_forwards(a, &names);
-        self.names = names;
+        let found = std::mem::take(&mut self.found);
+        let result = self.start_forwards(a, &found.names);
+        self.found = found;
         result
     }
 
@@ -1537,8 +1436,17 @@ where
     /// allow, handing them to the kernel in batches.
     fn queue_sends(&mut self, now: Instant) -> Result<Option<Instant>, ScanError> {
         loop {
-            let s = if let Some(&s) = self.send_q.front() {
-                s
+            let tcp_free = self.tcp.len() < self.tcp_cap;
+            let (s, waited) = if let (Some(&s), true) = (self.tcp_wait.front(), tcp_free) {
+                (s, true)
+            } else if let Some(&s) = self.send_q.front() {
+                if self.slots[s as usize].tcp && !tcp_free {
+                    // every TCP connection allowed is open: wait for one to end
+                    self.send_q.pop_front();
+                    self.tcp_wait.push_back(s);
+                    continue;
+                }
+                (s, false)
             } else if !self.fwd_wait.is_empty() && !self.free_slots.is_empty() {
                 let f = self.fwd_wait.pop_front().expect("not empty");
                 let Some(job) = self.fwds[f as usize].as_mut() else {
@@ -1584,7 +1492,11 @@ where
                 Ok(server) => server,
                 Err(wake) => return Ok(Some(wake)),
             };
-            self.send_q.pop_front();
+            if waited {
+                self.tcp_wait.pop_front();
+            } else {
+                self.send_q.pop_front();
+            }
             self.send(s, server, now)?;
             if self.send_blocked.is_some() {
                 return Ok(None);
@@ -1664,8 +1576,7 @@ where
         slot.edns = self.cfg.edns;
         slot.tcp = false;
         slot.followup = false;
-        slot.hops = 0;
-        slot.seen.clear();
+        slot.trail.clear();
         slot.malformed = false;
         slot.last_server = usize::MAX;
         slot.refused_by = usize::MAX;

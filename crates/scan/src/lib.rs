@@ -93,12 +93,18 @@
 //! # Ok::<(), ptr_audit_scan::ScanError>(())
 //! ```
 
+mod answer;
 mod authoritative;
 mod batch;
 mod engine;
 mod wire;
 
-pub use authoritative::{AuthServer, ZoneReport, scan_authoritative, scan_authoritative_blocking};
+pub use answer::{ReplyError, ReplyView, read_reply};
+pub use authoritative::{
+    AuthServer, SkipReason, SkippedServer, ZoneReport, scan_authoritative,
+    scan_authoritative_blocking, special_purpose,
+};
+pub use wire::{MAX_POINTERS, WireError};
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -139,6 +145,12 @@ pub struct ScanConfig {
     /// at full speed, retries of what it refused or let time out wait a full
     /// `timeout` instead (see "Polite limits" in the crate docs).
     pub backoff: Duration,
+    /// At most this many TCP connections are open at once (each truncated
+    /// reply is asked again over TCP); further TCP questions wait for one to
+    /// end, without spending their timeout. Separate from `concurrency`, so a
+    /// server that truncates every reply cannot make the scan open a
+    /// connection per question in flight. Default 16.
+    pub max_tcp_connections: usize,
     /// Send an EDNS OPT record (1232-byte UDP payload) with each UDP query;
     /// after a FORMERR the question is asked once more without it. Default
     /// false: plain queries as the C library's resolver (and so most mail
@@ -152,6 +164,17 @@ pub struct ScanConfig {
     /// The port the discovered authoritative servers are asked on
     /// ([`scan_authoritative`]); 53 but in labs and tests. Default 53.
     pub authoritative_port: u16,
+    /// Ask discovered name servers at special-purpose addresses too
+    /// (loopback, RFC 1918, link-local, ...: [`special_purpose`]). A zone's
+    /// NS records come from whoever runs it and could aim our queries at
+    /// internal hosts, so by default they are skipped and listed in
+    /// [`ZoneReport::skipped`]; labs and tests on loopback turn this on.
+    /// Default false.
+    pub allow_special_servers: bool,
+    /// At most this many name server addresses are asked per zone, in NS
+    /// order (each costs a pass over the zone's addresses); the rest are
+    /// listed in [`ZoneReport::skipped`]. Default 8.
+    pub max_servers_per_zone: usize,
     /// Look up A/AAAA for every PTR name (forward confirmation). Default true.
     pub forward: bool,
     /// At most this many distinct PTR names per address get a forward lookup
@@ -185,9 +208,12 @@ impl Default for ScanConfig {
             timeout: Duration::from_secs(2),
             attempts: 3,
             backoff: Duration::from_millis(100),
+            max_tcp_connections: 16,
             edns: false,
             recursion_desired: true,
             authoritative_port: 53,
+            allow_special_servers: false,
+            max_servers_per_zone: 8,
             forward: true,
             max_forward_per_address: 16,
             max_ptr_names: 100,
@@ -242,7 +268,8 @@ pub struct ScanOutcome {
     pub timeouts: u64,
     /// Replies accepted (matching ID, server and question), any rcode.
     pub answers: u64,
-    /// Packets ignored: unknown ID, wrong source, wrong question, malformed.
+    /// Packets ignored: unknown ID, wrong source, wrong question, malformed,
+    /// or larger than the UDP payload the query advertised.
     pub ignored_packets: u64,
     /// Forward lookups answered from the run's cache or joined to one in flight.
     pub forward_shared: u64,

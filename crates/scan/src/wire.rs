@@ -4,8 +4,10 @@
 //! Nothing here allocates except where a caller asks for an owned name. Every
 //! read is bounds-checked; compression pointers must point strictly backwards
 //! (before the label sequence that holds them), so a pointer loop is impossible,
-//! and a decoded name is limited to 255 octets. Malformed input gives
-//! [`WireError`], never a panic.
+//! a name may follow at most [`MAX_POINTERS`] of them (a hostile reply made of
+//! thousands of pointers to pointers costs no more than a few names), skipping
+//! a name stops at its first pointer, and a decoded name is limited to 255
+//! octets. Malformed input gives [`WireError`], never a panic.
 
 use std::net::IpAddr;
 
@@ -29,22 +31,38 @@ pub(crate) const CLASS_IN: u16 = 1;
 pub(crate) const EDNS_PAYLOAD: u16 = 1232;
 /// The longest name on the wire, root byte included.
 pub(crate) const MAX_NAME: usize = 255;
+/// The largest reply accepted over UDP to a query without EDNS (RFC 1035
+/// 4.2.1); with EDNS it is [`EDNS_PAYLOAD`]. Anything larger was not asked for.
+pub(crate) const PLAIN_UDP_PAYLOAD: usize = 512;
+/// Compression pointers followed per name. A name has at most 127 labels and
+/// a compressor writes at most one pointer per suffix, so no honest name needs
+/// more than 128; Unbound stops at 256. Each hop of a hostile chain costs a
+/// few nanoseconds, so the cap bounds a name's cost.
+pub const MAX_POINTERS: usize = 128;
 
-/// Why a packet could not be read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum WireError {
+/// Why a DNS message could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WireError {
     /// The packet ended early.
+    #[error("the message ends early")]
     Short,
     /// A label type other than a plain label or a pointer.
+    #[error("a label type other than a label or a compression pointer")]
     BadLabel,
     /// A compression pointer that does not point strictly backwards.
+    #[error("a compression pointer that does not point backwards")]
     BadPointer,
+    /// A name that follows more than [`MAX_POINTERS`] compression pointers.
+    #[error("a name that follows more than {MAX_POINTERS} compression pointers")]
+    TooManyPointers,
     /// A name longer than 255 octets.
+    #[error("a name longer than 255 octets")]
     NameTooLong,
 }
 
 /// Reads a big-endian u16 at `off`.
-fn u16_at(msg: &[u8], off: usize) -> Result<u16, WireError> {
+pub(crate) fn u16_at(msg: &[u8], off: usize) -> Result<u16, WireError> {
     match msg.get(off..off + 2) {
         Some(b) => Ok(u16::from_be_bytes([b[0], b[1]])),
         None => Err(WireError::Short),
@@ -162,6 +180,7 @@ fn walk_name(
     let mut run_start = off;
     let mut end = None;
     let mut total = 1usize; // the root byte
+    let mut hops = 0usize;
     loop {
         let len = *msg.get(pos).ok_or(WireError::Short)?;
         match len & 0xc0 {
@@ -184,6 +203,10 @@ fn walk_name(
                 let target = usize::from(u16_at(msg, pos)? & 0x3fff);
                 if target >= run_start {
                     return Err(WireError::BadPointer);
+                }
+                hops += 1;
+                if hops > MAX_POINTERS {
+                    return Err(WireError::TooManyPointers);
                 }
                 if end.is_none() {
                     end = Some(pos + 2);
@@ -216,9 +239,35 @@ pub(crate) fn append_name(msg: &[u8], off: usize, out: &mut Vec<u8>) -> Result<u
     Ok(next)
 }
 
-/// Skips the name at `off`, returning the offset after it (still validating it).
+/// Skips the name at `off`, returning the offset after it. Stops at the
+/// name's first compression pointer (checking only that it points backwards):
+/// what lies behind it is read when the name is compared or decoded, so
+/// skipping a record costs the same whatever its owner's chain.
 pub(crate) fn skip_name(msg: &[u8], off: usize) -> Result<usize, WireError> {
-    walk_name(msg, off, |_| true)
+    let mut pos = off;
+    let mut total = 1usize;
+    loop {
+        let len = *msg.get(pos).ok_or(WireError::Short)?;
+        match len & 0xc0 {
+            0x00 if len == 0 => return Ok(pos + 1),
+            0x00 => {
+                let l = usize::from(len);
+                total += 1 + l;
+                if total > MAX_NAME {
+                    return Err(WireError::NameTooLong);
+                }
+                pos += 1 + l;
+            }
+            0xc0 => {
+                let target = usize::from(u16_at(msg, pos)? & 0x3fff);
+                if target >= off {
+                    return Err(WireError::BadPointer);
+                }
+                return Ok(pos + 2);
+            }
+            _ => return Err(WireError::BadLabel),
+        }
+    }
 }
 
 /// True when the name at `off` equals the uncompressed wire name `want`,
@@ -743,6 +792,39 @@ pub(crate) mod tests {
         msg[5] = 1;
         msg.extend_from_slice(&[0xc0, 16, 0, 12, 0, 1, 0]);
         assert_eq!(parse(&msg), Err(WireError::BadPointer));
+    }
+
+    #[test]
+    fn names_follow_at_most_max_pointers_and_skipping_stops_at_the_first() {
+        // a question `a.` at 12, then a chain of pointers, each to the one before
+        let chain = |hops: usize| {
+            let mut msg = vec![0u8; 12];
+            msg.extend_from_slice(b"\x01a\x00");
+            let mut last = 12;
+            for _ in 0..hops {
+                let here = msg.len();
+                msg.extend_from_slice(&(0xc000u16 | last as u16).to_be_bytes());
+                last = here;
+            }
+            (msg, last)
+        };
+        let (msg, last) = chain(MAX_POINTERS);
+        let mut name = Vec::new();
+        assert_eq!(read_name(&msg, last, &mut name), Ok(last + 2));
+        assert_eq!(name, b"\x01a\x00");
+        assert_eq!(name_eq(&msg, last, b"\x01A\x00"), Ok(true));
+        let (msg, last) = chain(MAX_POINTERS + 1);
+        assert_eq!(
+            read_name(&msg, last, &mut name),
+            Err(WireError::TooManyPointers)
+        );
+        assert_eq!(
+            name_eq(&msg, last, b"\x01a\x00"),
+            Err(WireError::TooManyPointers)
+        );
+        // skipping looks at the first pointer only
+        assert_eq!(skip_name(&msg, last), Ok(last + 2));
+        assert_eq!(skip_name(&[0xc0, 0], 0), Err(WireError::BadPointer));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use ptr_audit_dnsserver::{Mode, ZoneServer, ZoneSet};
 use ptr_audit_model::{DnsName, FailureReason, PtrAnswer, ServerAnswer};
-use ptr_audit_scan::{StopSignal, ZoneReport, scan_authoritative_blocking};
+use ptr_audit_scan::{SkipReason, StopSignal, ZoneReport, scan_authoritative_blocking};
 
 use crate::{SOA, config, some};
 
@@ -63,6 +63,7 @@ type Seen = BTreeMap<IpAddr, (PtrAnswer, Vec<ServerAnswer>)>;
 fn run(resolver: SocketAddr, port: u16, ips: &[&str]) -> (Seen, Vec<ZoneReport>) {
     let mut cfg = config(&[resolver]);
     cfg.authoritative_port = port;
+    cfg.allow_special_servers = true; // the servers are on loopback
     cfg.timeout = std::time::Duration::from_millis(300);
     let mut seen = BTreeMap::new();
     let (outcome, zones) = scan_authoritative_blocking(
@@ -420,6 +421,7 @@ fn a_stopped_authoritative_scan_is_incomplete_and_delivers_each_address_once() {
     ])]);
     let mut cfg = config(&[resolver.addr()]);
     cfg.authoritative_port = servers[0].addr().port();
+    cfg.allow_special_servers = true; // the servers are on loopback
     // batches of 32 × 16 = 512: the /22 is two batches
     let stop = StopSignal::new();
     let mut seen = std::collections::BTreeSet::new();
@@ -464,6 +466,7 @@ fn a_lame_server_refusing_a_whole_zone_is_not_throttled_but_reported() {
     ]);
     let mut cfg = config(&[resolver.addr()]);
     cfg.authoritative_port = servers[0].addr().port();
+    cfg.allow_special_servers = true; // the servers are on loopback
     let mut count = 0;
     let (outcome, zones) = scan_authoritative_blocking(
         &cfg,
@@ -481,4 +484,114 @@ fn a_lame_server_refusing_a_whole_zone_is_not_throttled_but_reported() {
     assert_eq!(count, 256);
     assert!(zones[0].servers[1].is_lame());
     assert_eq!(outcome.backoff_events, 0, "{:?}", outcome.throttled_servers);
+}
+
+/// A /24 whose NS set names `ns` (name, address) and the servers `serving`.
+fn delegated(ns: &[(&str, &str)]) -> (ZoneServer, ZoneSet) {
+    let mut hosts = String::new();
+    for (n, a) in ns {
+        hosts.push_str(&format!("{n} IN A {a}\n"));
+    }
+    let names: Vec<&str> = ns.iter().map(|(n, _)| *n).collect();
+    let zone = reverse(&names, NEW);
+    let resolver = ZoneServer::spawn(set(&[
+        ("113.0.203.in-addr.arpa", zone.clone()),
+        ("examplehost.net", format!("{SOA}{hosts}")),
+    ]))
+    .expect("resolver");
+    (resolver, set(&[("113.0.203.in-addr.arpa", zone)]))
+}
+
+#[test]
+fn name_servers_at_special_purpose_addresses_are_not_asked_unless_allowed() {
+    // a customer's NS records aim at loopback (a real server listens there)
+    // and at the unspecified address
+    let (resolver, zone) = delegated(&[("ns1", "127.0.0.11"), ("ns2", "0.0.0.0")]);
+    let servers = on_one_port(vec![zone]);
+    let port = servers[0].addr().port();
+    let mut cfg = config(&[resolver.addr()]);
+    cfg.authoritative_port = port;
+    cfg.timeout = std::time::Duration::from_millis(300);
+    let ips = ["203.0.113.1", "203.0.113.2"];
+    let (outcome, zones) = scan_authoritative_blocking(
+        &cfg,
+        some(&ips),
+        |_, _, answers| assert!(answers.is_empty()),
+        &StopSignal::new(),
+    )
+    .expect("scan runs");
+    assert_eq!(outcome.addresses, 2);
+    assert_eq!(
+        servers[0].stats().total,
+        0,
+        "no query went to the loopback server"
+    );
+    assert_eq!(zones.len(), 1);
+    assert!(zones[0].servers.is_empty());
+    let skipped: Vec<(String, SkipReason)> = zones[0]
+        .skipped
+        .iter()
+        .map(|s| (s.label(), s.reason))
+        .collect();
+    assert_eq!(
+        skipped,
+        vec![
+            (
+                format!("127.0.0.11:{port} (ns1.examplehost.net.)"),
+                SkipReason::SpecialPurpose("loopback")
+            ),
+            (
+                format!("0.0.0.0:{port} (ns2.examplehost.net.)"),
+                SkipReason::SpecialPurpose("unspecified (\"this network\")")
+            ),
+        ]
+    );
+
+    // allowed (labs): the loopback server is asked; 0.0.0.0 too (the
+    // kernel delivers it to this host, where nothing answers)
+    cfg.allow_special_servers = true;
+    let (_, zones) =
+        scan_authoritative_blocking(&cfg, some(&ips), |_, _, _| {}, &StopSignal::new())
+            .expect("scan runs");
+    assert_eq!(zones[0].servers.len(), 2);
+    assert!(zones[0].skipped.is_empty());
+    assert_eq!(servers[0].stats().qtype("PTR"), 2);
+}
+
+#[test]
+fn at_most_max_servers_per_zone_are_asked_and_the_rest_reported() {
+    let ns = [
+        ("ns1", "127.0.0.11"),
+        ("ns2", "127.0.0.12"),
+        ("ns3", "127.0.0.13"),
+    ];
+    let (resolver, zone) = delegated(&ns);
+    let servers = on_one_port(vec![zone.clone(), zone.clone(), zone]);
+    let port = servers[0].addr().port();
+    let mut cfg = config(&[resolver.addr()]);
+    cfg.authoritative_port = port;
+    cfg.allow_special_servers = true; // the servers are on loopback
+    cfg.max_servers_per_zone = 2;
+    let (_, zones) = scan_authoritative_blocking(
+        &cfg,
+        some(&["203.0.113.1"]),
+        |_, _, answers| assert_eq!(answers.len(), 2),
+        &StopSignal::new(),
+    )
+    .expect("scan runs");
+    let asked: Vec<String> = zones[0].servers.iter().map(|s| s.label()).collect();
+    assert_eq!(
+        asked,
+        vec![
+            format!("127.0.0.11:{port} (ns1.examplehost.net.)"),
+            format!("127.0.0.12:{port} (ns2.examplehost.net.)"),
+        ]
+    );
+    assert_eq!(zones[0].skipped.len(), 1);
+    assert_eq!(zones[0].skipped[0].reason, SkipReason::OverCap);
+    assert_eq!(
+        servers[2].stats().total,
+        0,
+        "the third server was not asked"
+    );
 }

@@ -4,6 +4,7 @@ mod answers;
 mod authoritative;
 mod backoff;
 mod faults;
+mod hostile;
 mod limits;
 mod raw;
 
