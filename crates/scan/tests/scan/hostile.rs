@@ -23,7 +23,8 @@ pub enum Proto {
 pub type Reply = dyn Fn(&[u8], Proto) -> Vec<Vec<u8>> + Send + Sync;
 
 /// A DNS server on 127.0.0.1 (UDP and TCP, one port) whose every reply comes
-/// from a closure. It counts the TCP connections open at once; with
+/// from a closure. It counts the TCP connections open at once (waiting for
+/// their first answer); with
 /// [`HostileServer::hold_tcp`] each TCP query is answered only once `n`
 /// connections are open together (or after a short wait), so that a client
 /// opening more than `n` at once is caught. Stops when dropped.
@@ -120,7 +121,10 @@ impl HostileServer {
     }
 }
 
-/// One TCP connection: length-framed queries, each answered by `reply`.
+/// One TCP connection: length-framed queries, each answered by `reply`. It
+/// counts as open from its accept until its first answer is written: the
+/// client may close it only after reading that, so the count never lags
+/// behind the client's.
 fn serve_tcp(mut stream: TcpStream, reply: &Reply, count: &TcpCount) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
@@ -131,6 +135,14 @@ fn serve_tcp(mut stream: TcpStream, reply: &Reply, count: &TcpCount) {
         count.total.fetch_add(1, Ordering::SeqCst);
         count.changed.notify_all();
     }
+    let mut counted = true;
+    let uncount = |counted: &mut bool| {
+        if std::mem::take(counted) {
+            let mut open = count.open.lock().unwrap();
+            *open -= 1;
+            count.changed.notify_all();
+        }
+    };
     loop {
         let mut len = [0u8; 2];
         if stream.read_exact(&mut len).is_err() {
@@ -151,17 +163,18 @@ fn serve_tcp(mut stream: TcpStream, reply: &Reply, count: &TcpCount) {
                 open = count.changed.wait_timeout(open, left).unwrap().0;
             }
         }
+        let mut framed = Vec::new();
         for packet in reply(&query, Proto::Tcp) {
-            let mut framed = (packet.len() as u16).to_be_bytes().to_vec();
+            framed.extend_from_slice(&(packet.len() as u16).to_be_bytes());
             framed.extend_from_slice(&packet);
-            if stream.write_all(&framed).is_err() {
-                break;
-            }
+        }
+        // no longer counted once the client can have its answer
+        uncount(&mut counted);
+        if stream.write_all(&framed).is_err() {
+            break;
         }
     }
-    let mut open = count.open.lock().unwrap();
-    *open -= 1;
-    count.changed.notify_all();
+    uncount(&mut counted);
 }
 
 impl Drop for HostileServer {
