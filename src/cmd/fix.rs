@@ -69,9 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .filter(|d| d.is_dir())
     });
     let zones = match &zones_dir {
-        Some(dir) => ptr_audit_dnsserver::ZoneSet::load_dir(dir)
-            .with_context(|| format!("cannot read the zones in `{}`", dir.display()))?
-            .origins(),
+        Some(dir) => super::load_zones(dir)?.origins(),
         None => Vec::new(),
     };
     let plan = fix::plan_with_zones(&doc.records, &zones);

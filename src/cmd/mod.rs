@@ -30,3 +30,20 @@ pub fn load_inventory(inputs: &[String]) -> anyhow::Result<Option<Inventory>> {
     }
     Ok(Some(loaded.inventory))
 }
+
+/// Loads the zone files of `dir` for `--zones`, printing what the reader
+/// skipped or changed (file:line warnings, escaped) to stderr.
+pub fn load_zones(dir: &std::path::Path) -> anyhow::Result<ptr_audit_dnsserver::ZoneSet> {
+    use anyhow::Context as _;
+    let zones = ptr_audit_dnsserver::ZoneSet::load_dir(dir)
+        .with_context(|| format!("cannot read the zones in `{}`", dir.display()))?;
+    let mut err = std::io::stderr().lock();
+    for w in zones.warnings() {
+        writeln!(
+            err,
+            "warning: {}",
+            ptr_audit_report::escape::terminal(&w.to_string())
+        )?;
+    }
+    Ok(zones)
+}

@@ -197,7 +197,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The embedded server lives as long as the scan.
     let _server = match &config.zones {
         Some(dir) => {
-            let server = ZoneServer::serve_dir(dir)
+            let server = ZoneServer::spawn(super::load_zones(dir)?)
                 .with_context(|| format!("cannot serve the zones in `{}`", dir.display()))?;
             config.scan.servers = vec![server.addr()];
             Some(server)

@@ -17,3 +17,4 @@ mod fixture;
 mod outage;
 mod scan;
 mod servers;
+mod zone_reader;

@@ -15,21 +15,38 @@
 //!   delays, truncates, garbles or mismatches answers by a seeded schedule.
 //!
 //! # Zone files
-//! The reader takes RFC 1035 master files: comments, quoted strings,
-//! parentheses, blank owners, `$ORIGIN`, `$TTL` and `$INCLUDE FILE [ORIGIN]`
-//! (`$GENERATE` is refused). Record types SOA, NS, A, AAAA, PTR, CNAME, MX
-//! and TXT are built directly; others go through hickory's parser. Only the
-//! IN class is served.
+//! The reader takes RFC 1035 master files as operators write them for BIND:
+//! comments, quoted strings, parentheses, blank owners, `$ORIGIN`, `$TTL`,
+//! `$INCLUDE FILE [ORIGIN]` and `$GENERATE`. Only the IN class is served.
+//! - **Record data**: SOA, NS, A, AAAA, PTR, CNAME, MX and TXT are built
+//!   directly; DNSSEC records (RRSIG, DNSKEY, CDNSKEY, DS, CDS, NSEC, NSEC3,
+//!   NSEC3PARAM), ZONEMD, DNAME, AFSDB, RP, SPF, SSHFP, TLSA and anything
+//!   in RFC 3597 generic form (`TYPE65280 \# 3 ABCDEF`) are carried as
+//!   opaque wire data (signatures are served, never validated); other types
+//!   go through hickory's parser. A record of a type the audit does not read
+//!   that cannot be carried (LOC, an unknown mnemonic, bad data) is skipped
+//!   with a [`ZoneWarning`] naming file and line; bad data in SOA, NS, A,
+//!   AAAA, PTR or CNAME refuses the zone.
+//! - **`$GENERATE RANGE OWNER [TTL] [CLASS] TYPE RDATA`** (BIND's syntax):
+//!   `START-STOP[/STEP]`, `$` for the iterator, `${OFFSET,WIDTH,BASE}` with
+//!   BASE `d o x X n N` (nibble widths count the dots, as in BIND), `\$`
+//!   and `$$` for a literal `$`, RDATA quoted when it holds spaces. At most
+//!   65,536 records per line; a value pushed below 0 by its offset is an
+//!   error.
 //! - **RFC 2317 `/` labels** are accepted anywhere a name is written
 //!   (`0/26.2.0.192.in-addr.arpa.`, `10 CNAME 10.0/26.2.0.192.in-addr.arpa.`),
 //!   as are `\.` and `\DDD` escapes. A file name cannot hold `/`: name the
 //!   file anything (`0-26.2.0.192.in-addr.arpa.zone`) and put
 //!   `$ORIGIN 0/26.2.0.192.in-addr.arpa.` before the first record.
-//! - **Origin**: the first `$ORIGIN` before the first record, else the file
-//!   name minus `.zone`. Every record must lie inside that origin, the apex
-//!   needs exactly one SOA, and a CNAME must stand alone at its name.
+//! - **The zone is where its SOA is** (exactly one SOA per file). Relative
+//!   names start from the file name minus `.zone` until a `$ORIGIN`.
+//!   Records outside the zone are ignored with a warning (as BIND and NSD
+//!   do); identical records are one (RFC 2181 §5, names compared without
+//!   case); a record whose TTL differs from its RRset's first takes that TTL
+//!   with a warning (RRSIGs keep theirs); a CNAME must stand alone at its
+//!   name (RRSIG and NSEC aside).
 //! - **TTL**: the record's own, else `$TTL`, else the previous record's,
-//!   else 3600.
+//!   else (an SOA) its minimum, else 3600.
 //! - **`$INCLUDE`**: a relative path is taken from the including file's
 //!   directory; the included text starts with the including file's origin
 //!   (or the one given) and the origin reverts after it. Nesting stops at 8
@@ -39,7 +56,9 @@
 //!   symlinks leading out are refused before anything is read, and a zone
 //!   file that is itself a symlink out of the directory is refused too. No
 //!   byte of a file outside the directory can reach an error message.
-//! - Errors ([`ZoneError`]) name the file and the line.
+//! - Errors ([`ZoneError`]) and warnings ([`ZoneSet::warnings`]) name the
+//!   file and the line. `tests/e2e/zone_reader.rs` checks the reader against
+//!   BIND's `named-checkzone -D` on every zone file of the tests.
 //!
 //! # Answers
 //! hickory-server answers from the zones, chasing CNAMEs inside a zone.
@@ -48,7 +67,10 @@
 //! a zone that is not in the set: their PTR is unknown offline, not missing
 //! (a recursive resolver would answer SERVFAIL). When a CNAME leads into a
 //! delegated part of its own zone, hickory puts the delegation's NS records
-//! in the answer section after the CNAME; resolvers skip them.
+//! in the answer section after the CNAME; resolvers skip them. Without
+//! its DNSSEC feature hickory-server lets nothing share a name with a
+//! CNAME, so the RRSIG and NSEC records at a CNAME's name are read but not
+//! served.
 //!
 //! ```
 //! use ptr_audit_dnsserver::{ZoneServer, ZoneSet};
@@ -75,6 +97,24 @@ mod zone;
 
 pub use server::{ARRIVAL_LOG_CAP, Mode, RateLimit, Stats, ZoneServer};
 pub use zone::ZoneSet;
+
+/// Something the zone reader skipped or changed without refusing the zone
+/// (a record outside the zone, a type it cannot carry, TTLs made equal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneWarning {
+    /// The zone file (or `<zone ORIGIN>` for zones built from text).
+    pub path: PathBuf,
+    /// The 1-based line of the entry.
+    pub line: usize,
+    /// What was done and why.
+    pub message: String,
+}
+
+impl std::fmt::Display for ZoneWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
+    }
+}
 
 /// Why zones could not be loaded or served.
 #[derive(Debug, thiserror::Error)]
@@ -154,12 +194,16 @@ pub enum ZoneError {
         #[source]
         source: std::io::Error,
     },
-    /// hickory-server refused a zone.
-    #[error("cannot serve zone `{origin}`: {message}")]
+    /// hickory-server refused a record of a zone.
+    #[error("{}:{line}: cannot serve this record of zone `{origin}`: {message}", path.display())]
     Load {
         /// The zone's origin.
         origin: String,
-        /// hickory's message.
+        /// The file the record was read from.
+        path: PathBuf,
+        /// The record's line.
+        line: usize,
+        /// What hickory refused.
         message: String,
     },
 }

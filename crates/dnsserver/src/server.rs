@@ -20,6 +20,7 @@ use hickory_server::zone_handler::{
 
 use crate::background::Background;
 use crate::zone::display_name;
+use crate::zone::rdata::{beside_cname, type_name};
 use crate::{ZoneError, ZoneSet};
 
 /// Most query arrival instants kept by [`Stats::arrivals`].
@@ -314,16 +315,34 @@ fn handler_of(zones: ZoneSet, shared: Arc<Shared>) -> Result<Handler, ZoneError>
         let apex = LowerName::new(&origin);
         let mut handler: InMemoryZoneHandler =
             InMemoryZoneHandler::empty(zone.origin, ZoneType::Primary, AxfrPolicy::Deny);
-        for (i, record) in zone.records.into_iter().enumerate() {
-            if record.record_type() == RecordType::NS && record.name != origin {
+        // hickory-server without its DNSSEC feature lets nothing share a
+        // name with a CNAME, RRSIG and NSEC included: those are left out
+        // of the served data there (the audit never reads them).
+        let cnames: HashSet<LowerName> = zone
+            .records
+            .iter()
+            .filter(|r| r.record_type() == RecordType::CNAME)
+            .map(|r| LowerName::new(&r.name))
+            .collect();
+        for (record, pos) in zone.records.into_iter().zip(zone.positions) {
+            let rtype = record.record_type();
+            if rtype == RecordType::NS && record.name != origin {
                 cuts.insert(LowerName::new(&record.name));
             }
+            if rtype != RecordType::CNAME
+                && beside_cname(rtype)
+                && cnames.contains(&LowerName::new(&record.name))
+            {
+                continue;
+            }
             // The reader already refused what hickory would (a CNAME beside
-            // other data), so this does not fail in practice.
+            // other data, duplicates), so this does not fail in practice.
             if !handler.upsert_mut(record, zone.serial) {
                 return Err(ZoneError::Load {
                     origin: display_name(&origin),
-                    message: format!("hickory refused record #{}", i + 1),
+                    path: pos.path.to_path_buf(),
+                    line: pos.line,
+                    message: format!("hickory-server refused the {} record", type_name(rtype)),
                 });
             }
         }

@@ -1,23 +1,25 @@
 //! Zone files: a small RFC 1035 master-file reader that accepts RFC 2317 `/`
-//! labels, confines `$INCLUDE` to the zones directory and reports errors with
-//! file and line.
+//! labels and BIND's `$GENERATE`, confines `$INCLUDE` to the zones directory
+//! and reports errors and warnings with file and line.
 //!
 //! The reader does its own tokenising (comments, quotes, parentheses, blank
-//! owners, `$ORIGIN`, `$TTL`, `$INCLUDE`) and builds the records itself for
-//! the types an rDNS audit meets (SOA, NS, A, AAAA, PTR, CNAME, MX, TXT).
-//! Any other type is handed, one record at a time, to hickory's own zone
-//! parser, so its error still carries our file and line.
+//! owners, `$ORIGIN`, `$TTL`, `$INCLUDE`, `$GENERATE`), turns record data
+//! into hickory records in [`rdata`], then settles the zone as BIND does:
+//! the apex is the SOA's owner, records outside it are dropped with a
+//! warning, identical records are one (RFC 2181 §5) and an RRset's TTLs are
+//! made equal to its first (RFC 2181 §5.2, with a warning).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Component, Path, PathBuf};
-use std::str::FromStr;
+use std::sync::Arc;
 
-use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, PTR, SOA, TXT};
-use hickory_proto::rr::{DNSClass, LowerName, Name, RData, Record, RecordType};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
-use crate::ZoneError;
+use crate::{ZoneError, ZoneWarning};
+
+mod generate;
+pub(crate) mod rdata;
 
 /// Deepest `$INCLUDE` nesting accepted.
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -30,8 +32,11 @@ const DEFAULT_TTL: u32 = 3600;
 #[derive(Debug, Clone)]
 pub(crate) struct Zone {
     pub(crate) origin: Name,
-    /// The records in file order (their class is IN).
+    /// The records in file order (their class is IN), each RRset's TTLs
+    /// equal, no two identical.
     pub(crate) records: Vec<Record>,
+    /// Where each record was written, in the order of `records`.
+    pub(crate) positions: Vec<Position>,
     /// The SOA's serial.
     pub(crate) serial: u32,
     pub(crate) source: PathBuf,
@@ -57,6 +62,20 @@ pub(crate) struct Zone {
 #[derive(Debug, Clone, Default)]
 pub struct ZoneSet {
     pub(crate) zones: Vec<Zone>,
+    warnings: Vec<ZoneWarning>,
+}
+
+/// Where a record was written: file (as shown to users) and 1-based line.
+#[derive(Debug, Clone)]
+pub(crate) struct Position {
+    pub(crate) path: Arc<Path>,
+    pub(crate) line: usize,
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.line)
+    }
 }
 
 impl ZoneSet {
@@ -67,10 +86,11 @@ impl ZoneSet {
 
     /// Loads every `*.zone` file directly inside `dir` as one zone.
     ///
-    /// The origin of a zone is the first `$ORIGIN` before its first record,
-    /// else the file name minus `.zone`. `$INCLUDE` may only name files inside
-    /// `dir` (after resolving symlinks); relative paths are taken from the
-    /// including file's directory.
+    /// The zone is the owner of its SOA record. Relative names start from
+    /// the file name minus `.zone` until a `$ORIGIN` changes that.
+    /// `$INCLUDE` may only name files inside `dir` (after resolving
+    /// symlinks); relative paths are taken from the including file's
+    /// directory. What was skipped is in [`ZoneSet::warnings`].
     pub fn load_dir(dir: &Path) -> Result<ZoneSet, ZoneError> {
         let root = dir.canonicalize().map_err(|source| ZoneError::Read {
             path: dir.to_path_buf(),
@@ -110,16 +130,18 @@ impl ZoneSet {
             let mut reader = Reader {
                 root: Some(root.clone()),
                 includes: 0,
+                warnings: Vec::new(),
             };
             let zone = reader.read_zone(&text, &shown, &real, default_origin)?;
+            set.warnings.append(&mut reader.warnings);
             set.insert(zone)?;
         }
         Ok(set)
     }
 
-    /// A set holding one zone parsed from `text`, with `origin` as its
-    /// default origin (a `$ORIGIN` before the first record wins).
-    /// `$INCLUDE` is refused.
+    /// A set holding one zone parsed from `text`, with `origin` as the
+    /// origin relative names start from (the zone itself is where its SOA
+    /// is). `$INCLUDE` is refused.
     pub fn from_text(origin: &str, text: &str) -> Result<ZoneSet, ZoneError> {
         let mut set = ZoneSet::new();
         set.add_text(origin, text)?;
@@ -132,17 +154,42 @@ impl ZoneSet {
         let mut reader = Reader {
             root: None,
             includes: 0,
+            warnings: Vec::new(),
         };
         let zone = reader.read_zone(text, &label, &label, origin)?;
+        self.warnings.append(&mut reader.warnings);
         self.insert(zone)
     }
 
-    /// Adds every zone of `other`.
-    pub fn merge(&mut self, other: ZoneSet) -> Result<(), ZoneError> {
+    /// Adds every zone of `other` (and its warnings).
+    pub fn merge(&mut self, mut other: ZoneSet) -> Result<(), ZoneError> {
+        self.warnings.append(&mut other.warnings);
         for zone in other.zones {
             self.insert(zone)?;
         }
         Ok(())
+    }
+
+    /// What the reader skipped or changed while loading, in file order:
+    /// out-of-zone records, record types it could not read, RRsets whose
+    /// TTLs it made equal. Each names the file and line.
+    pub fn warnings(&self) -> &[ZoneWarning] {
+        &self.warnings
+    }
+
+    /// Every record of every zone in presentation form, one per line
+    /// (`owner TTL IN TYPE DATA`), sorted; data the reader carries opaque is
+    /// written in RFC 3597 generic form. Two readings of the same zone data
+    /// give the same lines, whatever the order and spelling of the files.
+    pub fn canonical_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .zones
+            .iter()
+            .flat_map(|z| z.records.iter())
+            .map(rdata::canonical_line)
+            .collect();
+        lines.sort();
+        lines
     }
 
     fn insert(&mut self, zone: Zone) -> Result<(), ZoneError> {
@@ -161,6 +208,15 @@ impl ZoneSet {
     /// (files in name order).
     pub fn origins(&self) -> Vec<String> {
         self.zones.iter().map(|z| display_name(&z.origin)).collect()
+    }
+
+    /// Each zone's origin with the file it was read from (`<zone ORIGIN>`
+    /// for zones built from text), in the order of [`ZoneSet::origins`].
+    pub fn sources(&self) -> Vec<(String, &Path)> {
+        self.zones
+            .iter()
+            .map(|z| (display_name(&z.origin), z.source.as_path()))
+            .collect()
     }
 
     /// Number of zones.
@@ -490,22 +546,33 @@ struct Reader {
     /// The canonical zones directory; `None` refuses every `$INCLUDE`.
     root: Option<PathBuf>,
     includes: usize,
+    warnings: Vec<ZoneWarning>,
 }
 
 /// The mutable context of a zone being read.
 struct Ctx {
-    zone_origin: Name,
-    origin_fixed: bool,
-    records: Vec<Record>,
-    /// The SOA's serial, once seen.
-    serial: Option<u32>,
-    /// Per owner name: (has a CNAME, has other records).
-    kinds: HashMap<LowerName, (bool, bool)>,
+    /// The records read so far, where each was written.
+    records: Vec<(Record, Position)>,
     default_ttl: Option<u32>,
     last_ttl: Option<u32>,
 }
 
+/// What one record entry gave.
+enum Read {
+    Record(Box<Record>),
+    /// A record the reader cannot carry, skipped (the warning's text).
+    Skipped(String),
+}
+
 impl Reader {
+    fn warn(&mut self, path: &Path, line: usize, message: String) {
+        self.warnings.push(ZoneWarning {
+            path: path.to_path_buf(),
+            line,
+            message,
+        });
+    }
+
     fn read_zone(
         &mut self,
         text: &str,
@@ -520,26 +587,127 @@ impl Reader {
                 message: format!("`{default_origin}` is not a zone origin: {message}"),
             })?;
         let mut ctx = Ctx {
-            zone_origin: default_origin.clone(),
-            origin_fixed: false,
             records: Vec::new(),
-            serial: None,
-            kinds: HashMap::new(),
             default_ttl: None,
             last_ttl: None,
         };
         let mut origin = default_origin;
         let mut owner = None;
-        self.read_file(text, shown, real, &mut origin, &mut owner, &mut ctx, 0)?;
-        let Some(serial) = ctx.serial else {
+        let path: Arc<Path> = Arc::from(shown);
+        self.read_file(text, &path, real, &mut origin, &mut owner, &mut ctx, 0)?;
+        self.settle(ctx.records, shown, &origin)
+    }
+
+    /// Makes a zone of the records read: the apex is the SOA's owner,
+    /// records outside it are dropped (with a warning), identical records
+    /// are one, an RRset's TTLs are its first one's, and a CNAME stands
+    /// alone at its name.
+    fn settle(
+        &mut self,
+        read: Vec<(Record, Position)>,
+        shown: &Path,
+        last_origin: &Name,
+    ) -> Result<Zone, ZoneError> {
+        let syntax = |pos: &Position, message: String| ZoneError::Syntax {
+            path: pos.path.to_path_buf(),
+            line: pos.line,
+            message,
+        };
+        let mut soas = read
+            .iter()
+            .filter(|(r, _)| r.record_type() == RecordType::SOA);
+        let Some((soa, soa_pos)) = soas.next() else {
             return Err(ZoneError::MissingSoa {
                 path: shown.to_path_buf(),
-                origin: display_name(&ctx.zone_origin),
+                origin: display_name(last_origin),
             });
         };
+        if let Some((second, pos)) = soas.next() {
+            return Err(syntax(
+                pos,
+                format!(
+                    "a second SOA record (at `{}`; the first, at `{}`, is at line {})",
+                    display_name(&second.name),
+                    display_name(&soa.name),
+                    soa_pos.line
+                ),
+            ));
+        }
+        let apex = soa.name.clone();
+        let RData::SOA(soa_data) = &soa.data else {
+            unreachable!("an SOA record holds SOA data")
+        };
+        let serial = soa_data.serial;
+        // (owner, type) -> (TTL, the data seen)
+        let mut rrsets: HashMap<(Name, RecordType), (u32, HashSet<RData>)> = HashMap::new();
+        // owner -> (line of its CNAME, line of other data)
+        let mut kinds: HashMap<Name, (Option<usize>, Option<usize>)> = HashMap::new();
+        let mut records = Vec::with_capacity(read.len());
+        let mut positions = Vec::with_capacity(read.len());
+        for (mut record, pos) in read {
+            if !apex.zone_of(&record.name) {
+                self.warn(
+                    &pos.path,
+                    pos.line,
+                    format!(
+                        "`{}` is outside the zone `{}`: ignored",
+                        display_name(&record.name),
+                        display_name(&apex)
+                    ),
+                );
+                continue;
+            }
+            let rtype = record.record_type();
+            let (ttl, seen) = rrsets
+                .entry((record.name.clone(), rtype))
+                .or_insert_with(|| (record.ttl, HashSet::new()));
+            if seen.contains(&record.data) {
+                // RFC 2181 §5: identical records are one record
+                continue;
+            }
+            // an RRSIG has the TTL of the RRset it covers (RFC 4034 §3)
+            if record.ttl != *ttl && !matches!(rtype, RecordType::RRSIG | RecordType::SIG) {
+                let first = *ttl;
+                self.warn(
+                    &pos.path,
+                    pos.line,
+                    format!(
+                        "TTL {} differs from the TTL {first} of the `{}` {} records before it: using {first} (RFC 2181 §5.2)",
+                        record.ttl,
+                        display_name(&record.name),
+                        rdata::type_name(rtype)
+                    ),
+                );
+                record.ttl = first;
+            }
+            if !rdata::beside_cname(rtype) {
+                let kind = kinds.entry(record.name.clone()).or_default();
+                let clash = if rtype == RecordType::CNAME {
+                    let clash = kind.0.or(kind.1);
+                    kind.0.get_or_insert(pos.line);
+                    clash
+                } else {
+                    kind.1.get_or_insert(pos.line);
+                    kind.0
+                };
+                if let Some(line) = clash {
+                    return Err(syntax(
+                        &pos,
+                        format!(
+                            "`{}` has a CNAME and other records (line {line}): a CNAME must stand alone",
+                            display_name(&record.name)
+                        ),
+                    ));
+                }
+            }
+            seen.insert(record.data.clone());
+            records.push(record);
+            positions.push(pos);
+        }
         Ok(Zone {
-            origin: ctx.zone_origin,
-            records: ctx.records,
+            origin: apex,
+            records,
+            positions,
             serial,
             source: shown.to_path_buf(),
         })
@@ -549,7 +717,7 @@ impl Reader {
     fn read_file(
         &mut self,
         text: &str,
-        shown: &Path,
+        shown: &Arc<Path>,
         real: &Path,
         origin: &mut Name,
         owner: &mut Option<Name>,
@@ -573,11 +741,7 @@ impl Reader {
                         let [arg] = args else {
                             return Err(syntax(line, "`$ORIGIN` takes one name".to_owned()));
                         };
-                        let name = parse_name(&arg.text, origin).map_err(|m| syntax(line, m))?;
-                        if !ctx.origin_fixed && depth == 0 {
-                            ctx.zone_origin = name.clone();
-                        }
-                        *origin = name;
+                        *origin = parse_name(&arg.text, origin).map_err(|m| syntax(line, m))?;
                     }
                     "$TTL" => {
                         let [arg] = args else {
@@ -607,7 +771,7 @@ impl Reader {
                         let mut inc_owner = owner.clone();
                         self.read_file(
                             &inc_text,
-                            &inc_shown,
+                            &Arc::from(inc_shown),
                             &inc_real,
                             &mut inc_origin,
                             &mut inc_owner,
@@ -616,7 +780,15 @@ impl Reader {
                         )?;
                     }
                     "$GENERATE" => {
-                        return Err(syntax(line, "`$GENERATE` is not supported".to_owned()));
+                        let generated =
+                            generate_entries(args, line).map_err(|m| syntax(line, m))?;
+                        for entry in generated {
+                            let entry = entry.map_err(|m| syntax(line, m))?;
+                            // a generated record does not become the owner
+                            // of the blank-owner lines after it
+                            let mut scratch = None;
+                            self.add(&entry, shown, origin, &mut scratch, ctx)?;
+                        }
                     }
                     other => {
                         return Err(syntax(line, format!("unknown directive `{other}`")));
@@ -624,52 +796,37 @@ impl Reader {
                 }
                 continue;
             }
-            let record = self
-                .record(&entry, origin, owner, ctx)
-                .map_err(|m| syntax(line, m))?;
-            if !ctx.zone_origin.zone_of(&record.name) {
-                return Err(syntax(
+            self.add(&entry, shown, origin, owner, ctx)?;
+        }
+        Ok(())
+    }
+
+    /// Reads one record entry into `ctx`, or records why it was skipped.
+    fn add(
+        &mut self,
+        entry: &Entry,
+        shown: &Arc<Path>,
+        origin: &Name,
+        owner: &mut Option<Name>,
+        ctx: &mut Ctx,
+    ) -> Result<(), ZoneError> {
+        let line = entry.line;
+        match self.record(entry, origin, owner, ctx) {
+            Ok(Read::Record(record)) => {
+                let pos = Position {
+                    path: Arc::clone(shown),
                     line,
-                    format!(
-                        "`{}` is outside the zone `{}`",
-                        display_name(&record.name),
-                        display_name(&ctx.zone_origin)
-                    ),
-                ));
+                };
+                ctx.records.push((*record, pos));
             }
-            ctx.origin_fixed = true;
-            if let RData::SOA(soa) = &record.data {
-                if record.name != ctx.zone_origin {
-                    return Err(syntax(
-                        line,
-                        format!(
-                            "the SOA record must be at the zone apex `{}`",
-                            display_name(&ctx.zone_origin)
-                        ),
-                    ));
-                }
-                if ctx.serial.is_some() {
-                    return Err(syntax(line, "a second SOA record".to_owned()));
-                }
-                ctx.serial = Some(soa.serial);
-            }
-            let is_cname = record.record_type() == RecordType::CNAME;
-            let kinds = ctx.kinds.entry(LowerName::new(&record.name)).or_default();
-            if kinds.0 || (is_cname && kinds.1) {
-                return Err(syntax(
+            Ok(Read::Skipped(message)) => self.warn(shown, line, message),
+            Err(message) => {
+                return Err(ZoneError::Syntax {
+                    path: shown.to_path_buf(),
                     line,
-                    format!(
-                        "`{}` has a CNAME and other records: a CNAME must stand alone",
-                        display_name(&record.name)
-                    ),
-                ));
+                    message,
+                });
             }
-            if is_cname {
-                kinds.0 = true;
-            } else {
-                kinds.1 = true;
-            }
-            ctx.records.push(record);
         }
         Ok(())
     }
@@ -742,7 +899,7 @@ impl Reader {
         origin: &Name,
         owner: &mut Option<Name>,
         ctx: &mut Ctx,
-    ) -> Result<Record, String> {
+    ) -> Result<Read, String> {
         let mut tokens = entry.tokens.iter().peekable();
         let name = if entry.blank_owner {
             owner
@@ -774,127 +931,96 @@ impl Reader {
                 class_seen = true;
                 continue;
             }
-            break upper;
+            break tok.text.as_str();
         };
         let rdata: Vec<&Token> = tokens.collect();
-        let rtype = RecordType::from_str(&rtype_text)
-            .map_err(|_| format!("unknown record type `{rtype_text}`"))?;
-        let ttl = match ttl {
-            Some(t) => t,
-            None => ctx.default_ttl.or(ctx.last_ttl).unwrap_or(DEFAULT_TTL),
+        let Some(rtype) = rdata::parse_type(rtype_text) else {
+            return Ok(Read::Skipped(format!(
+                "unknown record type `{rtype_text}` for `{}`: skipped",
+                display_name(&name)
+            )));
+        };
+        let data = match rdata::rdata_of(rtype, &rdata, origin, &name) {
+            Ok(data) => data,
+            Err(message) if !rdata::audited(rtype) => {
+                return Ok(Read::Skipped(format!(
+                    "{message} (`{}` {}): skipped",
+                    display_name(&name),
+                    rdata::type_name(rtype)
+                )));
+            }
+            Err(message) => return Err(message),
+        };
+        let ttl = match (ttl, ctx.default_ttl, ctx.last_ttl, &data) {
+            (Some(t), ..) | (None, Some(t), ..) | (None, None, Some(t), _) => t,
+            // BIND's rule: an SOA with no TTL before it takes its minimum
+            (None, None, None, RData::SOA(soa)) => soa.minimum,
+            (None, None, None, _) => DEFAULT_TTL,
         };
         ctx.last_ttl = Some(ttl);
-        let data = rdata_of(rtype, &rtype_text, &rdata, origin, &name)?;
         let mut record = Record::from_rdata(name, ttl, data);
         record.dns_class = DNSClass::IN;
-        Ok(record)
+        Ok(Read::Record(Box::new(record)))
     }
 }
 
-fn want<'a>(rdata: &[&'a Token], n: usize, rtype: &str) -> Result<Vec<&'a str>, String> {
-    if rdata.len() != n {
-        return Err(format!(
-            "{rtype} takes {n} field{}, found {}",
-            if n == 1 { "" } else { "s" },
-            rdata.len()
-        ));
+/// Expands a `$GENERATE RANGE OWNER [TTL] [CLASS] TYPE RDATA` directive
+/// (its arguments) into record entries, one per iterator value, lazily.
+fn generate_entries(
+    args: &[Token],
+    line: usize,
+) -> Result<impl Iterator<Item = Result<Entry, String>>, String> {
+    let usage =
+        "`$GENERATE` takes RANGE OWNER [TTL] [CLASS] TYPE RDATA (quote RDATA that holds spaces)";
+    let [range, lhs, middle @ .., rhs] = args else {
+        return Err(usage.to_owned());
+    };
+    // TTL and class (in either order, each optional), then the type
+    let Some((rtype, ttl_class)) = middle.split_last() else {
+        return Err(usage.to_owned());
+    };
+    let ttl_or_class = |t: &Token| {
+        looks_like_ttl(&t.text)
+            || matches!(
+                t.text.to_ascii_uppercase().as_str(),
+                "IN" | "CH" | "HS" | "CS"
+            )
+    };
+    if ttl_class.len() > 2
+        || middle.iter().any(|t| t.quoted)
+        || ttl_or_class(rtype)
+        || !ttl_class.iter().all(ttl_or_class)
+    {
+        return Err(usage.to_owned());
     }
-    Ok(rdata.iter().map(|t| t.text.as_str()).collect())
-}
-
-fn rdata_of(
-    rtype: RecordType,
-    rtype_text: &str,
-    rdata: &[&Token],
-    origin: &Name,
-    owner: &Name,
-) -> Result<RData, String> {
-    Ok(match rtype {
-        RecordType::A => {
-            let f = want(rdata, 1, "A")?;
-            RData::A(A(
-                Ipv4Addr::from_str(f[0]).map_err(|_| format!("bad IPv4 address `{}`", f[0]))?
-            ))
-        }
-        RecordType::AAAA => {
-            let f = want(rdata, 1, "AAAA")?;
-            RData::AAAA(AAAA(
-                Ipv6Addr::from_str(f[0]).map_err(|_| format!("bad IPv6 address `{}`", f[0]))?,
-            ))
-        }
-        RecordType::PTR => RData::PTR(PTR(parse_name(want(rdata, 1, "PTR")?[0], origin)?)),
-        RecordType::CNAME => RData::CNAME(CNAME(parse_name(want(rdata, 1, "CNAME")?[0], origin)?)),
-        RecordType::NS => RData::NS(NS(parse_name(want(rdata, 1, "NS")?[0], origin)?)),
-        RecordType::MX => {
-            let f = want(rdata, 2, "MX")?;
-            let pref = f[0]
-                .parse::<u16>()
-                .map_err(|_| format!("bad MX preference `{}`", f[0]))?;
-            RData::MX(MX::new(pref, parse_name(f[1], origin)?))
-        }
-        RecordType::SOA => {
-            let f = want(rdata, 7, "SOA")?;
-            let mname = parse_name(f[0], origin)?;
-            let rname = parse_name(f[1], origin)?;
-            let serial = f[2]
-                .parse::<u32>()
-                .map_err(|_| format!("bad SOA serial `{}`", f[2]))?;
-            let t = |s: &str| -> Result<i32, String> {
-                i32::try_from(parse_ttl(s)?).map_err(|_| format!("SOA timer `{s}` is too large"))
-            };
-            RData::SOA(SOA::new(
-                mname,
-                rname,
-                serial,
-                t(f[3])?,
-                t(f[4])?,
-                t(f[5])?,
-                parse_ttl(f[6])?,
-            ))
-        }
-        RecordType::TXT => {
-            if rdata.is_empty() {
-                return Err("TXT needs at least one string".to_owned());
-            }
-            let strings = rdata
-                .iter()
-                .map(|t| char_string(&t.text))
-                .collect::<Result<Vec<_>, _>>()?;
-            RData::TXT(TXT::from_bytes(strings.iter().map(Vec::as_slice).collect()))
-        }
-        _ => fallback(rtype_text, rdata, origin, owner)?,
-    })
-}
-
-/// Parses the RDATA of a type this reader does not build itself with
-/// hickory's zone parser, one record at a time.
-fn fallback(rtype: &str, rdata: &[&Token], origin: &Name, owner: &Name) -> Result<RData, String> {
-    let mut text = format!(
-        "$ORIGIN {}\n@ 3600 IN SOA . . 1 1 1 1 1\n@ 3600 IN {rtype}",
-        origin.to_ascii()
-    );
-    for tok in rdata {
-        if tok.quoted {
-            let _ = write!(text, " \"{}\"", tok.text);
-        } else {
-            let _ = write!(text, " {}", tok.text);
-        }
-    }
-    text.push('\n');
-    let parsed = hickory_proto::serialize::txt::Parser::new(text, None, None)
-        .parse()
-        .map_err(|e| format!("bad {rtype} record for `{}`: {e}", display_name(owner)))?;
-    parsed
-        .1
-        .into_values()
-        .flat_map(|set| set.records_without_rrsigs().cloned().collect::<Vec<_>>())
-        .find(|r| r.record_type().to_string() == rtype)
-        .map(|r| r.data)
-        .ok_or_else(|| format!("bad {rtype} record for `{}`", display_name(owner)))
+    let range = generate::Range::parse(&range.text)?;
+    let owner = generate::Template::parse(&lhs.text)?;
+    let data = generate::Template::parse(&rhs.text)?;
+    let middle: Vec<String> = middle.iter().map(|t| t.text.clone()).collect();
+    Ok(range.values().map(move |value| {
+        let mut tokens = vec![Token {
+            text: owner.render(value)?,
+            quoted: false,
+        }];
+        tokens.extend(middle.iter().map(|text| Token {
+            text: text.clone(),
+            quoted: false,
+        }));
+        let text = data.render(value)?;
+        let rdata = entries(&text).map_err(|(_, m)| format!("in the generated `{text}`: {m}"))?;
+        tokens.extend(rdata.into_iter().flat_map(|e| e.tokens));
+        Ok(Entry {
+            line,
+            blank_owner: false,
+            tokens,
+        })
+    }))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr;
+
     use super::*;
 
     #[test]

@@ -4,6 +4,7 @@ mod client;
 mod example;
 mod faults;
 mod hostile;
+mod operators;
 mod resolver;
 mod serving;
 mod zones;
