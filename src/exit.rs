@@ -9,8 +9,10 @@ pub enum ExitCode {
     Findings = 1,
     /// Bad input or usage.
     BadInput = 2,
-    /// Interrupted (Ctrl-C).
+    /// Interrupted (Ctrl-C, SIGINT).
     Interrupted = 130,
+    /// Terminated (SIGTERM: a pod evicted, a CI job cancelled).
+    Terminated = 143,
 }
 
 impl From<ExitCode> for std::process::ExitCode {

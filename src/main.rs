@@ -6,6 +6,7 @@
 mod cmd;
 mod exit;
 mod interrupt;
+mod output;
 mod progress;
 
 use std::process::ExitCode as ProcessExit;

@@ -33,7 +33,9 @@ pub fn stdout_format(
 ) -> anyhow::Result<Option<Format>> {
     let dashes = outputs.iter().filter(|(_, p)| p == Path::new("-")).count();
     if dashes > 1 || (dashes == 1 && format.is_some()) {
-        bail!("only one report can go to standard output: give one of `--format` and `--output FORMAT=-`");
+        bail!(
+            "only one report can go to standard output: give one of `--format` and `--output FORMAT=-`"
+        );
     }
     Ok(match format {
         Some(f) => Some(f),
@@ -130,7 +132,9 @@ impl Outputs {
                 .set_permissions(permissions)
                 .with_context(context)?;
             temp.as_file().sync_all().with_context(context)?;
-            temp.persist(&path).map_err(|e| e.error).with_context(context)?;
+            temp.persist(&path)
+                .map_err(|e| e.error)
+                .with_context(context)?;
             // The rename is durable once the directory is synced.
             if let Some(dir) = path.parent()
                 && let Ok(dir) = File::open(if dir.as_os_str().is_empty() {
@@ -217,7 +221,11 @@ mod tests {
         assert!(is_special(Path::new("/dev/null")));
         assert!(is_special(Path::new("/dev/stdout")));
         let mut outputs = Outputs::default();
-        outputs.open(Path::new("/dev/null")).unwrap().write_all(b"x").unwrap();
+        outputs
+            .open(Path::new("/dev/null"))
+            .unwrap()
+            .write_all(b"x")
+            .unwrap();
         assert!(outputs.pending.is_empty());
     }
 }

@@ -35,7 +35,7 @@ pub struct Args {
     /// TTL of the records.
     #[arg(long, default_value_t = 3600)]
     pub ttl: u32,
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout (`-`: stdout); it is replaced only once complete.
     #[arg(long, short, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// Group records by the zones of the `*.zone` files in DIR (default: the
@@ -80,17 +80,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut text = Vec::new();
     fix::write(&plan, format, FixOptions { ttl: args.ttl }, &mut text)?;
-    match &args.output {
-        Some(path) => std::fs::write(path, &text)
-            .with_context(|| format!("cannot write `{}`", path.display()))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(&text).and_then(|()| out.flush()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                other => other?,
-            }
-        }
-    }
+    let mut files = crate::output::Outputs::default();
+    let path = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
+    let mut out = files.open(&path)?;
+    out.write_all(&text)
+        .and_then(|()| out.flush())
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    drop(out);
+    files.commit()?;
     writeln!(
         err,
         "{} record(s) to publish; {} failing address(es) not fixed",

@@ -4,8 +4,6 @@
 //! incomplete or interrupted set, naming what is missing.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::net::IpAddr;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -20,6 +18,7 @@ use ptr_audit_report::{
 };
 
 use crate::exit::ExitCode;
+use crate::output::Outputs;
 
 /// Arguments of `ptr-audit merge`.
 #[derive(clap::Args, Debug)]
@@ -27,10 +26,11 @@ pub struct Args {
     /// The shards' reports (json; jsonl is accepted without the completeness checks it cannot support).
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<PathBuf>,
-    /// Format on stdout.
-    #[arg(long, default_value = "json", value_name = "FORMAT")]
-    pub format: Format,
-    /// Also write a report to a file (repeatable): `sarif=merged.sarif`.
+    /// Report format on stdout (default: json, unless an `--output` is given).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Also write a report to a file (repeatable): `sarif=merged.sarif`; `json=-` is stdout.
+    /// A file is replaced only once the merged report is complete.
     #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = super::scan::parse_output)]
     pub outputs: Vec<(Format, PathBuf)>,
 }
@@ -41,15 +41,16 @@ pub struct Args {
 /// [`run_lines`]; anything else (`jsonl`, reformatted documents, other
 /// versions) is read whole into memory by [`run_full`].
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if let Some(code) = run_lines(&args)? {
+    let to_stdout = crate::output::stdout_format(args.format, &args.outputs, Format::Json)?;
+    if let Some(code) = run_lines(&args, to_stdout)? {
         return Ok(code);
     }
-    run_full(&args)
+    run_full(&args, to_stdout)
 }
 
 /// The fallback: reads every shard whole, holds all records in address
 /// order, then feeds them to the report (memory grows with the scope).
-fn run_full(args: &Args) -> anyhow::Result<ExitCode> {
+fn run_full(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<ExitCode> {
     let mut docs = Vec::new();
     for path in &args.reports {
         docs.push(
@@ -80,11 +81,12 @@ fn run_full(args: &Args) -> anyhow::Result<ExitCode> {
 
     let meta = meta.unwrap_or_else(|| ReportMeta::new(env!("CARGO_PKG_VERSION"), ""));
     let finished_at = finished_at.unwrap_or_else(|| meta.started_at.clone());
-    let mut out = Output::open(args, &meta, &listed, true)?;
+    let mut out = Output::open(args, &meta, &listed, to_stdout)?;
     for rec in records.values() {
         out.record(rec)?;
     }
-    out.finish(&finished_at)?;
+    let (_, files) = out.finish(&finished_at)?;
+    files.commit()?;
     Ok(ExitCode::Clean)
 }
 
@@ -93,44 +95,42 @@ fn run_full(args: &Args) -> anyhow::Result<ExitCode> {
 /// order.
 struct Output {
     report: Report,
+    /// The `--output` files, put in place once complete.
+    files: Outputs,
     tally: BlockTally,
     blocks_seen: HashSet<IpNet>,
 }
 
 impl Output {
-    /// Creates the sinks (stdout in `--format` unless `to_stdout` is false,
-    /// each `--output` file) and lists the shards' blocks.
+    /// Creates the sinks (stdout in `to_stdout`, each `--output` file) and
+    /// lists the shards' blocks.
     fn open(
         args: &Args,
         meta: &ReportMeta,
         listed: &[Arc<BlockInfo>],
-        to_stdout: bool,
+        to_stdout: Option<Format>,
     ) -> anyhow::Result<Output> {
         let options = SinkOptions::default();
         let mut report = Report::new(GateOptions::default());
-        if to_stdout {
+        if let Some(format) = to_stdout {
             report.add_sink(ptr_audit_report::sink(
-                args.format,
-                stdout(),
+                format,
+                crate::output::stdout(),
                 meta,
                 &options,
             )?);
         }
+        let mut files = Outputs::default();
         for (format, path) in &args.outputs {
-            let file = File::create(path)
-                .with_context(|| format!("cannot create `{}`", path.display()))?;
-            report.add_sink(ptr_audit_report::sink(
-                *format,
-                Box::new(BufWriter::new(file)),
-                meta,
-                &options,
-            )?);
+            let out = files.open(path)?;
+            report.add_sink(ptr_audit_report::sink(*format, out, meta, &options)?);
         }
         for block in listed {
             report.add_block(block);
         }
         Ok(Output {
             report,
+            files,
             tally: BlockTally::new(),
             blocks_seen: HashSet::new(),
         })
@@ -146,11 +146,11 @@ impl Output {
     }
 
     /// Writes the block findings, summary and gate, and closes every sink;
-    /// returns the block findings.
-    fn finish(self, finished_at: &str) -> std::io::Result<Vec<BlockFinding>> {
+    /// returns the block findings and the files to put in place.
+    fn finish(self, finished_at: &str) -> std::io::Result<(Vec<BlockFinding>, Outputs)> {
         let block_findings = self.tally.finish();
         self.report.finish(finished_at, true, &block_findings)?;
-        Ok(block_findings)
+        Ok((block_findings, self.files))
     }
 }
 
@@ -162,7 +162,7 @@ impl Output {
 /// are not all `json` documents written by this version, or not laid out as
 /// it writes them: nothing has been written then, and the caller takes the
 /// full path.
-fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
+fn run_lines(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<Option<ExitCode>> {
     let mut shards = Vec::new();
     for path in &args.reports {
         let shard =
@@ -188,7 +188,7 @@ fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
         .filter_map(|d| d.finished_at.clone())
         .max()
         .unwrap_or_else(|| meta.started_at.clone());
-    if args.format != Format::Json || !args.outputs.is_empty() {
+    if to_stdout != Some(Format::Json) || !args.outputs.is_empty() {
         let listed: Vec<Arc<BlockInfo>> = docs.iter().flat_map(|d| d.blocks.clone()).collect();
         let Some(mut merged) =
             ptr_audit_report::merge_lines(shards, GateOptions::default(), &mut |_| {})?
@@ -198,13 +198,20 @@ fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
         check_count(&merged, &meta)?;
         // `json` on stdout is still copied from the lines (after the other
         // outputs, which yield the block findings): no records to sort.
-        let copy_json = args.format == Format::Json;
-        let mut out = Output::open(args, &meta, &listed, !copy_json)?;
+        let copy_json = to_stdout == Some(Format::Json);
+        let sink_stdout = to_stdout.filter(|_| !copy_json);
+        let mut out = Output::open(args, &meta, &listed, sink_stdout)?;
         merged.records(&mut |rec| out.record(&rec))?;
-        let block_findings = out.finish(&finished_at)?;
+        let (block_findings, files) = out.finish(&finished_at)?;
         if copy_json {
-            merged.write(stdout(), &meta, &finished_at, &block_findings)?;
+            merged.write(
+                crate::output::stdout(),
+                &meta,
+                &finished_at,
+                &block_findings,
+            )?;
         }
+        files.commit()?;
         return Ok(Some(ExitCode::Clean));
     }
     // The placeholder tally runs on a second thread, fed in batches, while
@@ -237,13 +244,13 @@ fn run_lines(args: &Args) -> anyhow::Result<Option<ExitCode>> {
         return Ok(None);
     };
     check_count(&merged, &meta)?;
-    merged.write(stdout(), &meta, &finished_at, &block_findings)?;
+    merged.write(
+        crate::output::stdout(),
+        &meta,
+        &finished_at,
+        &block_findings,
+    )?;
     Ok(Some(ExitCode::Clean))
-}
-
-/// Standard output, buffered.
-fn stdout() -> Box<dyn Write + Send> {
-    Box::new(BufWriter::with_capacity(64 << 10, std::io::stdout()))
 }
 
 /// Refuses shards that hold more or fewer addresses than the scan's scope.

@@ -3,13 +3,13 @@
 //! the run recorded (`merge` would refuse an incomplete report and judge it
 //! again with default gate options).
 
-use std::io::BufWriter;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use ptr_audit_report::Format;
 
 use crate::exit::ExitCode;
+use crate::output::Outputs;
 
 /// Arguments of `ptr-audit render`.
 #[derive(clap::Args, Debug)]
@@ -37,54 +37,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let context = || format!("cannot render `{}`", args.report.display());
-    match args.output.as_deref().filter(|p| p.as_os_str() != "-") {
-        None => {
-            let out = BufWriter::with_capacity(64 << 10, std::io::stdout());
-            ptr_audit_report::render_html(&args.report, Box::new(out)).with_context(context)?;
-        }
-        Some(path) => {
-            // Written beside the target and renamed into place when complete:
-            // a failed render leaves the previous page as it was.
-            let dir = path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let tmp = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
-            let file = tmp
-                .reopen()
-                .with_context(|| format!("cannot write in `{}`", dir.display()))?;
-            ptr_audit_report::render_html(&args.report, Box::new(BufWriter::new(file)))
-                .with_context(context)?;
-            // A temporary file is private (0600); the page gets the
-            // permissions of the file it replaces, or the usual ones.
-            let perms = match std::fs::metadata(path) {
-                Ok(m) => m.permissions(),
-                Err(_) => {
-                    let mut p = tmp.as_file().metadata()?.permissions();
-                    set_readable(&mut p);
-                    p
-                }
-            };
-            tmp.as_file()
-                .set_permissions(perms)
-                .with_context(|| format!("cannot write `{}`", path.display()))?;
-            tmp.as_file()
-                .sync_all()
-                .with_context(|| format!("cannot write `{}`", path.display()))?;
-            tmp.persist(path)
-                .with_context(|| format!("cannot write `{}`", path.display()))?;
-        }
-    }
+    let path = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
+    let mut files = Outputs::default();
+    let out = files.open(&path)?;
+    ptr_audit_report::render_html(&args.report, out).with_context(context)?;
+    files.commit()?;
     Ok(ExitCode::Clean)
 }
-
-/// Read for everyone, write for the owner (`0644`), as a new file usually is.
-#[cfg(unix)]
-fn set_readable(p: &mut std::fs::Permissions) {
-    use std::os::unix::fs::PermissionsExt;
-    p.set_mode(0o644);
-}
-
-#[cfg(not(unix))]
-fn set_readable(_: &mut std::fs::Permissions) {}

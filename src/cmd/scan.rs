@@ -4,8 +4,8 @@
 //! decision to the exit code.
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, IsTerminal, Write};
+use std::fs::OpenOptions;
+use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,7 @@ use ptr_audit_report::{
 use ptr_audit_scan::{ScanConfig, ScanError, SkipReason, StopSignal, ZoneReport};
 
 use crate::exit::ExitCode;
+use crate::output::Outputs;
 use crate::progress::Progress;
 
 /// When to colour the `table` output.
@@ -96,10 +97,12 @@ pub struct Args {
     /// Tries per query (timeouts, SERVFAIL, REFUSED and network errors are retried with backoff).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub attempts: u32,
-    /// Report format on stdout: table, json, jsonl, csv, markdown, sarif, junit, github, html. Default: table.
+    /// Report format on stdout: table, json, jsonl, csv, markdown, sarif, junit, github, html
+    /// (default: table, unless an `--output` is given: then stdout shows nothing).
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<Format>,
-    /// Also write a report to a file (repeatable): `json=report.json`.
+    /// Also write a report to a file (repeatable): `json=report.json`; `json=-` is stdout.
+    /// A file is replaced only once the report is complete (or interrupted and marked so).
     #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
     pub outputs: Vec<(Format, PathBuf)>,
     /// The lowest severity that fails the run (exit 1).
@@ -230,20 +233,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut report = Report::new(config.gate.clone());
     if let Some(format) = config.stdout {
-        // Rust's stdout flushes every line; a scan writes a line per address.
-        let stdout = BufWriter::with_capacity(64 << 10, std::io::stdout());
-        let out: Box<dyn Write + Send> = Box::new(BrokenPipeOk(stdout));
+        let out = crate::output::stdout();
         report.add_sink(ptr_audit_report::sink(format, out, &meta, &config.sink)?);
     }
+    // Regular files are put in place once the report is complete (or
+    // interrupted and marked so): a failed run leaves the old ones.
+    let mut files = Outputs::default();
     for (format, path) in &config.outputs {
-        let file =
-            File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
-        report.add_sink(ptr_audit_report::sink(
-            *format,
-            Box::new(BufWriter::new(file)),
-            &meta,
-            &config.sink,
-        )?);
+        let out = files.open(path)?;
+        report.add_sink(ptr_audit_report::sink(*format, out, &meta, &config.sink)?);
     }
     for block in &inventory.blocks {
         report.add_block(block);
@@ -301,7 +299,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let stop = StopSignal::new();
-    crate::interrupt::on_ctrl_c(stop.clone());
+    let signals = crate::interrupt::on_signals(stop.clone());
     let mut progress = Progress::new(progress_total, config.quiet);
     let mut write_error: Option<std::io::Error> = None;
     let targets: Box<dyn Iterator<Item = Target>> = match &changed {
@@ -384,13 +382,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (_summary, gate) = report
         .finish(&finished, !interrupted, &block_findings)
         .context("cannot write the report")?;
+    files.commit()?;
     if config.stdout != Some(Format::Table) {
         for reason in &gate.reasons {
             eprintln!("{reason}");
         }
     }
     Ok(if interrupted {
-        ExitCode::Interrupted
+        signals.exit_code()
     } else if gate.failed && config.gate_exit {
         ExitCode::Findings
     } else {
@@ -472,11 +471,7 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
         fail_on,
         ..SinkOptions::default()
     };
-    let stdout = match args.format {
-        Some(format) => Some(format),
-        None if args.outputs.is_empty() => Some(Format::Table),
-        None => None,
-    };
+    let stdout = crate::output::stdout_format(args.format, &args.outputs, Format::Table)?;
     Ok(Config {
         scan,
         stdout,
@@ -749,7 +744,10 @@ fn parse_resolver(text: &str) -> anyhow::Result<SocketAddr> {
     bail!("`--resolver {text}` is not an address: write `IP`, `IP:PORT` or `[IPv6]:PORT`")
 }
 
-/// Parses `500ms`, `2s`, `1.5s`, `1m`.
+/// The longest `--timeout`: a DNS reply later than this is no reply.
+const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Parses `500ms`, `2s`, `1.5s`, `1m`: at least 1 ms, at most [`MAX_TIMEOUT`].
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let err = || format!("`{text}` is not a duration: write e.g. `500ms` or `2s`");
     let (number, unit) = text
@@ -764,6 +762,17 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     };
     if !(secs.is_finite() && secs > 0.0) {
         return Err(err());
+    }
+    if secs > MAX_TIMEOUT.as_secs_f64() {
+        return Err(format!(
+            "`{text}` is too long: the longest timeout is {}m",
+            MAX_TIMEOUT.as_secs() / 60
+        ));
+    }
+    if secs < 0.001 {
+        return Err(format!(
+            "`{text}` is too short: the shortest timeout is 1ms"
+        ));
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -798,24 +807,6 @@ pub fn parse_output(text: &str) -> Result<(Format, PathBuf), String> {
     Ok((format, PathBuf::from(path)))
 }
 
-/// Stdout where a closed pipe (`| head`) is not an error.
-struct BrokenPipeOk(BufWriter<std::io::Stdout>);
-
-impl Write for BrokenPipeOk {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.0.write(buf) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(buf.len()),
-            other => other,
-        }
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self.0.flush() {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -827,6 +818,18 @@ mod tests {
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("5h").is_err());
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        for huge in ["100000000000000000000s", "1e300s", "11m", "601"] {
+            assert!(
+                parse_duration(huge).unwrap_err().contains("too long"),
+                "{huge}"
+            );
+        }
+        assert!(
+            parse_duration("0.0001ms")
+                .unwrap_err()
+                .contains("too short")
+        );
         assert_eq!(parse_percent("1%"), Ok(1.0));
         assert_eq!(parse_percent("0.5"), Ok(0.5));
         assert!(parse_percent("120%").is_err());

@@ -4,6 +4,7 @@ mod authoritative;
 mod classify;
 mod faults;
 mod fix;
+mod outputs;
 mod read_back;
 mod scale_out;
 mod scan;

@@ -143,7 +143,7 @@ pub(crate) fn wide_zones(slash24s: u32) -> ZoneSet {
 }
 
 /// The /20 10.20.0.0/20.
-fn wide_zone() -> ZoneSet {
+pub(crate) fn wide_zone() -> ZoneSet {
     wide_zones(16)
 }
 
@@ -318,27 +318,32 @@ fn resume_after_sigkill_gives_the_same_records_as_one_uninterrupted_scan() {
     assert_eq!(unique.len(), 1024);
 }
 
-#[test]
-fn ctrl_c_writes_what_was_found_marked_interrupted_and_exits_130() {
+/// The first SIGINT or SIGTERM stops the scan: the report holds what was
+/// found, marked interrupted, the checkpoint holds the same records, and the
+/// exit code names the signal.
+fn signal_writes_what_was_found(signal: &str, code: i32) {
     let server = ZoneServer::spawn(wide_zone()).unwrap();
     let resolver = server.addr().to_string();
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
+    let checkpoint = dir.path().join("scan.checkpoint");
     let child = scan_22(&resolver, "200")
         .arg("--output")
         .arg(format!("json={}", report.display()))
+        .arg("--checkpoint")
+        .arg(&checkpoint)
         .args(["--format", "jsonl", "--quiet"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     wait_for(|| server.stats().total >= 100);
     let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(out.status.code(), Some(code), "SIG{signal}");
     let streamed = records(&out.stdout);
     assert!(
         !streamed.is_empty() && streamed.len() < 1024,
@@ -348,6 +353,29 @@ fn ctrl_c_writes_what_was_found_marked_interrupted_and_exits_130() {
     let doc: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(doc["complete"], Value::Bool(false));
     assert_eq!(doc["records"].as_array().unwrap().len(), streamed.len());
+    let checkpointed = std::fs::read_to_string(&checkpoint).unwrap();
+    assert!(checkpointed.ends_with('\n'));
+    assert_eq!(checkpointed.lines().count(), streamed.len());
+
+    // The stopped scan resumes to the full set.
+    let resumed = scan_22(&resolver, "0")
+        .arg("--checkpoint")
+        .arg(&checkpoint)
+        .args(["--resume", "--format", "jsonl", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(1));
+    assert_eq!(records(&resumed.stdout).len(), 1024);
+}
+
+#[test]
+fn ctrl_c_writes_what_was_found_marked_interrupted_and_exits_130() {
+    signal_writes_what_was_found("INT", 130);
+}
+
+#[test]
+fn sigterm_writes_what_was_found_marked_interrupted_and_exits_143() {
+    signal_writes_what_was_found("TERM", 143);
 }
 
 /// A record without `attempts`: retries after lost packets are a property of
@@ -359,7 +387,7 @@ fn without_attempts(record: &Value) -> Value {
 }
 
 /// `ptr-audit scan 10.20.0.0/22` against `resolver` at `qps`.
-fn scan_22(resolver: &str, qps: &str) -> Command {
+pub(crate) fn scan_22(resolver: &str, qps: &str) -> Command {
     let mut cmd = ptr_audit();
     cmd.args(["scan", "10.20.0.0/22", "--resolver", resolver, "--qps", qps]);
     cmd
