@@ -35,9 +35,7 @@ fn the_indexed_job_runs_one_shard_per_completion_index() {
     let expected = format!("--shard $((JOB_COMPLETION_INDEX + 1))/{completions}");
     assert!(script.contains(&expected), "`{script}` lacks `{expected}`");
     assert!(
-        script.contains(&format!(
-            "--output json=/reports/shard-$((JOB_COMPLETION_INDEX + 1)).json"
-        )),
+        script.contains("--output json=/reports/shard-$((JOB_COMPLETION_INDEX + 1)).json"),
         "shards must write json for merge, with --output (a shell `>` truncates the old report)"
     );
     assert!(
