@@ -3,7 +3,6 @@
 //! the classifier into the requested report sinks, and maps the gate's
 //! decision to the exit code.
 
-use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
@@ -248,22 +247,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let mut tally = BlockTally::new();
-    let mut done: HashSet<IpAddr> = HashSet::new();
+    let mut done = Done::default();
     let mut progress_total = match &changed {
         Some(changed) => changed.len(),
         None => config.plan.len(inventory.scope_len()),
     };
     if let Some(path) = &config.checkpoint {
         if config.resume && path.exists() {
-            let previous = read_checkpoint(path)?;
-            for rec in previous {
+            repair_checkpoint(path)?;
+            // Streamed: one record at a time goes to the report, and only a
+            // bit per scope index is kept.
+            let mut resume = |rec: AddressRecord| -> Result<(), String> {
                 // Re-derive the record from this inventory so it is the same
                 // record an uninterrupted scan would have written.
-                let Some(target) = target_of(&inventory, rec.target.ip) else {
-                    continue;
+                let Some(index) = inventory.index_of(rec.target.ip) else {
+                    return Ok(());
                 };
-                if !done.insert(target.ip) {
-                    continue;
+                let Some(target) = inventory.target_at(index) else {
+                    return Ok(());
+                };
+                if !done.insert(index) {
+                    return Ok(());
                 }
                 let findings = if config.authoritative {
                     classifier.classify_resumed(&target, &rec.lookup, &rec.findings)
@@ -277,9 +281,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     findings,
                 };
                 tally.observe(&rec.target, &rec.lookup);
-                report.record(&rec)?;
-            }
-            progress_total -= done.len() as u64;
+                report
+                    .record(&rec)
+                    .map_err(|e| format!("cannot write the report: {e}"))
+            };
+            ptr_audit_report::read_report_with(path, &mut resume)
+                .with_context(|| format!("cannot read the checkpoint `{}`", path.display()))?;
+            progress_total = progress_total.saturating_sub(done.len());
         }
         let file = OpenOptions::new()
             .create(true)
@@ -306,7 +314,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(changed) => Box::new(changed.targets(&inventory)),
         None => Box::new(inventory.visit(config.plan)),
     };
-    let targets = targets.filter(|t| done.is_empty() || !done.contains(&t.ip));
+    let targets = targets
+        .filter(|t| done.is_empty() || inventory.index_of(t.ip).is_none_or(|i| !done.contains(i)));
     let mut deliver = |target: Target, lookup: Lookup, findings: Vec<Finding>| {
         let status = Status::of(&findings);
         tally.observe(&target, &lookup);
@@ -710,27 +719,74 @@ fn escape_list<S: AsRef<str>>(items: &[S]) -> String {
 }
 
 /// The inventory's target for `ip`, if it is in scope.
-fn target_of(inventory: &Inventory, ip: IpAddr) -> Option<Target> {
-    inventory.index_of(ip).and_then(|i| inventory.target_at(i))
+/// The scope indexes a resumed checkpoint already holds, one bit each
+/// (a /16 costs 8 KiB, however large its records).
+#[derive(Default)]
+struct Done {
+    bits: Vec<u64>,
+    len: u64,
 }
 
-/// Reads a checkpoint, cutting a torn last line off the file so appending
-/// continues on a line boundary.
-fn read_checkpoint(path: &Path) -> anyhow::Result<Vec<AddressRecord>> {
-    let doc = ptr_audit_report::read_report(path)
-        .with_context(|| format!("cannot read the checkpoint `{}`", path.display()))?;
-    if doc.torn_tail {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("cannot read the checkpoint `{}`", path.display()))?;
-        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let file = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .with_context(|| format!("cannot repair the checkpoint `{}`", path.display()))?;
-        file.set_len(keep as u64)
-            .with_context(|| format!("cannot repair the checkpoint `{}`", path.display()))?;
+impl Done {
+    /// Marks `index`; false when it was marked already.
+    fn insert(&mut self, index: u64) -> bool {
+        let (word, bit) = ((index / 64) as usize, index % 64);
+        if self.bits.len() <= word {
+            self.bits.resize(word + 1, 0);
+        }
+        let fresh = self.bits[word] & (1 << bit) == 0;
+        self.bits[word] |= 1 << bit;
+        self.len += u64::from(fresh);
+        fresh
     }
-    Ok(doc.records)
+
+    fn contains(&self, index: u64) -> bool {
+        self.bits
+            .get((index / 64) as usize)
+            .is_some_and(|w| w & (1 << (index % 64)) != 0)
+    }
+
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Cuts a checkpoint back to its last newline. What follows it — a record
+/// torn by a crash, or one complete but without its newline — would be glued
+/// to the next record appended; it is dropped and its address scanned again.
+fn repair_checkpoint(path: &Path) -> anyhow::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let context = || format!("cannot repair the checkpoint `{}`", path.display());
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .with_context(context)?;
+    let len = file.metadata().with_context(context)?.len();
+    let mut end = len;
+    let mut chunk = vec![0u8; 64 << 10];
+    let keep = loop {
+        if end == 0 {
+            break 0;
+        }
+        let start = end.saturating_sub(chunk.len() as u64);
+        let n = (end - start) as usize;
+        file.seek(SeekFrom::Start(start)).with_context(context)?;
+        file.read_exact(&mut chunk[..n]).with_context(context)?;
+        if let Some(i) = chunk[..n].iter().rposition(|&b| b == b'\n') {
+            break start + i as u64 + 1;
+        }
+        end = start;
+    };
+    if keep < len {
+        file.set_len(keep).with_context(context)?;
+        file.sync_all().with_context(context)?;
+    }
+    Ok(())
 }
 
 /// Parses `IP` or `IP:PORT` or `[IPv6]:PORT` (port 53 by default).

@@ -176,7 +176,15 @@ mod merge {
             String::from_utf8_lossy(&fast.stderr)
         );
         let extra = dir.path().join("extra.json");
-        let full = merge(&shards, &["--output", &format!("json={}", extra.display())]);
+        let full = merge(
+            &shards,
+            &[
+                "--format",
+                "json",
+                "--output",
+                &format!("json={}", extra.display()),
+            ],
+        );
         assert_eq!(full.status.code(), Some(0));
         assert_eq!(
             String::from_utf8_lossy(&fast.stdout),

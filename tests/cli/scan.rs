@@ -318,6 +318,50 @@ fn resume_after_sigkill_gives_the_same_records_as_one_uninterrupted_scan() {
     assert_eq!(unique.len(), 1024);
 }
 
+#[test]
+fn resume_repairs_a_last_record_without_its_newline() {
+    let server = ZoneServer::spawn(wide_zone()).unwrap();
+    let resolver = server.addr().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("scan.checkpoint");
+    let out = scan_22(&resolver, "0")
+        .arg("--checkpoint")
+        .arg(&checkpoint)
+        .args(["--format", "jsonl", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // A crash after the last record's bytes but before its newline.
+    let full = std::fs::read_to_string(&checkpoint).unwrap();
+    let kept: Vec<&str> = full.lines().take(100).collect();
+    std::fs::write(&checkpoint, kept.join("\n")).unwrap();
+    for round in 0..2 {
+        let resumed = scan_22(&resolver, "0")
+            .arg("--checkpoint")
+            .arg(&checkpoint)
+            .args(["--resume", "--format", "jsonl", "--quiet"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            resumed.status.code(),
+            Some(1),
+            "round {round}: {}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
+        assert_eq!(records(&resumed.stdout).len(), 1024, "round {round}");
+        let text = std::fs::read_to_string(&checkpoint).unwrap();
+        let ips: HashSet<String> = text
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).expect("every line is one record");
+                v["ip"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(ips.len(), 1024, "round {round}: each address once");
+        assert_eq!(text.lines().count(), 1024, "round {round}");
+    }
+}
+
 /// The first SIGINT or SIGTERM stops the scan: the report holds what was
 /// found, marked interrupted, the checkpoint holds the same records, and the
 /// exit code names the signal.

@@ -208,26 +208,39 @@ pub fn read_report_with(
     let small = file
         .metadata()
         .is_ok_and(|m| m.is_file() && m.len() <= IN_MEMORY);
-    if small {
+    let mut input = BufReader::with_capacity(1 << 16, file);
+    if small && !starts_with_record(&mut input).map_err(read_err)? {
+        // A json document: parsed from a slice, which is much faster than
+        // from a reader. `jsonl` (and checkpoints) are always streamed: they
+        // are read line by line, whatever their size.
         let mut bytes = Vec::new();
-        BufReader::new(file)
-            .read_to_end(&mut bytes)
-            .map_err(read_err)?;
-        let first = bytes.iter().position(|b| !b.is_ascii_whitespace());
-        let is_json_doc = first.is_some_and(|i| {
-            let line_end = bytes[i..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |n| i + n);
-            serde_json::from_slice::<serde_json::Value>(&bytes[i..line_end])
-                .map_or(true, |v| v.get("ip").is_none())
-        });
-        if is_json_doc {
+        input.read_to_end(&mut bytes).map_err(read_err)?;
+        let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+        if start.is_some_and(|i| bytes[i] == b'{') {
             return read_json_from(serde_json::Deserializer::from_slice(&bytes), path, each);
         }
         return read_from(io::Cursor::new(bytes), path, each);
     }
-    read_from(BufReader::with_capacity(1 << 16, file), path, each)
+    read_from(input, path, each)
+}
+
+/// Whether the first non-blank line of `input` is a record (an object with
+/// `ip`: `jsonl`); `input` is rewound to its start.
+fn starts_with_record(input: &mut BufReader<std::fs::File>) -> io::Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    let mut line = String::new();
+    let record = loop {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            break false;
+        }
+        if !line.trim().is_empty() {
+            break serde_json::from_str::<serde_json::Value>(line.trim_end())
+                .is_ok_and(|v| v.get("ip").is_some());
+        }
+    };
+    input.seek(SeekFrom::Start(0))?;
+    Ok(record)
 }
 
 /// Reports up to this size are read into memory and parsed from a slice;
