@@ -2,6 +2,7 @@
 //! one JSON object per line. Also holds the inventory context that `explain`
 //! shares.
 
+use ptr_audit_report::escape::terminal;
 use std::io::{BufRead, BufWriter, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -134,7 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(x) => x,
             Err(why) => {
                 let _ = out.flush();
-                eprintln!("error: {source}:{}: {why}", i + 1);
+                eprintln!("error: {source}:{}: {}", i + 1, terminal(&why.to_string()));
                 return Ok(ExitCode::BadInput);
             }
         };

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use ptr_audit_report::fix::{self, FixFormat, FixOptions};
-use ptr_audit_report::read_report;
 
 use crate::exit::ExitCode;
 
@@ -26,7 +25,7 @@ pub enum As {
 /// Arguments of `ptr-audit fix`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A `json` or `jsonl` report written by `ptr-audit scan`.
+    /// A `json` or `jsonl` report written by `ptr-audit scan` (`-`: stdin).
     #[arg(value_name = "REPORT")]
     pub report: PathBuf,
     /// What to write.
@@ -46,7 +45,7 @@ pub struct Args {
 
 /// Runs `fix`: exit 0 when the records were written, 2 when the report cannot be read.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let doc = read_report(&args.report)?;
+    let doc = crate::input::read_report(&args.report)?;
     let mut err = std::io::stderr().lock();
     if doc.complete == Some(false) {
         writeln!(

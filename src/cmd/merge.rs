@@ -23,7 +23,8 @@ use crate::output::Outputs;
 /// Arguments of `ptr-audit merge`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The shards' reports (json; jsonl is accepted without the completeness checks it cannot support).
+    /// The shards' reports (json; jsonl is accepted without the completeness checks it cannot
+    /// support); `-` reads one from stdin.
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<PathBuf>,
     /// Report format on stdout (default: json, unless an `--output` is given).
@@ -41,6 +42,9 @@ pub struct Args {
 /// [`run_lines`]; anything else (`jsonl`, reformatted documents, other
 /// versions) is read whole into memory by [`run_full`].
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.reports.iter().filter(|p| crate::input::is_stdin(p)).count() > 1 {
+        bail!("`-` (standard input) can be given once");
+    }
     let to_stdout = crate::output::stdout_format(args.format, &args.outputs, Format::Json)?;
     if let Some(code) = run_lines(&args, to_stdout)? {
         return Ok(code);
@@ -53,10 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn run_full(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<ExitCode> {
     let mut docs = Vec::new();
     for path in &args.reports {
-        docs.push(
-            ptr_audit_report::read_report(path)
-                .with_context(|| format!("cannot read `{}`", path.display()))?,
-        );
+        docs.push(crate::input::read_report(path)?);
     }
     let meta = check_set(&docs.iter().collect::<Vec<_>>())?;
     let finished_at = docs.iter().filter_map(|d| d.finished_at.clone()).max();
@@ -164,6 +165,9 @@ impl Output {
 /// full path.
 fn run_lines(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<Option<ExitCode>> {
     let mut shards = Vec::new();
+    if args.reports.iter().any(|p| crate::input::is_stdin(p)) {
+        return Ok(None);
+    }
     for path in &args.reports {
         let shard =
             LineShard::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;

@@ -9,6 +9,7 @@ pub mod render;
 pub mod scan;
 pub mod validate;
 
+use ptr_audit_report::escape::terminal;
 use std::io::Write;
 
 use ptr_audit_inventory::Inventory;
@@ -19,7 +20,7 @@ pub fn load_inventory(inputs: &[String]) -> anyhow::Result<Option<Inventory>> {
     let loaded = ptr_audit_inventory::load(inputs)?;
     let mut err = std::io::stderr().lock();
     for d in &loaded.diagnostics {
-        writeln!(err, "{d}")?;
+        writeln!(err, "{}", terminal(&d.to_string()))?;
     }
     if loaded.has_errors() {
         writeln!(

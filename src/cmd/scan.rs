@@ -3,6 +3,7 @@
 //! the classifier into the requested report sinks, and maps the gate's
 //! decision to the exit code.
 
+use ptr_audit_report::escape::terminal;
 use std::fs::OpenOptions;
 use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
@@ -111,7 +112,7 @@ pub struct Args {
     /// (`lookup-failed`: a PTR, CNAME or forward lookup got no answer).
     #[arg(long, default_value = "1%", value_name = "N%", value_parser = parse_percent)]
     pub max_unknown: f64,
-    /// A previous json/jsonl report: only findings not in it count toward the exit code.
+    /// A previous json/jsonl report (`-`: stdin): only findings not in it count toward the exit code.
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,
     /// A suppressions file (YAML): accepted findings, with reasons and expiry dates.
@@ -394,7 +395,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     files.commit()?;
     if config.stdout != Some(Format::Table) {
         for reason in &gate.reasons {
-            eprintln!("{reason}");
+            eprintln!("{}", terminal(reason));
         }
     }
     Ok(if interrupted {
@@ -448,8 +449,10 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
     };
     let baseline = match &args.baseline {
         Some(path) => Some(
-            Baseline::load(path)
-                .with_context(|| format!("cannot read the baseline `{}`", path.display()))?,
+            Baseline::from_doc(
+                &crate::input::read_report(path)
+                    .with_context(|| format!("cannot read the baseline `{}`", path.display()))?,
+            ),
         ),
         None => None,
     };
@@ -566,7 +569,7 @@ fn load_old_inventory(old: &str, inputs: &[String]) -> anyhow::Result<Option<Inv
 fn checked_old(loaded: ptr_audit_inventory::Loaded, old: &str) -> Option<Inventory> {
     if loaded.has_errors() {
         for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
-            eprintln!("{d}");
+            eprintln!("{}", terminal(&d.to_string()));
         }
         eprintln!("the inventory of `--changed-since {old}` is not valid");
         return None;

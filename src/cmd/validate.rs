@@ -1,6 +1,7 @@
 //! `ptr-audit validate`: loads inventories, prints every diagnostic to stderr,
 //! and on success a summary (text or JSON) to stdout.
 
+use ptr_audit_report::escape::terminal;
 use std::io::Write;
 
 use ptr_audit_inventory::{POLICIES, PolicyCount, Summary};
@@ -34,7 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     for d in &loaded.diagnostics {
-        writeln!(err, "{d}")?;
+        writeln!(err, "{}", terminal(&d.to_string()))?;
     }
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     if errors > 0 {

@@ -136,3 +136,41 @@ fn huge_or_tiny_timeouts_are_usage_errors() {
         );
     }
 }
+
+#[test]
+fn dash_is_standard_input_for_every_report_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let server = ZoneServer::spawn(wide_zone()).unwrap();
+    let resolver = server.addr().to_string();
+    let out = scan_22(&resolver, "0")
+        .args(["--quiet", "--fail-on", "never"])
+        .args(["--output", &format!("json={}", report.display())])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let stdin = || std::fs::File::open(&report).unwrap();
+
+    let from_file = ptr_audit().args(["fix"]).arg(&report).output().unwrap();
+    let from_stdin = ptr_audit().args(["fix", "-"]).stdin(stdin()).output().unwrap();
+    assert_exit(&from_stdin, 0);
+    assert_eq!(from_stdin.stdout, from_file.stdout);
+
+    let merged = ptr_audit()
+        .args(["merge", "-", "--format", "jsonl"])
+        .stdin(stdin())
+        .output()
+        .unwrap();
+    assert!(matches!(merged.status.code(), Some(0 | 1)), "{merged:?}");
+    assert_eq!(crate::scan::records(&merged.stdout).len(), 1024);
+    let twice = ptr_audit().args(["merge", "-", "-"]).output().unwrap();
+    assert_exit(&twice, 2);
+
+    // With itself as the baseline, nothing is new: exit 0 although it has errors.
+    let out = scan_22(&resolver, "0")
+        .args(["--quiet", "--baseline", "-"])
+        .stdin(stdin())
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+}

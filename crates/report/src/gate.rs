@@ -11,7 +11,7 @@ use ptr_audit_model::{AddressRecord, BlockFinding, FindingCode, Severity, Source
 use serde::Deserialize;
 
 use crate::time::Date;
-use crate::{ReportDoc, ReportError, read_report};
+use crate::{ReportDoc, ReportError};
 
 /// What the gate is told by the command line.
 #[derive(Clone, Debug)]
@@ -443,11 +443,6 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    /// Reads a previous json or jsonl report.
-    pub fn load(path: &Path) -> Result<Baseline, ReportError> {
-        Ok(Baseline::from_doc(&read_report(path)?))
-    }
-
     /// The findings of a report already read.
     pub fn from_doc(doc: &ReportDoc) -> Baseline {
         let mut by_ip: HashMap<IpAddr, Vec<FindingCode>> = HashMap::new();
