@@ -42,7 +42,13 @@ pub struct Args {
 /// [`run_lines`]; anything else (`jsonl`, reformatted documents, other
 /// versions) is read whole into memory by [`run_full`].
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.reports.iter().filter(|p| crate::input::is_stdin(p)).count() > 1 {
+    if args
+        .reports
+        .iter()
+        .filter(|p| crate::input::is_stdin(p))
+        .count()
+        > 1
+    {
         bail!("`-` (standard input) can be given once");
     }
     let to_stdout = crate::output::stdout_format(args.format, &args.outputs, Format::Json)?;

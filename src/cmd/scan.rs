@@ -448,12 +448,10 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
         FailOn::Never => Severity::Error,
     };
     let baseline = match &args.baseline {
-        Some(path) => Some(
-            Baseline::from_doc(
-                &crate::input::read_report(path)
-                    .with_context(|| format!("cannot read the baseline `{}`", path.display()))?,
-            ),
-        ),
+        Some(path) => Some(Baseline::from_doc(
+            &crate::input::read_report(path)
+                .with_context(|| format!("cannot read the baseline `{}`", path.display()))?,
+        )),
         None => None,
     };
     let suppressions = match &args.suppress {

@@ -152,7 +152,11 @@ fn dash_is_standard_input_for_every_report_read_back() {
     let stdin = || std::fs::File::open(&report).unwrap();
 
     let from_file = ptr_audit().args(["fix"]).arg(&report).output().unwrap();
-    let from_stdin = ptr_audit().args(["fix", "-"]).stdin(stdin()).output().unwrap();
+    let from_stdin = ptr_audit()
+        .args(["fix", "-"])
+        .stdin(stdin())
+        .output()
+        .unwrap();
     assert_exit(&from_stdin, 0);
     assert_eq!(from_stdin.stdout, from_file.stdout);
 
