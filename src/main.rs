@@ -4,6 +4,7 @@
 //! the outcome to an exit code ([`exit::ExitCode`]). Only this crate prints.
 
 mod cmd;
+mod color;
 mod exit;
 mod input;
 mod interrupt;
@@ -12,16 +13,31 @@ mod progress;
 
 use std::process::ExitCode as ProcessExit;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::exit::ExitCode;
 
 /// Audit the reverse DNS (PTR) of a hosting provider's address space.
 #[derive(Parser, Debug)]
-#[command(name = "ptr-audit", version, about, long_about = None)]
+#[command(name = "ptr-audit", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// When to colour the output: on a terminal (`auto`, which honours `NO_COLOR`, `CLICOLOR` and `CLICOLOR_FORCE`), `always` or `never`.
+    #[arg(long, global = true, value_enum, default_value_t = color::Choice::Auto)]
+    color: color::Choice,
+}
+
+/// The exit codes, for `--help` and the man pages ([`ExitCode`] owns the values).
+const EXIT_CODES: &str = "Exit codes:
+  0    clean: nothing at or above the fail threshold
+  1    findings at or above the fail threshold (--fail-on), or too many unanswered lookups (--max-unknown)
+  2    bad input or usage
+  130  interrupted (Ctrl-C)";
+
+/// The clap definition of the whole command line (for man pages and completions).
+fn cli_command() -> clap::Command {
+    Cli::command()
 }
 
 #[derive(Subcommand, Debug)]
@@ -40,6 +56,10 @@ enum Command {
     Explain(cmd::explain::Args),
     /// Judge `IP<TAB>NAME` lines offline and write one JSON object per line.
     Classify(cmd::classify::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::Args),
+    /// Print a man page: `ptr-audit(1)`, or `ptr-audit-SUBCOMMAND(1)` with a subcommand.
+    Man(cmd::man::Args),
 }
 
 fn main() -> ProcessExit {
@@ -55,6 +75,7 @@ fn main() -> ProcessExit {
             return code.into();
         }
     };
+    color::init(cli.color);
     let result = match cli.command {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Scan(args) => cmd::scan::run(*args),
@@ -63,6 +84,8 @@ fn main() -> ProcessExit {
         Command::Fix(args) => cmd::fix::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::Classify(args) => cmd::classify::run(args),
+        Command::Completions(args) => cmd::completions::run(args, cli_command()),
+        Command::Man(args) => cmd::man::run(args, cli_command()),
     };
     match result {
         Ok(code) => code.into(),

@@ -1,12 +1,13 @@
 //! `ptr-audit explain IP NAME`: the verdict on one PTR name, each matched rule
 //! with the matched part highlighted, and the receivers that would react.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::net::IpAddr;
 
 use ptr_audit_classify::Label;
 
 use crate::cmd::classify::Context;
+use crate::color::style;
 use crate::exit::ExitCode;
 
 /// Arguments of `ptr-audit explain`.
@@ -39,9 +40,18 @@ fn highlight(name: &str, span: std::ops::Range<usize>, colour: bool) -> String {
     let span = span.start.min(b.len())..span.end.min(b.len());
     let mut s = String::new();
     escaped(&mut s, &b[..span.start]);
-    s.push_str(if colour { "\x1b[1;31m" } else { "[" });
+    let mark = style::ERROR;
+    if colour {
+        s.push_str(&mark.render().to_string());
+    } else {
+        s.push('[');
+    }
     escaped(&mut s, &b[span.clone()]);
-    s.push_str(if colour { "\x1b[0m" } else { "]" });
+    if colour {
+        s.push_str(&mark.render_reset().to_string());
+    } else {
+        s.push(']');
+    }
     escaped(&mut s, &b[span.end..]);
     s
 }
@@ -53,18 +63,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let v = ctx.judge(args.ip, &args.name);
     let stdout = std::io::stdout();
-    let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let colour = crate::color::stdout();
     let mut text = String::new();
     let mut name = String::new();
     escaped(&mut name, args.name.as_bytes());
     text.push_str(&format!("{}  {name}\n", args.ip));
     let verdict = if colour {
-        let code = match v.label {
-            Label::Custom => "32",
-            Label::Generic => "33",
-            Label::Invalid => "31",
+        let look = match v.label {
+            Label::Custom => style::GOOD,
+            Label::Generic => style::WARNING,
+            Label::Invalid => style::ERROR,
         };
-        format!("\x1b[1;{code}m{}\x1b[0m", v.label.as_str())
+        format!("{look}{}{look:#}", v.label.as_str())
     } else {
         v.label.as_str().to_owned()
     };

@@ -2,8 +2,10 @@
 //! and the function that runs it.
 
 pub mod classify;
+pub mod completions;
 pub mod explain;
 pub mod fix;
+pub mod man;
 pub mod merge;
 pub mod render;
 pub mod scan;
@@ -18,9 +20,9 @@ use ptr_audit_inventory::Inventory;
 /// prints every diagnostic to stderr, and returns `None` when there were errors.
 pub fn load_inventory(inputs: &[String]) -> anyhow::Result<Option<Inventory>> {
     let loaded = ptr_audit_inventory::load(inputs)?;
-    let mut err = std::io::stderr().lock();
+    let mut err = anstream::stderr().lock();
     for d in &loaded.diagnostics {
-        writeln!(err, "{}", terminal(&d.to_string()))?;
+        writeln!(err, "{}", d.styled(terminal))?;
     }
     if loaded.has_errors() {
         writeln!(
@@ -47,4 +49,15 @@ pub fn load_zones(dir: &std::path::Path) -> anyhow::Result<ptr_audit_dnsserver::
         )?;
     }
     Ok(zones)
+}
+
+/// Writes `bytes` to stdout; a closed pipe (`| head`) is not an error.
+pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<crate::exit::ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("cannot write to stdout"))
+        }
+        _ => Ok(crate::exit::ExitCode::Clean),
+    }
 }

@@ -5,7 +5,6 @@
 
 use ptr_audit_report::escape::terminal;
 use std::fs::OpenOptions;
-use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -29,18 +28,6 @@ use ptr_audit_scan::{ScanConfig, ScanError, SkipReason, StopSignal, ZoneReport};
 use crate::exit::ExitCode;
 use crate::output::Outputs;
 use crate::progress::Progress;
-
-/// When to colour the `table` output.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Color {
-    /// When stdout is a terminal and `NO_COLOR` is not set.
-    #[default]
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
-}
 
 /// The lowest severity that fails the run.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,9 +124,6 @@ pub struct Args {
     /// The seed of the random visiting order (the same seed visits in the same order).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub seed: u64,
-    /// Colour in the table output.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
@@ -468,16 +452,8 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
         suppressions,
         ..GateOptions::default()
     };
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
     let sink = SinkOptions {
-        color,
+        color: crate::color::stdout(),
         fail_on,
         ..SinkOptions::default()
     };

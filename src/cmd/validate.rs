@@ -32,10 +32,9 @@ pub struct Args {
 /// Runs `validate`: exit 2 on any error, 0 otherwise.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let loaded = ptr_audit_inventory::load(&args.inputs)?;
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
+    let mut err = anstream::stderr().lock();
     for d in &loaded.diagnostics {
-        writeln!(err, "{}", terminal(&d.to_string()))?;
+        writeln!(err, "{}", d.styled(terminal))?;
     }
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     if errors > 0 {

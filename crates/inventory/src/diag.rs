@@ -1,7 +1,10 @@
 //! [`Diagnostic`]: one error or warning about an inventory, with its position.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
+
+use anstyle::{AnsiColor, Style};
 
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,14 +69,29 @@ impl Diagnostic {
     }
 }
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Diagnostic {
+    /// The diagnostic for a terminal: each value passed through `escape`
+    /// (the caller's rule for control characters), laid out in rustc's
+    /// colours (anstyle escape codes, for a writer that drops them when
+    /// colour is off, such as anstream's). Same layout as `Display`.
+    pub fn styled(&self, escape: Escape) -> impl fmt::Display + '_ {
+        Styled(self, escape)
+    }
+
+    fn render(&self, f: &mut fmt::Formatter<'_>, color: bool, escape: Escape) -> fmt::Result {
+        let pick = |style: Style| if color { style } else { Style::new() };
+        let level = pick(match self.level {
+            Level::Error => AnsiColor::Red.on_default().bold(),
+            Level::Warning => AnsiColor::Yellow.on_default().bold(),
+        });
+        let gutter = pick(AnsiColor::Blue.on_default().bold());
+        let bold = pick(Style::new().bold());
         write!(
             f,
-            "{}: {}: {}",
-            self.location(),
+            "{bold}{}{bold:#}: {level}{}{level:#}: {bold}{}{bold:#}",
+            escape(&self.location()),
             self.level.as_str(),
-            self.message
+            escape(&self.message)
         )?;
         let width = self.line.to_string().len().max(3);
         if let Some(snippet) = &self.snippet {
@@ -81,16 +99,47 @@ impl fmt::Display for Diagnostic {
                 .chars()
                 .map(|c| if c.is_control() { ' ' } else { c })
                 .collect();
-            write!(f, "\n{:>width$} | {clean}", self.line)?;
+            write!(f, "\n{gutter}{:>width$} |{gutter:#} {clean}", self.line)?;
             if self.column > 0 {
                 let pad = " ".repeat(self.column as usize - 1);
-                write!(f, "\n{:>width$} | {pad}^", "")?;
+                write!(
+                    f,
+                    "\n{gutter}{:>width$} |{gutter:#} {pad}{level}^{level:#}",
+                    ""
+                )?;
             }
         }
         if let Some(help) = &self.help {
-            write!(f, "\n{:>width$} = help: {help}", "")?;
+            write!(
+                f,
+                "\n{gutter}{:>width$} ={gutter:#} {bold}help{bold:#}: {help}",
+                ""
+            )?;
         }
         Ok(())
+    }
+}
+
+/// How [`Diagnostic::styled`] makes a value safe for the terminal.
+pub type Escape = fn(&str) -> Cow<'_, str>;
+
+/// The value as it is (`Display`: the caller escapes the whole text).
+fn unescaped(value: &str) -> Cow<'_, str> {
+    Cow::Borrowed(value)
+}
+
+/// [`Diagnostic::styled`].
+struct Styled<'a>(&'a Diagnostic, Escape);
+
+impl fmt::Display for Styled<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.render(f, true, self.1)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.render(f, false, unescaped)
     }
 }
 
@@ -132,5 +181,29 @@ mod tests {
             snippet: None,
         };
         assert_eq!(d.to_string(), "x.yaml: warning: empty");
+    }
+
+    #[test]
+    fn styled_is_the_same_text_in_colour() {
+        let d = Diagnostic {
+            level: Level::Error,
+            file: "inv.yaml".into(),
+            line: 3,
+            column: 2,
+            message: "bad".into(),
+            help: Some("fix it".into()),
+            snippet: Some(" x".into()),
+        };
+        let styled = d.styled(unescaped).to_string();
+        assert!(styled.contains("\x1b[1m\x1b[31merror"), "{styled:?}");
+        let mut plain = String::new();
+        let mut rest = styled.as_str();
+        while let Some(i) = rest.find('\x1b') {
+            plain.push_str(&rest[..i]);
+            let end = rest[i..].find('m').unwrap();
+            rest = &rest[i + end + 1..];
+        }
+        plain.push_str(rest);
+        assert_eq!(plain, d.to_string());
     }
 }
