@@ -2,6 +2,7 @@
 
 mod authoritative;
 mod classify;
+mod conventions;
 mod faults;
 mod fix;
 mod outputs;

@@ -67,6 +67,47 @@ fn the_indexed_job_runs_one_shard_per_completion_index() {
     assert!(merge_args.contains("ptr-audit merge /reports/shard-*.json"));
 }
 
+#[test]
+fn a_failed_merge_gate_is_not_retried_and_the_pods_match_the_dockerfile() {
+    let docs = documents("docs/k8s/ptr-audit-merge.yaml");
+    let merge = find_job(&docs, "ptr-audit-merge");
+    let spec = &merge["spec"];
+    // podFailurePolicy needs restartPolicy Never; exit 1 (gate) and 2 (bad
+    // shard set) fail the Job at once.
+    assert_eq!(spec["template"]["spec"]["restartPolicy"], "Never");
+    let container = spec["template"]["spec"]["containers"][0]["name"].clone();
+    let rules = spec["podFailurePolicy"]["rules"].as_array().unwrap();
+    let fail_job = rules
+        .iter()
+        .find(|r| r["action"] == "FailJob")
+        .expect("a FailJob rule");
+    assert_eq!(fail_job["onExitCodes"]["containerName"], container);
+    assert_eq!(fail_job["onExitCodes"]["operator"], "In");
+    let codes: Vec<u64> = fail_job["onExitCodes"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(codes, [1, 2]);
+
+    // Both Jobs run as the Dockerfile's user and use the paths it prepares.
+    let dockerfile = std::fs::read_to_string("Dockerfile").unwrap();
+    let shards = documents("docs/k8s/ptr-audit-shards.yaml");
+    for job in [merge, find_job(&shards, "ptr-audit-shards")] {
+        let pod = &job["spec"]["template"]["spec"];
+        let uid = pod["securityContext"]["runAsUser"].as_u64().unwrap();
+        assert!(dockerfile.contains(&format!("USER {uid}:")), "uid {uid}");
+        for mount in pod["containers"][0]["volumeMounts"].as_array().unwrap() {
+            let path = mount["mountPath"].as_str().unwrap();
+            assert!(
+                dockerfile.contains(path),
+                "the Dockerfile does not prepare `{path}`"
+            );
+        }
+    }
+}
+
 /// Shard reports of a scan of two blocks, one of them with a placeholder
 /// name (so the merge recomputes a block finding).
 mod merge {
