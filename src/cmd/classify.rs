@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use ptr_audit_classify::{Classifier, NameVerdict};
+use ptr_audit_classify::{Classifier, Label, NameVerdict};
 use ptr_audit_model::{BlockInfo, Provider};
 
 use crate::exit::ExitCode;
@@ -23,6 +23,30 @@ pub struct Args {
     /// Inventory files or directories whose provider `default_ptr` templates count (repeatable).
     #[arg(long = "inventory", value_name = "PATH")]
     pub inventories: Vec<String>,
+    /// Exit 1 when a name gets this label or a worse one (`invalid` is worse than `generic`).
+    #[arg(long, value_enum, value_name = "LABEL")]
+    pub fail_on: Option<FailOnLabel>,
+}
+
+/// The label that fails `classify` and `explain` (`--fail-on`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOnLabel {
+    /// `generic` or `invalid`.
+    Generic,
+    /// `invalid` only.
+    Invalid,
+}
+
+impl FailOnLabel {
+    /// True when `label` fails the run at this threshold.
+    pub fn fails(threshold: Option<FailOnLabel>, label: Label) -> bool {
+        let at = match threshold {
+            None => return false,
+            Some(FailOnLabel::Generic) => Label::Generic,
+            Some(FailOnLabel::Invalid) => Label::Invalid,
+        };
+        label >= at
+    }
 }
 
 /// The classifier and, when an inventory was given, its blocks (to know an
@@ -125,6 +149,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map_or_else(|| "-".to_owned(), |p| p.display().to_string());
     let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut failed = false;
+    let exit = |failed: bool| {
+        if failed {
+            ExitCode::Findings
+        } else {
+            ExitCode::Clean
+        }
+    };
     for (i, line) in input.lines().enumerate() {
         let line = line.with_context(|| format!("cannot read `{source}`"))?;
         let line = line.strip_suffix('\r').unwrap_or(&line);
@@ -140,12 +172,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         };
         let v = ctx.judge(ip, name);
+        failed |= FailOnLabel::fails(args.fail_on, v.label);
         let mut line = verdict_json(ip, name, &v);
         line.push('\n');
         let written = out.write_all(line.as_bytes());
         if let Err(e) = written {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
-                return Ok(ExitCode::Clean);
+                return Ok(exit(failed));
             }
             return Err(e).context("cannot write to stdout");
         }
@@ -154,6 +187,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(e).context("cannot write to stdout")
         }
-        _ => Ok(ExitCode::Clean),
+        _ => Ok(exit(failed)),
     }
 }

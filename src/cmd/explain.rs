@@ -1,12 +1,11 @@
 //! `ptr-audit explain IP NAME`: the verdict on one PTR name, each matched rule
 //! with the matched part highlighted, and the receivers that would react.
 
-use std::io::Write;
 use std::net::IpAddr;
 
 use ptr_audit_classify::Label;
 
-use crate::cmd::classify::Context;
+use crate::cmd::classify::{Context, FailOnLabel};
 use crate::color::style;
 use crate::exit::ExitCode;
 
@@ -20,6 +19,9 @@ pub struct Args {
     /// Inventory files or directories whose provider `default_ptr` templates count (repeatable).
     #[arg(long = "inventory", value_name = "PATH")]
     pub inventories: Vec<String>,
+    /// Exit 1 when the name gets this label or a worse one (`invalid` is worse than `generic`).
+    #[arg(long, value_enum, value_name = "LABEL")]
+    pub fail_on: Option<FailOnLabel>,
 }
 
 /// Writes `bytes` with everything outside printable ASCII escaped as `\DDD`
@@ -62,7 +64,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::BadInput);
     };
     let v = ctx.judge(args.ip, &args.name);
-    let stdout = std::io::stdout();
     let colour = crate::color::stdout();
     let mut text = String::new();
     let mut name = String::new();
@@ -99,9 +100,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             text.push_str(&format!("  {}: {}\n", r.as_str(), r.describe()));
         }
     }
-    let mut lock = stdout.lock();
-    match lock.write_all(text.as_bytes()).and_then(|()| lock.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(ExitCode::Clean),
-    }
+    super::write_stdout(text.as_bytes())?;
+    Ok(if FailOnLabel::fails(args.fail_on, v.label) {
+        ExitCode::Findings
+    } else {
+        ExitCode::Clean
+    })
 }

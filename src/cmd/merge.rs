@@ -14,9 +14,10 @@ use ipnet::IpNet;
 use ptr_audit_classify::BlockTally;
 use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo, Shard};
 use ptr_audit_report::{
-    Format, GateOptions, LineMerge, LineShard, Report, ReportDoc, ReportMeta, SinkOptions,
+    Format, GateOutcome, LineMerge, LineShard, Report, ReportDoc, ReportMeta, SinkOptions,
 };
 
+use super::gate::{Gate, GateArgs};
 use crate::exit::ExitCode;
 use crate::output::Outputs;
 
@@ -28,15 +29,18 @@ pub struct Args {
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<PathBuf>,
     /// Report format on stdout (default: json, unless an `--output` is given).
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT", value_parser = super::format_parser())]
     pub format: Option<Format>,
     /// Also write a report to a file (repeatable): `sarif=merged.sarif`; `json=-` is stdout.
     /// A file is replaced only once the merged report is complete.
     #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = super::scan::parse_output)]
     pub outputs: Vec<(Format, PathBuf)>,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
-/// Runs `merge`: exit 0 when merged, 2 when the set cannot be merged.
+/// Runs `merge`: exit 2 when the set cannot be merged; otherwise the merged
+/// report is written and gated like `scan`'s (exit 1 when the gate fails).
 ///
 /// `json` shards written by this version are merged in flat memory by
 /// [`run_lines`]; anything else (`jsonl`, reformatted documents, other
@@ -52,15 +56,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("`-` (standard input) can be given once");
     }
     let to_stdout = crate::output::stdout_format(args.format, &args.outputs, Format::Json)?;
-    if let Some(code) = run_lines(&args, to_stdout)? {
-        return Ok(code);
-    }
-    run_full(&args, to_stdout)
+    let gate = args.gate.gate()?;
+    let outcome = match run_lines(&args, to_stdout, &gate)? {
+        Some(outcome) => outcome,
+        None => run_full(&args, to_stdout, &gate)?,
+    };
+    Ok(gate.exit(&outcome, to_stdout == Some(Format::Table)))
 }
 
 /// The fallback: reads every shard whole, holds all records in address
 /// order, then feeds them to the report (memory grows with the scope).
-fn run_full(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<ExitCode> {
+fn run_full(args: &Args, to_stdout: Option<Format>, gate: &Gate) -> anyhow::Result<GateOutcome> {
     let mut docs = Vec::new();
     for path in &args.reports {
         docs.push(crate::input::read_report(path)?);
@@ -88,13 +94,13 @@ fn run_full(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<ExitCode> 
 
     let meta = meta.unwrap_or_else(|| ReportMeta::new(env!("CARGO_PKG_VERSION"), ""));
     let finished_at = finished_at.unwrap_or_else(|| meta.started_at.clone());
-    let mut out = Output::open(args, &meta, &listed, to_stdout)?;
+    let mut out = Output::open(args, gate, &meta, &listed, to_stdout)?;
     for rec in records.values() {
         out.record(rec)?;
     }
-    let (_, files) = out.finish(&finished_at)?;
+    let (_, outcome, files) = out.finish(&finished_at)?;
     files.commit()?;
-    Ok(ExitCode::Clean)
+    Ok(outcome)
 }
 
 /// The merged report being written through the sinks: what both the
@@ -113,12 +119,17 @@ impl Output {
     /// lists the shards' blocks.
     fn open(
         args: &Args,
+        gate: &Gate,
         meta: &ReportMeta,
         listed: &[Arc<BlockInfo>],
         to_stdout: Option<Format>,
     ) -> anyhow::Result<Output> {
-        let options = SinkOptions::default();
-        let mut report = Report::new(GateOptions::default());
+        let options = SinkOptions {
+            color: crate::color::stdout(),
+            fail_on: gate.options.fail_on,
+            ..SinkOptions::default()
+        };
+        let mut report = Report::new(gate.options.clone());
         if let Some(format) = to_stdout {
             report.add_sink(ptr_audit_report::sink(
                 format,
@@ -153,11 +164,15 @@ impl Output {
     }
 
     /// Writes the block findings, summary and gate, and closes every sink;
-    /// returns the block findings and the files to put in place.
-    fn finish(self, finished_at: &str) -> std::io::Result<(Vec<BlockFinding>, Outputs)> {
+    /// returns the block findings, the gate's decision and the files to put
+    /// in place.
+    fn finish(
+        self,
+        finished_at: &str,
+    ) -> std::io::Result<(Vec<BlockFinding>, GateOutcome, Outputs)> {
         let block_findings = self.tally.finish();
-        self.report.finish(finished_at, true, &block_findings)?;
-        Ok((block_findings, self.files))
+        let (_, outcome) = self.report.finish(finished_at, true, &block_findings)?;
+        Ok((block_findings, outcome, self.files))
     }
 }
 
@@ -169,7 +184,11 @@ impl Output {
 /// are not all `json` documents written by this version, or not laid out as
 /// it writes them: nothing has been written then, and the caller takes the
 /// full path.
-fn run_lines(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<Option<ExitCode>> {
+fn run_lines(
+    args: &Args,
+    to_stdout: Option<Format>,
+    gate: &Gate,
+) -> anyhow::Result<Option<GateOutcome>> {
     let mut shards = Vec::new();
     if args.reports.iter().any(|p| crate::input::is_stdin(p)) {
         return Ok(None);
@@ -201,7 +220,7 @@ fn run_lines(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<Option<Ex
     if to_stdout != Some(Format::Json) || !args.outputs.is_empty() {
         let listed: Vec<Arc<BlockInfo>> = docs.iter().flat_map(|d| d.blocks.clone()).collect();
         let Some(mut merged) =
-            ptr_audit_report::merge_lines(shards, GateOptions::default(), &mut |_| {})?
+            ptr_audit_report::merge_lines(shards, gate.options.clone(), &mut |_| {})?
         else {
             return Ok(None);
         };
@@ -210,9 +229,9 @@ fn run_lines(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<Option<Ex
         // outputs, which yield the block findings): no records to sort.
         let copy_json = to_stdout == Some(Format::Json);
         let sink_stdout = to_stdout.filter(|_| !copy_json);
-        let mut out = Output::open(args, &meta, &listed, sink_stdout)?;
+        let mut out = Output::open(args, gate, &meta, &listed, sink_stdout)?;
         merged.records(&mut |rec| out.record(&rec))?;
-        let (block_findings, files) = out.finish(&finished_at)?;
+        let (block_findings, outcome, files) = out.finish(&finished_at)?;
         if copy_json {
             merged.write(
                 crate::output::stdout(),
@@ -222,7 +241,7 @@ fn run_lines(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<Option<Ex
             )?;
         }
         files.commit()?;
-        return Ok(Some(ExitCode::Clean));
+        return Ok(Some(outcome));
     }
     // The placeholder tally runs on a second thread, fed in batches, while
     // this one reads and counts the records.
@@ -236,7 +255,7 @@ fn run_lines(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<Option<Ex
             tally.finish()
         });
         let mut batch = TallyBatch::default();
-        let merged = ptr_audit_report::merge_lines(shards, GateOptions::default(), &mut |rec| {
+        let merged = ptr_audit_report::merge_lines(shards, gate.options.clone(), &mut |rec| {
             if let Some(name) = rec.first_ptr {
                 batch.push(rec.ip, rec.block, rec.expected, name);
                 if batch.names.len() >= TallyBatch::SIZE {
@@ -254,13 +273,13 @@ fn run_lines(args: &Args, to_stdout: Option<Format>) -> anyhow::Result<Option<Ex
         return Ok(None);
     };
     check_count(&merged, &meta)?;
-    merged.write(
+    let (_, outcome) = merged.write(
         crate::output::stdout(),
         &meta,
         &finished_at,
         &block_findings,
     )?;
-    Ok(Some(ExitCode::Clean))
+    Ok(Some(outcome))
 }
 
 /// Refuses shards that hold more or fewer addresses than the scan's scope.

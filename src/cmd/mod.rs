@@ -5,6 +5,7 @@ pub mod classify;
 pub mod completions;
 pub mod explain;
 pub mod fix;
+pub mod gate;
 pub mod man;
 pub mod merge;
 pub mod render;
@@ -15,6 +16,15 @@ use ptr_audit_report::escape::terminal;
 use std::io::Write;
 
 use ptr_audit_inventory::Inventory;
+use ptr_audit_report::Format;
+
+/// The parser of a report `--format`: its values are listed in `--help` and
+/// the completions (from [`Format::ALL`]).
+pub fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Format::ALL.map(Format::as_str))
+        .map(|name| name.parse::<Format>().expect("every listed format parses"))
+}
 
 /// Loads inventories for a command that uses them (`scan`, `classify`, ...):
 /// prints every diagnostic to stderr, and returns `None` when there were errors.

@@ -17,30 +17,14 @@ use ptr_audit_classify::{BlockTally, Classifier};
 use ptr_audit_dnsserver::ZoneServer;
 use ptr_audit_inventory::{Inventory, Order, Plan};
 use ptr_audit_model::{
-    AddressRecord, BlockFinding, BlockInfo, FailureReason, Finding, Lookup, Severity, Shard,
-    Status, Target,
+    AddressRecord, BlockFinding, BlockInfo, FailureReason, Finding, Lookup, Shard, Status, Target,
 };
-use ptr_audit_report::{
-    Baseline, Format, GateOptions, Report, ReportMeta, SinkOptions, Suppressions,
-};
+use ptr_audit_report::{Format, Report, ReportMeta, SinkOptions};
 use ptr_audit_scan::{ScanConfig, ScanError, SkipReason, StopSignal, ZoneReport};
 
 use crate::exit::ExitCode;
 use crate::output::Outputs;
 use crate::progress::Progress;
-
-/// The lowest severity that fails the run.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailOn {
-    /// Errors only.
-    Error,
-    /// Warnings and errors.
-    Warning,
-    /// Any finding.
-    Notice,
-    /// Never: exit 0 whatever the findings (for shards whose merged report is gated later).
-    Never,
-}
 
 /// The order addresses are visited in.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,27 +68,16 @@ pub struct Args {
     /// Tries per query (timeouts, SERVFAIL, REFUSED and network errors are retried with backoff).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub attempts: u32,
-    /// Report format on stdout: table, json, jsonl, csv, markdown, sarif, junit, github, html
-    /// (default: table, unless an `--output` is given: then stdout shows nothing).
-    #[arg(long, value_name = "FORMAT")]
+    /// Report format on stdout (default: table, unless an `--output` is given: then stdout
+    /// shows nothing).
+    #[arg(long, value_name = "FORMAT", value_parser = super::format_parser())]
     pub format: Option<Format>,
     /// Also write a report to a file (repeatable): `json=report.json`; `json=-` is stdout.
     /// A file is replaced only once the report is complete (or interrupted and marked so).
     #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
     pub outputs: Vec<(Format, PathBuf)>,
-    /// The lowest severity that fails the run (exit 1).
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
-    /// Fail the run when the verdict of more than this share of addresses is unknown
-    /// (`lookup-failed`: a PTR, CNAME or forward lookup got no answer).
-    #[arg(long, default_value = "1%", value_name = "N%", value_parser = parse_percent)]
-    pub max_unknown: f64,
-    /// A previous json/jsonl report (`-`: stdin): only findings not in it count toward the exit code.
-    #[arg(long, value_name = "REPORT")]
-    pub baseline: Option<PathBuf>,
-    /// A suppressions file (YAML): accepted findings, with reasons and expiry dates.
-    #[arg(long, value_name = "FILE")]
-    pub suppress: Option<PathBuf>,
+    #[command(flatten)]
+    pub gate: super::gate::GateArgs,
     /// Scan only the addresses whose block, policy or expectation changed since OLD
     /// (an inventory path, or `git:REF` to read the same inputs at a git revision).
     #[arg(long, value_name = "OLD|git:REF")]
@@ -158,9 +131,7 @@ struct Config {
     scan: ScanConfig,
     stdout: Option<Format>,
     outputs: Vec<(Format, PathBuf)>,
-    gate: GateOptions,
-    /// `--fail-on never`: the gate is reported but does not set the exit code.
-    gate_exit: bool,
+    gate: super::gate::Gate,
     sink: SinkOptions,
     checkpoint: Option<PathBuf>,
     resume: bool,
@@ -215,7 +186,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(changed) = &changed {
         meta.scope = changed.len();
     }
-    let mut report = Report::new(config.gate.clone());
+    let mut report = Report::new(config.gate.options.clone());
     if let Some(format) = config.stdout {
         let out = crate::output::stdout();
         report.add_sink(ptr_audit_report::sink(format, out, &meta, &config.sink)?);
@@ -377,17 +348,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .finish(&finished, !interrupted, &block_findings)
         .context("cannot write the report")?;
     files.commit()?;
-    if config.stdout != Some(Format::Table) {
-        for reason in &gate.reasons {
-            eprintln!("{}", terminal(reason));
-        }
-    }
+    let code = config
+        .gate
+        .exit(&gate, config.stdout == Some(Format::Table));
     Ok(if interrupted {
         signals.exit_code()
-    } else if gate.failed && config.gate_exit {
-        ExitCode::Findings
     } else {
-        ExitCode::Clean
+        code
     })
 }
 
@@ -425,36 +392,10 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
     scan.max_servers_per_zone = args.max_servers_per_zone;
     scan.max_tcp_connections = args.max_tcp_connections;
 
-    let fail_on = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Notice => Severity::Notice,
-        FailOn::Never => Severity::Error,
-    };
-    let baseline = match &args.baseline {
-        Some(path) => Some(Baseline::from_doc(
-            &crate::input::read_report(path)
-                .with_context(|| format!("cannot read the baseline `{}`", path.display()))?,
-        )),
-        None => None,
-    };
-    let suppressions = match &args.suppress {
-        Some(path) => Some(
-            Suppressions::load(path)
-                .with_context(|| format!("cannot read the suppressions `{}`", path.display()))?,
-        ),
-        None => None,
-    };
-    let gate = GateOptions {
-        fail_on,
-        max_unknown_percent: args.max_unknown,
-        baseline,
-        suppressions,
-        ..GateOptions::default()
-    };
+    let gate = args.gate.gate()?;
     let sink = SinkOptions {
         color: crate::color::stdout(),
-        fail_on,
+        fail_on: gate.options.fail_on,
         ..SinkOptions::default()
     };
     let stdout = crate::output::stdout_format(args.format, &args.outputs, Format::Table)?;
@@ -463,7 +404,6 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
         stdout,
         outputs: args.outputs,
         gate,
-        gate_exit: args.fail_on != FailOn::Never,
         sink,
         checkpoint: args.checkpoint,
         resume: args.resume,
@@ -816,18 +756,6 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
         .ok_or_else(|| format!("`{text}` is not a shard: write `K/N` with 1 <= K <= N"))
 }
 
-/// Parses `1%`, `0.5%` or `2`.
-fn parse_percent(text: &str) -> Result<f64, String> {
-    let value: f64 = text
-        .trim_end_matches('%')
-        .parse()
-        .map_err(|_| format!("`{text}` is not a percentage: write e.g. `1%`"))?;
-    if !(0.0..=100.0).contains(&value) {
-        return Err(format!("`{text}` is not between 0% and 100%"));
-    }
-    Ok(value)
-}
-
 /// Parses `FORMAT=PATH`.
 pub fn parse_output(text: &str) -> Result<(Format, PathBuf), String> {
     let (format, path) = text
@@ -845,7 +773,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_percentages_and_outputs_parse() {
+    fn durations_and_outputs_parse() {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
@@ -863,9 +791,6 @@ mod tests {
                 .unwrap_err()
                 .contains("too short")
         );
-        assert_eq!(parse_percent("1%"), Ok(1.0));
-        assert_eq!(parse_percent("0.5"), Ok(0.5));
-        assert!(parse_percent("120%").is_err());
         assert_eq!(
             parse_output("json=out/r.json"),
             Ok((Format::Json, PathBuf::from("out/r.json")))

@@ -177,3 +177,40 @@ fn classify_missing_file_exits_2() {
             "cannot open `/nonexistent/names.tsv`",
         ));
 }
+
+#[test]
+fn explain_fail_on_exits_1_at_that_label_or_worse() {
+    let explain = |name: &str, fail_on: &str| {
+        ptr_audit()
+            .args(["explain", "203.0.113.5", name, "--fail-on", fail_on])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    // custom < generic < invalid
+    assert_eq!(explain("mail5.example.com", "generic"), Some(0));
+    assert_eq!(explain("203-0-113-5.example.net", "generic"), Some(1));
+    assert_eq!(explain("203-0-113-5.example.net", "invalid"), Some(0));
+    assert_eq!(explain("localhost", "generic"), Some(1));
+    assert_eq!(explain("localhost", "invalid"), Some(1));
+    assert_eq!(explain("mail5.example.com", "custom"), Some(2));
+}
+
+#[test]
+fn classify_fail_on_judges_every_line_then_exits_1() {
+    let input = "203.0.113.5\t203-0-113-5.example.net\n203.0.113.6\tmail6.example.com\n";
+    let run = |args: &[&str]| {
+        ptr_audit()
+            .arg("classify")
+            .args(args)
+            .write_stdin(input)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--fail-on", "generic"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    assert_eq!(run(&["--fail-on", "invalid"]).status.code(), Some(0));
+    assert_eq!(run(&[]).status.code(), Some(0));
+}

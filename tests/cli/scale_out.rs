@@ -176,7 +176,13 @@ mod merge {
             .collect()
     }
 
+    /// Merges `files` without a gate (these tests are about the merged
+    /// report; `merge_gates_like_scan` is about the gate).
     fn merge(files: &[PathBuf], extra: &[&str]) -> std::process::Output {
+        merge_gated(files, &[&["--fail-on", "never"], extra].concat())
+    }
+
+    fn merge_gated(files: &[PathBuf], extra: &[&str]) -> std::process::Output {
         ptr_audit()
             .arg("merge")
             .args(files)
@@ -286,6 +292,66 @@ mod merge {
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("--authoritative"), "{err}");
+    }
+
+    /// `merge` gates the merged report with `scan`'s options and exit codes,
+    /// on both merge paths (this version's json shards streamed, others read
+    /// whole).
+    #[test]
+    fn merge_gates_like_scan() {
+        let server = ZoneServer::spawn(zones()).unwrap();
+        let resolver = server.addr().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let single = dir.path().join("single.json");
+        scan(&resolver, "1/1", &single);
+        let shards = scan_shards(&resolver, dir.path());
+        let pretty = dir.path().join("pretty.json");
+        let value: Value = serde_json::from_slice(&std::fs::read(&shards[1]).unwrap()).unwrap();
+        std::fs::write(&pretty, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+        let reformatted = [shards[0].clone(), pretty, shards[2].clone()];
+        let single_report: Value =
+            serde_json::from_slice(&std::fs::read(&single).unwrap()).unwrap();
+        assert_eq!(
+            single_report["gate"]["failed"], true,
+            "the scope has errors"
+        );
+
+        for set in [&shards[..], &reformatted[..]] {
+            // The default gate (--fail-on error, --max-unknown 1%) fails:
+            // exit 1, the reasons on stderr, the merged report written whole.
+            let out = merge_gated(set, &[]);
+            crate::assert_exit(&out, 1);
+            let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(merged["gate"], single_report["gate"]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("findings at or above `error`"), "{err}");
+            assert!(err.contains("above --max-unknown 1%"), "{err}");
+            // Without the unknown share, only the findings fail it.
+            let out = merge_gated(set, &["--max-unknown", "50%"]);
+            crate::assert_exit(&out, 1);
+            assert!(!String::from_utf8_lossy(&out.stderr).contains("--max-unknown"));
+
+            let sarif = dir.path().join("gated.sarif");
+            let out = merge_gated(set, &["--output", &format!("sarif={}", sarif.display())]);
+            crate::assert_exit(&out, 1);
+            assert!(std::fs::metadata(&sarif).unwrap().len() > 0);
+
+            // Every finding is in the baseline: nothing new, and the unknown
+            // share (not a finding) allowed: exit 0.
+            let baseline = ["--baseline", single.to_str().unwrap()];
+            let out = merge_gated(set, &[&baseline[..], &["--max-unknown", "50%"]].concat());
+            crate::assert_exit(&out, 0);
+            let out = merge_gated(set, &baseline);
+            crate::assert_exit(&out, 1);
+            // --fail-on never reports the gate but exits 0.
+            let out = merge_gated(set, &["--fail-on", "never"]);
+            crate::assert_exit(&out, 0);
+            let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(merged["gate"]["failed"], true);
+            // A bad gate option is bad input.
+            let out = merge_gated(set, &["--max-unknown", "120%"]);
+            crate::assert_exit(&out, 2);
+        }
     }
 
     /// Other formats and `--output` files are written by streaming the
