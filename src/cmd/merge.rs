@@ -127,6 +127,7 @@ impl Output {
         let options = SinkOptions {
             color: crate::color::stdout(),
             fail_on: gate.options.fail_on,
+            hostname: super::hostname(),
             ..SinkOptions::default()
         };
         let mut report = Report::new(gate.options.clone());

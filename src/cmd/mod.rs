@@ -71,3 +71,14 @@ pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<crate::exit::ExitCode> {
         _ => Ok(crate::exit::ExitCode::Clean),
     }
 }
+
+/// This machine's host name, for the reports that name it (`junit`);
+/// `localhost` when it cannot be read.
+pub fn hostname() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|path| std::fs::read_to_string(path).ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}

@@ -396,6 +396,7 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
     let sink = SinkOptions {
         color: crate::color::stdout(),
         fail_on: gate.options.fail_on,
+        hostname: super::hostname(),
         ..SinkOptions::default()
     };
     let stdout = crate::output::stdout_format(args.format, &args.outputs, Format::Table)?;

@@ -239,6 +239,9 @@ pub struct SinkOptions {
     /// Bytes of serialized records the `json` writer sorts in memory before
     /// spilling sorted runs to temporary files.
     pub sort_memory: usize,
+    /// The host the report was made on (`junit`'s `hostname`; the caller
+    /// looks it up, `localhost` when unknown).
+    pub hostname: String,
 }
 
 impl Default for SinkOptions {
@@ -251,6 +254,7 @@ impl Default for SinkOptions {
             table_rows: 25,
             flush_each_record: false,
             sort_memory: 16 << 20,
+            hostname: "localhost".to_owned(),
         }
     }
 }

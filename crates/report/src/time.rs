@@ -105,6 +105,42 @@ pub fn rfc3339(time: SystemTime) -> String {
     )
 }
 
+/// Seconds since 1970-01-01 of an RFC 3339 timestamp in UTC with second
+/// precision, as [`rfc3339`] writes it (`2026-11-28T19:40:05Z`).
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+        return None;
+    }
+    let date = Date::parse(&text[..10])?;
+    let num = |s: &str| -> Option<i64> {
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (h, m, sec) = (
+        num(&text[11..13])?,
+        num(&text[14..16])?,
+        num(&text[17..19])?,
+    );
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    Some(days_from_civil(date) * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+/// Days since 1970-01-01 of a civil date (the inverse of `civil_from_days`).
+fn days_from_civil(d: Date) -> i64 {
+    let year = i64::from(d.year) - i64::from(d.month <= 2);
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = (i64::from(d.month) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d.day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +153,17 @@ mod tests {
         assert_eq!(rfc3339(t), "2026-11-28T19:40:05Z");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
         assert_eq!(Date::of(leap).to_string(), "2000-02-29");
+    }
+
+    #[test]
+    fn rfc3339_reads_back_what_it_writes() {
+        for secs in [0, 951_782_400, 1_795_894_805, 4_102_444_799] {
+            let t = UNIX_EPOCH + Duration::from_secs(secs);
+            assert_eq!(parse_rfc3339(&rfc3339(t)), Some(secs as i64));
+        }
+        assert_eq!(parse_rfc3339("2026-11-28T19:40:05"), None);
+        assert_eq!(parse_rfc3339("2026-11-28T24:40:05Z"), None);
+        assert_eq!(parse_rfc3339("2026-02-30T00:00:00Z"), None);
     }
 
     #[test]

@@ -1,7 +1,10 @@
-//! `junit`: JUnit XML for CI test reporters. One test suite per datacenter,
-//! one test case per block; a block fails when an address (or the block
-//! itself) has a finding at or above the fail level, and the failure text
-//! lists the failing addresses. Every value is XML-escaped.
+//! `junit`: JUnit XML for CI test reporters, valid by the Apache Ant JUnit
+//! schema that strict consumers check (`tests/schemas/junit-ant.xsd`). One
+//! test suite per datacenter, one test case per block; a block fails when an
+//! address (or the block itself) has a finding at or above the fail level,
+//! and the failure text lists the failing addresses. The schema allows no
+//! `file`/`line` on a test case: each block's inventory location is a suite
+//! property and the first line of its text. Every value is XML-escaped.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -12,6 +15,7 @@ use ptr_audit_model::{AddressRecord, BlockInfo, Severity};
 
 use super::{Capped, Failing, by_ip, plural};
 use crate::escape::{xml, xml_text};
+use crate::time;
 use crate::{Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Verdict};
 
 /// Addresses listed per block: memory is this times the number of blocks,
@@ -29,6 +33,7 @@ pub(crate) struct JunitSink {
     fail_on: Severity,
     limit: usize,
     started_at: String,
+    hostname: String,
     blocks: BTreeMap<(Arc<str>, IpNet), BlockState>,
 }
 
@@ -39,9 +44,20 @@ impl JunitSink {
             fail_on: o.fail_on,
             limit: o.list_limit.min(PER_BLOCK),
             started_at: meta.started_at.clone(),
+            hostname: o.hostname.clone(),
             blocks: BTreeMap::new(),
         }
     }
+}
+
+/// A block's test case name: `CIDR (policy)`.
+fn case_name(b: &BlockInfo) -> String {
+    format!("{} ({})", b.cidr, b.policy.as_str())
+}
+
+/// Where a block is defined: `FILE:LINE`.
+fn location(b: &BlockInfo) -> String {
+    format!("{}:{}", b.source.file.to_string_lossy(), b.source.line)
 }
 
 fn line(f: &Failing) -> String {
@@ -101,53 +117,56 @@ impl Sink for JunitSink {
                         && matches!(j, Judged::Counts | Judged::Unknown)
                 })
         };
-        let total_cases: usize = suites.values().map(Vec::len).sum();
-        let total_failures = suites
-            .values()
-            .flatten()
-            .filter(|(b, _)| fails(self.blocks.get(&(b.datacenter.clone(), b.cidr)), b))
-            .count();
+        // The schema's timestamp has no zone (ours are UTC) and every suite
+        // needs a time: the scan's, as the suites are scanned together.
+        let timestamp = [self.started_at.as_str(), end.finished_at]
+            .into_iter()
+            .find(|t| time::parse_rfc3339(t).is_some())
+            .map_or("1970-01-01T00:00:00", |t| &t[..19]);
+        let seconds = time::parse_rfc3339(end.finished_at)
+            .zip(time::parse_rfc3339(&self.started_at))
+            .map_or(0, |(end, start)| (end - start).max(0));
         let out = &mut self.out;
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-        writeln!(
-            out,
-            r#"<testsuites name="ptr-audit" tests="{total_cases}" failures="{total_failures}" errors="0" timestamp="{}">"#,
-            xml(&self.started_at)
-        )?;
-        for (dc, blocks) in &suites {
+        writeln!(out, "<testsuites>")?;
+        for (id, (dc, blocks)) in suites.iter().enumerate() {
             let failures = blocks
                 .iter()
                 .filter(|(b, _)| fails(self.blocks.get(&(b.datacenter.clone(), b.cidr)), b))
                 .count();
             writeln!(
                 out,
-                r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="0">"#,
+                r#"  <testsuite name="{}" package="ptr-audit" id="{id}" tests="{}" failures="{failures}" errors="0" timestamp="{timestamp}" hostname="{}" time="{seconds}">"#,
                 xml(dc),
-                blocks.len()
+                blocks.len(),
+                xml(&self.hostname),
             )?;
+            writeln!(out, "    <properties>")?;
+            for (b, _) in blocks {
+                writeln!(
+                    out,
+                    r#"      <property name="{}" value="{}"/>"#,
+                    xml(&case_name(b)),
+                    xml(&location(b))
+                )?;
+            }
+            writeln!(out, "    </properties>")?;
+            // Blocks that pass but have findings below the fail level.
+            let mut passing_text = String::new();
             for (b, total) in blocks {
                 let mut st = self.blocks.remove(&(b.datacenter.clone(), b.cidr));
                 let bfs = block_fails(b);
                 let failed = fails(st.as_ref(), b);
                 write!(
                     out,
-                    r#"    <testcase classname="ptr-audit.{}" name="{} ({})" file="{}" line="{}""#,
+                    r#"    <testcase classname="ptr-audit.{}" name="{}" time="0""#,
                     xml(dc),
-                    b.cidr,
-                    b.policy.as_str(),
-                    xml(&b.source.file.to_string_lossy()),
-                    b.source.line
+                    xml(&case_name(b)),
                 )?;
                 let listed = st.as_mut().map(|s| {
                     let dropped = s.listed.dropped();
                     (s.failing, s.listed.sorted(by_ip).to_vec(), dropped)
                 });
-                let has_body = failed || listed.is_some() || !bfs.is_empty();
-                if !has_body {
-                    writeln!(out, "/>")?;
-                    continue;
-                }
-                writeln!(out, ">")?;
                 let mut text = String::new();
                 for (bf, j) in &bfs {
                     text.push_str(&format!(
@@ -158,6 +177,7 @@ impl Sink for JunitSink {
                         super::note(j)
                     ));
                 }
+                let has_text = listed.is_some() || !bfs.is_empty();
                 let (n_failing, entries, dropped) = listed.unwrap_or((0, Vec::new(), 0));
                 for f in &entries {
                     text.push_str(&line(f));
@@ -166,20 +186,35 @@ impl Sink for JunitSink {
                 if dropped > 0 {
                     text.push_str(&format!("... and {} more\n", dropped));
                 }
-                if failed {
-                    writeln!(
-                        out,
-                        r#"      <failure type="ptr-audit" message="{} of {} at or above {}">{}</failure>"#,
-                        n_failing,
-                        plural(*total, "address", "addresses"),
-                        self.fail_on.as_str(),
-                        xml_text(&text)
-                    )?;
-                } else {
-                    writeln!(out, "      <system-out>{}</system-out>", xml_text(&text))?;
+                if !failed {
+                    writeln!(out, "/>")?;
+                    if has_text {
+                        passing_text.push_str(&format!(
+                            "{} at {}:\n{text}",
+                            case_name(b),
+                            location(b)
+                        ));
+                    }
+                    continue;
                 }
+                writeln!(out, ">")?;
+                writeln!(
+                    out,
+                    r#"      <failure type="ptr-audit" message="{} of {} at or above {}">{}{}</failure>"#,
+                    n_failing,
+                    plural(*total, "address", "addresses"),
+                    self.fail_on.as_str(),
+                    xml_text(&location(b)),
+                    xml_text(&format!("\n{text}"))
+                )?;
                 writeln!(out, "    </testcase>")?;
             }
+            writeln!(
+                out,
+                "    <system-out>{}</system-out>",
+                xml_text(&passing_text)
+            )?;
+            writeln!(out, "    <system-err></system-err>")?;
             writeln!(out, "  </testsuite>")?;
         }
         writeln!(out, "</testsuites>")?;

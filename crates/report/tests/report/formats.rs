@@ -257,15 +257,22 @@ fn baseline_and_suppression_figures_reach_every_summary_format() {
     // ... JUnit fails only blocks the gate would fail on (unknown PTRs included) ...
     let junit = text(Format::Junit);
     let case = |name: &str| {
-        let start = junit.find(&format!("name=\"{name}")).unwrap();
+        let start = junit.find(&format!("name=\"{name}\" time=")).unwrap();
         junit[start..]
             .split("</testcase>")
             .next()
             .unwrap()
             .to_owned()
     };
+    // (a passing block's findings go to its suite's system-out: the
+    // schema allows only failure, error or skipped in a test case)
     assert!(
-        case("192.0.2.0/26 (mail)").contains("<system-out>"),
+        case("192.0.2.0/26 (mail)").starts_with("name=\"192.0.2.0/26 (mail)\" time=\"0\"/>"),
+        "{junit}"
+    );
+    let suite_out = junit.split("<system-out>").nth(1).unwrap();
+    assert!(
+        suite_out.starts_with("192.0.2.0/26 (mail) at inventories/example/inventory.yaml:30:\n"),
         "{junit}"
     );
     assert!(

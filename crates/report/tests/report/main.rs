@@ -6,5 +6,6 @@ mod fixture;
 mod formats;
 mod gate;
 mod html;
+mod junit_schema;
 mod roundtrip;
 mod schema;
