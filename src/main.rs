@@ -29,11 +29,12 @@ struct Cli {
 }
 
 /// The exit codes, for `--help` and the man pages ([`ExitCode`] owns the values).
-const EXIT_CODES: &str = "Exit codes:
+pub(crate) const EXIT_CODES: &str = "Exit codes:
   0    clean: nothing at or above the fail threshold
   1    findings at or above the fail threshold (--fail-on), or too many unanswered lookups (--max-unknown)
   2    bad input or usage
-  130  interrupted (Ctrl-C)";
+  130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM)";
 
 /// The clap definition of the whole command line (for man pages and completions).
 fn cli_command() -> clap::Command {
@@ -45,8 +46,10 @@ enum Command {
     /// Check inventories offline (what CI runs on every inventory change).
     Validate(cmd::validate::Args),
     /// Scan the reverse DNS of every address in scope and report what receivers would reject.
+    #[command(after_help = cmd::scan::after_help())]
     Scan(Box<cmd::scan::Args>),
-    /// Combine the reports of the shards of one scan into one report.
+    /// Combine the reports of the shards of one scan into one report, gated like `scan`.
+    #[command(after_help = EXIT_CODES)]
     Merge(cmd::merge::Args),
     /// Draw a saved report (complete or interrupted) as a self-contained html page.
     Render(cmd::render::Args),

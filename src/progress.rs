@@ -34,9 +34,15 @@ impl Progress {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} {pos}/{len} addresses  {per_sec}  eta {eta}  {msg}\n{wide_bar}",
+                    "{spinner} {human_pos}/{human_len} addresses  {rate}  eta {eta}  {msg}\n{wide_bar}",
                 )
-                .expect("progress template is valid"),
+                .expect("progress template is valid")
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}/s", thousands(state.per_sec().round() as u64));
+                    },
+                ),
             );
             bar.enable_steady_tick(Duration::from_millis(200));
             Display::Bar(bar)
@@ -93,10 +99,10 @@ impl Progress {
     fn line(&self) -> String {
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         format!(
-            "{}/{} addresses, {:.0}/s, {}",
-            self.done,
-            self.total,
-            self.done as f64 / secs,
+            "{}/{} addresses, {}/s, {}",
+            thousands(self.done),
+            thousands(self.total),
+            thousands((self.done as f64 / secs).round() as u64),
             self.counts()
         )
     }
@@ -108,5 +114,32 @@ impl Progress {
             .map(|(status, n)| format!("{} {n}", status.as_str()))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_counts_get_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_631), "1,631");
+        assert_eq!(thousands(65_536), "65,536");
+        assert_eq!(thousands(1_048_576), "1,048,576");
     }
 }

@@ -40,69 +40,89 @@ pub enum VisitOrder {
 pub struct Args {
     /// Inventory files or directories, CIDRs or addresses, text files of them, or `-` for stdin.
     #[arg(required = true, value_name = "PATH_OR_CIDR")]
+    #[arg(help_heading = "Input")]
     pub inputs: Vec<String>,
     /// Serve the `*.zone` files of DIR from an embedded DNS server on loopback and scan against it (no network).
     #[arg(long, value_name = "DIR", conflicts_with = "resolvers")]
+    #[arg(help_heading = "DNS")]
     pub zones: Option<PathBuf>,
     /// A DNS server to ask (repeatable; used round-robin). Default: the inventory's `resolvers:`, else resolv.conf.
     #[arg(long = "resolver", value_name = "IP[:PORT]")]
+    #[arg(help_heading = "DNS")]
     pub resolvers: Vec<String>,
     /// Global budget of queries per second (PTR, forward, retries); 0 means unlimited.
     #[arg(long, default_value_t = 500, value_name = "N")]
+    #[arg(help_heading = "Limits")]
     pub qps: u32,
     /// Budget of queries per second for each server, on top of the global one.
     #[arg(long, value_name = "N")]
+    #[arg(help_heading = "Limits")]
     pub qps_per_server: Option<NonZeroU32>,
     /// Do not slow down a server that starts answering REFUSED or timing out.
     #[arg(long)]
+    #[arg(help_heading = "Limits")]
     pub no_adaptive_backoff: bool,
     /// Queries in flight at once.
     #[arg(long, default_value_t = 256, value_name = "N")]
+    #[arg(help_heading = "Limits")]
     pub concurrency: usize,
     /// TCP connections open at once (truncated replies are asked again over TCP), apart from `--concurrency`.
     #[arg(long, default_value_t = 16, value_name = "N")]
+    #[arg(help_heading = "Limits")]
     pub max_tcp_connections: usize,
     /// Timeout per attempt (`500ms`, `2s`).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    #[arg(help_heading = "Limits")]
     pub timeout: Duration,
     /// Tries per query (timeouts, SERVFAIL, REFUSED and network errors are retried with backoff).
     #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(help_heading = "Limits")]
     pub attempts: u32,
     /// Report format on stdout (default: table, unless an `--output` is given: then stdout
     /// shows nothing).
     #[arg(long, value_name = "FORMAT", value_parser = super::format_parser())]
+    #[arg(help_heading = "Output")]
     pub format: Option<Format>,
     /// Also write a report to a file (repeatable): `json=report.json`; `json=-` is stdout.
     /// A file is replaced only once the report is complete (or interrupted and marked so).
     #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
+    #[arg(help_heading = "Output")]
     pub outputs: Vec<(Format, PathBuf)>,
     #[command(flatten)]
     pub gate: super::gate::GateArgs,
     /// Scan only the addresses whose block, policy or expectation changed since OLD
     /// (an inventory path, or `git:REF` to read the same inputs at a git revision).
     #[arg(long, value_name = "OLD|git:REF")]
+    #[arg(help_heading = "Input")]
     pub changed_since: Option<String>,
     /// Append every finished record to FILE (jsonl, flushed per record).
     #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Scale-out")]
     pub checkpoint: Option<PathBuf>,
     /// Skip the addresses already recorded in `--checkpoint` and report them from there.
     #[arg(long, requires = "checkpoint")]
+    #[arg(help_heading = "Scale-out")]
     pub resume: bool,
     /// Scan only shard K of N (1-based): a deterministic, balanced split of the scope.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[arg(help_heading = "Scale-out")]
     pub shard: Option<Shard>,
     /// The order addresses are visited in.
     #[arg(long, value_enum, default_value_t = VisitOrder::Random)]
+    #[arg(help_heading = "Scale-out")]
     pub order: VisitOrder,
     /// The seed of the random visiting order (the same seed visits in the same order).
     #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(help_heading = "Scale-out")]
     pub seed: u64,
     /// No progress display.
     #[arg(long, short)]
+    #[arg(help_heading = "Output")]
     pub quiet: bool,
     /// Also ask every authoritative server of each reverse zone directly (recursion off):
     /// servers that disagree give `ptr-inconsistent`, lame or unreachable ones a block finding.
     #[arg(long, conflicts_with = "zones")]
+    #[arg(help_heading = "DNS")]
     pub authoritative: bool,
     /// The port the authoritative servers are asked on (for labs and tests).
     #[arg(
@@ -111,10 +131,12 @@ pub struct Args {
         value_name = "N",
         requires = "authoritative"
     )]
+    #[arg(help_heading = "DNS")]
     pub authoritative_port: u16,
     /// Also ask name servers at special-purpose addresses (loopback, RFC 1918, link-local, ...),
     /// which are skipped by default and reported; for labs and tests on loopback.
     #[arg(long, requires = "authoritative")]
+    #[arg(help_heading = "DNS")]
     pub allow_special_nameservers: bool,
     /// At most this many name server addresses are asked per zone (the rest are reported as skipped).
     #[arg(
@@ -123,6 +145,7 @@ pub struct Args {
         value_name = "N",
         requires = "authoritative"
     )]
+    #[arg(help_heading = "Limits")]
     pub max_servers_per_zone: usize,
 }
 
@@ -141,6 +164,24 @@ struct Config {
     quiet: bool,
     /// `--authoritative`.
     authoritative: bool,
+}
+
+/// What `scan --help` shows after the options: examples and the exit codes.
+pub fn after_help() -> String {
+    format!(
+        "Examples:
+  # the bundled example against its zone files, served on loopback (no network)
+  ptr-audit scan --zones inventories/example/zones inventories/example/inventory.yaml
+  # live DNS through your resolver, a SARIF file for code scanning
+  ptr-audit scan inventory.yaml --resolver 192.0.2.53 --output sarif=ptr-audit.sarif
+  # only what a pull request changed, failing on warnings too
+  ptr-audit scan inventories/ --changed-since git:origin/main --fail-on warning
+  # shard 3 of 8 for a later `ptr-audit merge`, resumable
+  ptr-audit scan inventories/ --shard 3/8 --checkpoint s3.jsonl --resume --format json --fail-on never
+
+{}",
+        crate::EXIT_CODES
+    )
 }
 
 /// Runs `scan`.

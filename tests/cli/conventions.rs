@@ -134,3 +134,53 @@ fn completions_for_bash_zsh_and_fish() {
         .stdout(predicate::str::contains("complete -c ptr-audit"));
     ptr_audit().args(["completions", "tcsh"]).assert().code(2);
 }
+
+#[test]
+fn scan_help_groups_options_with_examples_and_exit_codes() {
+    let out = ptr_audit().args(["scan", "--help"]).output().unwrap();
+    assert_exit(&out, 0);
+    let help = String::from_utf8(out.stdout).unwrap();
+    let at = |heading: &str| {
+        help.find(&format!("\n{heading}:\n"))
+            .unwrap_or_else(|| panic!("no `{heading}:` heading in\n{help}"))
+    };
+    let order = [
+        "Input",
+        "DNS",
+        "Limits",
+        "Output",
+        "CI gate",
+        "Scale-out",
+        "Examples",
+        "Exit codes",
+    ];
+    let places: Vec<usize> = order.iter().map(|h| at(h)).collect();
+    assert!(
+        places.windows(2).all(|w| w[0] < w[1]),
+        "{order:?} out of order:\n{help}"
+    );
+    // each option under its heading
+    for (heading, option) in [
+        ("DNS", "--resolver"),
+        ("Limits", "--qps"),
+        ("CI gate", "--fail-on"),
+        ("Scale-out", "--shard"),
+        ("Input", "--changed-since"),
+    ] {
+        let start = at(heading);
+        let end = places.iter().copied().find(|&p| p > start).unwrap();
+        assert!(
+            help[start..end].contains(option),
+            "`{option}` not under `{heading}`"
+        );
+    }
+    assert!(help.contains("130  interrupted"));
+    // merge lists its formats
+    let merge = ptr_audit().args(["merge", "--help"]).output().unwrap();
+    let merge = String::from_utf8(merge.stdout).unwrap();
+    assert!(
+        merge.contains("[possible values: table, json, jsonl, csv, markdown, sarif, junit, github"),
+        "{merge}"
+    );
+    assert!(merge.contains("--fail-on"), "{merge}");
+}
