@@ -6,6 +6,7 @@ mod conventions;
 mod faults;
 mod fix;
 mod outputs;
+mod precommit;
 mod read_back;
 mod scale_out;
 mod scan;
