@@ -16,6 +16,10 @@
 //! at most [`ScanConfig::max_servers_per_zone`] addresses are asked per zone.
 //! What was left out is listed in [`ZoneReport::skipped`].
 //!
+//! The same SOA discovery serves `fix` ([`zones_of_blocking`]): the zone of
+//! any name (a PTR owner, a forward host name), so every update transaction
+//! names its zone.
+//!
 //! The scan runs in batches of at most `concurrency × 16` addresses: one pass
 //! through the configured resolver exactly as [`crate::scan`] (PTR and forward
 //! confirmation), then one PTR-only pass per authoritative server of the
@@ -254,8 +258,16 @@ impl Asker {
 
     /// The zone holding the reverse name of `ip`.
     async fn zone_of(&self, ip: IpAddr) -> Result<Name, String> {
-        let mut name = Name::from(ip);
-        for _ in 0..40 {
+        self.zone_of_name(Name::from(ip)).await
+    }
+
+    /// The zone holding `name`: the owner of the SOA the servers answer
+    /// with (answer section at an apex, authority section below it, for
+    /// NXDOMAIN and NODATA alike). An alias is stepped over: it lives in the
+    /// zone of its parent name.
+    async fn zone_of_name(&self, start: Name) -> Result<Name, String> {
+        let mut name = start.clone();
+        for _ in 0..128 {
             let reply = self
                 .ask(&name, RecordType::SOA)
                 .await
@@ -276,7 +288,7 @@ impl Asker {
             // An alias (RFC 2317) lives in the zone of its parent name.
             name = name.base_name();
         }
-        Err(format!("no zone found above `{}`", Name::from(ip)))
+        Err(format!("no zone found above `{start}`"))
     }
 
     /// The NS names of `zone` with their addresses.
@@ -728,6 +740,48 @@ where
     F: FnMut(Target, Lookup, Vec<ServerAnswer>),
 {
     crate::current_thread_runtime()?.block_on(scan_authoritative(config, targets, sink, stop))
+}
+
+/// The zone holding each of `names`, learned from DNS the way authoritative
+/// mode finds reverse zones: the owner of the SOA that [`ScanConfig::servers`]
+/// (a resolver, or a primary asked directly) answer for the name, aliases
+/// stepped over. `fix` writes one `zone` line per update transaction from it
+/// when no zone files are at hand.
+///
+/// One result per name, in order: the zone, or why it could not be learned
+/// (no answer, a failure rcode, no SOA, or a SOA owner that does not enclose
+/// the name — a reply that is not to be believed). Up to 32 questions are in
+/// flight at once; [`ScanConfig::timeout`] and [`ScanConfig::attempts`] apply.
+pub fn zones_of_blocking(
+    config: &ScanConfig,
+    names: &[DnsName],
+) -> Result<Vec<Result<DnsName, String>>, ScanError> {
+    if config.servers.is_empty() {
+        return Err(ScanError::NoServers);
+    }
+    let asker = Asker {
+        servers: config.servers.clone(),
+        timeout: config.timeout,
+        attempts: config.attempts,
+        turn: Cell::new(0),
+        queries: Cell::new(0),
+    };
+    let asker = &asker;
+    let work = stream::iter(names)
+        .map(|name| async move {
+            let start = Name::from_ascii(name.as_str())
+                .map_err(|e| format!("`{name}` is not a domain name ({e})"))?;
+            let zone = asker.zone_of_name(start.clone()).await?;
+            if !zone.zone_of(&start) {
+                return Err(format!(
+                    "the SOA answered for `{start}` is owned by `{zone}`, which does not hold it"
+                ));
+            }
+            Ok(dns_name(&zone))
+        })
+        .buffered(DISCOVERY_PARALLEL)
+        .collect::<Vec<_>>();
+    Ok(crate::current_thread_runtime()?.block_on(work))
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@
 //! servers). The classifier turns disagreements into `ptr-inconsistent`.
 //!
 //! Main items: [`ScanConfig`], [`scan_blocking`] (and the async [`scan`]),
-//! [`scan_authoritative_blocking`], [`StopSignal`], [`ScanOutcome`] (with
+//! [`scan_authoritative_blocking`], [`zones_of_blocking`], [`StopSignal`], [`ScanOutcome`] (with
 //! [`ServerBackoff`]), [`ScanError`], [`system_resolvers`].
 //!
 //! ```no_run
@@ -102,7 +102,7 @@ mod wire;
 pub use answer::{ReplyError, ReplyView, read_reply};
 pub use authoritative::{
     AuthServer, SkipReason, SkippedServer, ZoneReport, scan_authoritative,
-    scan_authoritative_blocking, special_purpose,
+    scan_authoritative_blocking, special_purpose, zones_of_blocking,
 };
 pub use wire::{MAX_POINTERS, WireError};
 

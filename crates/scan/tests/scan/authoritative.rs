@@ -595,3 +595,49 @@ fn at_most_max_servers_per_zone_are_asked_and_the_rest_reported() {
         "the third server was not asked"
     );
 }
+
+#[test]
+fn zones_of_names_are_the_owners_of_their_soa() {
+    let mut zones = ZoneSet::new();
+    crate::zone(&mut zones, "examplehost.net.", "ns1 IN A 127.0.0.1\nmail1.fra1 IN A 203.0.113.1\n");
+    crate::zone(&mut zones, "fra2.examplehost.net.", "web IN A 203.0.113.2\n");
+    crate::zone(
+        &mut zones,
+        "113.0.203.in-addr.arpa.",
+        "1 IN PTR mail1.fra1.examplehost.net.\n5 IN CNAME 5.0-63.113.0.203.in-addr.arpa.\n",
+    );
+    crate::zone(&mut zones, "0-63.113.0.203.in-addr.arpa.", "5 IN PTR x.example.\n");
+    let server = ZoneServer::spawn(zones).unwrap();
+    let ask = [
+        "mail1.fra1.examplehost.net.", // NODATA for SOA: authority section
+        "new.fra1.examplehost.net.",   // NXDOMAIN: authority section
+        "fra2.examplehost.net.",       // the apex: answer section
+        "web.FRA2.examplehost.net.",   // a delegated child zone on the same server
+        "5.0-63.113.0.203.in-addr.arpa.",
+        "5.113.0.203.in-addr.arpa.", // an alias: the zone of its parent
+        "9.113.0.203.in-addr.arpa.",
+        "mail.elsewhere.example.", // REFUSED: not served
+    ];
+    let names: Vec<DnsName> = ask.iter().map(|n| DnsName::from_presentation(n)).collect();
+    let mut cfg = crate::config(&[server.addr()]);
+    cfg.attempts = 1;
+    let got = ptr_audit_scan::zones_of_blocking(&cfg, &names).unwrap();
+    let got: Vec<Result<&str, &str>> = got
+        .iter()
+        .map(|r| r.as_ref().map(DnsName::as_str).map_err(String::as_str))
+        .collect();
+    assert_eq!(
+        got[..7],
+        [
+            Ok("examplehost.net."),
+            Ok("examplehost.net."),
+            Ok("fra2.examplehost.net."),
+            Ok("fra2.examplehost.net."),
+            Ok("0-63.113.0.203.in-addr.arpa."),
+            Ok("113.0.203.in-addr.arpa."),
+            Ok("113.0.203.in-addr.arpa."),
+        ]
+    );
+    let refused = got[7].unwrap_err();
+    assert!(refused.contains("(refused)"), "{refused}");
+}
