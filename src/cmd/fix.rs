@@ -2,12 +2,21 @@
 //! fix a report's failing addresses whose expected name is known. Records go
 //! to stdout (or `--output`); what cannot be fixed is listed on stderr (and as
 //! comments in the bind and nsupdate output).
+//!
+//! Records go to the zones of the zone files at hand (`--zones`, or the
+//! scan's); without them, the zone of every record is learned from DNS (its
+//! SOA, through `--resolver`, always for `--as nsupdate`), so each nsupdate
+//! transaction names its zone.
 
+use std::collections::HashMap;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use ptr_audit_report::fix::{self, FixFormat, FixOptions};
+use ptr_audit_model::DnsName;
+use ptr_audit_report::escape::terminal;
+use ptr_audit_report::fix::{self, FixFormat, FixOptions, FixPlan};
 
 use crate::exit::ExitCode;
 
@@ -41,6 +50,12 @@ pub struct Args {
     /// `--zones` directory the scan used, when it still exists).
     #[arg(long, value_name = "DIR")]
     pub zones: Option<PathBuf>,
+    /// Without zone files, learn the zone of every record from DNS (its SOA)
+    /// by asking this server: a resolver or the primary itself (repeatable).
+    /// `--as nsupdate` always learns them (default: the resolvers the scan
+    /// recorded, else resolv.conf), so every transaction names its zone.
+    #[arg(long = "resolver", value_name = "IP[:PORT]", conflicts_with = "zones")]
+    pub resolvers: Vec<String>,
 }
 
 /// Runs `fix`: exit 0 when the records were written, 2 when the report cannot be read.
@@ -71,7 +86,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(dir) => super::load_zones(dir)?.origins(),
         None => Vec::new(),
     };
-    let plan = fix::plan_with_zones(&doc.records, &zones);
+    let mut plan = fix::plan_with_zones(&doc.records, &zones);
+    if zones_dir.is_none() {
+        let servers = if !args.resolvers.is_empty() {
+            Some(
+                args.resolvers
+                    .iter()
+                    .map(|r| super::scan::parse_resolver(r))
+                    .collect::<anyhow::Result<Vec<_>>>()?,
+            )
+        } else if args.format == As::Nsupdate {
+            let recorded: Vec<SocketAddr> = doc
+                .meta
+                .iter()
+                .flat_map(|m| &m.resolvers)
+                .filter_map(|r| r.parse().ok())
+                .collect();
+            Some(if recorded.is_empty() {
+                ptr_audit_scan::system_resolvers()?
+            } else {
+                recorded
+            })
+        } else {
+            None
+        };
+        if let Some(servers) = servers {
+            learn_zones(&mut plan, servers, &mut err)?;
+        }
+    }
     let format = match args.format {
         As::Bind => FixFormat::Bind,
         As::Nsupdate => FixFormat::Nsupdate,
@@ -99,7 +141,54 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             writeln!(err, "not fixed: {}:", u.why.describe())?;
             last = Some(u.why);
         }
-        writeln!(err, "  {} {}", u.ip, u.status.as_str())?;
+        match &u.owner {
+            Some(owner) => writeln!(
+                err,
+                "  {} {} ({})",
+                u.ip,
+                u.status.as_str(),
+                terminal(owner)
+            )?,
+            None => writeln!(err, "  {} {}", u.ip, u.status.as_str())?,
+        }
     }
     Ok(ExitCode::Clean)
+}
+
+/// Asks `servers` for the zone (SOA) of every name of `plan` and puts its
+/// records there; names whose zone stays unknown are reported (escaped) and
+/// their records left out of the plan.
+fn learn_zones(
+    plan: &mut FixPlan,
+    servers: Vec<SocketAddr>,
+    err: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let names: Vec<DnsName> = plan
+        .names()
+        .iter()
+        .map(|n| DnsName::from_presentation(n))
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let mut config = ptr_audit_scan::ScanConfig::default();
+    config.servers = servers;
+    let found = ptr_audit_scan::zones_of_blocking(&config, &names)
+        .context("cannot ask DNS for the zones of the records")?;
+    let mut zones = HashMap::new();
+    for (name, zone) in names.iter().zip(found) {
+        match zone {
+            Ok(zone) => {
+                zones.insert(name.as_str().to_owned(), zone.as_str().to_owned());
+            }
+            Err(why) => writeln!(
+                err,
+                "warning: no zone found for `{}`: {}",
+                terminal(name.as_str()),
+                terminal(&why)
+            )?,
+        }
+    }
+    plan.place_in_zones(|name| zones.get(name).cloned());
+    Ok(())
 }

@@ -749,7 +749,7 @@ fn repair_checkpoint(path: &Path) -> anyhow::Result<()> {
 }
 
 /// Parses `IP` or `IP:PORT` or `[IPv6]:PORT` (port 53 by default).
-fn parse_resolver(text: &str) -> anyhow::Result<SocketAddr> {
+pub(crate) fn parse_resolver(text: &str) -> anyhow::Result<SocketAddr> {
     if let Ok(addr) = text.parse::<SocketAddr>() {
         return Ok(addr);
     }

@@ -2,6 +2,8 @@
 
 use predicates::prelude::*;
 
+use ptr_audit_dnsserver::{ZoneServer, ZoneSet};
+
 use crate::ptr_audit;
 
 /// Three failing records (one fixable, one without expectation, one with an
@@ -42,10 +44,25 @@ fn fix_bind_writes_records_and_lists_what_it_cannot_fix() {
         .stderr(predicate::str::contains("not a valid host name"));
 }
 
+/// A primary for the report's zones: the /24 reverse zone and the forward
+/// zone `fra1.examplehost.net.` (a child of the provider's domain).
+fn primary() -> ZoneServer {
+    let mut zones = ZoneSet::new();
+    for (origin, records) in [
+        ("113.0.203.in-addr.arpa.", "5 IN PTR static.5.113.0.203.clients.examplehost.net.\n"),
+        ("examplehost.net.", "static.5.113.0.203.clients IN A 203.0.113.5\n"),
+        ("fra1.examplehost.net.", "www IN A 192.0.2.80\n"),
+    ] {
+        zones.add_text(origin, &format!("{SOA}{records}")).unwrap();
+    }
+    ZoneServer::spawn(zones).unwrap()
+}
+
 #[test]
 fn fix_nsupdate_and_csv_exit_zero() {
     let (dir, path) = report_file();
-    ptr_audit()
+    let server = primary();
+    let script = ptr_audit()
         .args([
             "fix",
             path.to_str().unwrap(),
@@ -53,13 +70,29 @@ fn fix_nsupdate_and_csv_exit_zero() {
             "nsupdate",
             "--ttl",
             "300",
+            "--resolver",
+            &server.addr().to_string(),
         ])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains(
-            "update add 5.113.0.203.in-addr.arpa. 300 PTR mail5.fra1.examplehost.net.",
+        .stdout(predicate::str::contains("evil").not())
+        .get_output()
+        .stdout
+        .clone();
+    // Every transaction names its zone, the forward one included (learned
+    // from the SOA: not the reverse zone of the transaction before).
+    assert!(
+        String::from_utf8(script).unwrap().contains(concat!(
+            "zone 113.0.203.in-addr.arpa.\n",
+            "prereq yxrrset 5.113.0.203.in-addr.arpa. IN PTR static.5.113.0.203.clients.examplehost.net.\n",
+            "update delete 5.113.0.203.in-addr.arpa. PTR\n",
+            "update add 5.113.0.203.in-addr.arpa. 300 PTR mail5.fra1.examplehost.net.\n",
+            "send\n",
+            "zone fra1.examplehost.net.\n",
+            "update add mail5.fra1.examplehost.net. 300 A 203.0.113.5\n",
+            "send\n",
         ))
-        .stdout(predicate::str::contains("evil").not());
+    );
     let out = dir.path().join("fix.csv");
     ptr_audit()
         .args([
@@ -267,4 +300,35 @@ fn fix_output_loaded_into_the_zones_makes_the_rescan_clean() {
     assert_eq!(code, Some(0), "after the fix: {statuses:?}");
     assert_eq!(statuses.len(), 5);
     assert!(statuses.iter().all(|(_, s)| s == "ok"), "{statuses:?}");
+}
+
+#[test]
+fn fix_nsupdate_never_writes_a_transaction_without_its_zone() {
+    let (_dir, path) = report_file();
+    // A server that serves only the reverse zone: the forward name's SOA
+    // query is refused, so its A record is not fixed rather than sent to
+    // the reverse zone.
+    let mut zones = ZoneSet::new();
+    zones
+        .add_text("113.0.203.in-addr.arpa.", &format!("{SOA}5 IN PTR x.example.\n"))
+        .unwrap();
+    let server = ZoneServer::spawn(zones).unwrap();
+    let out = ptr_audit()
+        .args(["fix", path.to_str().unwrap(), "--as", "nsupdate", "--resolver"])
+        .arg(server.addr().to_string())
+        .output()
+        .unwrap();
+    crate::assert_exit(&out, 0);
+    let script = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(script.contains("zone 113.0.203.in-addr.arpa.\n"), "{script}");
+    assert!(!script.contains("update add mail5.fra1.examplehost.net."), "{script}");
+    assert!(
+        stderr.contains("no zone found for `mail5.fra1.examplehost.net.`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("203.0.113.5 ptr-generic (mail5.fra1.examplehost.net.)"),
+        "{stderr}"
+    );
 }

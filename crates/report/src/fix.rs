@@ -137,6 +137,9 @@ pub enum UnfixableWhy {
     /// The PTR already is the expected name and its forward records were not
     /// shown missing: publishing records would not change the finding.
     NotByRecords,
+    /// The zone that holds the record's name could not be learned from DNS
+    /// (its SOA), so no update transaction can name it.
+    ZoneUnknown,
 }
 
 impl UnfixableWhy {
@@ -157,6 +160,9 @@ impl UnfixableWhy {
             }
             UnfixableWhy::NotByRecords => {
                 "the PTR already is the expected name: publishing records does not help"
+            }
+            UnfixableWhy::ZoneUnknown => {
+                "the zone holding the record could not be learned from DNS (give `--zones DIR` or a `--resolver` that answers for it)"
             }
         }
     }
@@ -196,6 +202,69 @@ impl FixPlan {
     /// True when there is nothing to publish.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The names whose zone the plan needs, sorted and distinct: every PTR
+    /// owner and every forward host name. Ask DNS for their zones
+    /// ([`FixPlan::place_in_zones`]) when no zone files are at hand.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .zones
+            .values()
+            .flatten()
+            .map(|f| f.owner.clone())
+            .chain(self.forward.iter().map(|f| f.name.clone()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Puts every record in the zone `zone_of` says holds its name (learned
+    /// from DNS: the owner of the name's SOA), replacing the zones worked out
+    /// from the blocks. A zone is taken only when it is a usable name that
+    /// encloses the record's name; a record without one is not fixed
+    /// ([`UnfixableWhy::ZoneUnknown`]), so no transaction is ever written
+    /// without its `zone` line.
+    pub fn place_in_zones(&mut self, zone_of: impl Fn(&str) -> Option<String>) {
+        let zone_for = |name: &str| {
+            let zone = owner_name(&zone_of(name)?)?;
+            (zone == name || name.ends_with(&format!(".{zone}"))).then_some(zone)
+        };
+        let mut unfixable = Vec::new();
+        let mut zones: BTreeMap<String, Vec<PtrFix>> = BTreeMap::new();
+        for fix in std::mem::take(&mut self.zones).into_values().flatten() {
+            match zone_for(&fix.owner) {
+                Some(zone) => zones.entry(zone).or_default().push(fix),
+                None => unfixable.push(Unfixable {
+                    ip: fix.ip,
+                    status: fix.status,
+                    why: UnfixableWhy::ZoneUnknown,
+                    owner: Some(fix.owner),
+                }),
+            }
+        }
+        for v in zones.values_mut() {
+            v.sort_by_key(|f| f.ip);
+        }
+        self.zones = zones;
+        self.forward.retain_mut(|fix| match zone_for(&fix.name) {
+            Some(zone) => {
+                fix.zone = Some(zone);
+                true
+            }
+            None => {
+                unfixable.push(Unfixable {
+                    ip: fix.ip,
+                    status: fix.status,
+                    why: UnfixableWhy::ZoneUnknown,
+                    owner: Some(fix.name.clone()),
+                });
+                false
+            }
+        });
+        self.unfixable.extend(unfixable);
+        self.unfixable.sort_by_key(|u| (u.why, u.ip));
     }
 }
 
@@ -668,12 +737,23 @@ pub fn write(
                     writeln!(out, "send")?;
                 }
             }
+            // Every transaction names its zone: without a `zone` line,
+            // nsupdate sends it to the zone of the one before (NOTZONE).
             for f in &plan.forward {
-                if let Some(z) = &f.zone {
-                    writeln!(out, "zone {z}")?;
+                match &f.zone {
+                    Some(z) => {
+                        writeln!(out, "zone {z}")?;
+                        writeln!(out, "update add {} {ttl} {} {}", f.name, f.rtype(), f.ip)?;
+                        writeln!(out, "send")?;
+                    }
+                    None => writeln!(
+                        out,
+                        "; not written, its zone is unknown: {} {ttl} {} {}",
+                        f.name,
+                        f.rtype(),
+                        f.ip
+                    )?,
                 }
-                writeln!(out, "update add {} {ttl} {} {}", f.name, f.rtype(), f.ip)?;
-                writeln!(out, "send")?;
             }
             unfixable_comments(out, plan)?;
         }
@@ -828,6 +908,73 @@ mod tests {
         assert!(owns(ip6, &format!("5.sub.{parent}")));
         assert!(!owns(ip6, &format!("5.a.{parent}")));
         assert!(!owns(ip6, &format!("6.sub.{parent}")));
+    }
+
+    #[test]
+    fn zones_learned_from_dns_name_every_transaction() {
+        let ip: IpAddr = "203.0.113.5".parse().unwrap();
+        let ip6: IpAddr = "2001:db8::6".parse().unwrap();
+        let ptr = |ip: IpAddr| PtrFix {
+            ip,
+            owner: reverse_name(ip),
+            target: "mail5.fra1.examplehost.net.".into(),
+            seen: Seen::NoPtr,
+            status: Status::Finding(FindingCode::PtrMissing),
+        };
+        let fwd = |name: &str, ip| ForwardFix {
+            name: name.into(),
+            zone: None,
+            ip,
+            status: Status::Finding(FindingCode::PtrMissing),
+        };
+        let mut plan = FixPlan::default();
+        plan.zones.insert("113.0.203.in-addr.arpa.".into(), vec![ptr(ip)]);
+        plan.zones.insert("0.0.0.0.ip6.arpa.".into(), vec![ptr(ip6)]);
+        plan.forward = vec![
+            fwd("mail5.fra1.examplehost.net.", ip),
+            fwd("web.lost.example.", ip),
+            fwd("evil.example.", ip6),
+        ];
+        assert_eq!(plan.names().len(), 5);
+        plan.place_in_zones(|name| match name {
+            "5.113.0.203.in-addr.arpa." => Some("0.203.IN-ADDR.ARPA.".into()),
+            "mail5.fra1.examplehost.net." => Some("fra1.examplehost.net.".into()),
+            // A zone that does not hold the name, a zone with a newline.
+            "evil.example." => Some("other.example.".into()),
+            n if n.ends_with("ip6.arpa.") => Some("8.b.d.0.1.0.0.2.ip6.arpa.\010x".into()),
+            _ => None,
+        });
+        assert_eq!(
+            plan.zones.keys().collect::<Vec<_>>(),
+            ["0.203.in-addr.arpa."]
+        );
+        assert_eq!(plan.forward.len(), 1);
+        assert_eq!(plan.forward[0].zone.as_deref(), Some("fra1.examplehost.net."));
+        let unknown: Vec<(IpAddr, Option<&str>)> = plan
+            .unfixable
+            .iter()
+            .map(|u| (u.ip, u.owner.as_deref()))
+            .collect();
+        assert!(plan.unfixable.iter().all(|u| u.why == UnfixableWhy::ZoneUnknown));
+        assert_eq!(
+            unknown,
+            [
+                (ip, Some("web.lost.example.")),
+                (ip6, Some(reverse_name(ip6).as_str())),
+                (ip6, Some("evil.example.")),
+            ]
+        );
+        let mut out = Vec::new();
+        write(&plan, FixFormat::Nsupdate, FixOptions::default(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        // Each transaction opens with its zone line.
+        for block in text.split("send\n").filter(|b| b.contains("update")) {
+            let first = block.lines().find(|l| !l.starts_with(';') && !l.is_empty());
+            assert!(first.is_some_and(|l| l.starts_with("zone ")), "{block}");
+        }
+        assert!(text.contains(
+            "zone fra1.examplehost.net.\nupdate add mail5.fra1.examplehost.net. 3600 A 203.0.113.5\nsend\n"
+        ));
     }
 
     #[test]
