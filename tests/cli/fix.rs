@@ -49,8 +49,14 @@ fn fix_bind_writes_records_and_lists_what_it_cannot_fix() {
 fn primary() -> ZoneServer {
     let mut zones = ZoneSet::new();
     for (origin, records) in [
-        ("113.0.203.in-addr.arpa.", "5 IN PTR static.5.113.0.203.clients.examplehost.net.\n"),
-        ("examplehost.net.", "static.5.113.0.203.clients IN A 203.0.113.5\n"),
+        (
+            "113.0.203.in-addr.arpa.",
+            "5 IN PTR static.5.113.0.203.clients.examplehost.net.\n",
+        ),
+        (
+            "examplehost.net.",
+            "static.5.113.0.203.clients IN A 203.0.113.5\n",
+        ),
         ("fra1.examplehost.net.", "www IN A 192.0.2.80\n"),
     ] {
         zones.add_text(origin, &format!("{SOA}{records}")).unwrap();
@@ -310,19 +316,34 @@ fn fix_nsupdate_never_writes_a_transaction_without_its_zone() {
     // the reverse zone.
     let mut zones = ZoneSet::new();
     zones
-        .add_text("113.0.203.in-addr.arpa.", &format!("{SOA}5 IN PTR x.example.\n"))
+        .add_text(
+            "113.0.203.in-addr.arpa.",
+            &format!("{SOA}5 IN PTR x.example.\n"),
+        )
         .unwrap();
     let server = ZoneServer::spawn(zones).unwrap();
     let out = ptr_audit()
-        .args(["fix", path.to_str().unwrap(), "--as", "nsupdate", "--resolver"])
+        .args([
+            "fix",
+            path.to_str().unwrap(),
+            "--as",
+            "nsupdate",
+            "--resolver",
+        ])
         .arg(server.addr().to_string())
         .output()
         .unwrap();
     crate::assert_exit(&out, 0);
     let script = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(script.contains("zone 113.0.203.in-addr.arpa.\n"), "{script}");
-    assert!(!script.contains("update add mail5.fra1.examplehost.net."), "{script}");
+    assert!(
+        script.contains("zone 113.0.203.in-addr.arpa.\n"),
+        "{script}"
+    );
+    assert!(
+        !script.contains("update add mail5.fra1.examplehost.net."),
+        "{script}"
+    );
     assert!(
         stderr.contains("no zone found for `mail5.fra1.examplehost.net.`"),
         "{stderr}"

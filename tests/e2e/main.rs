@@ -9,6 +9,7 @@
 //! When `nsd` or `unbound` is not installed the tests say so loudly and pass
 //! without running; with `CI=true` they fail instead.
 
+mod apply;
 mod authoritative;
 mod checkpoint;
 mod dns;

@@ -49,7 +49,7 @@ const UNBOUND_NODEFAULT: &[&str] = &[
 ];
 
 /// How many times a daemon is started on fresh ports before giving up.
-const START_TRIES: usize = 5;
+pub const START_TRIES: usize = 5;
 /// How long a daemon may take to answer its first query.
 const READY_WITHIN: Duration = Duration::from_secs(15);
 /// How long one readiness poll waits for its reply.
@@ -206,7 +206,7 @@ impl Silent {
 
 /// A port that was free for UDP and TCP a moment ago (the daemon that binds it
 /// next may still lose a race: the callers retry on fresh ports).
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let silent = Silent::bind();
     silent.addr.port()
 }
@@ -215,26 +215,43 @@ fn free_port() -> u16 {
 pub struct Daemon {
     name: &'static str,
     program: PathBuf,
-    conf: PathBuf,
+    args: Vec<std::ffi::OsString>,
     child: Child,
     log: PathBuf,
 }
 
 impl Daemon {
-    /// Starts `program -d -c conf`, its stdout and stderr appended to the
-    /// log's `.out` file.
+    /// Starts `program -d -c conf` (NSD, Unbound: foreground), its stdout and
+    /// stderr appended to the log's `.out` file.
     fn spawn(name: &'static str, program: &Path, conf: &Path, log: PathBuf) -> Self {
-        let child = Self::start(name, program, conf, &log);
+        Self::spawn_with(
+            name,
+            program,
+            &["-d".as_ref(), "-c".as_ref(), conf.as_os_str()],
+            log,
+        )
+    }
+
+    /// Starts `program ARGS` (a daemon that stays in the foreground), its
+    /// stdout and stderr appended to the log's `.out` file.
+    pub fn spawn_with(
+        name: &'static str,
+        program: &Path,
+        args: &[&std::ffi::OsStr],
+        log: PathBuf,
+    ) -> Self {
+        let args: Vec<std::ffi::OsString> = args.iter().map(|a| a.to_os_string()).collect();
+        let child = Self::start(name, program, &args, &log);
         Daemon {
             name,
             program: program.to_path_buf(),
-            conf: conf.to_path_buf(),
+            args,
             child,
             log,
         }
     }
 
-    fn start(name: &str, program: &Path, conf: &Path, log: &Path) -> Child {
+    fn start(name: &str, program: &Path, args: &[std::ffi::OsString], log: &Path) -> Child {
         let out = fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -242,9 +259,7 @@ impl Daemon {
             .expect("open the output file");
         let err = out.try_clone().expect("clone the output file");
         Command::new(program)
-            .arg("-d")
-            .arg("-c")
-            .arg(conf)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -260,7 +275,7 @@ impl Daemon {
 
     /// Starts it again with the same configuration.
     fn respawn(&mut self) {
-        self.child = Self::start(self.name, &self.program, &self.conf, &self.log);
+        self.child = Self::start(self.name, &self.program, &self.args, &self.log);
     }
 
     fn exited(&mut self) -> bool {
@@ -332,7 +347,7 @@ pub fn zone_files() -> Vec<(String, PathBuf)> {
 /// by `ready`, the daemon exits, or [`READY_WITHIN`] has passed. A poll that
 /// fails at once (ICMP port unreachable while the daemon is still loading) is
 /// followed by a short pause before the next one, so the poll is bounded.
-fn wait_ready(
+pub fn wait_ready(
     daemon: &mut Daemon,
     server: SocketAddr,
     name: &str,

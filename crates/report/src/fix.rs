@@ -928,8 +928,10 @@ mod tests {
             status: Status::Finding(FindingCode::PtrMissing),
         };
         let mut plan = FixPlan::default();
-        plan.zones.insert("113.0.203.in-addr.arpa.".into(), vec![ptr(ip)]);
-        plan.zones.insert("0.0.0.0.ip6.arpa.".into(), vec![ptr(ip6)]);
+        plan.zones
+            .insert("113.0.203.in-addr.arpa.".into(), vec![ptr(ip)]);
+        plan.zones
+            .insert("0.0.0.0.ip6.arpa.".into(), vec![ptr(ip6)]);
         plan.forward = vec![
             fwd("mail5.fra1.examplehost.net.", ip),
             fwd("web.lost.example.", ip),
@@ -941,7 +943,7 @@ mod tests {
             "mail5.fra1.examplehost.net." => Some("fra1.examplehost.net.".into()),
             // A zone that does not hold the name, a zone with a newline.
             "evil.example." => Some("other.example.".into()),
-            n if n.ends_with("ip6.arpa.") => Some("8.b.d.0.1.0.0.2.ip6.arpa.\010x".into()),
+            n if n.ends_with("ip6.arpa.") => Some("8.b.d.0.1.0.0.2.ip6.arpa.\\010x".into()),
             _ => None,
         });
         assert_eq!(
@@ -949,13 +951,20 @@ mod tests {
             ["0.203.in-addr.arpa."]
         );
         assert_eq!(plan.forward.len(), 1);
-        assert_eq!(plan.forward[0].zone.as_deref(), Some("fra1.examplehost.net."));
+        assert_eq!(
+            plan.forward[0].zone.as_deref(),
+            Some("fra1.examplehost.net.")
+        );
         let unknown: Vec<(IpAddr, Option<&str>)> = plan
             .unfixable
             .iter()
             .map(|u| (u.ip, u.owner.as_deref()))
             .collect();
-        assert!(plan.unfixable.iter().all(|u| u.why == UnfixableWhy::ZoneUnknown));
+        assert!(
+            plan.unfixable
+                .iter()
+                .all(|u| u.why == UnfixableWhy::ZoneUnknown)
+        );
         assert_eq!(
             unknown,
             [

@@ -599,14 +599,26 @@ fn at_most_max_servers_per_zone_are_asked_and_the_rest_reported() {
 #[test]
 fn zones_of_names_are_the_owners_of_their_soa() {
     let mut zones = ZoneSet::new();
-    crate::zone(&mut zones, "examplehost.net.", "ns1 IN A 127.0.0.1\nmail1.fra1 IN A 203.0.113.1\n");
-    crate::zone(&mut zones, "fra2.examplehost.net.", "web IN A 203.0.113.2\n");
+    crate::zone(
+        &mut zones,
+        "examplehost.net.",
+        "ns1 IN A 127.0.0.1\nmail1.fra1 IN A 203.0.113.1\n",
+    );
+    crate::zone(
+        &mut zones,
+        "fra2.examplehost.net.",
+        "web IN A 203.0.113.2\n",
+    );
     crate::zone(
         &mut zones,
         "113.0.203.in-addr.arpa.",
         "1 IN PTR mail1.fra1.examplehost.net.\n5 IN CNAME 5.0-63.113.0.203.in-addr.arpa.\n",
     );
-    crate::zone(&mut zones, "0-63.113.0.203.in-addr.arpa.", "5 IN PTR x.example.\n");
+    crate::zone(
+        &mut zones,
+        "0-63.113.0.203.in-addr.arpa.",
+        "5 IN PTR x.example.\n",
+    );
     let server = ZoneServer::spawn(zones).unwrap();
     let ask = [
         "mail1.fra1.examplehost.net.", // NODATA for SOA: authority section
