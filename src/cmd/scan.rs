@@ -70,6 +70,9 @@ pub struct Args {
     #[arg(long, default_value_t = 16, value_name = "N")]
     #[arg(help_heading = "Limits")]
     pub max_tcp_connections: usize,
+    /// UDP sockets per server, on random ports renewed during the scan (against spoofed replies).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub sockets_per_server: usize,
     /// Timeout per attempt (`500ms`, `2s`).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     #[arg(help_heading = "Limits")]
@@ -147,6 +150,10 @@ pub struct Args {
     )]
     #[arg(help_heading = "Limits")]
     pub max_servers_per_zone: usize,
+    /// One system call per datagram instead of sendmmsg/recvmmsg batches (the path other
+    /// systems take; for tests on Linux).
+    #[arg(long, hide = true)]
+    pub portable_io: bool,
 }
 
 /// The validated plan of a scan, built from [`Args`] and the inventory.
@@ -430,8 +437,13 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
     if args.max_servers_per_zone == 0 || args.max_tcp_connections == 0 {
         bail!("`--max-servers-per-zone` and `--max-tcp-connections` must be at least 1");
     }
+    if !(1..=64).contains(&args.sockets_per_server) {
+        bail!("`--sockets-per-server` must be between 1 and 64");
+    }
+    scan.sockets_per_server = args.sockets_per_server;
     scan.max_servers_per_zone = args.max_servers_per_zone;
     scan.max_tcp_connections = args.max_tcp_connections;
+    scan.batched_io = !args.portable_io;
 
     let gate = args.gate.gate()?;
     let sink = SinkOptions {

@@ -2,14 +2,19 @@
 //! `sendmmsg` on the engine's connected sockets. On loopback a query costs
 //! little more than its system calls, so sending and receiving in batches is
 //! most of what separates one query per `sendto` from the server's own speed.
+//!
+//! Those calls exist on Linux only. The portable path (one `send`/`recv`
+//! per datagram, same buffers, same results) is what other systems always
+//! take; on Linux the `batched` argument selects it at run time
+//! ([`ScanConfig::batched_io`](crate::ScanConfig::batched_io)), so the tests
+//! run it without a second build.
 
 use std::io;
-use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::AsRawFd;
 
-use nix::sys::socket::{ControlMessage, MsgFlags, MultiHeaders, recvmmsg, sendmmsg};
-use tokio::io::Interest;
 use tokio::net::UdpSocket;
+
+/// True where `sendmmsg`/`recvmmsg` exist.
+const HAVE_MMSG: bool = cfg!(any(target_os = "linux", target_os = "android"));
 
 /// Datagrams per `recvmmsg` call.
 const RECV_COUNT: usize = 64;
@@ -42,8 +47,38 @@ impl RecvBatch {
     }
 
     /// Reads the datagrams waiting on `sock` (at most [`RECV_COUNT`]) without
-    /// blocking; returns how many, `WouldBlock` when there are none.
-    pub(crate) fn recv(&mut self, sock: &UdpSocket) -> io::Result<usize> {
+    /// blocking, in one system call when `batched`; returns how many,
+    /// `WouldBlock` when there are none.
+    pub(crate) fn recv(&mut self, sock: &UdpSocket, batched: bool) -> io::Result<usize> {
+        if !(batched && HAVE_MMSG) {
+            return self.recv_each(sock);
+        }
+        self.recv_mmsg(sock)
+    }
+
+    /// The portable path: one `recv` per datagram.
+    fn recv_each(&mut self, sock: &UdpSocket) -> io::Result<usize> {
+        let mut n = 0;
+        for (chunk, len) in self.buf.chunks_mut(RECV_SIZE).zip(&mut self.lens) {
+            match sock.try_recv(chunk) {
+                Ok(got) => {
+                    *len = got;
+                    n += 1;
+                }
+                // what was read counts; an error comes again with the next call
+                Err(_) if n > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn recv_mmsg(&mut self, sock: &UdpSocket) -> io::Result<usize> {
+        use nix::sys::socket::{MsgFlags, MultiHeaders, recvmmsg};
+        use std::io::IoSliceMut;
+        use std::os::fd::AsRawFd;
+        use tokio::io::Interest;
         let fd = sock.as_raw_fd();
         let (buf, lens) = (&mut self.buf, &mut self.lens);
         sock.try_io(Interest::READABLE, || {
@@ -67,6 +102,11 @@ impl RecvBatch {
             }
             Ok(n)
         })
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn recv_mmsg(&mut self, sock: &UdpSocket) -> io::Result<usize> {
+        self.recv_each(sock)
     }
 
     /// The `i`th datagram of the last [`RecvBatch::recv`].
@@ -117,9 +157,49 @@ impl SendBatch {
         }
     }
 
-    /// Sends datagrams `from..upto`, in order, without blocking; returns how
-    /// many the kernel took (`WouldBlock` when none).
-    pub(crate) fn send(&self, sock: &UdpSocket, from: usize, upto: usize) -> io::Result<usize> {
+    /// Sends datagrams `from..upto`, in order, without blocking, in one
+    /// system call when `batched`; returns how many the kernel took
+    /// (`WouldBlock` when none).
+    pub(crate) fn send(
+        &self,
+        sock: &UdpSocket,
+        from: usize,
+        upto: usize,
+        batched: bool,
+    ) -> io::Result<usize> {
+        if !(batched && HAVE_MMSG) {
+            return self.send_each(sock, from, upto);
+        }
+        self.send_mmsg(sock, from, upto)
+    }
+
+    /// The portable path: one `send` per datagram.
+    fn send_each(&self, sock: &UdpSocket, from: usize, upto: usize) -> io::Result<usize> {
+        let mut at = from.checked_sub(1).map_or(0, |i| self.ends[i]);
+        let mut sent = 0;
+        for &end in &self.ends[from..upto] {
+            match sock.try_send(&self.buf[at..end]) {
+                Ok(_) => sent += 1,
+                // what went out counts; the error comes with the next call
+                Err(_) if sent > 0 => break,
+                Err(e) => return Err(e),
+            }
+            at = end;
+        }
+        Ok(sent)
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn send_mmsg(&self, sock: &UdpSocket, from: usize, upto: usize) -> io::Result<usize> {
+        self.send_each(sock, from, upto)
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn send_mmsg(&self, sock: &UdpSocket, from: usize, upto: usize) -> io::Result<usize> {
+        use nix::sys::socket::{ControlMessage, MsgFlags, MultiHeaders, sendmmsg};
+        use std::io::IoSlice;
+        use std::os::fd::AsRawFd;
+        use tokio::io::Interest;
         let fd = sock.as_raw_fd();
         let mut at = from.checked_sub(1).map_or(0, |i| self.ends[i]);
         let slices: Vec<[IoSlice<'_>; 1]> = self.ends[from..upto]
@@ -162,11 +242,16 @@ mod tests {
     }
 
     /// Reads until `want` datagrams have arrived.
-    async fn read(sock: &UdpSocket, recv: &mut RecvBatch, want: usize) -> Vec<Vec<u8>> {
+    async fn read(
+        sock: &UdpSocket,
+        recv: &mut RecvBatch,
+        want: usize,
+        batched: bool,
+    ) -> Vec<Vec<u8>> {
         let mut got = Vec::new();
         while got.len() < want {
             sock.readable().await.unwrap();
-            match recv.recv(sock) {
+            match recv.recv(sock, batched) {
                 Ok(n) => got.extend((0..n).map(|i| recv.message(i).to_vec())),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => panic!("{e}"),
@@ -177,6 +262,12 @@ mod tests {
 
     #[tokio::test]
     async fn datagrams_go_out_in_order_across_partial_sends() {
+        for batched in [true, false] {
+            in_order_across_partial_sends(batched).await;
+        }
+    }
+
+    async fn in_order_across_partial_sends(batched: bool) {
         let (a, b) = pair().await;
         let mut batch = SendBatch::new();
         let sent: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 10 + usize::from(i)]).collect();
@@ -186,22 +277,28 @@ mod tests {
         assert_eq!(batch.len(), 5);
         // The first two, as if the socket had then filled up; the rest later.
         a.writable().await.unwrap();
-        assert_eq!(batch.send(&a, 0, 2).unwrap(), 2);
+        assert_eq!(batch.send(&a, 0, 2, batched).unwrap(), 2);
         batch.drain_front(2);
         assert_eq!(batch.len(), 3);
-        assert_eq!(batch.send(&a, 0, 3).unwrap(), 3);
+        assert_eq!(batch.send(&a, 0, 3, batched).unwrap(), 3);
         batch.clear();
         assert_eq!(batch.len(), 0);
 
         let mut recv = RecvBatch::new();
-        assert_eq!(read(&b, &mut recv, 5).await, sent);
+        assert_eq!(read(&b, &mut recv, 5, batched).await, sent);
         // Nothing more is waiting.
-        let e = recv.recv(&b).unwrap_err();
+        let e = recv.recv(&b, batched).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
     }
 
     #[tokio::test]
     async fn one_call_reads_many_datagrams_and_large_ones_whole() {
+        for batched in [true, false] {
+            many_datagrams_and_large_ones_whole(batched).await;
+        }
+    }
+
+    async fn many_datagrams_and_large_ones_whole(batched: bool) {
         let (a, b) = pair().await;
         let big = vec![7u8; 9000];
         a.send(&big).await.unwrap();
@@ -212,10 +309,10 @@ mod tests {
         // Loopback delivers during `send`: all 101 are waiting, one call
         // takes a full batch.
         b.readable().await.unwrap();
-        let n = recv.recv(&b).unwrap();
+        let n = recv.recv(&b, batched).unwrap();
         assert_eq!(n, RECV_COUNT);
         let mut got: Vec<Vec<u8>> = (0..n).map(|i| recv.message(i).to_vec()).collect();
-        got.extend(read(&b, &mut recv, 101 - n).await);
+        got.extend(read(&b, &mut recv, 101 - n, batched).await);
         assert_eq!(got[0], big);
         assert_eq!(
             got[1..],

@@ -9,9 +9,7 @@
 //! waiting for it.
 
 use std::cmp::Reverse;
-use std::collections::hash_map::RandomState;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::hash::BuildHasher;
 use std::io;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -22,16 +20,14 @@ use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ptr_audit_model::{DnsName, FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, Target};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 
 use crate::answer::{Found, NameList, Trail, check_reply, walk_answer};
 use crate::batch::{RecvBatch, SEND_COUNT, SendBatch};
+use crate::pool::{FREE, Pools};
 use crate::wire::{self, Header, TYPE_A, TYPE_AAAA, TYPE_PTR, Tail};
 use crate::{ScanConfig, ScanError, ScanOutcome, ServerBackoff, StopSignal};
 
-/// An unused entry of the ID table.
-const FREE: u32 = u32::MAX;
 /// The window is clamped to this, so at most a quarter of the 16-bit IDs of a
 /// socket are in use and a random free ID is found in a try or two.
 const MAX_CONCURRENCY: usize = 16_384;
@@ -74,8 +70,8 @@ enum State {
     Udp {
         /// The query ID.
         id: u16,
-        /// The server index (which is also the socket's).
-        server: u16,
+        /// The socket it went out on ([`Pools`] index).
+        sock: u32,
     },
     /// Sent over TCP; a task runs the exchange.
     Tcp,
@@ -365,6 +361,17 @@ fn is_referral(header: &Header, tail: &Tail) -> bool {
     !tail.soa && tail.ns && !header.authoritative() && !header.recursion_available()
 }
 
+/// The UDP queries to one server built but not yet handed to the kernel:
+/// one batch, all for one socket of the server's pool.
+#[derive(Default)]
+struct Outbox {
+    /// The socket they go out on (chosen with the batch's first query).
+    sock: u32,
+    batch: SendBatch,
+    /// Each query's slot and ID.
+    owners: Vec<(u32, u16)>,
+}
+
 /// What woke the loop.
 enum Event {
     Tcp(TcpDone),
@@ -426,12 +433,10 @@ struct Engine<'a, I, F> {
     exhausted: bool,
     stopping: bool,
 
-    /// One connected socket per server, same index.
-    socks: Vec<UdpSocket>,
-    /// Per socket: query ID to slot.
-    ids: Vec<Vec<u32>>,
-    send_blocked: Option<usize>,
-    rng: u64,
+    /// The UDP sockets (a pool per server) and their ID tables.
+    pools: Pools,
+    /// The socket whose send buffer is full, if any.
+    send_blocked: Option<u32>,
     rr: usize,
     limiter: Option<DefaultDirectRateLimiter>,
     per_server: Vec<DefaultDirectRateLimiter>,
@@ -464,9 +469,8 @@ struct Engine<'a, I, F> {
     held: Vec<(Target, Lookup)>,
     out: ScanOutcome,
     send_buf: Vec<u8>,
-    /// Per server, the UDP queries built but not yet handed to the kernel,
-    /// and for each its slot and ID.
-    outbox: Vec<(SendBatch, Vec<(u32, u16)>)>,
+    /// Per server, the UDP queries built but not yet handed to the kernel.
+    outbox: Vec<Outbox>,
     recv: RecvBatch,
     scratch: Vec<u8>,
     /// What the walk of the current reply found.
@@ -493,33 +497,6 @@ where
     engine.run().await
 }
 
-/// A non-blocking UDP socket connected to `server` (the kernel then skips the
-/// route lookup per packet and drops datagrams from anyone else), with 4 MiB
-/// buffers as far as the kernel allows; returns it with the receive buffer
-/// size the kernel granted.
-fn udp_socket(server: SocketAddr) -> io::Result<(UdpSocket, usize)> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let v6 = server.is_ipv6();
-    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
-    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
-    if v6 {
-        socket.set_only_v6(true)?;
-    }
-    // Best effort: the kernel caps these at net.core.{r,w}mem_max.
-    let _ = socket.set_recv_buffer_size(4 << 20);
-    let _ = socket.set_send_buffer_size(4 << 20);
-    let granted = socket.recv_buffer_size().unwrap_or(0);
-    socket.set_nonblocking(true)?;
-    let bind: SocketAddr = if v6 {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    };
-    socket.bind(&bind.into())?;
-    socket.connect(&server.into())?;
-    Ok((UdpSocket::from_std(socket.into())?, granted))
-}
-
 /// Stores `item` in a free entry of `table` (a freed index from `free`, else a
 /// new one at the end) and returns its index.
 fn put<T>(table: &mut Vec<Option<T>>, free: &mut Vec<u32>, item: T) -> u32 {
@@ -541,23 +518,25 @@ fn limiter(qps: NonZeroU32, burst: Option<NonZeroU32>) -> DefaultDirectRateLimit
     RateLimiter::direct(Quota::per_second(qps).allow_burst(burst))
 }
 
-/// Waits until one of the sockets is readable.
-async fn readable(socks: &[UdpSocket]) {
-    match socks {
-        [one] => {
-            let _ = one.readable().await;
+/// Waits until one of the sockets is readable (no allocation: each socket's
+/// readiness is polled in turn and each keeps the loop's waker).
+async fn readable(pools: &Pools) {
+    std::future::poll_fn(|cx| {
+        for &i in pools.live() {
+            if pools.udp(i).poll_recv_ready(cx).is_ready() {
+                return std::task::Poll::Ready(());
+            }
         }
-        many => {
-            let _ = futures::future::select_all(many.iter().map(|s| Box::pin(s.readable()))).await;
-        }
-    }
+        std::task::Poll::Pending
+    })
+    .await;
 }
 
 /// Waits until the blocked socket is writable; never, when none is blocked.
-async fn writable(socks: &[UdpSocket], blocked: Option<usize>) {
-    match blocked.and_then(|i| socks.get(i)) {
-        Some(s) => {
-            let _ = s.writable().await;
+async fn writable(pools: &Pools, blocked: Option<u32>) {
+    match blocked {
+        Some(i) => {
+            let _ = pools.udp(i).writable().await;
         }
         None => std::future::pending().await,
     }
@@ -605,20 +584,12 @@ where
         stop: &'a StopSignal,
     ) -> Result<Self, ScanError> {
         let concurrency = cfg.concurrency.clamp(1, MAX_CONCURRENCY);
-        let mut socks = Vec::new();
-        let mut ids = Vec::new();
-        let mut granted = 0;
-        for &server in &cfg.servers {
-            let (sock, g) = udp_socket(server).map_err(|source| ScanError::Io {
-                action: "set up a UDP socket",
+        let pools =
+            Pools::new(&cfg.servers, cfg.sockets_per_server).map_err(|source| ScanError::Io {
+                action: "set up the UDP sockets",
                 source,
             })?;
-            socks.push(sock);
-            ids.push(vec![FREE; 65_536]);
-            granted = granted.max(g);
-        }
         let start = Instant::now();
-        let seed = RandomState::new().hash_one(start);
         let slots = (0..concurrency)
             .map(|_| Slot {
                 state: State::Free,
@@ -646,10 +617,7 @@ where
             stop,
             exhausted: false,
             stopping: false,
-            socks,
-            ids,
             send_blocked: None,
-            rng: seed | 1,
             rr: 0,
             limiter: cfg.qps.map(|q| limiter(q, cfg.burst)),
             per_server: cfg
@@ -681,12 +649,17 @@ where
             replies_seen: 0,
             held: Vec::new(),
             out: ScanOutcome {
-                socket_buffer: granted,
+                socket_buffer: pools.granted,
                 ..ScanOutcome::default()
             },
+            pools,
             send_buf: Vec::with_capacity(512),
             outbox: (0..cfg.servers.len())
-                .map(|_| (SendBatch::new(), Vec::with_capacity(SEND_COUNT)))
+                .map(|_| Outbox {
+                    sock: 0,
+                    batch: SendBatch::new(),
+                    owners: Vec::with_capacity(SEND_COUNT),
+                })
                 .collect(),
             recv: RecvBatch::new(),
             scratch: Vec::with_capacity(wire::MAX_NAME),
@@ -696,17 +669,6 @@ where
             },
             key: Vec::with_capacity(wire::MAX_NAME + 2),
         })
-    }
-
-    /// xorshift64: enough to make IDs unpredictable to a casual observer and
-    /// to spread them over the table.
-    fn random(&mut self) -> u64 {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.rng = x;
-        x
     }
 
     async fn run(&mut self) -> Result<ScanOutcome, ScanError> {
@@ -747,8 +709,8 @@ where
                     Ok(done) => Event::Tcp(done),
                     Err(_) => Event::Other,
                 },
-                () = readable(&self.socks) => Event::Other,
-                () = writable(&self.socks, self.send_blocked) => Event::Other,
+                () = readable(&self.pools) => Event::Other,
+                () = writable(&self.pools, self.send_blocked) => Event::Other,
                 () = sleep => Event::Other,
             };
             if let Event::Tcp(done) = event {
@@ -792,10 +754,13 @@ where
     // ----- receiving -----
 
     fn recv_all(&mut self, now: Instant) -> Result<(), ScanError> {
-        for i in 0..self.socks.len() {
+        let mut k = 0;
+        while let Some(&i) = self.pools.live().get(k) {
+            k += 1;
             let mut read = 0;
-            while read < RECV_BATCH {
-                let n = match self.recv.recv(&self.socks[i]) {
+            // (a retired socket closes with the reply to its last query)
+            while read < RECV_BATCH && self.pools.is_live(i) {
+                let n = match self.recv.recv(self.pools.udp(i), self.cfg.batched_io) {
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     // An ICMP error (port unreachable) reported on the
@@ -823,22 +788,22 @@ where
 
     /// Handles one datagram read from the connected socket `sock` (so it came
     /// from that server).
-    fn on_udp(&mut self, sock: usize, msg: &[u8], now: Instant) -> Result<(), ScanError> {
+    fn on_udp(&mut self, sock: u32, msg: &[u8], now: Instant) -> Result<(), ScanError> {
         let Ok(header) = Header::parse(msg) else {
             self.out.ignored_packets += 1;
             return Ok(());
         };
-        let s = self.ids[sock][usize::from(header.id)];
+        let s = self.pools.slot_of(sock, header.id);
         if s == FREE {
             self.out.ignored_packets += 1;
             return Ok(());
         }
         let slot = &mut self.slots[s as usize];
-        let State::Udp { id, server, .. } = slot.state else {
+        let State::Udp { id, sock: sent_on } = slot.state else {
             self.out.ignored_packets += 1;
             return Ok(());
         };
-        if id != header.id || usize::from(server) != sock {
+        if id != header.id || sent_on != sock {
             self.out.ignored_packets += 1;
             return Ok(());
         }
@@ -857,7 +822,7 @@ where
         }
         match check_reply(msg, &header, &slot.qname, slot.qtype) {
             Ok(Some((off, tail))) => {
-                self.ids[sock][usize::from(header.id)] = FREE;
+                self.pools.release(sock, header.id);
                 slot.seq = slot.seq.wrapping_add(1);
                 self.on_reply(s, msg, &header, off, tail, false, now)
             }
@@ -1379,7 +1344,7 @@ where
         // they get there, so the queue stays about as long as the window.
         while let Some(&(deadline, s, seq)) = self.timeouts.front() {
             let slot = &mut self.slots[s as usize];
-            let State::Udp { id, server } = slot.state else {
+            let State::Udp { id, sock } = slot.state else {
                 self.timeouts.pop_front();
                 continue;
             };
@@ -1391,10 +1356,10 @@ where
                 break;
             }
             self.timeouts.pop_front();
-            self.ids[usize::from(server)][usize::from(id)] = FREE;
+            let (server, sent) = (slot.last_server, slot.sent);
+            self.pools.release(sock, id);
             self.out.timeouts += 1;
-            let sent = slot.sent;
-            self.observe(usize::from(server), Seen::Timeout, sent, now);
+            self.observe(server, Seen::Timeout, sent, now);
             let slot = &self.slots[s as usize];
             let reason = if slot.malformed {
                 FailureReason::Malformed
@@ -1520,32 +1485,31 @@ where
     /// set; a query the kernel refuses (say, the server's port is closed)
     /// fails like a lost one, with the error as its reason.
     fn flush(&mut self, server: usize, now: Instant) -> Result<(), ScanError> {
-        let (mut batch, mut owners) = std::mem::take(&mut self.outbox[server]);
+        let Outbox {
+            sock,
+            mut batch,
+            mut owners,
+        } = std::mem::take(&mut self.outbox[server]);
         let mut done = 0;
         let mut result = Ok(());
         while done < batch.len() {
             let upto = (done + SEND_COUNT).min(batch.len());
-            match batch.send(&self.socks[server], done, upto) {
+            match batch.send(self.pools.udp(sock), done, upto, self.cfg.batched_io) {
                 Ok(0) => {
-                    self.send_blocked = Some(server);
+                    self.send_blocked = Some(sock);
                     break;
                 }
                 Ok(n) => done += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.send_blocked = Some(server);
+                    self.send_blocked = Some(sock);
                     break;
                 }
                 Err(e) => {
                     let (s, id) = owners[done];
                     done += 1;
                     let slot = &self.slots[s as usize];
-                    if slot.state
-                        == (State::Udp {
-                            id,
-                            server: server as u16,
-                        })
-                    {
-                        self.ids[server][usize::from(id)] = FREE;
+                    if slot.state == (State::Udp { id, sock }) {
+                        self.pools.release(sock, id);
                         let reason = FailureReason::Network(e.kind().to_string());
                         result = self.retry_or_fail(s, reason, true, now);
                         if result.is_err() {
@@ -1562,7 +1526,11 @@ where
             batch.drain_front(done);
             owners.drain(..done);
         }
-        self.outbox[server] = (batch, owners);
+        self.outbox[server] = Outbox {
+            sock,
+            batch,
+            owners,
+        };
         result
     }
 
@@ -1644,19 +1612,28 @@ where
         let addr = self.cfg.servers[server];
         let slot = &self.slots[s as usize];
         let (qtype, edns, tcp) = (slot.qtype, slot.edns, slot.tcp);
-        let id = loop {
-            let id = (self.random() >> 16) as u16;
-            if tcp || self.ids[server][usize::from(id)] == FREE {
-                break id;
+        // A UDP query joins the server's batch, which goes out on one socket
+        // of its pool (the next one for a new batch); its ID is taken now, so
+        // no other query of the batch can have it.
+        let (id, sock) = if tcp {
+            (self.pools.random_id(), 0)
+        } else {
+            let outbox = &mut self.outbox[server];
+            if outbox.batch.len() == 0 {
+                outbox.sock = self.pools.next_for(server);
             }
+            let sock = outbox.sock;
+            let id = self.pools.free_id(sock);
+            self.pools.bind_id(sock, id, s);
+            (id, sock)
         };
         let slot = &self.slots[s as usize];
         wire::build_query(&mut self.send_buf, id, &slot.qname, qtype, edns && !tcp);
         wire::set_recursion_desired(&mut self.send_buf, self.cfg.recursion_desired);
         if !tcp {
-            let (batch, owners) = &mut self.outbox[server];
-            batch.push(&self.send_buf);
-            owners.push((s, id));
+            let outbox = &mut self.outbox[server];
+            outbox.batch.push(&self.send_buf);
+            outbox.owners.push((s, id));
         }
 
         let slot = &mut self.slots[s as usize];
@@ -1696,14 +1673,10 @@ where
                 }
             });
         } else {
-            slot.state = State::Udp {
-                id,
-                server: server as u16,
-            };
-            self.ids[server][usize::from(id)] = s;
+            slot.state = State::Udp { id, sock };
             self.timeouts
                 .push_back((now + self.cfg.timeout, s, slot.seq));
-            if self.outbox[server].0.len() >= SEND_COUNT {
+            if self.outbox[server].batch.len() >= SEND_COUNT {
                 self.flush(server, now)?;
             }
         }

@@ -3,11 +3,13 @@
 //! IPv6, the way Postfix does), and hands each address's [`Lookup`] to a sink as
 //! soon as it is complete.
 //!
-//! It is built for bulk work: one single-threaded event loop owns one long-lived
-//! UDP socket per server (connected, 4 MiB buffers, datagrams sent and read in
-//! batches with `sendmmsg`/`recvmmsg`), keeps a window of
-//! [`ScanConfig::concurrency`] questions in flight, matches replies by random
-//! ID, source address and question, retransmits from a deadline queue, and sends
+//! It is built for bulk work: one single-threaded event loop owns a pool of
+//! UDP sockets per server (connected, kernel-chosen ports renewed during the
+//! run, 4 MiB buffers, datagrams sent and read in batches with
+//! `sendmmsg`/`recvmmsg` on Linux), keeps a window of
+//! [`ScanConfig::concurrency`] questions in flight, matches replies by socket,
+//! random ID (ChaCha12), source address and question, retransmits from a
+//! deadline queue, and sends
 //! forward queries ahead of new PTR queries. The hot path uses a purpose-built
 //! query builder and answer walker (module `wire`); truncated replies are
 //! retried over TCP. Every query sent — PTR, forward, retry, TCP — spends the
@@ -97,6 +99,7 @@ mod answer;
 mod authoritative;
 mod batch;
 mod engine;
+mod pool;
 mod wire;
 
 pub use answer::{ReplyError, ReplyView, read_reply};
@@ -151,6 +154,16 @@ pub struct ScanConfig {
     /// server that truncates every reply cannot make the scan open a
     /// connection per question in flight. Default 16.
     pub max_tcp_connections: usize,
+    /// UDP sockets per server, each on a port the kernel picks, renewed
+    /// during the run (see the `pool` module): an off-path spoofer must guess
+    /// the port as well as the random ID. Batches of queries go out on one
+    /// socket each, in turn. Default 8.
+    pub sockets_per_server: usize,
+    /// Send and receive datagrams in batches (`sendmmsg`/`recvmmsg`, Linux
+    /// only); false uses one system call per datagram, the portable path
+    /// other systems always take (the CLI's hidden `--portable-io`, so that
+    /// tests exercise it on Linux). Default true.
+    pub batched_io: bool,
     /// Send an EDNS OPT record (1232-byte UDP payload) with each UDP query;
     /// after a FORMERR the question is asked once more without it. Default
     /// false: plain queries as the C library's resolver (and so most mail
@@ -209,6 +222,8 @@ impl Default for ScanConfig {
             attempts: 3,
             backoff: Duration::from_millis(100),
             max_tcp_connections: 16,
+            sockets_per_server: 8,
+            batched_io: true,
             edns: false,
             recursion_desired: true,
             authoritative_port: 53,

@@ -32,6 +32,8 @@ pub struct HostileServer {
     pub addr: SocketAddr,
     stop: Arc<AtomicBool>,
     tcp: Arc<TcpCount>,
+    /// The UDP source port and ID of every query, in arrival order.
+    queries: Arc<Mutex<Vec<(u16, u16)>>>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
@@ -61,13 +63,18 @@ impl HostileServer {
         tcp.set_nonblocking(true).expect("nonblocking");
         let stop = Arc::new(AtomicBool::new(false));
         let count = Arc::new(TcpCount::default());
+        let queries = Arc::new(Mutex::new(Vec::new()));
         let mut threads = Vec::new();
         {
-            let (stop, reply) = (stop.clone(), reply.clone());
+            let (stop, reply, queries) = (stop.clone(), reply.clone(), queries.clone());
             threads.push(std::thread::spawn(move || {
                 let mut buf = [0u8; 4096];
                 while !stop.load(Ordering::SeqCst) {
                     if let Ok((n, from)) = udp.recv_from(&mut buf) {
+                        if n >= 2 {
+                            let id = u16::from_be_bytes([buf[0], buf[1]]);
+                            queries.lock().unwrap().push((from.port(), id));
+                        }
                         for packet in reply(&buf[..n], Proto::Udp) {
                             let _ = udp.send_to(&packet, from);
                         }
@@ -100,6 +107,7 @@ impl HostileServer {
             addr,
             stop,
             tcp: count,
+            queries,
             threads,
         }
     }
@@ -113,6 +121,11 @@ impl HostileServer {
     /// The most TCP connections that were open at once.
     pub fn max_tcp_open(&self) -> usize {
         self.tcp.max.load(Ordering::SeqCst)
+    }
+
+    /// The UDP source port and ID of every query, in arrival order.
+    pub fn udp_queries(&self) -> Vec<(u16, u16)> {
+        self.queries.lock().unwrap().clone()
     }
 
     /// TCP connections accepted.
@@ -378,5 +391,56 @@ fn tcp_connections_are_capped_apart_from_concurrency() {
         server.max_tcp_open() <= CAP,
         "{} TCP connections open at once, cap {CAP}",
         server.max_tcp_open()
+    );
+}
+
+#[test]
+fn queries_leave_from_a_renewed_pool_of_ports_with_random_ids() {
+    let server = HostileServer::spawn(|q, _| vec![respond(q, 3, &[])]);
+    let mut c = config(&[server.addr]);
+    c.forward = false;
+    c.sockets_per_server = 4;
+    // more queries than the pool's sockets carry before they are renewed
+    let ips: Vec<String> = (0..9000u32)
+        .map(|i| std::net::Ipv4Addr::from(0x0a00_0000 + i).to_string())
+        .collect();
+    let ips: Vec<&str> = ips.iter().map(String::as_str).collect();
+    let (outcome, seen) = scan(&c, some(&ips));
+    assert_eq!(seen.len(), 9000);
+    assert_eq!(outcome.queries_sent, 9000);
+    let queries = server.udp_queries();
+    assert_eq!(queries.len(), 9000);
+    let ports: std::collections::BTreeSet<u16> = queries.iter().map(|q| q.0).collect();
+    // 4 at a time, each retired after 2048 queries: at least 4 + 2 ports
+    assert!(ports.len() >= 6, "{} source ports: {ports:?}", ports.len());
+    // IDs: 9000 draws of 16 random bits repeat about 600 times
+    let ids: std::collections::BTreeSet<u16> = queries.iter().map(|q| q.1).collect();
+    assert!(ids.len() > 8200, "{} distinct IDs of 9000", ids.len());
+}
+
+#[test]
+fn the_portable_io_path_answers_like_the_batched_one() {
+    let server = HostileServer::spawn(|q, _| {
+        if q[12..].starts_with(b"\x011\x01") || q[12..].starts_with(b"\x017\x01") {
+            vec![respond(q, 0, &[ptr_record(MAIL)])]
+        } else {
+            vec![respond(q, 3, &[])]
+        }
+    });
+    let mut c = config(&[server.addr]);
+    c.forward = false;
+    let ips: Vec<String> = (0..=255).map(|i| format!("192.0.2.{i}")).collect();
+    let ips: Vec<&str> = ips.iter().map(String::as_str).collect();
+    let (_, batched) = scan(&c, some(&ips));
+    c.batched_io = false;
+    let (outcome, portable) = scan(&c, some(&ips));
+    assert_eq!(portable.len(), 256);
+    assert_eq!(outcome.queries_sent, 256);
+    assert_eq!(portable, batched);
+    assert_eq!(portable[&"192.0.2.1".parse().unwrap()].answer, mail());
+    assert_eq!(portable[&"192.0.2.7".parse().unwrap()].answer, mail());
+    assert_eq!(
+        portable[&"192.0.2.2".parse().unwrap()].answer,
+        PtrAnswer::NxDomain
     );
 }
