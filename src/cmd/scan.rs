@@ -72,6 +72,7 @@ pub struct Args {
     pub max_tcp_connections: usize,
     /// UDP sockets per server, on random ports renewed during the scan (against spoofed replies).
     #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(help_heading = "DNS")]
     pub sockets_per_server: usize,
     /// Timeout per attempt (`500ms`, `2s`).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
