@@ -58,6 +58,13 @@ fn finding_codes(rec: &Value) -> Vec<String> {
 
 #[test]
 fn example_scan_matches_the_hand_written_expectations() {
+    // batched UDP I/O, then the portable path other systems take
+    for portable in [None, Some("--portable-io")] {
+        example_scan_matches(portable);
+    }
+}
+
+fn example_scan_matches(extra: Option<&str>) {
     let out = ptr_audit()
         .args([
             "scan",
@@ -68,6 +75,7 @@ fn example_scan_matches_the_hand_written_expectations() {
             "jsonl",
             "--quiet",
         ])
+        .args(extra)
         .output()
         .unwrap();
     crate::assert_exit(&out, 1);
@@ -95,7 +103,7 @@ fn example_scan_matches_the_hand_written_expectations() {
     }
     assert!(
         mismatches.is_empty(),
-        "mismatches:\n{}",
+        "mismatches ({extra:?}):\n{}",
         mismatches.join("\n")
     );
     let statuses: HashSet<&str> = got.iter().map(|r| r["status"].as_str().unwrap()).collect();

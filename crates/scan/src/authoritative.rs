@@ -241,6 +241,10 @@ impl Asker {
                 .await
                 .map_err(|_| FailureReason::Timeout)?
                 .map_err(net)?;
+            // asked without EDNS: a larger reply was not asked for (and is not read)
+            if n > crate::wire::PLAIN_UDP_PAYLOAD {
+                continue;
+            }
             let Ok(reply) = Message::from_vec(&buf[..n]) else {
                 continue;
             };
