@@ -353,3 +353,44 @@ fn fix_nsupdate_never_writes_a_transaction_without_its_zone() {
         "{stderr}"
     );
 }
+
+#[test]
+fn fix_puts_a_small_blocks_ptr_at_its_own_name_when_dns_has_no_child_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"ip":"203.0.113.10","datacenter":"fra1","block":"203.0.113.8/29","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail10.fra1.examplehost.net","ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    // Offline, the block's shape says RFC 2317: the child zone `8/29`.
+    ptr_audit()
+        .args(["fix", path.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("10.8/29.113.0.203.in-addr.arpa."));
+    // The primary has no such child zone: the PTR goes to the address's own
+    // name in the /24 zone, where the scan saw none.
+    let server = primary();
+    ptr_audit()
+        .args([
+            "fix",
+            path.to_str().unwrap(),
+            "--as",
+            "nsupdate",
+            "--resolver",
+        ])
+        .arg(server.addr().to_string())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(concat!(
+            "zone 113.0.203.in-addr.arpa.\n",
+            "prereq nxrrset 10.113.0.203.in-addr.arpa. IN PTR\n",
+            "update delete 10.113.0.203.in-addr.arpa. PTR\n",
+            "update add 10.113.0.203.in-addr.arpa. 3600 PTR mail10.fra1.examplehost.net.\n",
+        )))
+        .stdout(predicate::str::contains("8/29").not());
+}

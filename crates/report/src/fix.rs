@@ -212,7 +212,12 @@ impl FixPlan {
             .zones
             .values()
             .flatten()
-            .map(|f| f.owner.clone())
+            .flat_map(|f| {
+                // A guessed owner may turn out to be in no zone of its own:
+                // then the address's own reverse name is asked about too.
+                let plain = (f.seen == Seen::NotQueried).then(|| reverse_name(f.ip));
+                std::iter::once(f.owner.clone()).chain(plain)
+            })
             .chain(self.forward.iter().map(|f| f.name.clone()))
             .collect();
         names.sort();
@@ -226,6 +231,12 @@ impl FixPlan {
     /// encloses the record's name; a record without one is not fixed
     /// ([`UnfixableWhy::ZoneUnknown`]), so no transaction is ever written
     /// without its `zone` line.
+    ///
+    /// An owner worked out from the block's shape alone ([`Seen::NotQueried`]:
+    /// the RFC 2317 child zone of a small block) whose child zone DNS does
+    /// not know is given up for the address's own reverse name, where the
+    /// scan saw no PTR: a PTR written in the parent zone under the child's
+    /// name would never be found by a lookup.
     pub fn place_in_zones(&mut self, zone_of: impl Fn(&str) -> Option<String>) {
         let zone_for = |name: &str| {
             let zone = owner_name(&zone_of(name)?)?;
@@ -233,8 +244,20 @@ impl FixPlan {
         };
         let mut unfixable = Vec::new();
         let mut zones: BTreeMap<String, Vec<PtrFix>> = BTreeMap::new();
-        for fix in std::mem::take(&mut self.zones).into_values().flatten() {
-            match zone_for(&fix.owner) {
+        for mut fix in std::mem::take(&mut self.zones).into_values().flatten() {
+            let mut zone = zone_for(&fix.owner);
+            let plain = reverse_name(fix.ip);
+            let guessed_child = fix.owner.split_once('.').map(|(_, child)| child);
+            if fix.seen == Seen::NotQueried
+                && fix.owner != plain
+                && zone.is_some()
+                && zone.as_deref() != guessed_child
+            {
+                zone = zone_for(&plain);
+                fix.owner = plain;
+                fix.seen = Seen::NoPtr;
+            }
+            match zone {
                 Some(zone) => zones.entry(zone).or_default().push(fix),
                 None => unfixable.push(Unfixable {
                     ip: fix.ip,

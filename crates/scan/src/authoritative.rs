@@ -773,8 +773,7 @@ pub fn zones_of_blocking(
     let asker = &asker;
     let work = stream::iter(names)
         .map(|name| async move {
-            let start = Name::from_ascii(name.as_str())
-                .map_err(|e| format!("`{name}` is not a domain name ({e})"))?;
+            let start = name_of(name)?;
             let zone = asker.zone_of_name(start.clone()).await?;
             if !zone.zone_of(&start) {
                 return Err(format!(
@@ -786,6 +785,21 @@ pub fn zones_of_blocking(
         .buffered(DISCOVERY_PARALLEL)
         .collect::<Vec<_>>();
     Ok(crate::current_thread_runtime()?.block_on(work))
+}
+
+/// A name in presentation form as hickory's. Without escapes it is split at
+/// dots as is, so RFC 2317 labels (`0/26`), which hickory's text parser
+/// rejects, are kept.
+fn name_of(name: &DnsName) -> Result<Name, String> {
+    let bad = |e: hickory_proto::ProtoError| format!("`{name}` is not a domain name ({e})");
+    if name.has_escapes() {
+        return Name::from_ascii(name.as_str()).map_err(bad);
+    }
+    let text = name.without_root();
+    if text == "." {
+        return Ok(Name::root());
+    }
+    Name::from_labels(text.split('.').map(str::as_bytes)).map_err(bad)
 }
 
 #[cfg(test)]
