@@ -6,11 +6,15 @@
 //! directory; `tests/e2e-zones/expected.tsv` says, by hand, what every address
 //! must come out as. See `docs/testing.md`.
 //!
-//! When `nsd` or `unbound` is not installed the tests say so loudly and pass
-//! without running; with `CI=true` they fail instead.
+//! `browser.rs` loads the `html` report in headless Chromium through
+//! chromedriver (`webdriver.rs`).
+//!
+//! When `nsd`, `unbound`, `chromium` or `chromedriver` is not installed the
+//! tests say so loudly and pass without running; with `CI=true` they fail instead.
 
 mod apply;
 mod authoritative;
+mod browser;
 mod checkpoint;
 mod dns;
 mod expected;
@@ -18,4 +22,5 @@ mod fixture;
 mod outage;
 mod scan;
 mod servers;
+mod webdriver;
 mod zone_reader;

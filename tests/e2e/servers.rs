@@ -94,7 +94,7 @@ pub fn binaries_or_skip(test: &str, names: &[&str]) -> Option<Vec<PathBuf>> {
     }
     let msg = format!(
         "{} not found (looked in $PATH, /usr/sbin, /usr/local/sbin, /sbin); \
-         install with `.ci/install-packages.sh` or `apt-get install nsd unbound`",
+         install with `.ci/install-packages.sh` (the packages are in `.ci/apt-packages`)",
         missing.join(" and ")
     );
     assert!(

@@ -609,4 +609,6 @@
   document.body.append(tip);
   app.setAttribute('aria-busy', 'false');
   document.documentElement.setAttribute('data-ready', 'true');
+  // Milliseconds from navigation to the page being built (for measurements).
+  document.documentElement.setAttribute('data-ready-ms', String(Math.round(performance.now())));
 })();
