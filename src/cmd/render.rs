@@ -1,7 +1,7 @@
 //! `ptr-audit render`: draws a saved `json` (or `jsonl`) report, complete or
 //! interrupted, as the `html` page, with the completeness and gate outcome
 //! the run recorded (`merge` would refuse an incomplete report and judge it
-//! again with default gate options).
+//! again).
 
 use std::path::PathBuf;
 
@@ -18,29 +18,28 @@ pub struct Args {
     #[arg(value_name = "REPORT")]
     pub report: PathBuf,
     /// The format to draw it in (only `html` reads a report back so far).
-    #[arg(long, default_value = "html", value_name = "FORMAT")]
+    #[arg(long, default_value = "html", value_name = "FORMAT", value_parser = super::format_parser())]
     pub format: Format,
-    /// Write to this file instead of stdout (`-` for stdout); an existing
-    /// file is replaced only once the page is complete.
-    #[arg(long, short = 'o', value_name = "PATH")]
-    pub output: Option<PathBuf>,
+    /// Write to this file instead of stdout (`-`); an existing file is
+    /// replaced only once the page is complete.
+    #[arg(long, short = 'o', value_name = "PATH", default_value = "-")]
+    pub output: PathBuf,
 }
 
 /// Runs `render`: exit 0 when the page was written, 2 when the report cannot be read.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.format != Format::Html {
         bail!(
-            "`render` writes `html` only; for `{}` run `ptr-audit merge {}` --format {}",
+            "`render` writes `html` only; for `{}` run `ptr-audit merge {} --format {}`",
             args.format,
             args.report.display(),
             args.format
         );
     }
-    let context = || format!("cannot render `{}`", args.report.display());
-    let path = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
-    let mut files = Outputs::default();
-    let out = files.open(&path)?;
-    ptr_audit_report::render_html(&args.report, out).with_context(context)?;
-    files.commit()?;
+    let mut outputs = Outputs::default();
+    let out = outputs.open(&args.output)?;
+    ptr_audit_report::render_html(&args.report, out)
+        .with_context(|| format!("cannot render `{}`", args.report.display()))?;
+    outputs.commit()?;
     Ok(ExitCode::Clean)
 }

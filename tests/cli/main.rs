@@ -8,6 +8,7 @@ mod fix;
 mod outputs;
 mod precommit;
 mod read_back;
+mod render;
 mod scale_out;
 mod scan;
 mod validate;

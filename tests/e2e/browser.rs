@@ -73,8 +73,10 @@ fn slash_24_page(dir: &Path) -> PathBuf {
     let input = dir.join("slash24.jsonl");
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
     let out = ptr_audit(&["merge", input.to_str().unwrap(), "--format", "html"]);
-    assert!(
-        out.status.success(),
+    // Missing PTRs are errors: the merged report's gate fails (exit 1).
+    assert_eq!(
+        out.status.code(),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
