@@ -25,7 +25,7 @@ use crate::exit::ExitCode;
 pub enum As {
     /// BIND zone-file lines, grouped per reverse zone.
     Bind,
-    /// An `nsupdate` script: one transaction per owner, guarded by prerequisites (docs/fix.md).
+    /// An `nsupdate` script: one transaction per owner, each naming its zone (learned from DNS without zone files), guarded by prerequisites (docs/fix.md).
     Nsupdate,
     /// CSV rows for a provider API.
     Csv,
