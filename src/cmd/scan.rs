@@ -778,9 +778,12 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 /// Parses `500ms`, `2s`, `1.5s`, `1m`: at least 1 ms, at most [`MAX_TIMEOUT`].
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let err = || format!("`{text}` is not a duration: write e.g. `500ms` or `2s`");
-    let (number, unit) = text
-        .find(|c: char| c.is_ascii_alphabetic())
-        .map_or((text, "s"), |i| text.split_at(i));
+    // the unit is the trailing letters (`1e300s` is a number in seconds)
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let (number, unit) = match &text[digits.len()..] {
+        "" => (text, "s"),
+        unit => (digits, unit),
+    };
     let value: f64 = number.trim().parse().map_err(|_| err())?;
     let secs = match unit {
         "ms" => value / 1000.0,
