@@ -6,7 +6,6 @@ use ptr_audit_model::{
 };
 
 use crate::Classifier;
-use crate::receivers;
 use crate::severity::for_block;
 use crate::verdict::{Label, NameVerdict, Rule};
 
@@ -43,15 +42,6 @@ fn kinds(rules: &[Rule]) -> DetailValue {
     DetailValue::List(rules.iter().map(|r| r.as_str().to_owned()).collect())
 }
 
-/// The `receivers` detail: the receivers' ids.
-fn receiver_ids(v: &NameVerdict) -> DetailValue {
-    let list = v.receivers();
-    match receivers::static_ids(&list) {
-        Some(ids) => DetailValue::StaticList(ids),
-        None => DetailValue::List(receivers::ids(&list)),
-    }
-}
-
 /// Lowercase, without the trailing dot.
 fn norm(name: &str) -> String {
     name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
@@ -70,12 +60,7 @@ fn verdict_details(f: Finding, name: &DnsName, v: &NameVerdict) -> Finding {
         key: "kinds",
         value: kinds(&v.rules()),
     });
-    let mut f = f.with_list("forms", forms).with_list("matched", matched);
-    f.details.push(Detail {
-        key: "receivers",
-        value: receiver_ids(v),
-    });
-    f
+    f.with_list("forms", forms).with_list("matched", matched)
 }
 
 pub(crate) fn classify(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<Finding> {
@@ -96,23 +81,19 @@ pub(crate) fn classify(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<
             return out;
         }
         PtrAnswer::NxDomain => {
-            out.push(missing("nxdomain").with_static_list("receivers", receivers::NO_PTR_IDS));
+            out.push(missing("nxdomain"));
             return out;
         }
         PtrAnswer::NoData => {
-            out.push(missing("nodata").with_static_list("receivers", receivers::NO_PTR_IDS));
+            out.push(missing("nodata"));
             return out;
         }
         PtrAnswer::BrokenDelegation { target: end } => {
-            out.push(
-                missing("broken-delegation")
-                    .with_text("target", end.as_str())
-                    .with_static_list("receivers", receivers::NO_PTR_IDS),
-            );
+            out.push(missing("broken-delegation").with_text("target", end.as_str()));
             return out;
         }
         PtrAnswer::Names(names) if names.is_empty() => {
-            out.push(missing("nodata").with_static_list("receivers", receivers::NO_PTR_IDS));
+            out.push(missing("nodata"));
             return out;
         }
         PtrAnswer::Names(names) => names,
@@ -289,8 +270,7 @@ fn fcrdns<'a>(
             .with_text("reason", kw)
             .with_text("lookup", "forward")
             .with_text("name", n.as_str())
-            .with_list("forward", seen)
-            .with_static_list("receivers", receivers::LOOKUP_FAILED_IDS),
+            .with_list("forward", seen),
         );
     }
     let family = if target.ip.is_ipv4() { "A" } else { "AAAA" };
@@ -324,8 +304,7 @@ fn fcrdns<'a>(
         )
         .with_text("reason", reason)
         .with_text("name", n.as_str())
-        .with_list("forward", seen)
-        .with_static_list("receivers", receivers::NO_FCRDNS_IDS),
+        .with_list("forward", seen),
     )
 }
 
@@ -357,5 +336,4 @@ fn ptr_unanswered(target: &Target, lookup: &Lookup, why: &FailureReason) -> Find
     .with_text("reason", kw)
     .with_text("lookup", kind)
     .with_text("name", name)
-    .with_static_list("receivers", receivers::LOOKUP_FAILED_IDS)
 }

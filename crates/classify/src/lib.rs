@@ -5,8 +5,9 @@
 //! address's [`Lookup`] into the [`Finding`]s of the report; [`BlockTally`]
 //! watches a scan for placeholder names shared by many addresses of a block.
 //!
-//! Severities per policy are in [`severity`]; the receiver behaviours in
-//! [`Receiver`]. The rules and their sources are described in
+//! Severities per policy are in [`severity`]; what each mail receiver does
+//! with an address (the receiver matrix, RFC 8601 `iprev`) in [`receivers`];
+//! [`Classifier::record`] is the per-address audit step every command shares. The rules and their sources are described in
 //! `docs/classification.md`.
 //!
 //! ```
@@ -26,7 +27,7 @@
 pub mod authoritative;
 mod encoded;
 mod findings;
-mod receivers;
+pub mod receivers;
 pub mod severity;
 mod tally;
 mod tokens;
@@ -36,9 +37,10 @@ mod verdict;
 use std::net::IpAddr;
 
 use ptr_audit_inventory::template::{Family, Template, TemplateError};
-use ptr_audit_model::{Finding, Lookup, Provider, ServerAnswer, Target};
+use ptr_audit_model::{
+    AddressRecord, Finding, Iprev, Lookup, Provider, Receivers, ServerAnswer, Status, Target,
+};
 
-pub use receivers::Receiver;
 pub use tally::BlockTally;
 pub use verdict::{Label, NameVerdict, Reason, Rule};
 
@@ -211,6 +213,44 @@ impl Classifier {
     /// policy ([`severity::default_for`]) unless the block overrides them.
     pub fn classify(&self, target: &Target, lookup: &Lookup) -> Vec<Finding> {
         findings::classify(self, target, lookup)
+    }
+
+    /// The per-address audit step every command shares: the record of
+    /// `target` with its `findings` (from one of the `classify*` methods),
+    /// status, receiver verdicts (the entries that are not `accept`) and
+    /// `iprev` result.
+    pub fn record(&self, target: Target, lookup: Lookup, findings: Vec<Finding>) -> AddressRecord {
+        let (receivers, iprev) = self.receivers(&target, &lookup);
+        AddressRecord {
+            status: Status::of(&findings),
+            target,
+            lookup,
+            findings,
+            receivers,
+            iprev,
+        }
+    }
+
+    /// The receiver verdicts that are not `accept`, and the `iprev` result
+    /// (`temperror` when the forward lookup was not made).
+    pub fn receivers(&self, target: &Target, lookup: &Lookup) -> (Receivers, Iprev) {
+        let ip = target.ip;
+        let verdict;
+        let sender = match receivers::first_name(lookup) {
+            Err(sender) => sender,
+            Ok(name) => {
+                let text = name.as_str();
+                let text = text.strip_suffix('.').unwrap_or(text);
+                verdict = self.judge_in(ip, text, Some(&target.block.datacenter));
+                receivers::Sender::Name {
+                    name: text,
+                    verdict: &verdict,
+                    forward: receivers::forward_of(ip, lookup),
+                }
+            }
+        };
+        let iprev = receivers::iprev(&sender).unwrap_or(Iprev::TempError);
+        (receivers::refusals(ip, &sender), iprev)
     }
 
     /// [`Classifier::classify`] plus, in `scan --authoritative`, the

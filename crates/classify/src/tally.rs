@@ -10,7 +10,6 @@ use ptr_audit_model::{
     BlockFinding, BlockInfo, Detail, DetailValue, Finding, FindingCode, Lookup, PtrAnswer, Target,
 };
 
-use crate::receivers::{self, ids};
 use crate::severity::for_block;
 
 /// Per-block counts of the first PTR name of each address.
@@ -204,7 +203,6 @@ impl BlockTally {
                     key: "count",
                     value: DetailValue::Count(count),
                 });
-                let finding = finding.with_list("receivers", ids(receivers::GENERIC));
                 out.push((count, name, BlockFinding { block, finding }));
             }
         }

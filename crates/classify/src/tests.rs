@@ -286,23 +286,6 @@ fn custom_names_stay_custom() {
     }
 }
 
-#[test]
-fn receivers_follow_rules() {
-    let v = c().judge(ip("203.0.113.5"), "mail_1.example.com");
-    let r: Vec<&str> = v.receivers().iter().map(|r| r.as_str()).collect();
-    assert!(
-        r.contains(&"postfix:reject_unknown_reverse_client_hostname"),
-        "{r:?}"
-    );
-    let v = c().judge(ip("203.0.113.5"), "dynamic-203-0-113-5.example.net");
-    let r: Vec<&str> = v.receivers().iter().map(|r| r.as_str()).collect();
-    assert!(r.contains(&"spamassassin:RDNS_DYNAMIC"), "{r:?}");
-    assert!(
-        !r.contains(&"postfix:reject_unknown_client_hostname"),
-        "{r:?}"
-    );
-}
-
 // ---- findings ----
 
 fn block(policy: Policy, migrated_from: Option<&str>) -> Arc<BlockInfo> {
@@ -827,53 +810,138 @@ fn block_tally_is_order_independent_and_skips_address_names() {
     );
 }
 
-fn receivers_of(f: &Finding) -> Vec<String> {
-    let value = &f
-        .details
-        .iter()
-        .find(|d| d.key == "receivers")
-        .unwrap()
-        .value;
-    let items = value
-        .items()
-        .unwrap_or_else(|| panic!("receivers is {value:?}"));
-    items.into_iter().map(str::to_owned).collect()
+/// The verdict of every receiver for `t` and `l`, as `id=verdict` (accepts left out), and iprev.
+fn matrix_of(t: &Target, l: &ptr_audit_model::Lookup) -> (Vec<String>, &'static str) {
+    let (m, iprev) = c().receivers(t, l);
+    let v =
+        m.0.iter()
+            .map(|e| {
+                format!(
+                    "{}={}:{}",
+                    e.id.as_str(),
+                    e.verdict.as_str(),
+                    e.rules.join("+")
+                )
+            })
+            .collect();
+    (v, iprev.as_str())
 }
 
 #[test]
-fn findings_list_the_receivers_they_trip() {
+fn receiver_matrix_follows_the_lookup() {
     let t = target("203.0.113.5", block(Policy::Mail, None), None);
-    let missing = c().classify(&t, &lookup(PtrAnswer::NxDomain, vec![]));
-    let r = receivers_of(&missing[0]);
+    // No PTR: every receiver refuses or scores; iprev fails.
+    let (m, iprev) = matrix_of(&t, &lookup(PtrAnswer::NxDomain, vec![]));
+    assert_eq!(iprev, "fail");
     assert!(
-        r.contains(&"postfix:reject_unknown_reverse_client_hostname".to_owned()),
-        "{r:?}"
-    );
-    assert!(r.contains(&"gmail:sender-guidelines".to_owned()), "{r:?}");
-    let fc = c().classify(
-        &t,
-        &lookup(
-            names(&["mail.example.com"]),
-            vec![("mail.example.com", ForwardAnswer::NoData)],
-        ),
-    );
-    let r = receivers_of(&fc[0]);
-    assert!(
-        r.contains(&"postfix:reject_unknown_client_hostname".to_owned()),
-        "{r:?}"
+        m.contains(&"postfix-lax=reject:reject_unknown_reverse_client_hostname".to_owned()),
+        "{m:?}"
     );
     assert!(
-        !r.contains(&"postfix:reject_unknown_reverse_client_hostname".to_owned()),
-        "{r:?}"
+        m.contains(&"spamassassin=score:RDNS_NONE".to_owned()),
+        "{m:?}"
     );
+    assert!(
+        m.contains(&"rspamd=score:HFILTER_HOSTNAME_UNKNOWN+RDNS_NONE".to_owned()),
+        "{m:?}"
+    );
+    assert!(m.contains(&"gmail=reject:5.7.25".to_owned()), "{m:?}");
+    // An unanswered lookup: defer or unknown, never reject; iprev temperror.
+    let failed = lookup(
+        PtrAnswer::Failed(ptr_audit_model::FailureReason::Timeout),
+        vec![],
+    );
+    let (m, iprev) = matrix_of(&t, &failed);
+    assert_eq!(iprev, "temperror");
+    assert!(
+        m.iter()
+            .all(|e| e.contains("=defer:") || e.contains("=unknown:")),
+        "{m:?}"
+    );
+    assert!(
+        m.contains(&"postfix-strict=defer:reject_unknown_client_hostname".to_owned()),
+        "{m:?}"
+    );
+    // A name that does not resolve back: postfix-strict rejects, postfix-lax accepts.
+    let n = "mail.example.com";
+    let (m, iprev) = matrix_of(&t, &lookup(names(&[n]), vec![(n, ForwardAnswer::NoData)]));
+    assert_eq!(iprev, "fail");
+    assert!(
+        m.contains(&"postfix-strict=reject:reject_unknown_client_hostname".to_owned()),
+        "{m:?}"
+    );
+    assert!(!m.iter().any(|e| e.starts_with("postfix-lax=")), "{m:?}");
+    // Its forward lookup unanswered: defer, temperror.
+    let f = ForwardAnswer::Failed(ptr_audit_model::FailureReason::Timeout);
+    let (m, iprev) = matrix_of(&t, &lookup(names(&[n]), vec![(n, f)]));
+    assert_eq!(iprev, "temperror");
+    assert!(
+        m.contains(&"postfix-strict=defer:reject_unknown_client_hostname".to_owned()),
+        "{m:?}"
+    );
+    assert!(!m.iter().any(|e| e.contains("=reject:")), "{m:?}");
+    // Confirmed custom name: everybody accepts.
+    let (m, iprev) = matrix_of(&t, &lookup(names(&[n]), vec![(n, fwd(&["203.0.113.5"]))]));
+    assert_eq!((m.len(), iprev), (0, "pass"), "{m:?}");
+    // Confirmed dynamic name: filters score, united-internet rejects, haraka's generic rule.
     let n = "dsl-203-0-113-5.example.net";
-    let g = c().classify(&t, &lookup(names(&[n]), vec![(n, fwd(&["203.0.113.5"]))]));
-    let r = receivers_of(&g[0]);
+    let (m, iprev) = matrix_of(&t, &lookup(names(&[n]), vec![(n, fwd(&["203.0.113.5"]))]));
+    assert_eq!(iprev, "pass");
     assert!(
-        r.contains(&"gmx-webde-1and1:rdns-policy".to_owned()),
-        "{r:?}"
+        m.contains(&"spamassassin=score:RDNS_DYNAMIC".to_owned()),
+        "{m:?}"
     );
-    assert!(r.contains(&"spamassassin:RDNS_DYNAMIC".to_owned()), "{r:?}");
+    assert!(
+        m.contains(&"rspamd=score:HFILTER_HOSTNAME_4".to_owned()),
+        "{m:?}"
+    );
+    assert!(
+        m.contains(&"united-internet=reject:generic-ptr".to_owned()),
+        "{m:?}"
+    );
+    assert!(
+        m.contains(&"haraka=reject:generic_rdns".to_owned()),
+        "{m:?}"
+    );
+    assert!(!m.iter().any(|e| e.starts_with("postfix")), "{m:?}");
+    // Haraka exempts `static`.
+    let n = "static-203-0-113-5.example.net";
+    let (m, _) = matrix_of(&t, &lookup(names(&[n]), vec![(n, fwd(&["203.0.113.5"]))]));
+    assert!(!m.iter().any(|e| e.starts_with("haraka=")), "{m:?}");
+    // An invalid name is no name: permerror.
+    let n = "mail_1.example.com";
+    let (m, iprev) = matrix_of(&t, &lookup(names(&[n]), vec![(n, fwd(&["203.0.113.5"]))]));
+    assert_eq!(iprev, "permerror");
+    assert!(
+        m.contains(&"postfix-lax=reject:reject_unknown_reverse_client_hostname".to_owned()),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn receivers_without_forward_state_say_unknown() {
+    use crate::receivers::{Forward, Sender, matrix};
+    let ip = ip("203.0.113.5");
+    let v = c().judge(ip, "dsl-203-0-113-5.example.net");
+    let sender = Sender::Name {
+        name: "dsl-203-0-113-5.example.net",
+        verdict: &v,
+        forward: Forward::Unknown,
+    };
+    let m = matrix(ip, &sender);
+    assert_eq!(m.len(), 9);
+    let verdict = |id: &str| {
+        m.iter()
+            .find(|e| e.id.as_str() == id)
+            .unwrap()
+            .verdict
+            .as_str()
+    };
+    assert_eq!(verdict("postfix-strict"), "unknown");
+    assert_eq!(verdict("spamassassin"), "unknown");
+    assert_eq!(verdict("postfix-lax"), "accept");
+    assert_eq!(verdict("microsoft"), "reject");
+    assert_eq!(crate::receivers::iprev(&sender), None);
 }
 
 #[test]

@@ -4,8 +4,6 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use crate::receivers::{self, Receiver};
-
 /// The overall judgement of a PTR name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Label {
@@ -83,14 +81,6 @@ impl Rule {
             }
         }
     }
-
-    /// The receivers that react to a name matching this rule.
-    pub fn receivers(self) -> &'static [Receiver] {
-        match self.label() {
-            Label::Invalid => receivers::NO_PTR,
-            _ => receivers::GENERIC,
-        }
-    }
 }
 
 /// One matched rule.
@@ -107,11 +97,6 @@ pub struct Reason {
 }
 
 impl Reason {
-    /// The receivers that react to this reason.
-    pub fn receivers(&self) -> &'static [Receiver] {
-        self.rule.receivers()
-    }
-
     /// The matched part of `name` (the name this reason was computed for).
     pub fn matched<'a>(&self, name: &'a str) -> &'a str {
         name.get(self.span.clone()).unwrap_or("")
@@ -138,13 +123,5 @@ impl NameVerdict {
             }
         }
         out
-    }
-
-    /// The distinct receivers among the reasons, in [`Receiver::ALL`] order.
-    pub fn receivers(&self) -> Vec<Receiver> {
-        Receiver::ALL
-            .into_iter()
-            .filter(|r| self.reasons.iter().any(|x| x.receivers().contains(r)))
-            .collect()
     }
 }

@@ -1,7 +1,8 @@
 //! Plain types shared by every ptr-audit crate: what the inventory says about an
 //! address ([`Target`], [`BlockInfo`], [`Policy`]), what DNS said about it
 //! ([`Lookup`], [`PtrAnswer`], [`ForwardAnswer`]), and what that means
-//! ([`Finding`], [`FindingCode`], [`Severity`], [`AddressRecord`]).
+//! ([`Finding`], [`FindingCode`], [`Severity`], [`AddressRecord`]), and what
+//! each mail receiver would do with it ([`Receivers`], [`Iprev`]).
 //!
 //! No IO, no async, no serialization: the `report` crate owns the wire format.
 //! Names that came from DNS are held as [`DnsName`], in RFC 1035 presentation
@@ -20,6 +21,7 @@ mod finding;
 mod lookup;
 mod name;
 mod policy;
+mod receiver;
 mod record;
 mod shard;
 mod target;
@@ -28,6 +30,7 @@ pub use finding::{Detail, DetailValue, Finding, FindingCode};
 pub use lookup::{FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, ServerAnswer};
 pub use name::DnsName;
 pub use policy::{DatacenterStatus, Policy, Severity, SeverityOverrides};
+pub use receiver::{Iprev, ReceiverId, ReceiverVerdict, Receivers, Score, Verdict};
 pub use record::{AddressRecord, BlockFinding, Status};
 pub use shard::Shard;
 pub use target::{BlockInfo, Provider, SourceLocation, Target, reverse_name};

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::{BlockInfo, Finding, FindingCode, Lookup, Target};
+use crate::{BlockInfo, Finding, FindingCode, Iprev, Lookup, Receivers, Target};
 
 /// An address's overall status: `ok`, or the code of its most severe finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -60,6 +60,10 @@ pub struct AddressRecord {
     pub findings: Vec<Finding>,
     /// The overall status.
     pub status: Status,
+    /// What each mail receiver does (only the entries that are not `accept`).
+    pub receivers: Receivers,
+    /// The RFC 8601 `iprev` result.
+    pub iprev: Iprev,
 }
 
 /// A finding about a whole block rather than one address (e.g. a placeholder
