@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use ptr_audit_classify::receivers::{self, Forward, Sender};
 use ptr_audit_classify::{Classifier, Label, NameVerdict};
-use ptr_audit_model::{BlockInfo, Provider};
+use ptr_audit_model::{BlockInfo, Iprev, Provider, ReceiverVerdict};
 
 use crate::exit::ExitCode;
 
@@ -26,6 +27,9 @@ pub struct Args {
     /// Exit 1 when a name gets this label or a worse one (`invalid` is worse than `generic`).
     #[arg(long, value_enum, value_name = "LABEL")]
     pub fail_on: Option<FailOnLabel>,
+    /// Whether the names resolve back to their addresses; without it, receivers that need to know say `unknown`.
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub forward: Option<ForwardArg>,
 }
 
 /// The label that fails `classify` and `explain` (`--fail-on`).
@@ -47,6 +51,50 @@ impl FailOnLabel {
         };
         label >= at
     }
+}
+
+/// `--forward`: what to assume about forward confirmation.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ForwardArg {
+    /// The names' A/AAAA records hold the addresses.
+    Confirmed,
+    /// They do not.
+    Unconfirmed,
+}
+
+impl ForwardArg {
+    /// The value as written on the command line.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ForwardArg::Confirmed => "confirmed",
+            ForwardArg::Unconfirmed => "unconfirmed",
+        }
+    }
+
+    /// The classifier's forward state (`unknown` when not given).
+    pub fn state(arg: Option<ForwardArg>) -> Forward {
+        match arg {
+            Some(ForwardArg::Confirmed) => Forward::Confirmed,
+            Some(ForwardArg::Unconfirmed) => Forward::Unconfirmed,
+            None => Forward::Unknown,
+        }
+    }
+}
+
+/// Every receiver's verdict on `name` (judged as `v`) for `ip`, and the
+/// `iprev` result (`None` when forward confirmation is unknown).
+pub fn receiver_matrix(
+    ip: IpAddr,
+    name: &str,
+    v: &NameVerdict,
+    forward: Forward,
+) -> (Vec<ReceiverVerdict>, Option<Iprev>) {
+    let sender = Sender::Name {
+        name: name.strip_suffix('.').unwrap_or(name),
+        verdict: v,
+        forward,
+    };
+    (receivers::matrix(ip, &sender), receivers::iprev(&sender))
 }
 
 /// The classifier and, when an inventory was given, its blocks (to know an
@@ -104,32 +152,51 @@ fn js(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
+/// One receiver entry as JSON: `id`, `verdict`, `score`, `rules`, `details`, `source`.
+fn receiver_json(e: &ReceiverVerdict) -> String {
+    let list = |items: &[std::borrow::Cow<'static, str>]| {
+        items.iter().map(|x| js(x)).collect::<Vec<_>>().join(",")
+    };
+    format!(
+        "{{\"id\":{},\"verdict\":{},\"score\":{},\"rules\":[{}],\"details\":[{}],\"source\":{}}}",
+        js(e.id.as_str()),
+        js(e.verdict.as_str()),
+        e.score.map_or_else(|| "null".to_owned(), |s| s.to_string()),
+        list(&e.rules),
+        list(&e.details),
+        js(&e.source)
+    )
+}
+
 /// One output line, keys in documented order: `ip`, `ptr`, `label`, `reasons`
-/// (each `rule`, `kind`, `matched`, `message`, `receivers`).
-pub fn verdict_json(ip: IpAddr, name: &str, v: &NameVerdict) -> String {
+/// (each `rule`, `kind`, `matched`, `message`), `iprev` (null unless
+/// `--forward` is given), `receivers` (every receiver's entry).
+pub fn verdict_json(ip: IpAddr, name: &str, v: &NameVerdict, forward: Forward) -> String {
     let bytes = name.as_bytes();
     let reasons: Vec<String> = v
         .reasons
         .iter()
         .map(|r| {
             let matched = String::from_utf8_lossy(bytes.get(r.span.clone()).unwrap_or_default());
-            let receivers: Vec<String> = r.receivers().iter().map(|x| js(x.as_str())).collect();
             format!(
-                "{{\"rule\":{},\"kind\":{},\"matched\":{},\"message\":{},\"receivers\":[{}]}}",
+                "{{\"rule\":{},\"kind\":{},\"matched\":{},\"message\":{}}}",
                 js(r.rule.as_str()),
                 js(r.kind),
                 js(&matched),
                 js(&r.message),
-                receivers.join(",")
             )
         })
         .collect();
+    let (matrix, iprev) = receiver_matrix(ip, name, v, forward);
+    let entries: Vec<String> = matrix.iter().map(receiver_json).collect();
     format!(
-        "{{\"ip\":{},\"ptr\":{},\"label\":{},\"reasons\":[{}]}}",
+        "{{\"ip\":{},\"ptr\":{},\"label\":{},\"reasons\":[{}],\"iprev\":{},\"receivers\":[{}]}}",
         js(&ip.to_string()),
         js(name),
         js(v.label.as_str()),
-        reasons.join(",")
+        reasons.join(","),
+        iprev.map_or_else(|| "null".to_owned(), |i| js(i.as_str())),
+        entries.join(",")
     )
 }
 
@@ -173,7 +240,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         let v = ctx.judge(ip, name);
         failed |= FailOnLabel::fails(args.fail_on, v.label);
-        let mut line = verdict_json(ip, name, &v);
+        let mut line = verdict_json(ip, name, &v, ForwardArg::state(args.forward));
         line.push('\n');
         let written = out.write_all(line.as_bytes());
         if let Err(e) = written {

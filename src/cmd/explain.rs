@@ -1,11 +1,11 @@
 //! `ptr-audit explain IP NAME`: the verdict on one PTR name, each matched rule
-//! with the matched part highlighted, and the receivers that would react.
+//! with the matched part highlighted, and every receiver's verdict with its rules.
 
 use std::net::IpAddr;
 
 use ptr_audit_classify::Label;
 
-use crate::cmd::classify::{Context, FailOnLabel};
+use crate::cmd::classify::{Context, FailOnLabel, ForwardArg, receiver_matrix};
 use crate::color::style;
 use crate::exit::ExitCode;
 
@@ -22,6 +22,9 @@ pub struct Args {
     /// Exit 1 when the name gets this label or a worse one (`invalid` is worse than `generic`).
     #[arg(long, value_enum, value_name = "LABEL")]
     pub fail_on: Option<FailOnLabel>,
+    /// Whether the name resolves back to the address; without it, receivers that need to know say `unknown`.
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub forward: Option<ForwardArg>,
 }
 
 /// Writes `bytes` with everything outside printable ASCII escaped as `\DDD`
@@ -81,9 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     text.push_str(&format!("verdict: {verdict}\n"));
     if v.reasons.is_empty() {
-        text.push_str(
-            "no rule matched: receivers accept this name if it resolves back to the address\n",
-        );
+        text.push_str("no rule matched: the name looks like one someone chose for this host\n");
     } else {
         text.push_str("rules:\n");
         for r in &v.reasons {
@@ -95,11 +96,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 r.message
             ));
         }
-        text.push_str("receivers that would react:\n");
-        for r in v.receivers() {
-            text.push_str(&format!("  {}: {}\n", r.as_str(), r.describe()));
+    }
+    let forward = ForwardArg::state(args.forward);
+    let (matrix, iprev) = receiver_matrix(args.ip, &args.name, &v, forward);
+    text.push_str(&match args.forward {
+        None => "receivers (forward confirmation not checked: --forward confirmed|unconfirmed):\n"
+            .to_owned(),
+        Some(f) => format!(
+            "receivers (forward confirmation assumed {}):\n",
+            f.keyword()
+        ),
+    });
+    for e in &matrix {
+        let score = e.score.map(|s| format!(" {s}")).unwrap_or_default();
+        text.push_str(&format!(
+            "  {:<16} {}{score}",
+            e.id.as_str(),
+            e.verdict.as_str()
+        ));
+        if !e.rules.is_empty() {
+            text.push_str(&format!("  {}", e.rules.join(", ")));
+        }
+        text.push_str(&format!("  ({})\n", e.source));
+        for d in &e.details {
+            text.push_str(&format!("      {d}\n"));
         }
     }
+    text.push_str(&format!(
+        "iprev: {}\n",
+        iprev.map_or("unknown (forward confirmation not checked)", |i| i.as_str())
+    ));
     super::write_stdout(text.as_bytes())?;
     Ok(if FailOnLabel::fails(args.fail_on, v.label) {
         ExitCode::Findings

@@ -17,7 +17,7 @@ use ptr_audit_classify::{BlockTally, Classifier};
 use ptr_audit_dnsserver::ZoneServer;
 use ptr_audit_inventory::{Inventory, Order, Plan};
 use ptr_audit_model::{
-    AddressRecord, BlockFinding, BlockInfo, FailureReason, Finding, Lookup, Shard, Status, Target,
+    AddressRecord, BlockFinding, BlockInfo, FailureReason, Finding, Lookup, Shard, Target,
 };
 use ptr_audit_report::{Format, Report, ReportMeta, SinkOptions};
 use ptr_audit_scan::{ScanConfig, ScanError, SkipReason, StopSignal, ZoneReport};
@@ -279,12 +279,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 } else {
                     classifier.classify(&target, &rec.lookup)
                 };
-                let rec = AddressRecord {
-                    status: Status::of(&findings),
-                    target,
-                    lookup: rec.lookup,
-                    findings,
-                };
+                let rec = classifier.record(target, rec.lookup, findings);
                 tally.observe(&rec.target, &rec.lookup);
                 report
                     .record(&rec)
@@ -322,15 +317,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let targets = targets
         .filter(|t| done.is_empty() || inventory.index_of(t.ip).is_none_or(|i| !done.contains(i)));
     let mut deliver = |target: Target, lookup: Lookup, findings: Vec<Finding>| {
-        let status = Status::of(&findings);
         tally.observe(&target, &lookup);
-        progress.finished(status);
-        let rec = AddressRecord {
-            target,
-            lookup,
-            findings,
-            status,
-        };
+        let rec = classifier.record(target, lookup, findings);
+        progress.finished(rec.status);
         if write_error.is_none()
             && let Err(e) = report.record(&rec)
         {

@@ -26,8 +26,59 @@ fn explain_generic_highlights_with_brackets_when_piped() {
         .stdout(predicate::str::contains(
             "ip-encoded (dashed): ec2-[203-0-113-5].compute-1.amazonaws.com",
         ))
-        .stdout(predicate::str::contains("spamassassin:RDNS_DYNAMIC"))
+        .stdout(predicate::str::contains(
+            "if forward-confirmed: RDNS_DYNAMIC",
+        ))
+        .stdout(predicate::str::contains("iprev: unknown"))
         .stdout(predicate::str::contains("\x1b[").not());
+}
+
+#[test]
+fn explain_shows_every_receiver_with_its_rules() {
+    let out = ptr_audit()
+        .args([
+            "explain",
+            "--forward",
+            "confirmed",
+            "203.0.113.5",
+            "203-0-113-5.dyn.example.net",
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    for id in [
+        "postfix-strict",
+        "postfix-lax",
+        "spamassassin",
+        "rspamd",
+        "haraka",
+        "gmail",
+        "yahoo",
+        "microsoft",
+        "united-internet",
+    ] {
+        assert!(
+            text.contains(&format!("\n  {id} ")),
+            "{id} missing:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("spamassassin     score 0.982  RDNS_DYNAMIC  (spamassassin 4.0.1)"),
+        "{text}"
+    );
+    assert!(text.contains("__RDNS_DYNAMIC_IPADDR"), "{text}");
+    assert!(
+        text.contains("rspamd           score 3  HFILTER_HOSTNAME_5"),
+        "{text}"
+    );
+    assert!(
+        text.contains("united-internet  reject  generic-ptr"),
+        "{text}"
+    );
+    assert!(text.contains("iprev: pass"), "{text}");
 }
 
 #[test]
@@ -37,7 +88,7 @@ fn explain_custom_and_invalid() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("verdict: custom"))
-        .stdout(predicate::str::contains("receivers that would react").not());
+        .stdout(predicate::str::contains("postfix-lax      accept"));
     ptr_audit()
         .args(["explain", "203.0.113.5", "mail_5.example.com"])
         .assert()
@@ -45,7 +96,7 @@ fn explain_custom_and_invalid() {
         .stdout(predicate::str::contains("verdict: invalid"))
         .stdout(predicate::str::contains("mail[_]5.example.com"))
         .stdout(predicate::str::contains(
-            "postfix:reject_unknown_reverse_client_hostname",
+            "postfix-lax      reject  reject_unknown_reverse_client_hostname",
         ));
 }
 
@@ -116,19 +167,41 @@ fn classify_writes_one_json_object_per_line() {
     assert_eq!(r["kind"], "dashed");
     assert_eq!(r["matched"], "203-0-113-5");
     assert!(r["message"].as_str().unwrap().contains("address"));
-    assert!(
-        r["receivers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|x| x == "spamassassin:RDNS_DYNAMIC")
-    );
+    // Every receiver is listed; without --forward the ones that need it say unknown.
+    let rs = lines[0]["receivers"].as_array().unwrap();
+    assert_eq!(rs.len(), 9);
+    assert_eq!(rs[0]["id"], "postfix-strict");
+    assert_eq!(rs[0]["verdict"], "unknown");
+    assert_eq!(rs[1]["id"], "postfix-lax");
+    assert_eq!(rs[1]["verdict"], "accept");
+    assert_eq!(lines[0]["iprev"], serde_json::Value::Null);
+    assert_eq!(lines[2]["iprev"], "permerror");
     assert_eq!(lines[1]["label"], "custom");
     assert_eq!(lines[1]["ptr"], "mail5.example.com.");
     assert_eq!(lines[1]["reasons"], serde_json::json!([]));
     assert_eq!(lines[2]["ip"], "2001:db8:10::5");
     assert_eq!(lines[2]["label"], "invalid");
     assert_eq!(lines[2]["reasons"][0]["kind"], "underscore");
+}
+
+#[test]
+fn classify_with_forward_gives_filter_scores() {
+    let out = ptr_audit()
+        .args(["classify", "--forward", "confirmed"])
+        .write_stdin("203.0.113.5\tec2-203-0-113-5.compute-1.amazonaws.com\n")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(line["iprev"], "pass");
+    let sa = &line["receivers"][2];
+    assert_eq!(sa["id"], "spamassassin");
+    assert_eq!(sa["verdict"], "score");
+    assert_eq!(sa["rules"], serde_json::json!(["RDNS_DYNAMIC"]));
+    assert_eq!(sa["score"], 0.982);
+    assert_eq!(sa["source"], "spamassassin 4.0.1");
 }
 
 #[test]

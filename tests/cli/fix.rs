@@ -9,13 +9,13 @@ use crate::ptr_audit;
 /// Three failing records (one fixable, one without expectation, one with an
 /// expected name that tries to inject a line) and one ok record, as `jsonl`.
 const REPORT: &str = concat!(
-    r#"{"ip":"203.0.113.5","datacenter":"fra1","block":"203.0.113.0/26","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail5.fra1.examplehost.net","ptr":["static.5.113.0.203.clients.examplehost.net."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"static.5.113.0.203.clients.examplehost.net.":["203.0.113.5"]},"status":"ptr-generic","findings":[{"code":"ptr-generic","severity":"error","message":"the name is the provider's default"}]}"#,
+    r#"{"ip":"203.0.113.5","datacenter":"fra1","block":"203.0.113.0/26","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail5.fra1.examplehost.net","ptr":["static.5.113.0.203.clients.examplehost.net."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"static.5.113.0.203.clients.examplehost.net.":["203.0.113.5"]},"status":"ptr-generic","findings":[{"code":"ptr-generic","severity":"error","message":"the name is the provider's default"}],"iprev":"pass","receivers":[]}"#,
     "\n",
-    r#"{"ip":"192.0.2.11","datacenter":"fra1","block":"192.0.2.0/26","policy":"mail","source":{"file":"inventory.yaml","line":30},"expected":null,"ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}]}"#,
+    r#"{"ip":"192.0.2.11","datacenter":"fra1","block":"192.0.2.0/26","policy":"mail","source":{"file":"inventory.yaml","line":30},"expected":null,"ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}],"iprev":"fail","receivers":[]}"#,
     "\n",
-    r#"{"ip":"192.0.2.12","datacenter":"fra1","block":"192.0.2.0/26","policy":"mail","source":{"file":"inventory.yaml","line":30},"expected":"ok.example.\nupdate add evil.example. 1 A 192.0.2.1","ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}]}"#,
+    r#"{"ip":"192.0.2.12","datacenter":"fra1","block":"192.0.2.0/26","policy":"mail","source":{"file":"inventory.yaml","line":30},"expected":"ok.example.\nupdate add evil.example. 1 A 192.0.2.1","ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}],"iprev":"fail","receivers":[]}"#,
     "\n",
-    r#"{"ip":"203.0.113.25","datacenter":"fra1","block":"203.0.113.0/26","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail.customer-a.example","ptr":["mail.customer-a.example."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"mail.customer-a.example.":["203.0.113.25"]},"status":"ok","findings":[]}"#,
+    r#"{"ip":"203.0.113.25","datacenter":"fra1","block":"203.0.113.0/26","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail.customer-a.example","ptr":["mail.customer-a.example."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"mail.customer-a.example.":["203.0.113.25"]},"status":"ok","findings":[],"iprev":"pass","receivers":[]}"#,
     "\n",
 );
 
@@ -160,7 +160,7 @@ fn fix_groups_by_the_zone_files_given() {
     std::fs::write(
         &path,
         concat!(
-            r#"{"ip":"2001:db8:10::5","datacenter":"fra1","block":"2001:db8:10::/124","policy":"hosting","source":{"file":"inventory.yaml","line":32},"expected":"v6-5.fra1.examplehost.net","ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}]}"#,
+            r#"{"ip":"2001:db8:10::5","datacenter":"fra1","block":"2001:db8:10::/124","policy":"hosting","source":{"file":"inventory.yaml","line":32},"expected":"v6-5.fra1.examplehost.net","ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}],"iprev":"fail","receivers":[]}"#,
             "\n"
         ),
     )

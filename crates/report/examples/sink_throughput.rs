@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ptr_audit_model::{
-    AddressRecord, BlockInfo, DnsName, Finding, FindingCode, ForwardAnswer, Lookup, Policy,
-    PtrAnswer, Rcode, Severity, SeverityOverrides, SourceLocation, Status, Target,
+    AddressRecord, BlockInfo, DnsName, Finding, FindingCode, ForwardAnswer, Iprev, Lookup, Policy,
+    PtrAnswer, Rcode, Receivers, Severity, SeverityOverrides, SourceLocation, Status, Target,
 };
 use ptr_audit_report::{Format, GateOptions, Report, ReportMeta, SinkOptions, sink};
 
@@ -84,6 +84,8 @@ fn main() {
                 forward: vec![(name, ForwardAnswer::Addresses(vec![ip]))],
             },
             findings,
+            receivers: Receivers::default(),
+            iprev: Iprev::Pass,
         }
     };
     let dir = tempfile::tempdir().unwrap();

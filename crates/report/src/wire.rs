@@ -15,14 +15,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 use ipnet::IpNet;
 use ptr_audit_model::{
     AddressRecord, BlockInfo, Detail, DetailValue, DnsName, FailureReason, Finding, FindingCode,
-    ForwardAnswer, Lookup, Policy, PtrAnswer, Rcode, Severity, SeverityOverrides, SourceLocation,
-    Status, Target,
+    ForwardAnswer, Iprev, Lookup, Policy, PtrAnswer, Rcode, ReceiverId, ReceiverVerdict, Receivers,
+    Score, Severity, SeverityOverrides, SourceLocation, Status, Target, Verdict,
 };
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 #[cfg(test)]
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
 
 /// Finding keys the record itself uses; a detail with one of these names (or
 /// a name starting with `detail-`) is written as `detail-<name>` so it cannot
@@ -142,6 +143,45 @@ impl Serialize for RecordOut<'_> {
         m.serialize_entry("forward", &ForwardOut(&lookup.forward))?;
         m.serialize_entry("status", rec.status.as_str())?;
         m.serialize_entry("findings", &FindingsOut(&rec.findings))?;
+        m.serialize_entry("iprev", rec.iprev.as_str())?;
+        m.serialize_entry("receivers", &ReceiversOut(&rec.receivers))?;
+        m.end()
+    }
+}
+
+/// The serde view of a record's receiver entries.
+#[cfg(test)]
+struct ReceiversOut<'a>(&'a Receivers);
+
+#[cfg(test)]
+impl Serialize for ReceiversOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.0.len()))?;
+        for e in &self.0.0 {
+            seq.serialize_element(&ReceiverOut(e))?;
+        }
+        seq.end()
+    }
+}
+
+#[cfg(test)]
+struct ReceiverOut<'a>(&'a ReceiverVerdict);
+
+#[cfg(test)]
+impl Serialize for ReceiverOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let score = e.score.map(|sc| {
+            sc.to_string()
+                .parse::<serde_json::Number>()
+                .expect("a number")
+        });
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("id", e.id.as_str())?;
+        m.serialize_entry("verdict", e.verdict.as_str())?;
+        m.serialize_entry("score", &score)?;
+        m.serialize_entry("rules", &e.rules)?;
+        m.serialize_entry("source", &e.source)?;
         m.end()
     }
 }
@@ -325,6 +365,38 @@ pub(crate) struct RecordIn {
     forward: OrderedMap<ForwardIn>,
     status: String,
     findings: Vec<FindingIn>,
+    iprev: String,
+    receivers: Vec<ReceiverIn>,
+}
+
+/// A receiver entry as read back (`details` are not written in records).
+#[derive(Deserialize, Debug)]
+struct ReceiverIn {
+    id: String,
+    verdict: String,
+    score: Option<serde_json::Number>,
+    rules: Vec<String>,
+    source: String,
+}
+
+impl ReceiverIn {
+    fn into_model(self) -> Result<ReceiverVerdict, String> {
+        let score = match self.score {
+            None => None,
+            Some(n) => {
+                let text = n.to_string();
+                Some(Score::parse(&text).ok_or_else(|| bad("score", &text))?)
+            }
+        };
+        Ok(ReceiverVerdict {
+            id: ReceiverId::parse(&self.id).ok_or_else(|| bad("receiver", &self.id))?,
+            verdict: Verdict::parse(&self.verdict).ok_or_else(|| bad("verdict", &self.verdict))?,
+            score,
+            rules: self.rules.into_iter().map(Cow::Owned).collect(),
+            details: Vec::new(),
+            source: Cow::Owned(self.source),
+        })
+    }
 }
 
 #[derive(Deserialize, Debug)]
@@ -518,6 +590,13 @@ impl RecordIn {
             .map(FindingIn::into_model)
             .collect::<Result<_, _>>()?;
         let status = parse_status(&self.status).ok_or_else(|| bad("status", &self.status))?;
+        let iprev = Iprev::parse(&self.iprev).ok_or_else(|| bad("iprev", &self.iprev))?;
+        let receivers = Receivers(
+            self.receivers
+                .into_iter()
+                .map(ReceiverIn::into_model)
+                .collect::<Result<_, _>>()?,
+        );
         Ok(AddressRecord {
             target: Target {
                 ip: self.ip,
@@ -537,6 +616,8 @@ impl RecordIn {
             },
             findings,
             status,
+            receivers,
+            iprev,
         })
     }
 }
@@ -697,6 +778,15 @@ impl RecordWriter {
             }
             self.push_finding(out, f);
         }
+        out.push_str("],\"iprev\":\"");
+        out.push_str(rec.iprev.as_str());
+        out.push_str("\",\"receivers\":[");
+        for (i, e) in rec.receivers.0.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_receiver(out, e);
+        }
         out.push_str("]}");
     }
 
@@ -737,6 +827,28 @@ impl RecordWriter {
             self.lists.push((list, out[start..].to_owned()));
         }
     }
+}
+
+/// One receiver entry of a record: `id`, `verdict`, `score`, `rules`,
+/// `source` (its `details` are left to `explain` and `classify`).
+fn push_receiver(out: &mut String, e: &ReceiverVerdict) {
+    use std::fmt::Write as _;
+    out.push_str("{\"id\":\"");
+    out.push_str(e.id.as_str());
+    out.push_str("\",\"verdict\":\"");
+    out.push_str(e.verdict.as_str());
+    out.push_str("\",\"score\":");
+    match e.score {
+        Some(score) => {
+            let _ = write!(out, "{score}");
+        }
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"rules\":");
+    push_list(out, e.rules.iter().map(|r| &**r));
+    out.push_str(",\"source\":");
+    push_str(out, &e.source);
+    out.push('}');
 }
 
 /// `,"datacenter":…,"block":…,"policy":…,"source":{…}`.
@@ -957,6 +1069,15 @@ mod tests {
             },
             status: Status::of(&findings),
             findings,
+            receivers: Receivers(vec![ReceiverVerdict {
+                id: ReceiverId::SpamAssassin,
+                verdict: Verdict::Score,
+                score: Some(Score(-1250)),
+                rules: vec![Cow::Owned(text.to_owned()), Cow::Borrowed("RDNS_NONE")],
+                details: Vec::new(),
+                source: Cow::Owned(text.to_owned()),
+            }]),
+            iprev: Iprev::PermError,
         }
     }
 

@@ -65,8 +65,8 @@ pub fn forward_of(ip: IpAddr, lookup: &Lookup) -> Forward {
     state
 }
 
-/// What the receivers see of `lookup`: `None` for a name, whose [`Sender`]
-/// needs the judgement of [`first_name`].
+/// The first PTR name of `lookup` (the one receivers use), or the
+/// [`Sender`] of an address without one.
 pub fn first_name(lookup: &Lookup) -> Result<&DnsName, Sender<'static>> {
     match &lookup.answer {
         PtrAnswer::Failed(_) => Err(Sender::LookupFailed),
@@ -157,10 +157,14 @@ pub fn matrix(ip: IpAddr, sender: &Sender<'_>) -> Vec<ReceiverVerdict> {
         .collect()
 }
 
-/// The entries of [`matrix`] that are not `accept`, as scan records carry them.
+/// The entries of [`matrix`] that are not `accept`, without their
+/// `details`, as scan records carry them.
 pub fn refusals(ip: IpAddr, sender: &Sender<'_>) -> Receivers {
     let mut m = matrix(ip, sender);
     m.retain(|e| e.verdict != Verdict::Accept);
+    for e in &mut m {
+        e.details = Vec::new();
+    }
     Receivers(m)
 }
 

@@ -17,7 +17,7 @@ use crate::{GateOutcome, ReportEnd, ReportMeta, Sink, SinkOptions, Summary, Verd
 /// The `format` value of the envelope.
 pub(crate) const FORMAT_NAME: &str = "ptr-audit-report";
 /// The `format_version` of the envelope.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// Builds a compact JSON object with fields in the order they are added.
 pub(crate) struct Obj(String);

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use ptr_audit_model::{
     AddressRecord, BlockFinding, BlockInfo, DnsName, FailureReason, Finding, FindingCode,
-    ForwardAnswer, Lookup, Policy, PtrAnswer, Rcode, Severity, SeverityOverrides, SourceLocation,
-    Status, Target,
+    ForwardAnswer, Lookup, Policy, Provider, PtrAnswer, Rcode, Severity, SeverityOverrides,
+    SourceLocation, Target,
 };
 use ptr_audit_report::time::Date;
 use ptr_audit_report::{
@@ -118,17 +118,13 @@ fn rec(
     lookup: Lookup,
     findings: Vec<Finding>,
 ) -> AddressRecord {
-    let status = Status::of(&findings);
-    AddressRecord {
-        target: Target {
-            ip: ip(addr),
-            block: block.clone(),
-            expected_ptr: expected.map(str::to_owned),
-        },
-        lookup,
-        findings,
-        status,
-    }
+    let target = Target {
+        ip: ip(addr),
+        block: block.clone(),
+        expected_ptr: expected.map(str::to_owned),
+    };
+    let classifier = ptr_audit_classify::Classifier::new(&Provider::default()).unwrap();
+    classifier.record(target, lookup, findings)
 }
 
 fn answered(names: Vec<DnsName>, forward: Vec<(DnsName, ForwardAnswer)>) -> Lookup {

@@ -91,19 +91,26 @@ fn fields_added_by_later_versions_are_ignored() {
     let doc = read_report_str(&text, Path::new("r.jsonl")).unwrap();
     assert_eq!(doc.records.len(), records().len());
     let json = render(Format::Json).replacen(
-        "\"format_version\": 1,",
-        "\"format_version\": 1,\n  \"later\": {},",
+        "\"format_version\": 2,",
+        "\"format_version\": 2,\n  \"later\": {},",
         1,
     );
     let doc = read_report_str(&json, Path::new("r.json")).unwrap();
     assert_eq!(doc.records.len(), records().len());
     // A different format version is refused with a message.
-    let v2 = render(Format::Json).replacen("\"format_version\": 1,", "\"format_version\": 2,", 1);
-    let err = read_report_str(&v2, Path::new("r.json")).unwrap_err();
-    assert!(
-        err.to_string().contains("version 2 is not supported"),
-        "{err}"
-    );
+    for other in ["1", "3"] {
+        let text = render(Format::Json).replacen(
+            "\"format_version\": 2,",
+            &format!("\"format_version\": {other},"),
+            1,
+        );
+        let err = read_report_str(&text, Path::new("r.json")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("version {other} is not supported")),
+            "{err}"
+        );
+    }
 }
 
 #[test]
