@@ -19,6 +19,7 @@ mod checkpoint;
 mod dns;
 mod expected;
 mod fixture;
+mod oracle;
 mod outage;
 mod scan;
 mod servers;

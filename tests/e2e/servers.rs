@@ -75,7 +75,7 @@ pub fn find_binary(name: &str) -> Option<PathBuf> {
 }
 
 /// Whether this run is in CI, where a missing server fails instead of skipping.
-fn in_ci() -> bool {
+pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
@@ -181,14 +181,16 @@ impl StockServers {
 
 /// A port that answers nothing: UDP datagrams and TCP connections are accepted
 /// by the kernel and never read.
-struct Silent {
-    addr: SocketAddr,
+pub struct Silent {
+    /// Where it listens.
+    pub addr: SocketAddr,
     _udp: UdpSocket,
     _tcp: TcpListener,
 }
 
 impl Silent {
-    fn bind() -> Self {
+    /// Binds a UDP socket and a TCP listener on the same loopback port.
+    pub fn bind() -> Self {
         for _ in 0..START_TRIES * 4 {
             let udp = UdpSocket::bind("127.0.0.1:0").expect("bind a loopback UDP socket");
             let addr = udp.local_addr().expect("local address");
@@ -278,7 +280,8 @@ impl Daemon {
         self.child = Self::start(self.name, &self.program, &self.args, &self.log);
     }
 
-    fn exited(&mut self) -> bool {
+    /// True once the process has ended.
+    pub fn exited(&mut self) -> bool {
         !matches!(self.child.try_wait(), Ok(None))
     }
 

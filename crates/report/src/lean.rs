@@ -147,6 +147,13 @@ pub(crate) fn read_record<'a>(
             }
         }
     })?;
+    // The receiver matrix: walked and checked, not kept.
+    c.eat(b',')?;
+    c.key(b"iprev")?;
+    c.skip()?;
+    c.eat(b',')?;
+    c.key(b"receivers")?;
+    c.skip()?;
     c.eat(b'}')?;
     if c.i != c.b.len() {
         return Err("text after the record".into());
@@ -427,7 +434,7 @@ impl<'a> Cursor<'a> {
 mod tests {
     use super::*;
 
-    const LINE: &str = r#"{"ip":"10.0.0.1","datacenter":"fra\"1","block":"10.0.0.0/24","policy":"mail","source":{"file":"a.yaml","line":3},"expected":null,"ptr":["Mail.Example.","b.example."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"Mail.Example.":["10.0.0.1"],"b.example.":"nxdomain"},"status":"fcrdns-failed","findings":[{"code":"fcrdns-failed","severity":"error","message":"x \u00e9","status":["a"],"count":-1.5e3},{"code":"ptr-multiple","severity":"warning","message":"y"}]}"#;
+    const LINE: &str = r#"{"ip":"10.0.0.1","datacenter":"fra\"1","block":"10.0.0.0/24","policy":"mail","source":{"file":"a.yaml","line":3},"expected":null,"ptr":["Mail.Example.","b.example."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"Mail.Example.":["10.0.0.1"],"b.example.":"nxdomain"},"status":"fcrdns-failed","findings":[{"code":"fcrdns-failed","severity":"error","message":"x \u00e9","status":["a"],"count":-1.5e3},{"code":"ptr-multiple","severity":"warning","message":"y"}],"iprev":"fail","receivers":[{"id":"gmail","verdict":"reject","score":null,"rules":["5.7.25"],"source":"g"}]}"#;
 
     #[test]
     fn reads_what_merge_needs() {
@@ -460,9 +467,11 @@ mod tests {
             ("\"expected\":null", "\"expected\":nul"),
             ("\"ptr\":[", "\"ptr\":{"),
             ("},\"status\"", "},\"state\""),
-            ("\"y\"}]}", "\"y\"}]"),
-            ("\"y\"}]}", "\"y\"}]} "),
-            ("\"message\":\"y\"}]}", "\"message\":\"y\"]}"),
+            ("\"g\"}]}", "\"g\"}]"),
+            ("\"g\"}]}", "\"g\"}]} "),
+            ("\"message\":\"y\"}]", "\"message\":\"y\"]"),
+            (",\"iprev\":\"fail\"", ""),
+            ("\"receivers\":[", "\"receivers\":{"),
             ("{\"code\":\"ptr-multiple\"", "{\"code\":\"ptr-multiplex\""),
         ] {
             assert!(LINE.contains(from), "{from}");

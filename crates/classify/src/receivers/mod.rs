@@ -217,7 +217,7 @@ fn judge(id: ReceiverId, ip: IpAddr, sender: &Sender<'_>) -> Entry {
             _ if no_name => entry(Verdict::Reject, &["reject_unknown_reverse_client_hostname"]),
             _ => accept(),
         },
-        ReceiverId::SpamAssassin => spamassassin_entry(seen, name),
+        ReceiverId::SpamAssassin => spamassassin_entry(ip, seen, name),
         ReceiverId::Rspamd => rspamd_entry(seen, sender, name),
         ReceiverId::Haraka => {
             let mut e = match seen {
@@ -280,18 +280,12 @@ fn judge(id: ReceiverId, ip: IpAddr, sender: &Sender<'_>) -> Entry {
     }
 }
 
-fn spamassassin_entry(seen: Seen, name: Option<&str>) -> Entry {
+fn spamassassin_entry(ip: IpAddr, seen: Seen, name: Option<&str>) -> Entry {
     // The MTA in front records the verified client name in `Received:`, or
     // `unknown`: that is the relay's `rdns` SpamAssassin reads.
     let scored = |rdns: Option<&str>| {
-        let (rules, subs) = spamassassin::rdns_rules(rdns);
-        let score: i32 = rules
-            .iter()
-            .map(|r| match *r {
-                "RDNS_NONE" => spamassassin::RDNS_NONE_SCORE,
-                _ => spamassassin::RDNS_DYNAMIC_SCORE,
-            })
-            .sum();
+        let (rules, subs) = spamassassin::rdns_rules(ip, rdns);
+        let score: i32 = rules.iter().map(|r| spamassassin::score(r)).sum();
         let mut details: Vec<Cow<'static, str>> = subs.into_iter().map(Cow::Borrowed).collect();
         details.push(Cow::Borrowed(spamassassin::SCORE_SET));
         if rules.is_empty() {
@@ -310,7 +304,7 @@ fn spamassassin_entry(seen: Seen, name: Option<&str>) -> Entry {
         Seen::Unknown => scored(None),
         Seen::Verified => scored(name),
         Seen::NotChecked => {
-            let (rules, _) = spamassassin::rdns_rules(name);
+            let (rules, _) = spamassassin::rdns_rules(ip, name);
             let mut e = entry(Verdict::Unknown, &[]);
             e.details = vec![
                 format!("if forward-confirmed: {}", list_or_none(&rules)).into(),

@@ -6,8 +6,13 @@
 //! Written from the behaviour of SpamAssassin 4.0.1 (`20_dynrdns.cf`, scores
 //! of `50_scores.cf`), checked against the real SpamAssassin by `tests/oracle`.
 //!
+//! `RDNS_LOCALHOST` (a public IPv4 relay named `localhost`) comes from
+//! `72_active.cf`.
+//!
 //! Each sub-rule is a [`Pattern`]: a sequence of literal words and runs of
 //! byte classes, matched with memoised backtracking.
+
+use std::net::IpAddr;
 
 /// The version reproduced.
 pub const SOURCE: &str = "spamassassin 4.0.1";
@@ -17,6 +22,17 @@ pub const SCORE_SET: &str = "score set 3 (network and bayes)";
 pub const RDNS_NONE_SCORE: i32 = 793;
 /// `RDNS_DYNAMIC`'s score in set 3, in thousandths.
 pub const RDNS_DYNAMIC_SCORE: i32 = 982;
+/// `RDNS_LOCALHOST`'s score in set 3, in thousandths.
+pub const RDNS_LOCALHOST_SCORE: i32 = 1;
+
+/// The score of one of the rules [`rdns_rules`] gives, in set 3, in thousandths.
+pub fn score(rule: &str) -> i32 {
+    match rule {
+        "RDNS_NONE" => RDNS_NONE_SCORE,
+        "RDNS_LOCALHOST" => RDNS_LOCALHOST_SCORE,
+        _ => RDNS_DYNAMIC_SCORE,
+    }
+}
 
 /// One element of a pattern.
 #[derive(Clone, Copy)]
@@ -375,15 +391,23 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// What SpamAssassin fires for a relay whose reverse name is `rdns` (no
-/// trailing dot; `None` when the MTA recorded no name): the public rules, and
-/// the `RDNS_DYNAMIC` sub-rules that matched.
-pub fn rdns_rules(rdns: Option<&str>) -> (Vec<&'static str>, Vec<&'static str>) {
+/// What SpamAssassin fires for a relay from `ip` whose reverse name is
+/// `rdns` (no trailing dot; `None` when the MTA recorded no name): the public
+/// rules, and the `RDNS_DYNAMIC` sub-rules that matched.
+pub fn rdns_rules(ip: IpAddr, rdns: Option<&str>) -> (Vec<&'static str>, Vec<&'static str>) {
     let Some(name) = rdns.filter(|n| !n.is_empty()) else {
         return (vec!["RDNS_NONE"], Vec::new());
     };
     let raw = name.as_bytes();
     let lower = name.to_ascii_lowercase().into_bytes();
+    let mut rules = Vec::new();
+    // `RDNS_LOCALHOST`: an IPv4 relay outside 127/8 calling itself localhost.
+    if let IpAddr::V4(v4) = ip
+        && v4.octets()[0] != 127
+        && (lower == b"localhost" || lower == b"localhost.localdomain")
+    {
+        rules.push("RDNS_LOCALHOST");
+    }
     let subs: Vec<&'static str> = DYNAMIC
         .iter()
         .filter(|(sub, patterns)| {
@@ -393,10 +417,10 @@ pub fn rdns_rules(rdns: Option<&str>) -> (Vec<&'static str>, Vec<&'static str>) 
         })
         .map(|(sub, _)| *sub)
         .collect();
-    if subs.is_empty() || STATIC_WORDS.iter().any(|w| contains(&lower, w)) {
-        return (Vec::new(), subs);
+    if !subs.is_empty() && !STATIC_WORDS.iter().any(|w| contains(&lower, w)) {
+        rules.push("RDNS_DYNAMIC");
     }
-    (vec!["RDNS_DYNAMIC"], subs)
+    (rules, subs)
 }
 
 /// True when `static` stands between separators after the first byte.
@@ -412,16 +436,21 @@ fn static_label(lower: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 5));
+
     fn rules(name: &str) -> Vec<&'static str> {
-        rdns_rules(Some(name)).0
+        rdns_rules(IP, Some(name)).0
     }
 
     #[test]
     fn rdns_rules_follow_spamassassin() {
-        assert_eq!(rdns_rules(None).0, ["RDNS_NONE"]);
+        assert_eq!(rdns_rules(IP, None).0, ["RDNS_NONE"]);
+        assert_eq!(rules("LocalHost"), ["RDNS_LOCALHOST"]);
+        let loopback = "127.0.0.2".parse().unwrap();
+        assert!(rdns_rules(loopback, Some("localhost")).0.is_empty());
         assert_eq!(rules("203-0-113-5.dyn.example.net"), ["RDNS_DYNAMIC"]);
         assert_eq!(
-            rdns_rules(Some("203-0-113-5.dyn.example.net")).1,
+            rdns_rules(IP, Some("203-0-113-5.dyn.example.net")).1,
             ["__RDNS_DYNAMIC_IPADDR", "__RDNS_INDICATOR_DYN"]
         );
         assert!(rules("mail.example.com").is_empty());

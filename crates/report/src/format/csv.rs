@@ -1,16 +1,17 @@
 //! `csv`: one row per address (RFC 4180, CRLF line ends), every cell escaped
-//! against formula injection.
+//! against formula injection; the last columns are the `iprev` result and one
+//! verdict per receiver.
 
 use std::io::{self, Write};
 
-use ptr_audit_model::AddressRecord;
+use ptr_audit_model::{AddressRecord, ReceiverId};
 
 use super::{ptr_text, worst};
 use crate::escape::csv;
 use crate::wire::result_keyword;
 use crate::{ReportEnd, Sink, Verdict};
 
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 14] = [
     "ip",
     "datacenter",
     "block",
@@ -24,6 +25,7 @@ const HEADER: [&str; 13] = [
     "attempts",
     "findings",
     "message",
+    "iprev",
 ];
 
 pub(crate) struct CsvSink {
@@ -42,7 +44,10 @@ fn row(out: &mut dyn Write, cells: &[&str]) -> io::Result<()> {
 
 impl CsvSink {
     pub(crate) fn new(mut out: Box<dyn Write + Send>) -> io::Result<Self> {
-        row(&mut out, &HEADER)?;
+        // Then one column per receiver, named by its id, holding its verdict.
+        let mut header: Vec<&str> = HEADER.to_vec();
+        header.extend(ReceiverId::ALL.map(ReceiverId::as_str));
+        row(&mut out, &header)?;
         Ok(Self { out })
     }
 }
@@ -53,24 +58,31 @@ impl Sink for CsvSink {
         let w = worst(rec);
         let codes: Vec<&str> = rec.findings.iter().map(|f| f.code.as_str()).collect();
         let rcode = rec.lookup.rcode.map(|r| r.as_str());
-        row(
-            &mut self.out,
-            &[
-                &rec.target.ip.to_string(),
-                &block.datacenter,
-                &block.cidr.to_string(),
-                block.policy.as_str(),
-                rec.status.as_str(),
-                w.map_or("", |f| f.severity.as_str()),
-                &ptr_text(rec),
-                rec.target.expected_ptr.as_deref().unwrap_or(""),
-                result_keyword(&rec.lookup.answer),
-                rcode.as_deref().unwrap_or(""),
-                &rec.lookup.attempts.to_string(),
-                &codes.join(" "),
-                w.map_or("", |f| f.message.as_str()),
-            ],
-        )
+        let (ip, cidr, ptr, attempts) = (
+            rec.target.ip.to_string(),
+            block.cidr.to_string(),
+            ptr_text(rec),
+            rec.lookup.attempts.to_string(),
+        );
+        let codes = codes.join(" ");
+        let mut cells: Vec<&str> = vec![
+            &ip,
+            &block.datacenter,
+            &cidr,
+            block.policy.as_str(),
+            rec.status.as_str(),
+            w.map_or("", |f| f.severity.as_str()),
+            &ptr,
+            rec.target.expected_ptr.as_deref().unwrap_or(""),
+            result_keyword(&rec.lookup.answer),
+            rcode.as_deref().unwrap_or(""),
+            &attempts,
+            &codes,
+            w.map_or("", |f| f.message.as_str()),
+            rec.iprev.as_str(),
+        ];
+        cells.extend(ReceiverId::ALL.map(|id| rec.receivers.verdict(id).as_str()));
+        row(&mut self.out, &cells)
     }
 
     fn finish(&mut self, _end: &ReportEnd<'_>) -> io::Result<()> {

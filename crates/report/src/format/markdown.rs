@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use ptr_audit_model::{AddressRecord, Shard, Status};
 
-use super::{Capped, Failing, plural, worst_first};
+use super::{Capped, Failing, MATRIX_BLOCKS, RefusalTally, plural, worst_first};
 use crate::escape::markdown as md;
 use crate::gate::fmt_percent;
 use crate::summary::Counts;
@@ -18,6 +18,7 @@ pub(crate) struct MarkdownSink {
     shard: Option<Shard>,
     failing: Capped<Failing>,
     top: usize,
+    refusals: RefusalTally,
 }
 
 impl MarkdownSink {
@@ -28,6 +29,7 @@ impl MarkdownSink {
             shard: meta.shard,
             failing: Capped::new(o.list_limit.max(o.markdown_top)),
             top: o.markdown_top,
+            refusals: RefusalTally::default(),
         }
     }
 }
@@ -92,6 +94,7 @@ fn counts_table(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
 
 impl Sink for MarkdownSink {
     fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+        self.refusals.observe(rec);
         if let Some(f) = Failing::judged(rec, verdict) {
             self.failing.push(f, worst_first);
         }
@@ -205,6 +208,40 @@ impl Sink for MarkdownSink {
                     bf.finding.code.as_str(),
                     bf.finding.severity.as_str(),
                     md(&format!("{}{}", bf.finding.message, super::note(judged))),
+                )?;
+            }
+            writeln!(out)?;
+        }
+        let (columns, rows, more) = self.refusals.matrix(MATRIX_BLOCKS);
+        if !rows.is_empty() {
+            writeln!(
+                out,
+                "### Receivers refusing mail (addresses rejected/deferred)"
+            )?;
+            writeln!(out)?;
+            write!(out, "| datacenter | block |")?;
+            for c in &columns {
+                write!(out, " {} |", c.as_str())?;
+            }
+            writeln!(out)?;
+            write!(out, "|---|---|")?;
+            for _ in &columns {
+                write!(out, "---:|")?;
+            }
+            writeln!(out)?;
+            for (dc, net, cells) in rows {
+                write!(out, "| {} | {} |", md(dc), md(&net.to_string()))?;
+                for c in cells {
+                    write!(out, " {c} |")?;
+                }
+                writeln!(out)?;
+            }
+            if more > 0 {
+                writeln!(out)?;
+                writeln!(
+                    out,
+                    "… and {} more.",
+                    plural(more as u64, "block", "blocks")
                 )?;
             }
             writeln!(out)?;

@@ -13,7 +13,9 @@ pub(crate) mod table;
 
 use std::net::IpAddr;
 
-use ptr_audit_model::{AddressRecord, Finding, PtrAnswer, Severity, Status};
+use ptr_audit_model::{
+    AddressRecord, Finding, PtrAnswer, ReceiverId, Severity, Status, Verdict as ReceiverVerdict,
+};
 
 use crate::wire::{failure_text, result_keyword};
 use crate::{Judged, Verdict};
@@ -44,6 +46,94 @@ pub(crate) fn ptr_text(rec: &AddressRecord) -> String {
         other => format!("({})", result_keyword(other)),
     }
 }
+
+/// The receivers that refuse mail from the address, rejecting ones first:
+/// `refused by postfix-strict, gmail (reject); postfix-lax (defer)`, or
+/// `None` when every receiver accepts or only scores.
+pub(crate) fn refusals_text(rec: &AddressRecord) -> Option<String> {
+    let ids = |v: ReceiverVerdict| -> Vec<&'static str> {
+        rec.receivers
+            .0
+            .iter()
+            .filter(|e| e.verdict == v)
+            .map(|e| e.id.as_str())
+            .collect()
+    };
+    let parts: Vec<String> = [ReceiverVerdict::Reject, ReceiverVerdict::Defer]
+        .into_iter()
+        .filter_map(|v| {
+            let list = ids(v);
+            (!list.is_empty()).then(|| format!("{} ({})", list.join(", "), v.as_str()))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("refused by {}", parts.join("; ")))
+}
+
+/// Addresses each receiver rejects and defers, per block, for the human
+/// formats' compact matrix.
+#[derive(Debug, Default)]
+pub(crate) struct RefusalTally {
+    /// (datacenter, block) → per receiver ([`ReceiverId::index`]): [rejected, deferred].
+    blocks: std::collections::BTreeMap<
+        (std::sync::Arc<str>, ipnet::IpNet),
+        [[u64; 2]; ReceiverId::ALL.len()],
+    >,
+}
+
+impl RefusalTally {
+    /// Counts one record.
+    pub(crate) fn observe(&mut self, rec: &AddressRecord) {
+        if !rec.receivers.refusing().any(|_| true) {
+            return;
+        }
+        let b = &rec.target.block;
+        let row = self
+            .blocks
+            .entry((b.datacenter.clone(), b.cidr))
+            .or_insert([[0; 2]; ReceiverId::ALL.len()]);
+        for e in rec.receivers.refusing() {
+            let k = usize::from(e.verdict == ReceiverVerdict::Defer);
+            row[e.id.index()][k] += 1;
+        }
+    }
+
+    /// The compact matrix: the receivers that refuse anywhere (the
+    /// columns), then up to `limit` blocks with a refusal in (datacenter,
+    /// block) order, each with one `rejected/deferred` cell per column (`-`
+    /// for none), and how many blocks were left out.
+    pub(crate) fn matrix(
+        &self,
+        limit: usize,
+    ) -> (
+        Vec<ReceiverId>,
+        Vec<(&str, ipnet::IpNet, Vec<String>)>,
+        usize,
+    ) {
+        let columns: Vec<ReceiverId> = ReceiverId::ALL
+            .into_iter()
+            .filter(|id| self.blocks.values().any(|c| c[id.index()] != [0, 0]))
+            .collect();
+        let rows = self
+            .blocks
+            .iter()
+            .take(limit)
+            .map(|((dc, net), c)| {
+                let cells = columns
+                    .iter()
+                    .map(|id| match c[id.index()] {
+                        [0, 0] => "-".to_owned(),
+                        [r, d] => format!("{r}/{d}"),
+                    })
+                    .collect();
+                (&**dc, *net, cells)
+            })
+            .collect();
+        (columns, rows, self.blocks.len().saturating_sub(limit))
+    }
+}
+
+/// Blocks the human formats' receiver matrix lists at most.
+pub(crate) const MATRIX_BLOCKS: usize = 50;
 
 /// What a failing address looks like in the human formats: enough to print
 /// it later without holding the whole record.
@@ -83,6 +173,9 @@ impl Failing {
             reason.push_str(&format!(" (also: {})", others.join(", ")));
         }
         reason.push_str(&note(verdict.of(i)));
+        if let Some(r) = refusals_text(rec) {
+            reason.push_str(&format!("; {r}"));
+        }
         let accepted = !verdict.findings.is_empty()
             && verdict
                 .findings

@@ -5,11 +5,14 @@
 
 use std::io::{self, Write};
 
-use ptr_audit_model::{AddressRecord, BlockInfo, Finding, FindingCode, Severity, SourceLocation};
+use ptr_audit_model::{
+    AddressRecord, BlockInfo, Finding, FindingCode, Severity, SourceLocation,
+    Verdict as ReceiverVerdict,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{ptr_text, worst};
+use super::{ptr_text, refusals_text, worst};
 use crate::escape::uri_path;
 use crate::{Judged, ReportEnd, ReportMeta, Sink, Verdict};
 
@@ -117,6 +120,15 @@ struct PropsOut<'a> {
     block: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     findings: Option<Vec<&'static str>>,
+    /// The RFC 8601 `iprev` result (addresses only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iprev: Option<&'static str>,
+    /// The receivers that reject mail from the address (addresses only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rejected_by: Option<Vec<&'static str>>,
+    /// The receivers that defer it (addresses only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deferred_by: Option<Vec<&'static str>>,
 }
 
 #[derive(Serialize)]
@@ -223,13 +235,27 @@ impl Sink for SarifSink {
         if let Some(e) = &rec.target.expected_ptr {
             text.push_str(&format!("; expected {e}"));
         }
+        if let Some(r) = refusals_text(rec) {
+            text.push_str(&format!("; {r}"));
+        }
         let codes: Vec<&'static str> = rec.findings.iter().map(|f| f.code.as_str()).collect();
         let block = &rec.target.block;
+        let by = |v: ReceiverVerdict| {
+            rec.receivers
+                .0
+                .iter()
+                .filter(|e| e.verdict == v)
+                .map(|e| e.id.as_str())
+                .collect()
+        };
         let props = PropsOut {
             ip: Some(ip.to_string()),
             datacenter: &block.datacenter,
             block: block.cidr.to_string(),
             findings: Some(codes),
+            iprev: Some(rec.iprev.as_str()),
+            rejected_by: Some(by(ReceiverVerdict::Reject)),
+            deferred_by: Some(by(ReceiverVerdict::Defer)),
         };
         let i = rec
             .findings
@@ -267,6 +293,9 @@ impl Sink for SarifSink {
                 datacenter: &b.datacenter,
                 block: b.cidr.to_string(),
                 findings: None,
+                iprev: None,
+                rejected_by: None,
+                deferred_by: None,
             };
             let fp = format!("{}/{}", b.cidr, bf.finding.code.as_str());
             let v = result(&bf.finding, text, b, fp, props, judged, in_baseline);

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use ptr_audit_model::{AddressRecord, Severity, Status};
 
-use super::{Capped, Failing, by_ip, plural};
+use super::{Capped, Failing, MATRIX_BLOCKS, RefusalTally, by_ip, plural};
 use crate::escape::terminal as t;
 use crate::gate::fmt_percent;
 use crate::summary::Counts;
@@ -25,6 +25,7 @@ pub(crate) struct TableSink {
     limit: usize,
     changed_since: Option<String>,
     groups: BTreeMap<(Status, Severity), Group>,
+    refusals: RefusalTally,
 }
 
 impl TableSink {
@@ -35,6 +36,7 @@ impl TableSink {
             limit: o.table_rows,
             changed_since: meta.changed_since.clone(),
             groups: BTreeMap::new(),
+            refusals: RefusalTally::default(),
         }
     }
 
@@ -57,6 +59,7 @@ fn sgr(s: Severity) -> &'static str {
 
 impl Sink for TableSink {
     fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+        self.refusals.observe(rec);
         let Some(f) = Failing::judged(rec, verdict) else {
             return Ok(());
         };
@@ -162,6 +165,52 @@ impl Sink for TableSink {
                 line.to_owned()
             });
             text.push('\n');
+        }
+
+        // Receivers that refuse, per block: addresses rejected/deferred.
+        let (columns, rows, more) = self.refusals.matrix(MATRIX_BLOCKS);
+        if !rows.is_empty() {
+            text.push('\n');
+            text.push_str(
+                &self.paint("receivers refusing mail (addresses rejected/deferred)", "1"),
+            );
+            text.push('\n');
+            let mut grid: Vec<Vec<String>> = vec![
+                ["datacenter", "block"]
+                    .into_iter()
+                    .map(str::to_owned)
+                    .chain(columns.iter().map(|c| c.as_str().to_owned()))
+                    .collect(),
+            ];
+            for (dc, net, cells) in rows {
+                let mut r = vec![t(dc).into_owned(), net.to_string()];
+                r.extend(cells);
+                grid.push(r);
+            }
+            let widths: Vec<usize> = (0..grid[0].len())
+                .map(|i| grid.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+                .collect();
+            for r in &grid {
+                let line: Vec<String> = r
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i >= 2 {
+                            format!("{c:>w$}", w = widths[i])
+                        } else {
+                            format!("{c:<w$}", w = widths[i])
+                        }
+                    })
+                    .collect();
+                text.push_str(line.join("  ").trim_end());
+                text.push('\n');
+            }
+            if more > 0 {
+                text.push_str(&format!(
+                    "  ... and {} more\n",
+                    plural(more as u64, "block", "blocks")
+                ));
+            }
         }
 
         // Failing addresses, worst group first.

@@ -478,19 +478,17 @@ pub fn synthetic_record(
         .map(|c| Finding::new(c, Severity::Error, format!("`{name}` is not right")))
         .into_iter()
         .collect();
-    AddressRecord {
-        target: Target {
-            ip,
-            block: block.clone(),
-            expected_ptr: None,
-        },
-        lookup: answered(
-            vec![name.clone()],
-            vec![(name, ForwardAnswer::Addresses(vec![ip]))],
-        ),
-        status: Status::of(&findings),
-        findings,
-    }
+    let target = Target {
+        ip,
+        block: block.clone(),
+        expected_ptr: None,
+    };
+    let lookup = answered(
+        vec![name.clone()],
+        vec![(name, ForwardAnswer::Addresses(vec![ip]))],
+    );
+    let classifier = ptr_audit_classify::Classifier::new(&Provider::default()).unwrap();
+    classifier.record(target, lookup, findings)
 }
 
 /// Writes `records` through a `format` sink with the fixture's metadata;

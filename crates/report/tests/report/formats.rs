@@ -234,11 +234,11 @@ fn baseline_and_suppression_figures_reach_every_summary_format() {
     // Per address, the human formats mark what the gate accepted ...
     let table = text(Format::Table);
     assert!(
-        table.contains("(the name is the provider's default [suppressed: accepted])"),
+        table.contains("(the name is the provider's default [suppressed: accepted]"),
         "{table}"
     );
     assert!(
-        table.contains("no PTR (NXDOMAIN) [in baseline])"),
+        table.contains("no PTR (NXDOMAIN) [in baseline]; refused by postfix-strict"),
         "{table}"
     );
     // ... SARIF says so in its own terms ...
