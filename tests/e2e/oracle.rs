@@ -125,6 +125,7 @@ fn judge(
 ) {
     let explained = explained();
     let mut agree = 0;
+    let mut fired = 0;
     let mut report = String::new();
     let mut unexplained = Vec::new();
     let mut seen = BTreeSet::new();
@@ -133,6 +134,7 @@ fn judge(
         let Some(real) = theirs.get(row) else {
             panic!("{filter} gave no answer for {row:?}");
         };
+        fired += usize::from(!real.is_empty());
         if &mine == real {
             agree += 1;
             continue;
@@ -161,10 +163,14 @@ fn judge(
     }
     let pct = 100.0 * agree as f64 / rows.len() as f64;
     say(&format!(
-        "{filter}: {agree}/{} rows agree ({pct:.2} %), {} disagree:\n{report}",
+        "{filter}: {agree}/{} rows agree ({pct:.2} %; the real one fired a compared rule on {fired}), {} disagree:\n{report}",
         rows.len(),
         rows.len() - agree
     ));
+    assert!(
+        fired > 0,
+        "{filter} fired no compared rule at all: is it configured?"
+    );
     let stale: Vec<_> = explained
         .keys()
         .filter(|k| k.0 == filter && !seen.contains(*k))

@@ -379,11 +379,20 @@ fn matches_at(n: &[u8], i: usize, parts: &[P], k: usize, failed: &mut [u64]) -> 
 
 fn pattern_matches(p: &Pattern, name: &[u8], lower: &[u8]) -> bool {
     let n = if p.exact_case { name } else { lower };
-    let mut failed = vec![0u64; (p.parts.len() * (n.len() + 1)).div_ceil(64)];
-    if p.anchored {
-        matches_at(n, 0, p.parts, 0, &mut failed)
+    // The memo fits on the stack for names up to 253 bytes (the usual case).
+    let words = (p.parts.len() * (n.len() + 1)).div_ceil(64);
+    let mut stack = [0u64; 64];
+    let mut heap = Vec::new();
+    let failed: &mut [u64] = if words <= stack.len() {
+        &mut stack[..words]
     } else {
-        (0..=n.len()).any(|i| matches_at(n, i, p.parts, 0, &mut failed))
+        heap.resize(words, 0);
+        &mut heap
+    };
+    if p.anchored {
+        matches_at(n, 0, p.parts, 0, failed)
+    } else {
+        (0..=n.len()).any(|i| matches_at(n, i, p.parts, 0, failed))
     }
 }
 

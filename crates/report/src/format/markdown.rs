@@ -212,7 +212,11 @@ impl Sink for MarkdownSink {
             }
             writeln!(out)?;
         }
-        let (columns, rows, more) = self.refusals.matrix(MATRIX_BLOCKS);
+        let super::Matrix {
+            columns,
+            rows,
+            more,
+        } = self.refusals.matrix(MATRIX_BLOCKS);
         if !rows.is_empty() {
             writeln!(
                 out,

@@ -101,14 +101,7 @@ impl RefusalTally {
     /// columns), then up to `limit` blocks with a refusal in (datacenter,
     /// block) order, each with one `rejected/deferred` cell per column (`-`
     /// for none), and how many blocks were left out.
-    pub(crate) fn matrix(
-        &self,
-        limit: usize,
-    ) -> (
-        Vec<ReceiverId>,
-        Vec<(&str, ipnet::IpNet, Vec<String>)>,
-        usize,
-    ) {
+    pub(crate) fn matrix(&self, limit: usize) -> Matrix<'_> {
         let columns: Vec<ReceiverId> = ReceiverId::ALL
             .into_iter()
             .filter(|id| self.blocks.values().any(|c| c[id.index()] != [0, 0]))
@@ -128,8 +121,22 @@ impl RefusalTally {
                 (&**dc, *net, cells)
             })
             .collect();
-        (columns, rows, self.blocks.len().saturating_sub(limit))
+        Matrix {
+            columns,
+            rows,
+            more: self.blocks.len().saturating_sub(limit),
+        }
     }
+}
+
+/// The compact receiver matrix of [`RefusalTally::matrix`].
+pub(crate) struct Matrix<'a> {
+    /// The receivers that refuse somewhere.
+    pub(crate) columns: Vec<ReceiverId>,
+    /// Per block: datacenter, block, one `rejected/deferred` cell per column.
+    pub(crate) rows: Vec<(&'a str, ipnet::IpNet, Vec<String>)>,
+    /// Blocks left out.
+    pub(crate) more: usize,
 }
 
 /// Blocks the human formats' receiver matrix lists at most.

@@ -168,7 +168,11 @@ impl Sink for TableSink {
         }
 
         // Receivers that refuse, per block: addresses rejected/deferred.
-        let (columns, rows, more) = self.refusals.matrix(MATRIX_BLOCKS);
+        let super::Matrix {
+            columns,
+            rows,
+            more,
+        } = self.refusals.matrix(MATRIX_BLOCKS);
         if !rows.is_empty() {
             text.push('\n');
             text.push_str(
