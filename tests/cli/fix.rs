@@ -361,7 +361,7 @@ fn fix_puts_a_small_blocks_ptr_at_its_own_name_when_dns_has_no_child_zone() {
     std::fs::write(
         &path,
         concat!(
-            r#"{"ip":"203.0.113.10","datacenter":"fra1","block":"203.0.113.8/29","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail10.fra1.examplehost.net","ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}]}"#,
+            r#"{"ip":"203.0.113.10","datacenter":"fra1","block":"203.0.113.8/29","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail10.fra1.examplehost.net","ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}],"iprev":"fail","receivers":[]}"#,
             "\n"
         ),
     )
