@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use ptr_audit_dnsserver::ZoneSource;
 use ptr_audit_model::DnsName;
 use ptr_audit_report::escape::terminal;
 use ptr_audit_report::fix::{self, FixFormat, FixOptions, FixPlan};
@@ -46,10 +47,11 @@ pub struct Args {
     /// Write to this file instead of stdout (`-`: stdout); it is replaced only once complete.
     #[arg(long, short, value_name = "PATH")]
     pub output: Option<PathBuf>,
-    /// Group records by the zones of the `*.zone` files in DIR (default: the
-    /// `--zones` directory the scan used, when it still exists).
-    #[arg(long, value_name = "DIR")]
-    pub zones: Option<PathBuf>,
+    /// Group records by these zones: the `*.zone` files of DIR, or the zone of an
+    /// `axfr://SERVER[:PORT]/ZONE` source (repeatable; nothing is transferred). Default: the
+    /// `--zones` sources the scan used (directories that no longer exist left out).
+    #[arg(long, value_name = "DIR|axfr://SERVER[:PORT]/ZONE")]
+    pub zones: Vec<String>,
     /// Without zone files, learn the zone of every record from DNS (its SOA)
     /// by asking this server: a resolver or the primary itself (repeatable).
     /// `--as nsupdate` always learns them (default: the resolvers the scan
@@ -76,18 +78,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.report.display()
         )?;
     }
-    let zones_dir = args.zones.clone().or_else(|| {
-        doc.meta
+    let sources = if args.zones.is_empty() {
+        let used = doc
+            .meta
             .as_ref()
-            .and_then(|m| m.zones.clone())
-            .filter(|d| d.is_dir())
-    });
-    let zones = match &zones_dir {
-        Some(dir) => super::load_zones(dir)?.origins(),
-        None => Vec::new(),
+            .map(|m| m.zones.clone())
+            .unwrap_or_default();
+        used.into_iter()
+            .filter_map(|z| z.parse::<ZoneSource>().ok())
+            .filter(|z| !matches!(z, ZoneSource::Dir(d) if !d.is_dir()))
+            .collect()
+    } else {
+        args.zones
+            .iter()
+            .map(|z| z.parse::<ZoneSource>())
+            .collect::<Result<Vec<_>, _>>()?
     };
+    let mut zones = Vec::new();
+    for source in &sources {
+        match source {
+            ZoneSource::Dir(_) => zones.extend(
+                super::load_zone_sources(std::slice::from_ref(source), None, true)?.origins(),
+            ),
+            ZoneSource::Axfr(axfr) => zones.push(axfr.zone().to_owned()),
+        }
+    }
     let mut plan = fix::plan_with_zones(&doc.records, &zones);
-    if zones_dir.is_none() {
+    if sources.is_empty() {
         let servers = if !args.resolvers.is_empty() {
             Some(
                 args.resolvers

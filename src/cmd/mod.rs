@@ -44,21 +44,43 @@ pub fn load_inventory(inputs: &[String]) -> anyhow::Result<Option<Inventory>> {
     Ok(Some(loaded.inventory))
 }
 
-/// Loads the zone files of `dir` for `--zones`, printing what the reader
-/// skipped or changed (file:line warnings, escaped) to stderr.
-pub fn load_zones(dir: &std::path::Path) -> anyhow::Result<ptr_audit_dnsserver::ZoneSet> {
+/// Loads every `--zones` source (directories read, `axfr://` zones
+/// transferred, signed with `key`), printing what the reader skipped or
+/// changed (file:line warnings, escaped) and, unless `quiet`, each transfer,
+/// to stderr.
+pub fn load_zone_sources(
+    sources: &[ptr_audit_dnsserver::ZoneSource],
+    key: Option<&ptr_audit_tsig::TsigKey>,
+    quiet: bool,
+) -> anyhow::Result<ptr_audit_dnsserver::ZoneSet> {
     use anyhow::Context as _;
-    let zones = ptr_audit_dnsserver::ZoneSet::load_dir(dir)
-        .with_context(|| format!("cannot read the zones in `{}`", dir.display()))?;
+    use ptr_audit_dnsserver::{ZoneSet, ZoneSource};
+    use ptr_audit_report::escape::terminal;
+    let mut all = ZoneSet::new();
     let mut err = std::io::stderr().lock();
-    for w in zones.warnings() {
-        writeln!(
-            err,
-            "warning: {}",
-            ptr_audit_report::escape::terminal(&w.to_string())
-        )?;
+    for source in sources {
+        let zones = match source {
+            ZoneSource::Dir(dir) => ZoneSet::load_dir(dir)
+                .with_context(|| format!("cannot read the zones in `{}`", dir.display()))?,
+            ZoneSource::Axfr(axfr) => {
+                let zones = ZoneSet::transfer(axfr, key)?;
+                if !quiet {
+                    writeln!(
+                        err,
+                        "transferred `{}`: {} records",
+                        terminal(&axfr.to_string()),
+                        zones.record_count()
+                    )?;
+                }
+                zones
+            }
+        };
+        for w in zones.warnings() {
+            writeln!(err, "warning: {}", terminal(&w.to_string()))?;
+        }
+        all.merge(zones)?;
     }
-    Ok(zones)
+    Ok(all)
 }
 
 /// Writes `bytes` to stdout; a closed pipe (`| head`) is not an error.

@@ -14,13 +14,14 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, bail};
 use ptr_audit_classify::authoritative::lame_server;
 use ptr_audit_classify::{BlockTally, Classifier};
-use ptr_audit_dnsserver::ZoneServer;
+use ptr_audit_dnsserver::{ZoneServer, ZoneSource};
 use ptr_audit_inventory::{Inventory, Order, Plan};
 use ptr_audit_model::{
     AddressRecord, BlockFinding, BlockInfo, FailureReason, Finding, Lookup, Shard, Target,
 };
 use ptr_audit_report::{Format, Report, ReportMeta, SinkOptions};
 use ptr_audit_scan::{ScanConfig, ScanError, SkipReason, StopSignal, ZoneReport};
+use ptr_audit_tsig::TsigKey;
 
 use crate::exit::ExitCode;
 use crate::output::Outputs;
@@ -42,10 +43,21 @@ pub struct Args {
     #[arg(required = true, value_name = "PATH_OR_CIDR")]
     #[arg(help_heading = "Input")]
     pub inputs: Vec<String>,
-    /// Serve the `*.zone` files of DIR from an embedded DNS server on loopback and scan against it (no network).
-    #[arg(long, value_name = "DIR", conflicts_with = "resolvers")]
+    /// Serve zones from an embedded DNS server on loopback and scan against it: the `*.zone` files
+    /// of DIR, or a zone transferred from its primary, `axfr://SERVER[:PORT]/ZONE` (repeatable).
+    /// Names outside the served zones stay unknown: add the forward zones too.
+    #[arg(
+        long,
+        value_name = "DIR|axfr://SERVER[:PORT]/ZONE",
+        conflicts_with = "resolvers"
+    )]
     #[arg(help_heading = "DNS")]
-    pub zones: Option<PathBuf>,
+    pub zones: Vec<String>,
+    /// Sign the `--zones axfr://` transfers with the TSIG key in FILE (BIND key-file format, as
+    /// `tsig-keygen` writes it). The secret is never printed.
+    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "DNS")]
+    pub tsig_key: Option<PathBuf>,
     /// A DNS server to ask (repeatable; used round-robin). Default: the inventory's `resolvers:`, else resolv.conf.
     #[arg(long = "resolver", value_name = "IP[:PORT]")]
     #[arg(help_heading = "DNS")]
@@ -166,7 +178,10 @@ struct Config {
     sink: SinkOptions,
     checkpoint: Option<PathBuf>,
     resume: bool,
-    zones: Option<PathBuf>,
+    /// `--zones`, in order.
+    zones: Vec<ZoneSource>,
+    /// `--tsig-key`.
+    tsig_key: Option<TsigKey>,
     changed_since: Option<String>,
     plan: Plan,
     quiet: bool,
@@ -202,14 +217,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let classifier = Classifier::new(&inventory.provider).context("cannot use the inventory")?;
 
     // The embedded server lives as long as the scan.
-    let _server = match &config.zones {
-        Some(dir) => {
-            let server = ZoneServer::spawn(super::load_zones(dir)?)
-                .with_context(|| format!("cannot serve the zones in `{}`", dir.display()))?;
-            config.scan.servers = vec![server.addr()];
-            Some(server)
-        }
-        None => None,
+    let _server = if config.zones.is_empty() {
+        None
+    } else {
+        let zones =
+            super::load_zone_sources(&config.zones, config.tsig_key.as_ref(), config.quiet)?;
+        let server = ZoneServer::spawn(zones).context("cannot serve the zones")?;
+        config.scan.servers = vec![server.addr()];
+        Some(server)
     };
 
     let changed = match &config.changed_since {
@@ -398,7 +413,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
     let mut scan = ScanConfig::default();
-    scan.servers = if args.zones.is_some() {
+    let zones = args
+        .zones
+        .iter()
+        .map(|z| z.parse::<ZoneSource>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let tsig_key = match &args.tsig_key {
+        Some(_) if !zones.iter().any(|z| matches!(z, ZoneSource::Axfr(_))) => {
+            anyhow::bail!("`--tsig-key` signs zone transfers: give a `--zones axfr://SERVER/ZONE`")
+        }
+        Some(path) => Some(TsigKey::from_file(path)?),
+        None => None,
+    };
+    scan.servers = if !zones.is_empty() {
         Vec::new() // filled in once the embedded server is up
     } else if !args.resolvers.is_empty() {
         args.resolvers
@@ -451,7 +478,8 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
         sink,
         checkpoint: args.checkpoint,
         resume: args.resume,
-        zones: args.zones,
+        zones,
+        tsig_key,
         changed_since: args.changed_since,
         plan: Plan {
             shard: args.shard.unwrap_or(Shard::WHOLE),
@@ -471,16 +499,17 @@ fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMe
         ptr_audit_report::time::rfc3339(started),
     );
     meta.inventory_files = inventory.files.clone();
-    meta.resolvers = match &config.zones {
-        Some(_) => vec!["embedded".to_owned()],
-        None => config
+    meta.resolvers = if config.zones.is_empty() {
+        config
             .scan
             .servers
             .iter()
             .map(ToString::to_string)
-            .collect(),
+            .collect()
+    } else {
+        vec!["embedded".to_owned()]
     };
-    meta.zones = config.zones.clone();
+    meta.zones = config.zones.iter().map(ToString::to_string).collect();
     meta.qps = config.scan.qps.map(NonZeroU32::get);
     meta.concurrency = config.scan.concurrency as u32;
     meta.timeout_ms = config.scan.timeout.as_millis() as u64;

@@ -288,6 +288,19 @@ fn fix_output_loaded_into_the_zones_makes_the_rescan_clean() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
+    // `settings.zones` is the list of sources; reports of earlier versions
+    // wrote one directory: fix reads both the same way
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&before).unwrap()).unwrap();
+    assert_eq!(doc["settings"]["zones"], serde_json::json!([zones]));
+    doc["settings"]["zones"] = serde_json::json!(zones);
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, doc.to_string()).unwrap();
+    let from_old = ptr_audit()
+        .args(["fix", old.to_str().unwrap(), "--as", "bind"])
+        .output()
+        .unwrap();
+    assert_eq!(from_old.stdout, out.stdout);
     apply_bind(&zones, &String::from_utf8(out.stdout).unwrap());
     let after = dir.path().join("after.json");
     let code = scan(&after);

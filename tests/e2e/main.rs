@@ -23,5 +23,6 @@ mod oracle;
 mod outage;
 mod scan;
 mod servers;
+mod transfer;
 mod webdriver;
 mod zone_reader;

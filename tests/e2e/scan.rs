@@ -24,11 +24,13 @@ struct ScanOutput {
 }
 
 /// Where a scan gets its answers.
-enum Source {
+pub enum Source {
     /// `--resolver ADDR`.
     Resolver(SocketAddr),
     /// `--zones tests/e2e-zones/zones`: the embedded server.
     EmbeddedZones,
+    /// These `--zones` arguments (zone transfers, say) and these other arguments.
+    Zones(Vec<String>, Vec<String>),
 }
 
 impl Source {
@@ -36,6 +38,7 @@ impl Source {
         match self {
             Source::Resolver(addr) => format!("via {via:?} at {addr}"),
             Source::EmbeddedZones => format!("with --zones (the {via:?} rows)"),
+            Source::Zones(zones, _) => format!("with --zones {zones:?} (the {via:?} rows)"),
         }
     }
 }
@@ -47,6 +50,12 @@ fn scan(source: &Source) -> ScanOutput {
     match source {
         Source::Resolver(addr) => cmd.args(["--resolver", &addr.to_string()]),
         Source::EmbeddedZones => cmd.arg("--zones").arg(servers::zones_dir()),
+        Source::Zones(zones, args) => {
+            for zone in zones {
+                cmd.arg("--zones").arg(zone);
+            }
+            cmd.args(args)
+        }
     };
     let out = cmd
         .args(["--format", "jsonl", "--quiet"])
@@ -197,7 +206,7 @@ pub fn table(mismatches: &[Mismatch]) -> String {
 }
 
 /// Scans `source` and asserts every record against the rows for `via`.
-fn assert_scan_matches(servers: Option<&mut StockServers>, source: &Source, via: Via) {
+pub fn assert_scan_matches(servers: Option<&mut StockServers>, source: &Source, via: Via) {
     let expected = expected::load(via);
     let out = scan(source);
     let mut servers = servers;

@@ -392,6 +392,19 @@ pub fn spawn_nsd(
     addr: SocketAddr,
     zones: &[(String, PathBuf)],
 ) -> Result<Daemon, String> {
+    spawn_nsd_with(bin, run, addr, zones, "", "")
+}
+
+/// [`spawn_nsd`] with `global` appended to the configuration (`key:`
+/// clauses, say) and `per_zone` to each `zone:` clause (`provide-xfr: …`).
+pub fn spawn_nsd_with(
+    bin: &Path,
+    run: &Path,
+    addr: SocketAddr,
+    zones: &[(String, PathBuf)],
+    global: &str,
+    per_zone: &str,
+) -> Result<Daemon, String> {
     fs::create_dir_all(run).expect("create the NSD directory");
     let conf = run.join("nsd.conf");
     let log = run.join("nsd.log");
@@ -421,10 +434,11 @@ pub fn spawn_nsd(
         run = run.display(),
         log = log.display(),
     );
+    text.push_str(global);
     for (origin, path) in zones {
         let _ = write!(
             text,
-            "zone:\n    name: \"{origin}\"\n    zonefile: \"{}\"\n",
+            "zone:\n    name: \"{origin}\"\n    zonefile: \"{}\"\n{per_zone}",
             path.display()
         );
     }

@@ -92,10 +92,12 @@ use std::path::PathBuf;
 mod background;
 pub mod faults;
 mod server;
+mod transfer;
 mod wire;
 mod zone;
 
 pub use server::{ARRIVAL_LOG_CAP, Mode, RateLimit, Stats, ZoneServer};
+pub use transfer::{AxfrSource, TRANSFER_TIMEOUT, TransferError, ZoneSource};
 pub use zone::ZoneSet;
 
 /// Something the zone reader skipped or changed without refusing the zone
@@ -186,6 +188,23 @@ pub enum ZoneError {
     OutsideDirectory {
         /// The zone file as found in the directory.
         path: PathBuf,
+    },
+    /// A `--zones` source is neither a directory nor `axfr://SERVER[:PORT]/ZONE`.
+    #[error("bad zone source `{source_text}`: {reason}")]
+    BadSource {
+        /// The source as written.
+        source_text: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A zone transfer failed.
+    #[error("zone transfer `{source_text}` failed: {reason}")]
+    Transfer {
+        /// The transfer (`axfr://SERVER:PORT/ZONE`).
+        source_text: String,
+        /// Why.
+        #[source]
+        reason: TransferError,
     },
     /// The server could not bind its sockets or start its thread.
     #[error("cannot start the dns server: {source}")]

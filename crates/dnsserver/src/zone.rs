@@ -127,14 +127,9 @@ impl ZoneSet {
             }
             let text = read_text(&real, &shown)?;
             let default_origin = name.trim_end_matches(".zone");
-            let mut reader = Reader {
-                root: Some(root.clone()),
-                includes: 0,
-                warnings: Vec::new(),
-            };
+            let mut reader = Reader::new(Some(root.clone()));
             let zone = reader.read_zone(&text, &shown, &real, default_origin)?;
-            set.warnings.append(&mut reader.warnings);
-            set.insert(zone)?;
+            set.add_settled(zone, reader)?;
         }
         Ok(set)
     }
@@ -151,12 +146,13 @@ impl ZoneSet {
     /// Adds one zone parsed from `text` (see [`ZoneSet::from_text`]).
     pub fn add_text(&mut self, origin: &str, text: &str) -> Result<(), ZoneError> {
         let label = PathBuf::from(format!("<zone {origin}>"));
-        let mut reader = Reader {
-            root: None,
-            includes: 0,
-            warnings: Vec::new(),
-        };
+        let mut reader = Reader::new(None);
         let zone = reader.read_zone(text, &label, &label, origin)?;
+        self.add_settled(zone, reader)
+    }
+
+    /// Adds a zone `reader` made, with its warnings.
+    pub(crate) fn add_settled(&mut self, zone: Zone, mut reader: Reader) -> Result<(), ZoneError> {
         self.warnings.append(&mut reader.warnings);
         self.insert(zone)
     }
@@ -542,7 +538,7 @@ fn char_string(text: &str) -> Result<Vec<u8>, String> {
 }
 
 /// State while reading one zone (its file and the files it includes).
-struct Reader {
+pub(crate) struct Reader {
     /// The canonical zones directory; `None` refuses every `$INCLUDE`.
     root: Option<PathBuf>,
     includes: usize,
@@ -565,6 +561,15 @@ enum Read {
 }
 
 impl Reader {
+    /// A reader whose `$INCLUDE`s may reach inside `root` (none without).
+    pub(crate) fn new(root: Option<PathBuf>) -> Reader {
+        Reader {
+            root,
+            includes: 0,
+            warnings: Vec::new(),
+        }
+    }
+
     fn warn(&mut self, path: &Path, line: usize, message: String) {
         self.warnings.push(ZoneWarning {
             path: path.to_path_buf(),
@@ -602,7 +607,7 @@ impl Reader {
     /// records outside it are dropped (with a warning), identical records
     /// are one, an RRset's TTLs are its first one's, and a CNAME stands
     /// alone at its name.
-    fn settle(
+    pub(crate) fn settle(
         &mut self,
         read: Vec<(Record, Position)>,
         shown: &Path,

@@ -148,8 +148,9 @@ pub struct ReportMeta {
     pub inventory_files: Vec<PathBuf>,
     /// The resolvers used, as `IP:PORT` (or a description such as `system`).
     pub resolvers: Vec<String>,
-    /// The zones directory served in-process (`--zones`), if any.
-    pub zones: Option<PathBuf>,
+    /// The zone sources served in-process (`--zones`: directories and
+    /// `axfr://SERVER:PORT/ZONE` transfers) as given; empty when DNS was asked.
+    pub zones: Vec<String>,
     /// The global lookup budget per second; `None` when unlimited.
     pub qps: Option<u32>,
     /// Lookups in flight.
@@ -177,7 +178,7 @@ impl ReportMeta {
             tool_version: tool_version.into(),
             inventory_files: Vec::new(),
             resolvers: Vec::new(),
-            zones: None,
+            zones: Vec::new(),
             qps: None,
             concurrency: 0,
             timeout_ms: 0,

@@ -156,10 +156,28 @@ struct SummaryIn {
     addresses: u64,
 }
 
+/// `settings.zones`: a list of sources, or (earlier versions) one
+/// directory or `null`.
+fn zones_in<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ZonesIn {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<ZonesIn>::deserialize(d)? {
+        None => Vec::new(),
+        Some(ZonesIn::One(dir)) => vec![dir],
+        Some(ZonesIn::Many(sources)) => sources,
+    })
+}
+
 #[derive(Deserialize)]
 struct SettingsIn {
     resolvers: Vec<String>,
-    zones: Option<PathBuf>,
+    /// A list; reports of earlier versions wrote one directory or `null`.
+    #[serde(default, deserialize_with = "zones_in")]
+    zones: Vec<String>,
     qps: Option<u32>,
     concurrency: u32,
     timeout_ms: u64,

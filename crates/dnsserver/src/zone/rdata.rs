@@ -239,8 +239,20 @@ fn strings(rdata: &[&Token], rtype: &str) -> Result<Vec<Vec<u8>>, String> {
     rdata.iter().map(|t| char_string(&t.text)).collect()
 }
 
+/// Type codes whose presentation form [`opaque_wire`] encodes itself: their
+/// data is carried opaque, from a zone file and from a transfer alike.
+const OPAQUE_CODES: &[u16] = &[
+    14, 17, 18, 21, 24, 25, 36, 39, 43, 44, 46, 47, 48, 50, 51, 52, 53, 59, 60, 63, 99, 32768,
+    32769,
+];
+
+/// True when records of `rtype` hold opaque wire data in a [`ZoneSet`](crate::ZoneSet).
+pub(crate) fn carried_opaque(rtype: RecordType) -> bool {
+    OPAQUE_CODES.contains(&u16::from(rtype))
+}
+
 /// Data carried as it is: the type's code and its wire bytes.
-fn opaque(rtype: RecordType, wire: Vec<u8>) -> RData {
+pub(crate) fn opaque(rtype: RecordType, wire: Vec<u8>) -> RData {
     RData::Unknown {
         code: rtype,
         // NULL::with asserts non-empty data; empty RDATA is legal (RFC 3597).

@@ -463,7 +463,7 @@ fn write_data(
         "changed_since": meta.changed_since.as_deref().map(visible),
         "shard": meta.shard.map(|s| s.to_string()),
         "resolvers": meta.resolvers.iter().map(|r| visible(r).into_owned()).collect::<Vec<_>>(),
-        "zones": meta.zones.as_ref().map(|p| visible(&p.to_string_lossy()).into_owned()),
+        "zones": meta.zones.iter().map(|z| visible(z).into_owned()).collect::<Vec<_>>(),
         "authoritative": meta.authoritative,
         "started_at": visible(&meta.started_at),
         "finished_at": visible(end.finished_at),

@@ -82,13 +82,7 @@ fn inventory(meta: &ReportMeta) -> String {
 fn settings(meta: &ReportMeta) -> String {
     Obj::new()
         .field("resolvers", &meta.resolvers)
-        .field(
-            "zones",
-            &meta
-                .zones
-                .as_ref()
-                .map(|p| p.to_string_lossy().into_owned()),
-        )
+        .field("zones", &meta.zones)
         .field("qps", &meta.qps)
         .field("concurrency", &meta.concurrency)
         .field("timeout_ms", &meta.timeout_ms)

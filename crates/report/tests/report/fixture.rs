@@ -407,7 +407,7 @@ pub fn meta() -> ReportMeta {
             PathBuf::from("inv/lon 1,=x.yaml"),
         ],
         resolvers: vec!["127.0.0.1:5353".into()],
-        zones: None,
+        zones: Vec::new(),
         qps: Some(500),
         concurrency: 256,
         timeout_ms: 2000,
