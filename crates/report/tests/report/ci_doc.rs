@@ -17,11 +17,19 @@ fn yaml_blocks() -> Vec<Value> {
     blocks
 }
 
+/// The recipe among the YAML blocks that has `key` at its top level.
+fn recipe(key: &str) -> Value {
+    let found: Vec<Value> = yaml_blocks()
+        .into_iter()
+        .filter(|b| b.get(key).is_some())
+        .collect();
+    assert_eq!(found.len(), 1, "one YAML block with a top-level `{key}`");
+    found.into_iter().next().unwrap()
+}
+
 #[test]
 fn github_workflow_validates_and_uploads_the_scans_sarif() {
-    let blocks = yaml_blocks();
-    assert_eq!(blocks.len(), 2, "one GitHub workflow and one GitLab file");
-    let gh = &blocks[0];
+    let gh = &recipe("jobs");
     let validate = gh["jobs"]["validate"]["steps"].as_array().unwrap();
     assert!(validate.iter().any(|s| {
         s["run"]
@@ -52,7 +60,7 @@ fn github_workflow_validates_and_uploads_the_scans_sarif() {
 
 #[test]
 fn gitlab_job_runs_a_change_only_scan_with_reports() {
-    let gl = &yaml_blocks()[1];
+    let gl = &recipe("ptr-audit-scan-changes");
     let job = &gl["ptr-audit-scan-changes"];
     let script = job["script"].as_array().unwrap();
     let scan = script
