@@ -104,6 +104,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let mut plan = fix::plan_with_zones(&doc.records, &zones);
+    if !sources.is_empty() && args.format == As::Nsupdate {
+        // A transaction needs its zone: a record in none of the zones at
+        // hand is not fixed rather than sent without one.
+        plan.place_in_zones(|name| fix::enclosing_zone(name, &zones).cloned());
+    }
     if sources.is_empty() {
         let servers = if !args.resolvers.is_empty() {
             Some(

@@ -407,3 +407,40 @@ fn fix_puts_a_small_blocks_ptr_at_its_own_name_when_dns_has_no_child_zone() {
         )))
         .stdout(predicate::str::contains("8/29").not());
 }
+
+#[test]
+fn fix_nsupdate_with_zone_files_lists_records_in_none_of_them_as_not_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fcrdns.jsonl");
+    // The PTR is right; its name's A lookup said NXDOMAIN.
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"ip":"203.0.113.5","datacenter":"fra1","block":"203.0.113.0/26","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail5.fra1.examplehost.net","ptr":["mail5.fra1.examplehost.net."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"mail5.fra1.examplehost.net.":"nxdomain"},"status":"fcrdns-failed","findings":[{"code":"fcrdns-failed","severity":"error","message":"no A"}]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    // Only the reverse zone is at hand: the forward name has no zone file.
+    std::fs::write(
+        dir.path().join("113.0.203.in-addr.arpa.zone"),
+        format!("$ORIGIN 113.0.203.in-addr.arpa.\n{SOA}5 IN PTR x.example.\n"),
+    )
+    .unwrap();
+    let out = ptr_audit()
+        .args(["fix", path.to_str().unwrap(), "--as", "nsupdate", "--zones"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    crate::assert_exit(&out, 0);
+    let script = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !script.lines().any(|l| l.starts_with("update ")),
+        "{script}"
+    );
+    assert!(
+        stderr.contains("203.0.113.5 fcrdns-failed (mail5.fra1.examplehost.net.)"),
+        "{stderr}"
+    );
+}

@@ -137,8 +137,9 @@ pub enum UnfixableWhy {
     /// The PTR already is the expected name and its forward records were not
     /// shown missing: publishing records would not change the finding.
     NotByRecords,
-    /// The zone that holds the record's name could not be learned from DNS
-    /// (its SOA), so no update transaction can name it.
+    /// The zone that holds the record's name is not known (in none of the
+    /// zone files, or not learned from DNS: its SOA), so no update
+    /// transaction can name it.
     ZoneUnknown,
 }
 
@@ -162,7 +163,7 @@ impl UnfixableWhy {
                 "the PTR already is the expected name: publishing records does not help"
             }
             UnfixableWhy::ZoneUnknown => {
-                "the zone holding the record could not be learned from DNS (give `--zones DIR` or a `--resolver` that answers for it)"
+                "the zone holding the record is not known: in none of the zone files, or not learned from DNS (give `--zones DIR` or a `--resolver` that answers for it)"
             }
         }
     }
@@ -536,7 +537,7 @@ fn same_name(a: &str, b: &str) -> bool {
 }
 
 /// The longest of `zones` (absolute names) that `name` is in, if any.
-fn enclosing_zone<'z>(name: &str, zones: &'z [String]) -> Option<&'z String> {
+pub fn enclosing_zone<'z>(name: &str, zones: &'z [String]) -> Option<&'z String> {
     let name = name.to_ascii_lowercase();
     zones
         .iter()
