@@ -416,7 +416,7 @@ fn fix_nsupdate_with_zone_files_lists_records_in_none_of_them_as_not_fixed() {
     std::fs::write(
         &path,
         concat!(
-            r#"{"ip":"203.0.113.5","datacenter":"fra1","block":"203.0.113.0/26","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail5.fra1.examplehost.net","ptr":["mail5.fra1.examplehost.net."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"mail5.fra1.examplehost.net.":"nxdomain"},"status":"fcrdns-failed","findings":[{"code":"fcrdns-failed","severity":"error","message":"no A"}]}"#,
+            r#"{"ip":"203.0.113.5","datacenter":"fra1","block":"203.0.113.0/26","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail5.fra1.examplehost.net","ptr":["mail5.fra1.examplehost.net."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"mail5.fra1.examplehost.net.":"nxdomain"},"status":"fcrdns-failed","findings":[{"code":"fcrdns-failed","severity":"error","message":"no A"}],"iprev":"fail","receivers":[]}"#,
             "\n"
         ),
     )
