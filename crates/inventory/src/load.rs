@@ -79,14 +79,24 @@ impl Sources {
         help: Option<String>,
     ) -> Diagnostic {
         let (path, text) = &self.files[loc.file as usize];
-        let snippet = (loc.line > 0)
-            .then(|| text.lines().nth(loc.line as usize - 1).map(str::to_owned))
+        // The YAML parser puts an error at the end of a text without a final
+        // newline on the line after it: name the last line, past its end.
+        let last = u32::try_from(text.lines().count()).unwrap_or(u32::MAX);
+        let (line, col) = match text.lines().last() {
+            Some(end) if loc.line > last => (
+                last,
+                u32::try_from(end.chars().count() + 1).unwrap_or(u32::MAX),
+            ),
+            _ => (loc.line, loc.col),
+        };
+        let snippet = (line > 0)
+            .then(|| text.lines().nth(line as usize - 1).map(str::to_owned))
             .flatten();
         Diagnostic {
             level,
             file: path.clone(),
-            line: loc.line,
-            column: if snippet.is_some() { loc.col } else { 0 },
+            line,
+            column: if snippet.is_some() { col } else { 0 },
             message,
             help,
             snippet,

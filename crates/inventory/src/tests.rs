@@ -634,3 +634,25 @@ mod scope_model {
         yaml.truncate(cut);
     }
 }
+
+/// Found by the `inventory` fuzz target: a YAML error at the very end of a
+/// text without a final newline was reported one line past the last line.
+#[test]
+fn yaml_error_at_the_end_names_a_line_of_the_text() {
+    for text in [
+        "version: 1\nk overlaps a.yaml'",
+        "version: 1\ndatacenters:\n  - name: fra1\n    blocks:\n      - cidr: x # c\nk y'",
+        "a: [",
+        "a: [\n",
+    ] {
+        let l = load_yaml(text);
+        let lines = text.lines().count() as u32;
+        assert!(!l.diagnostics.is_empty(), "{text:?}");
+        for d in &l.diagnostics {
+            assert!(d.line <= lines, "{text:?}: {d}");
+            if d.line > 0 {
+                assert!(d.snippet.is_some(), "{text:?}: {d}");
+            }
+        }
+    }
+}

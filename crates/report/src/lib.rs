@@ -35,6 +35,9 @@ mod error;
 pub mod escape;
 pub mod fix;
 mod format;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod gate;
 mod lean;
 mod merge;

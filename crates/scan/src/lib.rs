@@ -99,6 +99,9 @@ mod answer;
 mod authoritative;
 mod batch;
 mod engine;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod pool;
 mod wire;
 

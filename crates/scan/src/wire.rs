@@ -221,7 +221,7 @@ fn walk_name(
 
 /// Decodes the (possibly compressed) name at `off` into `out` in uncompressed
 /// wire form, root byte included, and returns the offset after it.
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn read_name(msg: &[u8], off: usize, out: &mut Vec<u8>) -> Result<usize, WireError> {
     out.clear();
     append_name(msg, off, out)
@@ -499,118 +499,13 @@ pub(crate) mod tests {
     use std::net::{Ipv4Addr, Ipv6Addr};
     use std::str::FromStr;
 
-    use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+    use hickory_proto::op::{Message, OpCode, Query, ResponseCode};
     use hickory_proto::rr::rdata::{A, AAAA, CNAME, PTR, TXT};
     use hickory_proto::rr::{Name, RData, Record, RecordType};
     use proptest::prelude::*;
 
     use super::*;
-
-    /// A message as this module reads it, for comparison with hickory-proto.
-    #[derive(Debug, PartialEq)]
-    pub(crate) struct Parsed {
-        pub(crate) id: u16,
-        pub(crate) response: bool,
-        pub(crate) truncated: bool,
-        pub(crate) authoritative: bool,
-        pub(crate) rcode: u16,
-        pub(crate) questions: Vec<(Vec<u8>, u16, u16)>,
-        pub(crate) answers: Vec<(Vec<u8>, u16, u32, Data)>,
-    }
-
-    /// The RDATA kinds the scanner reads.
-    #[derive(Debug, PartialEq)]
-    pub(crate) enum Data {
-        Name(Vec<u8>),
-        Addr(IpAddr),
-        Other,
-    }
-
-    /// Reads a whole message with this module's functions.
-    pub(crate) fn parse(msg: &[u8]) -> Result<Parsed, WireError> {
-        let h = Header::parse(msg)?;
-        let mut off = 12;
-        let mut questions = Vec::new();
-        for _ in 0..h.qdcount {
-            let mut name = Vec::new();
-            off = read_name(msg, off, &mut name)?;
-            questions.push((name, u16_at(msg, off)?, u16_at(msg, off + 2)?));
-            off += 4;
-        }
-        let mut answers = Vec::new();
-        let off = for_each_rr(msg, off, h.ancount, |rr| {
-            let mut owner = Vec::new();
-            read_name(msg, rr.owner, &mut owner)?;
-            let data = match rr.rtype {
-                TYPE_PTR | TYPE_CNAME => {
-                    let mut n = Vec::new();
-                    rdata_name(msg, &rr, &mut n)?;
-                    Data::Name(n)
-                }
-                TYPE_A | TYPE_AAAA => Data::Addr(rdata_addr(msg, &rr)?),
-                _ => Data::Other,
-            };
-            answers.push((owner, rr.rtype, rr.ttl, data));
-            Ok(())
-        })?;
-        let tail = read_tail(msg, &h, off)?;
-        Ok(Parsed {
-            id: h.id,
-            response: h.is_response(),
-            truncated: h.truncated(),
-            authoritative: h.authoritative(),
-            rcode: tail.rcode,
-            questions,
-            answers,
-        })
-    }
-
-    fn wire(name: &Name) -> Vec<u8> {
-        let mut out = Vec::new();
-        for l in name.iter() {
-            out.push(l.len() as u8);
-            out.extend_from_slice(l);
-        }
-        out.push(0);
-        out
-    }
-
-    /// The same view, built from hickory-proto's decoder.
-    pub(crate) fn parse_hickory(msg: &[u8]) -> Option<Parsed> {
-        let m = Message::from_vec(msg).ok()?;
-        let answers = m
-            .answers
-            .iter()
-            .map(|r| {
-                let data = match &r.data {
-                    RData::PTR(PTR(n)) | RData::CNAME(CNAME(n)) => Data::Name(wire(n)),
-                    RData::A(A(a)) => Data::Addr(IpAddr::V4(*a)),
-                    RData::AAAA(AAAA(a)) => Data::Addr(IpAddr::V6(*a)),
-                    _ => Data::Other,
-                };
-                (wire(&r.name), u16::from(r.record_type()), r.ttl, data)
-            })
-            .collect();
-        Some(Parsed {
-            id: m.metadata.id,
-            response: m.metadata.message_type == MessageType::Response,
-            truncated: m.metadata.truncation,
-            authoritative: m.metadata.authoritative,
-            rcode: u16::from(m.metadata.response_code),
-            questions: m
-                .queries
-                .iter()
-                .map(|q| {
-                    (
-                        wire(q.name()),
-                        u16::from(q.query_type()),
-                        u16::from(q.query_class()),
-                    )
-                })
-                .collect(),
-            answers,
-        })
-    }
+    use crate::fuzzing::{parse, parse_hickory, wire_name as wire};
 
     #[test]
     fn query_bytes_parse_with_hickory_to_the_expected_question() {

@@ -1,0 +1,39 @@
+//! The entry point of the `report_lean` fuzz target in `fuzz/` (feature
+//! `fuzzing`): one record line read by `merge`'s lean reader and by the full
+//! record reader, which must agree wherever both accept it.
+
+use crate::lean;
+use crate::read::{BlockMap, parse_record_line};
+use crate::wire::ptr_names;
+
+/// Reads `line` with both readers and panics when both accept it but read a
+/// different block, expected name, first PTR name, status or findings (what
+/// `merge` counts from the lean reading is then what the full reading says).
+pub fn record_line(line: &[u8]) {
+    let mut findings = Vec::new();
+    let lean = lean::read_record(line, &mut findings);
+    let full = parse_record_line(line, &mut BlockMap::new());
+    let (Ok(lean), Ok(full)) = (lean, full) else {
+        return;
+    };
+    let block = &full.target.block;
+    assert_eq!(lean.datacenter, &*block.datacenter, "datacenter");
+    assert_eq!(
+        lean.block.parse::<ipnet::IpNet>().ok(),
+        Some(block.cidr),
+        "block"
+    );
+    assert_eq!(
+        lean.expected.as_deref(),
+        full.target.expected_ptr.as_deref(),
+        "expected"
+    );
+    assert_eq!(
+        lean.first_ptr.as_deref(),
+        ptr_names(&full.lookup.answer).first().map(|n| n.as_str()),
+        "first ptr name"
+    );
+    assert_eq!(lean.status, Some(full.status), "status");
+    let want: Vec<_> = full.findings.iter().map(|f| (f.code, f.severity)).collect();
+    assert_eq!(findings, want, "findings");
+}

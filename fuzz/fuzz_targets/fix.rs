@@ -1,0 +1,156 @@
+//! Any text as a report given to `fix` (`crates/report/src/fix.rs`): the
+//! plan is rendered as BIND zone lines, an nsupdate script and CSV, and the
+//! first two are parsed back. Every record line is one record of the plan and
+//! the plan's records are all there, so nothing in a report (a name with a
+//! newline, a `;`, a quote) can add an owner or a record; each zone section
+//! loads with the embedded server's zone reader (the owners lie in the zone);
+//! the script only deletes owners it then writes, in the same `send`.
+#![no_main]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use ptr_audit_dnsserver::ZoneSet;
+use ptr_audit_report::fix::{self, FixFormat, FixOptions, FixPlan};
+use ptr_audit_report::read_report_str;
+
+/// The records the plan means, as (owner, type, value).
+fn intended(plan: &FixPlan) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = plan
+        .zones
+        .values()
+        .flatten()
+        .map(|f| (f.owner.clone(), "PTR".to_owned(), f.target.clone()))
+        .chain(
+            plan.forward
+                .iter()
+                .map(|f| (f.name.clone(), f.rtype().to_owned(), f.ip.to_string())),
+        )
+        .collect();
+    out.sort();
+    out
+}
+
+fn render(plan: &FixPlan, format: FixFormat) -> String {
+    let mut out = Vec::new();
+    fix::write(plan, format, FixOptions::default(), &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("fix output is UTF-8")
+}
+
+/// Parses the BIND rendering: record lines per `; zone` section.
+fn check_bind(plan: &FixPlan, text: &str) {
+    let mut records = Vec::new();
+    let mut sections: Vec<(String, Vec<&str>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("; zone ") {
+            let zone = rest.split(' ').next().unwrap_or("").to_owned();
+            sections.push((zone, Vec::new()));
+            continue;
+        }
+        if line.is_empty() || line.starts_with(';') {
+            continue;
+        }
+        let t: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(t.len(), 5, "a record line has 5 fields: {line:?}");
+        assert_eq!(t[2], "IN", "{line:?}");
+        records.push((t[0].to_owned(), t[3].to_owned(), t[4].to_owned()));
+        if t[3] == "PTR" {
+            let (_, lines) = sections
+                .last_mut()
+                .expect("a PTR line is in a zone section");
+            lines.push(line);
+        }
+    }
+    records.sort();
+    assert_eq!(
+        records,
+        intended(plan),
+        "the BIND lines are the plan's records"
+    );
+    for (zone, lines) in sections {
+        if lines.is_empty() {
+            continue;
+        }
+        let text = format!(
+            "$TTL 3600\n@ IN SOA ns.invalid. hostmaster.invalid. 1 3600 600 86400 300\n{}\n",
+            lines.join("\n")
+        );
+        let zones = ZoneSet::from_text(&zone, &text)
+            .unwrap_or_else(|e| panic!("zone `{zone}` loads: {e}\n{text}"));
+        let owners: BTreeSet<_> = lines.iter().map(|l| l.split('\t').next()).collect();
+        assert!(
+            zones.record_count() > owners.len(),
+            "every owner is in zone `{zone}`"
+        );
+    }
+}
+
+/// Parses the nsupdate script.
+fn check_nsupdate(plan: &FixPlan, text: &str) {
+    let mut added = Vec::new();
+    let mut deleted: BTreeSet<String> = BTreeSet::new();
+    let mut written: BTreeSet<String> = BTreeSet::new();
+    for line in text.lines() {
+        if line.is_empty() || line.starts_with(';') {
+            continue;
+        }
+        let t: Vec<&str> = line.split_whitespace().collect();
+        match t.as_slice() {
+            ["zone", _] => {}
+            ["send"] => {
+                let orphans: Vec<_> = deleted.difference(&written).collect();
+                assert!(
+                    orphans.is_empty(),
+                    "deleted but not written before `send`: {orphans:?}"
+                );
+                deleted.clear();
+                written.clear();
+            }
+            [
+                "prereq",
+                "yxrrset" | "nxrrset" | "yxdomain" | "nxdomain",
+                owner,
+                ..,
+            ] => {
+                assert!(
+                    intended(plan).iter().any(|(o, ..)| o == owner),
+                    "prerequisite on an owner outside the plan: {line:?}"
+                );
+            }
+            ["update", "delete", owner, "PTR"] => {
+                deleted.insert((*owner).to_owned());
+            }
+            ["update", "add", owner, ttl, rtype, value] => {
+                assert!(ttl.parse::<u32>().is_ok(), "{line:?}");
+                written.insert((*owner).to_owned());
+                added.push((
+                    (*owner).to_owned(),
+                    (*rtype).to_owned(),
+                    (*value).to_owned(),
+                ));
+            }
+            _ => panic!("not an nsupdate command this tool writes: {line:?}"),
+        }
+    }
+    assert!(deleted.is_empty(), "the script ends with a `send`");
+    added.sort();
+    assert_eq!(added, intended(plan), "the script adds the plan's records");
+}
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(doc) = read_report_str(text, Path::new("report.json")) else {
+        return;
+    };
+    let plan = fix::plan(&doc.records);
+    check_bind(&plan, &render(&plan, FixFormat::Bind));
+    check_nsupdate(&plan, &render(&plan, FixFormat::Nsupdate));
+    let csv = render(&plan, FixFormat::Csv);
+    assert_eq!(
+        csv.lines().count(),
+        1 + plan.len(),
+        "one CSV row per record"
+    );
+});
