@@ -6,7 +6,8 @@ and NSD installed (`.ci/apt-packages`):
 
     python3 fuzz/make-seeds.py
 
-- zone_file: every zone file of tests/e2e-zones/zones and inventories/example/zones
+- zone_file: every zone file of tests/e2e-zones/zones, inventories/example/zones
+  and tests/zone-reader
   (first line: the origin, as the target reads it);
 - inventory: every inventory of tests/ and inventories/;
 - judge: rows of tests/corpus/names.tsv, with the provider templates of the
@@ -14,6 +15,7 @@ and NSD installed (`.ci/apt-packages`):
 - report_read, fix: small json and jsonl reports written by `ptr-audit scan
   --zones` (one shard of each inventory, so the seeds stay a few KB);
 - report_lean: record lines of those json reports;
+- checkpoint: those jsonl reports, whole and with the last line torn;
 - dns_reply: NSD's replies (PTR, A, AAAA, with and without EDNS) for addresses
   and names of the e2e fixture, NSD serving tests/e2e-zones/zones on loopback.
 """
@@ -61,7 +63,8 @@ def binary():
 
 
 def zone_seeds():
-    for zdir in (ROOT / "tests/e2e-zones/zones", ROOT / "inventories/example/zones"):
+    zdirs = ("tests/e2e-zones/zones", "inventories/example/zones", "tests/zone-reader")
+    for zdir in (ROOT / d for d in zdirs):
         for z in sorted(zdir.glob("*.zone")):
             put("zone_file", z.name, origin_of(z) + "\n" + z.read_text())
 
@@ -106,6 +109,9 @@ def report_seeds():
                 tag = f"{name}-{shard.replace('/', 'of')}.{fmt}"
                 put("report_read", tag, out)
                 put("fix", tag, out)
+                if fmt == "jsonl":
+                    put("checkpoint", tag, out)
+                    put("checkpoint", tag + "-torn", out[: len(out) - 30])
                 if fmt == "json":
                     for i, line in enumerate(l for l in out.splitlines() if l.startswith('    {"ip"')):
                         put("report_lean", f"{tag}-{i:02}", line.strip().rstrip(","))
@@ -192,7 +198,8 @@ def dns_seeds():
 
 
 if __name__ == "__main__":
-    for t in ("zone_file", "inventory", "judge", "report_read", "fix", "report_lean", "dns_reply"):
+    for t in ("zone_file", "inventory", "judge", "report_read", "fix", "report_lean",
+              "checkpoint", "dns_reply"):
         shutil.rmtree(SEEDS / t, ignore_errors=True)
     zone_seeds()
     inventory_seeds()

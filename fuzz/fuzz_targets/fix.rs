@@ -4,15 +4,43 @@
 //! the plan's records are all there, so nothing in a report (a name with a
 //! newline, a `;`, a quote) can add an owner or a record; each zone section
 //! loads with the embedded server's zone reader (the owners lie in the zone);
-//! the script only deletes owners it then writes, in the same `send`.
+//! the script only deletes owners it then writes, in the same `send`; and
+//! every PTR owner belongs to its address (docs/fix.md, checked here on its
+//! own terms, not with `fix::owns`), each written once.
 #![no_main]
 
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::path::Path;
 
 use ptr_audit_dnsserver::ZoneSet;
+use ptr_audit_model::reverse_name;
 use ptr_audit_report::fix::{self, FixFormat, FixOptions, FixPlan};
 use ptr_audit_report::read_report_str;
+
+/// docs/fix.md's ownership rule: the address's own reverse name, or its own
+/// lowest label directly inside a child zone of its reverse zone whose label
+/// is not an address label (so never another address's name or below one).
+fn belongs(ip: IpAddr, owner: &str) -> bool {
+    let owner = owner.to_ascii_lowercase();
+    let own = reverse_name(ip);
+    if owner == own {
+        return true;
+    }
+    let (first, parent) = own.split_once('.').expect("a reverse name has labels");
+    let Some((child, above)) = owner
+        .strip_prefix(first)
+        .and_then(|r| r.strip_prefix('.'))
+        .and_then(|r| r.split_once('.'))
+    else {
+        return false;
+    };
+    let address_label = match ip {
+        IpAddr::V4(_) => child.parse::<u8>().is_ok_and(|n| n.to_string() == child),
+        IpAddr::V6(_) => child.len() == 1 && child.bytes().all(|b| b.is_ascii_hexdigit()),
+    };
+    above == parent && !child.is_empty() && !address_label
+}
 
 /// The records the plan means, as (owner, type, value).
 fn intended(plan: &FixPlan) -> Vec<(String, String, String)> {
@@ -145,6 +173,15 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     let plan = fix::plan(&doc.records);
+    let mut owners = BTreeSet::new();
+    for f in plan.zones.values().flatten() {
+        assert!(belongs(f.ip, &f.owner), "`{}` belongs to {}", f.owner, f.ip);
+        assert!(
+            owners.insert(f.owner.to_ascii_lowercase()),
+            "`{}` is written once",
+            f.owner
+        );
+    }
     check_bind(&plan, &render(&plan, FixFormat::Bind));
     check_nsupdate(&plan, &render(&plan, FixFormat::Nsupdate));
     let csv = render(&plan, FixFormat::Csv);

@@ -1,6 +1,7 @@
-//! Any text as a zone file for the embedded server (`crates/dnsserver`): the
-//! first line is the zone's origin, the rest the file. It loads or gives an
-//! error naming a line of the text.
+//! Any text as a zone file for the embedded server (`crates/dnsserver`,
+//! `ZoneSet::from_text`; the first line is the zone's origin, the rest the
+//! file): it loads, or gives an error naming a line of the text, and every
+//! warning names a line of the text too.
 #![no_main]
 
 use ptr_audit_dnsserver::{ZoneError, ZoneSet};
@@ -10,13 +11,17 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     let (origin, body) = text.split_once('\n').unwrap_or((text, ""));
+    let lines = body.lines().count().max(1);
     match ZoneSet::from_text(origin, body) {
-        Ok(zones) => assert!(zones.len() <= 1, "one text, one zone"),
-        Err(ZoneError::Syntax { line, .. }) => {
-            assert!(
-                line <= body.lines().count().max(1),
-                "line {line} is in the text"
-            )
+        Ok(zones) => {
+            assert!(zones.len() <= 1, "one text, one zone");
+            for w in zones.warnings() {
+                let _ = w.to_string();
+                assert!(w.line <= lines, "warning line {} of {lines}: {w}", w.line);
+            }
+        }
+        Err(ZoneError::Syntax { line, message, .. }) => {
+            assert!(line <= lines, "error line {line} of {lines}: {message}")
         }
         Err(_) => {}
     }

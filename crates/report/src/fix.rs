@@ -18,7 +18,7 @@
 //! script turns it into RFC 2136 prerequisites, one transaction per owner, so
 //! a record changed since the scan is refused instead of overwritten.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -141,6 +141,9 @@ pub enum UnfixableWhy {
     /// zone files, or not learned from DNS: its SOA), so no update
     /// transaction can name it.
     ZoneUnknown,
+    /// The report lists the address more than once (an edited or badly
+    /// merged report): which of its records holds is unknown.
+    ListedTwice,
 }
 
 impl UnfixableWhy {
@@ -158,6 +161,9 @@ impl UnfixableWhy {
             }
             UnfixableWhy::UnwritableSeen => {
                 "the PTR seen at the owner cannot be written as a prerequisite"
+            }
+            UnfixableWhy::ListedTwice => {
+                "the report lists the address more than once: which record holds is unknown"
             }
             UnfixableWhy::NotByRecords => {
                 "the PTR already is the expected name: publishing records does not help"
@@ -568,12 +574,28 @@ pub fn plan_with_zones(records: &[AddressRecord], zones: &[String]) -> FixPlan {
             }
         }
     }
+    let mut listings: HashMap<IpAddr, usize> = HashMap::new();
+    for r in records {
+        *listings.entry(r.target.ip).or_default() += 1;
+    }
+    let mut listed_twice = HashSet::new();
     let mut p = FixPlan::default();
     for rec in records {
+        let ip = rec.target.ip;
+        if listings[&ip] > 1 {
+            if listed_twice.insert(ip) {
+                p.unfixable.push(Unfixable {
+                    ip,
+                    status: rec.status,
+                    why: UnfixableWhy::ListedTwice,
+                    owner: None,
+                });
+            }
+            continue;
+        }
         if rec.status == Status::Ok {
             continue;
         }
-        let ip = rec.target.ip;
         let mut refuse = |why, owner: Option<String>| {
             p.unfixable.push(Unfixable {
                 ip,

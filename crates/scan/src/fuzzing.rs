@@ -188,7 +188,10 @@ pub fn reply(msg: &[u8]) {
                 name.as_str()
             );
         }
-        assert!(view.names.len() <= 100 && view.addresses.len() <= 100, "caps");
+        assert!(
+            view.names.len() <= 100 && view.addresses.len() <= 100,
+            "caps"
+        );
         assert!(view.cname_chain.len() <= MAX_HOPS as usize, "CNAME hops");
     }
     if let Ok(Some((answers, _))) = checked {

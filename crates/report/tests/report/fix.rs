@@ -189,3 +189,38 @@ fn missing_forward_records_are_added_in_their_known_zone() {
         "add,customer-a.example.,mail.customer-a.example.,600,A,203.0.113.25,203.0.113.25,fcrdns-failed,\r\n"
     ), "{csv}");
 }
+
+/// Found by the `fix` fuzz target: a report listing an address twice (a
+/// jsonl file appended to twice, an edited merge) gave two PTR records for
+/// one owner, one per listing, so the zone lines published both names and the
+/// nsupdate script applied whichever came last.
+#[test]
+fn an_address_listed_twice_gets_no_record() {
+    let mut twice = records();
+    let first = twice
+        .iter()
+        .find(|r| r.target.ip.to_string() == "203.0.113.5")
+        .unwrap()
+        .clone();
+    let mut second = first.clone();
+    second.target.expected_ptr = Some("other5.fra1.examplehost.net".into());
+    twice.push(second);
+    let p = plan(&twice);
+    let ip = first.target.ip;
+    assert!(
+        p.zones.values().flatten().all(|f| f.ip != ip),
+        "{:?}",
+        p.zones
+    );
+    assert!(p.forward.iter().all(|f| f.ip != ip), "{:?}", p.forward);
+    let listed: Vec<_> = p.unfixable.iter().filter(|u| u.ip == ip).collect();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].why, UnfixableWhy::ListedTwice);
+    // The other addresses are planned as before.
+    let others = plan(&records());
+    assert_eq!(
+        p.len(),
+        others.len() - 2,
+        "a PTR and a forward record fewer"
+    );
+}
