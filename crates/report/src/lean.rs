@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use ptr_audit_model::{FindingCode, Severity, Status};
+use ptr_audit_model::{DnsName, FindingCode, Severity, Status};
 
 use crate::wire::parse_status;
 
@@ -104,7 +104,14 @@ pub(crate) fn read_record<'a>(
                     }
                     Ok(())
                 })?;
-                rec.first_ptr = first;
+                // As the full reader holds it: a missing trailing dot added.
+                rec.first_ptr = first.map(|n| {
+                    if n.ends_with('.') {
+                        n
+                    } else {
+                        Cow::Owned(DnsName::from_presentation(&n).as_str().to_owned())
+                    }
+                });
             }
             _ => c.skip()?,
         }
