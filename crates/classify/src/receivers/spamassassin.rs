@@ -377,8 +377,33 @@ fn matches_at(n: &[u8], i: usize, parts: &[P], k: usize, failed: &mut [u64]) -> 
     ok
 }
 
+/// Cheap necessary conditions before the backtracking: every literal of the
+/// pattern occurs in the name, and the name has as many digit runs as the
+/// pattern asks for (most names fail here, so a scan pays little).
+fn may_match(parts: &[P], n: &[u8]) -> bool {
+    let mut runs = 0;
+    let mut prev_digit = false;
+    for &b in n {
+        let d = b.is_ascii_digit();
+        runs += usize::from(d && !prev_digit);
+        prev_digit = d;
+    }
+    let need = parts
+        .iter()
+        .filter(|p| matches!(p, Run(Class::Digit, _, _)))
+        .count();
+    need <= runs
+        && parts.iter().all(|p| match p {
+            Lit(w) => contains(n, w),
+            Run(..) => true,
+        })
+}
+
 fn pattern_matches(p: &Pattern, name: &[u8], lower: &[u8]) -> bool {
     let n = if p.exact_case { name } else { lower };
+    if !may_match(p.parts, n) {
+        return false;
+    }
     // The memo fits on the stack for names up to 253 bytes (the usual case).
     let words = (p.parts.len() * (n.len() + 1)).div_ceil(64);
     let mut stack = [0u64; 64];
