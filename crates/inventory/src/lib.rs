@@ -46,7 +46,7 @@ mod load;
 mod scope;
 pub mod template;
 mod visit;
-mod yaml;
+use ptr_audit_yaml as yaml;
 
 pub use changed::{ChangedScope, changed_scope};
 pub use diag::{Diagnostic, Level};

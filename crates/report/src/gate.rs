@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 use ptr_audit_model::{AddressRecord, BlockFinding, FindingCode, Severity, SourceLocation};
-use serde::Deserialize;
+use ptr_audit_yaml::{Kind, Node};
 
 use crate::time::Date;
 use crate::{ReportDoc, ReportError};
@@ -543,9 +543,11 @@ pub struct Suppressions {
     pub entries: Vec<Suppression>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EntryIn {
+/// The keys of a suppression entry.
+const ENTRY_KEYS: [&str; 5] = ["ip", "block", "code", "reason", "expires"];
+
+/// A suppression entry's fields, as written.
+struct Entry {
     ip: Option<String>,
     block: Option<String>,
     code: String,
@@ -568,34 +570,84 @@ impl Suppressions {
         if text.trim().is_empty() {
             return Ok(Suppressions::default());
         }
-        let raw: Option<Vec<serde_saphyr::Spanned<EntryIn>>> = serde_saphyr::from_str(text)
-            .map_err(|e| {
-                let (line, column) = e
-                    .location()
-                    .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
-                let full = e.to_string();
-                let message = full
-                    .lines()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("invalid YAML")
-                    .trim_start_matches("error: ")
-                    .to_owned();
-                ReportError::Yaml {
-                    path: path.to_owned(),
-                    line,
-                    column,
-                    message,
-                }
-            })?;
+        let yaml_err = |line: u32, column: u32, message: String| ReportError::Yaml {
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+        };
+        let root = ptr_audit_yaml::parse(text).map_err(|e| yaml_err(e.line, e.col, e.message))?;
+        let items = match root {
+            None => Vec::new(),
+            Some(Node {
+                kind: Kind::Seq(items),
+                ..
+            }) => items,
+            Some(other) => {
+                return Err(yaml_err(
+                    other.line,
+                    other.col,
+                    format!("want a list of entries, found {}", other.kind_name()),
+                ));
+            }
+        };
         let mut entries = Vec::new();
-        for spanned in raw.unwrap_or_default() {
-            let line = spanned.referenced.line() as u32;
+        for item in items {
+            let line = item.line;
             let err = |message: String| ReportError::Suppression {
                 path: path.to_owned(),
                 line,
                 message,
             };
-            let e = spanned.value;
+            let Kind::Map(pairs) = item.kind else {
+                return Err(yaml_err(
+                    item.line,
+                    item.col,
+                    format!(
+                        "want an entry (`ip` or `block`, `code`, `reason`), found {}",
+                        item.kind_name()
+                    ),
+                ));
+            };
+            // key -> text, each key once, every value text.
+            let mut fields: [Option<String>; ENTRY_KEYS.len()] = Default::default();
+            for (key, value) in pairs {
+                let Kind::Scalar { text: name, .. } = &key.kind else {
+                    return Err(yaml_err(key.line, key.col, "a key must be text".into()));
+                };
+                let Some(slot) = ENTRY_KEYS.iter().position(|k| k == name) else {
+                    return Err(yaml_err(
+                        key.line,
+                        key.col,
+                        format!("unknown key `{name}` (known: {})", ENTRY_KEYS.join(", ")),
+                    ));
+                };
+                if fields[slot].is_some() {
+                    return Err(yaml_err(
+                        key.line,
+                        key.col,
+                        format!("`{name}` is given twice"),
+                    ));
+                }
+                let Kind::Scalar { text, .. } = value.kind else {
+                    return Err(yaml_err(
+                        value.line,
+                        value.col,
+                        format!("`{name}` must be text, found {}", value.kind_name()),
+                    ));
+                };
+                fields[slot] = Some(text);
+            }
+            let [ip, block, code, reason, expires] = fields;
+            let code = code.ok_or_else(|| err("an entry needs `code`".into()))?;
+            let reason = reason.ok_or_else(|| err("an entry needs `reason`".into()))?;
+            let e = Entry {
+                ip,
+                block,
+                code,
+                reason,
+                expires,
+            };
             let scope = match (&e.ip, &e.block) {
                 (Some(ip), None) => SuppressScope::Ip(
                     ip.trim()

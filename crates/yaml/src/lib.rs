@@ -1,5 +1,16 @@
 //! A small YAML tree with a line and column on every node, built from
-//! saphyr-parser's events (no recursion, bounded depth, duplicate keys kept).
+//! saphyr-parser's events (no recursion, bounded depth, duplicate keys kept,
+//! scalars left as written): the one YAML reader of ptr-audit, used by the
+//! inventory loader and by the report's suppression files, which check the
+//! tree themselves and name the line and column of what is wrong.
+//!
+//! ```
+//! use ptr_audit_yaml::{parse, Kind};
+//!
+//! let doc = parse("- ip: 203.0.113.5\n  code: ptr-generic\n").unwrap().unwrap();
+//! let Kind::Seq(items) = &doc.kind else { panic!() };
+//! assert_eq!((items[0].line, items[0].col), (1, 3));
+//! ```
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
@@ -8,17 +19,25 @@ const MAX_DEPTH: usize = 64;
 
 /// A YAML node and where it starts (1-based line and column, in characters).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Node {
+pub struct Node {
+    /// What it holds.
     pub kind: Kind,
+    /// The 1-based line.
     pub line: u32,
+    /// The 1-based column, in characters.
     pub col: u32,
 }
 
 /// What a node holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// A scalar as written; `quoted` for single- or double-quoted scalars.
-    Scalar { text: String, quoted: bool },
+    Scalar {
+        /// The text, as written (no typing: `1`, `true` and `null` stay text).
+        text: String,
+        /// True for single- or double-quoted scalars.
+        quoted: bool,
+    },
     /// A sequence.
     Seq(Vec<Node>),
     /// A mapping, keys in document order (duplicates kept).
@@ -43,11 +62,15 @@ impl Node {
     }
 }
 
-/// A YAML syntax error (or a construct the inventory does not accept).
+/// A YAML syntax error, or a construct this reader does not accept (aliases,
+/// several documents, nesting deeper than 64 levels).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct SyntaxError {
+pub struct SyntaxError {
+    /// The 1-based line.
     pub line: u32,
+    /// The 1-based column.
     pub col: u32,
+    /// What is wrong (lowercase, no trailing period).
     pub message: String,
 }
 
@@ -63,7 +86,7 @@ enum Frame {
 }
 
 /// Parses one YAML document. `Ok(None)` for an empty document.
-pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
+pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
@@ -86,9 +109,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                 continue;
             }
             Event::Alias(_) => {
-                return Err(err(
-                    "yaml aliases (`*name`) are not supported in inventories".into(),
-                ));
+                return Err(err("yaml aliases (`*name`) are not supported".into()));
             }
             Event::Scalar(value, style, _, _) => Node {
                 kind: Kind::Scalar {
