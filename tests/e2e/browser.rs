@@ -27,8 +27,19 @@ fn record_line(ip: &str, dc: &str, block: &str, name: &str, code: Option<&str>) 
                 "code": c,
                 "severity": "error",
                 "message": format!("`{name}` is not right"),
-                "receivers": ["postfix:reject_unknown_client_hostname", "gmail:sender-guidelines"],
             }]),
+        ),
+    };
+    let (iprev, receivers) = match code {
+        None => ("pass", json!([])),
+        Some(_) => (
+            "fail",
+            json!([
+                {"id": "postfix-strict", "verdict": "reject", "score": null,
+                 "rules": ["reject_unknown_client_hostname"], "source": "postfix 3.7"},
+                {"id": "gmail", "verdict": "reject", "score": null,
+                 "rules": ["550-5.7.25"], "source": "gmail sender guidelines"},
+            ]),
         ),
     };
     json!({
@@ -36,7 +47,7 @@ fn record_line(ip: &str, dc: &str, block: &str, name: &str, code: Option<&str>) 
         "source": {"file": "synthetic.yaml", "line": 1}, "expected": null,
         "ptr": [name], "cname_chain": [], "rcode": "NOERROR", "result": "answer",
         "failure": null, "dead_end": null, "attempts": 1, "forward": {name: [ip]},
-        "status": status, "findings": findings,
+        "status": status, "findings": findings, "iprev": iprev, "receivers": receivers,
     })
     .to_string()
 }

@@ -295,7 +295,7 @@ impl HtmlSink {
     }
 }
 
-/// The receivers named by the findings in detail, each written once: rows
+/// The receivers of the addresses in detail (`id (verdict)`), each written once: rows
 /// carry indices into this table (receiver lists repeat on every address).
 #[derive(Default)]
 struct Receivers {
@@ -325,14 +325,17 @@ fn detail_row(
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let refusing: Vec<usize> = f
-                .details
-                .iter()
-                .filter(|d| d.key == "receivers")
-                .filter_map(|d| d.value.items())
-                .flatten()
-                .map(|r| receivers.id(r))
-                .collect();
+            // The record's receiver matrix (its entries that are not
+            // `accept`) goes with its worst finding, the one shown first.
+            let refusing: Vec<usize> = if i == 0 {
+                rec.receivers
+                    .0
+                    .iter()
+                    .map(|r| receivers.id(&format!("{} ({})", r.id.as_str(), r.verdict.as_str())))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let note = match verdict.of(i) {
                 Judged::Suppressed { reason } => format!("suppressed: {}", visible(reason)),
                 Judged::InBaseline => "in baseline".to_owned(),
