@@ -121,7 +121,13 @@ fn fits(n: &[u8], s: usize, e: usize, at: At) -> bool {
 
 /// The starts of every occurrence of `word` in `n`.
 fn occurrences<'a>(n: &'a [u8], word: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
-    (0..n.len().saturating_sub(word.len() - 1)).filter(move |&i| n[i..].starts_with(word))
+    // The first byte is compared inline: most positions fail there, without
+    // a call to compare the whole word.
+    let first = word.first().copied();
+    n.iter()
+        .enumerate()
+        .filter(move |&(i, &b)| Some(b) == first && n[i..].starts_with(word))
+        .map(|(i, _)| i)
 }
 
 /// The highest `hfilter` host name weight of `name` (1..=5), `None` when no

@@ -84,6 +84,21 @@ struct Pattern {
     anchored: bool,
     exact_case: bool,
     parts: &'static [P],
+    /// How many digit runs `parts` asks for (a name with fewer cannot match).
+    digit_runs: usize,
+}
+
+/// The digit runs `parts` asks for, counted once at compile time.
+const fn digit_runs_needed(parts: &[P]) -> usize {
+    let mut i = 0;
+    let mut n = 0;
+    while i < parts.len() {
+        if matches!(parts[i], Run(Class::Digit, _, _)) {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
 }
 
 const fn float(parts: &'static [P]) -> Pattern {
@@ -91,6 +106,7 @@ const fn float(parts: &'static [P]) -> Pattern {
         anchored: false,
         exact_case: false,
         parts,
+        digit_runs: digit_runs_needed(parts),
     }
 }
 
@@ -99,6 +115,7 @@ const fn start(parts: &'static [P]) -> Pattern {
         anchored: true,
         exact_case: false,
         parts,
+        digit_runs: digit_runs_needed(parts),
     }
 }
 
@@ -107,6 +124,7 @@ const fn start_exact(parts: &'static [P]) -> Pattern {
         anchored: true,
         exact_case: true,
         parts,
+        digit_runs: digit_runs_needed(parts),
     }
 }
 
@@ -115,6 +133,7 @@ const fn float_exact(parts: &'static [P]) -> Pattern {
         anchored: false,
         exact_case: true,
         parts,
+        digit_runs: digit_runs_needed(parts),
     }
 }
 
@@ -380,7 +399,34 @@ fn matches_at(n: &[u8], i: usize, parts: &[P], k: usize, failed: &mut [u64]) -> 
 /// Cheap necessary conditions before the backtracking: every literal of the
 /// pattern occurs in the name, and the name has as many digit runs as the
 /// pattern asks for (most names fail here, so a scan pays little).
-fn may_match(parts: &[P], n: &[u8]) -> bool {
+fn may_match(p: &Pattern, n: &[u8], digit_runs: usize, present: &Present) -> bool {
+    p.digit_runs <= digit_runs
+        && p.parts.iter().all(|p| match p {
+            Lit(w) => w.iter().all(|&b| present.has(b)) && contains(n, w),
+            Run(..) => true,
+        })
+}
+
+/// The bytes a name holds, as a 256-bit set: a literal with a byte the name
+/// lacks cannot occur in it (most literals of most patterns fail here).
+struct Present([u64; 4]);
+
+impl Present {
+    fn of(n: &[u8]) -> Present {
+        let mut set = [0u64; 4];
+        for &b in n {
+            set[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+        Present(set)
+    }
+
+    fn has(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] >> (b & 63) & 1 == 1
+    }
+}
+
+/// How many runs of digits `n` has (the same in either letter case).
+fn digit_runs(n: &[u8]) -> usize {
     let mut runs = 0;
     let mut prev_digit = false;
     for &b in n {
@@ -388,20 +434,22 @@ fn may_match(parts: &[P], n: &[u8]) -> bool {
         runs += usize::from(d && !prev_digit);
         prev_digit = d;
     }
-    let need = parts
-        .iter()
-        .filter(|p| matches!(p, Run(Class::Digit, _, _)))
-        .count();
-    need <= runs
-        && parts.iter().all(|p| match p {
-            Lit(w) => contains(n, w),
-            Run(..) => true,
-        })
+    runs
 }
 
-fn pattern_matches(p: &Pattern, name: &[u8], lower: &[u8]) -> bool {
-    let n = if p.exact_case { name } else { lower };
-    if !may_match(p.parts, n) {
+fn pattern_matches(
+    p: &Pattern,
+    name: &[u8],
+    lower: &[u8],
+    sets: &(Present, Present),
+    digit_runs: usize,
+) -> bool {
+    let (n, present) = if p.exact_case {
+        (name, &sets.0)
+    } else {
+        (lower, &sets.1)
+    };
+    if !may_match(p, n, digit_runs, present) {
         return false;
     }
     // The memo fits on the stack for names up to 253 bytes (the usual case).
@@ -421,8 +469,21 @@ fn pattern_matches(p: &Pattern, name: &[u8], lower: &[u8]) -> bool {
     }
 }
 
+/// Whether `needle` occurs in `hay`: candidates found by their first byte,
+/// then compared (names are short; this avoids a comparison call per byte).
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while let Some(p) = hay[from..].iter().position(|&b| b == first) {
+        let at = from + p;
+        if hay[at + 1..].starts_with(rest) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 /// What SpamAssassin fires for a relay from `ip` whose reverse name is
@@ -442,10 +503,14 @@ pub fn rdns_rules(ip: IpAddr, rdns: Option<&str>) -> (Vec<&'static str>, Vec<&'s
     {
         rules.push("RDNS_LOCALHOST");
     }
+    let runs = digit_runs(raw);
+    let sets = (Present::of(raw), Present::of(&lower));
     let subs: Vec<&'static str> = DYNAMIC
         .iter()
         .filter(|(sub, patterns)| {
-            let hit = patterns.iter().any(|p| pattern_matches(p, raw, &lower));
+            let hit = patterns
+                .iter()
+                .any(|p| pattern_matches(p, raw, &lower, &sets, runs));
             // The address form does not count when a `static` label follows a separator.
             hit && !(*sub == "__RDNS_DYNAMIC_IPADDR" && static_label(&lower))
         })
