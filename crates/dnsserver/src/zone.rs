@@ -639,8 +639,13 @@ impl Reader {
             ));
         }
         let apex = soa.name.clone();
+        // A reader of zone files and transfers refuses, never panics: an
+        // SOA record whose data did not decode as SOA is a bad zone.
         let RData::SOA(soa_data) = &soa.data else {
-            unreachable!("an SOA record holds SOA data")
+            return Err(syntax(
+                soa_pos,
+                "the SOA record holds no SOA data".to_owned(),
+            ));
         };
         let serial = soa_data.serial;
         // (owner, type) -> (TTL, the data seen)
