@@ -1,6 +1,7 @@
-//! The event loop: one task owning the UDP sockets, the window of questions in
-//! flight, the ID table, the deadline queues, the rate limiters and the
-//! forward cache.
+//! The event loop: one task owning the UDP sockets (`pool`), the window of
+//! questions in flight, the ID table, the deadline queues, the rate limiters
+//! (governor, and each server's adaptive `pace`), the `forward_cache` and the
+//! `tcp` exchanges.
 //!
 //! Vocabulary: a *question* (one name and type being resolved, with its
 //! retries and CNAME hops) holds a *slot* of the window from its first send to
@@ -11,7 +12,6 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io;
-use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -19,14 +19,16 @@ use std::time::{Duration, Instant};
 use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ptr_audit_model::{DnsName, FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, Target};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
 use crate::answer::{Found, NameList, Trail, check_reply, walk_answer};
 use crate::batch::{RecvBatch, SEND_COUNT, SendBatch};
+use crate::forward_cache::{FwdCache, Hasher};
+use crate::pace::{Pace, Seen, parent_key};
 use crate::pool::{FREE, Pools};
+use crate::tcp;
 use crate::wire::{self, Header, TYPE_A, TYPE_AAAA, TYPE_PTR, Tail};
-use crate::{ScanConfig, ScanError, ScanOutcome, ServerBackoff, StopSignal};
+use crate::{ScanConfig, ScanError, ScanOutcome, StopSignal};
 
 /// The window is clamped to this, so at most a quarter of the 16-bit IDs of a
 /// socket are in use and a random free ID is found in a try or two.
@@ -35,18 +37,6 @@ const MAX_CONCURRENCY: usize = 16_384;
 const RECV_BATCH: usize = 2048;
 /// The loop wakes at least this often (to notice a stop request).
 const MAX_SLEEP: Duration = Duration::from_millis(100);
-/// Adaptive backoff: the recent outcomes (replies and timeouts) judged per server.
-const WINDOW: u32 = 50;
-/// Adaptive backoff: outcomes needed (since the last rate change) before a cut.
-const MIN_SAMPLES: u32 = 16;
-/// Adaptive backoff: a server is never slowed below this many queries per second.
-const FLOOR_QPS: f64 = 10.0;
-/// Adaptive backoff: clean operation needed at a rate before it is raised.
-const RAISE_AFTER: Duration = Duration::from_millis(250);
-/// Adaptive backoff: clean outcomes needed at a rate before it is raised.
-const RAISE_SAMPLES: u32 = 8;
-/// Adaptive backoff: the period over which a server's send rate is measured.
-const EPOCH: Duration = Duration::from_millis(250);
 
 /// Who a question works for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,216 +65,6 @@ enum State {
     },
     /// Sent over TCP; a task runs the exchange.
     Tcp,
-}
-
-/// The adaptive rate of one server (AIMD): the share of REFUSED answers and
-/// timeouts among its last [`WINDOW`] outcomes decides; above 10% its rate is
-/// halved (from what it was actually sent, at least [`FLOOR_QPS`]), after
-/// clean operation it is raised by an eighth of its ceiling, and once at the
-/// ceiling it is free again. Outcomes of queries sent before the last change
-/// are not evidence about the new rate and are ignored. No allocation: a few
-/// counters and a bit mask.
-struct Pace {
-    /// Bit `k` set: the outcome `k` places back was bad (REFUSED or timeout).
-    history: u64,
-    /// Outcomes in `history` (at most [`WINDOW`]).
-    seen: u32,
-    /// Outcomes and bad ones since the last rate change.
-    since: u32,
-    since_bad: u32,
-    /// When the rate last changed (or the scan started).
-    changed: Instant,
-    /// The allowed rate in queries per second; 0 when not throttled.
-    rate: f64,
-    /// `1 / rate`.
-    interval: Duration,
-    /// The earliest time of the next send while throttled.
-    next: Instant,
-    /// Where raising stops and the server is free again.
-    ceiling: f64,
-    /// Send-rate measurement: the current and the previous period.
-    epoch_start: Instant,
-    epoch_sends: u32,
-    prev_start: Instant,
-    prev_sends: u32,
-    /// For the outcome: cuts and the lowest rate.
-    backoffs: u64,
-    lowest: f64,
-    /// Some reply came from the server in this scan.
-    answered: bool,
-    /// Some question this server refused was answered later (by it or by
-    /// another server), or it refused a name beside one it answered (the same
-    /// parent): its refusals are transient, a sign of rate limiting, and count
-    /// as bad outcomes. Until then REFUSED is taken for policy (a zone the
-    /// server does not serve) and counts as a clean reply, so a scope with
-    /// undeployed zones is not slowed down.
-    transient_refusals: bool,
-    /// Hashes of the parents of names this server answered (bounded: cleared
-    /// when full), for telling rate limiting from policy.
-    answered_parents: std::collections::HashSet<u64>,
-}
-
-impl Pace {
-    fn new(now: Instant) -> Self {
-        Self {
-            history: 0,
-            seen: 0,
-            since: 0,
-            since_bad: 0,
-            changed: now,
-            rate: 0.0,
-            interval: Duration::ZERO,
-            next: now,
-            ceiling: 0.0,
-            epoch_start: now,
-            epoch_sends: 0,
-            prev_start: now,
-            prev_sends: 0,
-            backoffs: 0,
-            lowest: f64::INFINITY,
-            answered: false,
-            transient_refusals: false,
-            answered_parents: std::collections::HashSet::new(),
-        }
-    }
-
-    fn throttled(&self) -> bool {
-        self.rate > 0.0
-    }
-
-    /// `Err(when)` if a send now would exceed the rate.
-    fn ready(&self, now: Instant) -> Result<(), Instant> {
-        if !self.throttled() || now >= self.next {
-            Ok(())
-        } else {
-            Err(self.next)
-        }
-    }
-
-    /// Spends the send slot (late wake-ups may catch up one interval).
-    fn take(&mut self, now: Instant) {
-        if self.throttled() {
-            let earliest = now.checked_sub(self.interval).unwrap_or(now);
-            self.next = self.next.max(earliest) + self.interval;
-        }
-    }
-
-    /// Counts a send for the send-rate measurement.
-    fn sent(&mut self, now: Instant) {
-        self.epoch_sends += 1;
-        if now.duration_since(self.epoch_start) >= EPOCH {
-            self.prev_start = self.epoch_start;
-            self.prev_sends = self.epoch_sends;
-            self.epoch_start = now;
-            self.epoch_sends = 0;
-        }
-    }
-
-    /// Queries per second sent over the last one or two periods (over at
-    /// least one period: the window filling at the start is not a rate).
-    fn send_rate(&self, now: Instant) -> f64 {
-        let secs = now.duration_since(self.prev_start).max(EPOCH).as_secs_f64();
-        f64::from(self.prev_sends + self.epoch_sends) / secs
-    }
-
-    fn set_rate(&mut self, rate: f64, now: Instant) {
-        self.rate = rate;
-        self.interval = if rate > 0.0 {
-            Duration::from_secs_f64(1.0 / rate)
-        } else {
-            Duration::ZERO
-        };
-        self.changed = now;
-        self.history = 0;
-        self.seen = 0;
-        self.since = 0;
-        self.since_bad = 0;
-    }
-
-    /// Records one outcome of a query sent at `sent`; returns the change made,
-    /// if any: `Some(true)` a cut, `Some(false)` a raise (the server may be
-    /// free again).
-    fn observe(
-        &mut self,
-        bad: bool,
-        sent: Instant,
-        now: Instant,
-        configured: Option<f64>,
-    ) -> Option<bool> {
-        if sent < self.changed {
-            return None;
-        }
-        self.history = (self.history << 1) | u64::from(bad);
-        self.seen = (self.seen + 1).min(WINDOW);
-        self.since += 1;
-        self.since_bad += u32::from(bad);
-        let bads = (self.history & ((1 << WINDOW) - 1)).count_ones();
-        if self.seen >= MIN_SAMPLES && bads * 10 > self.seen {
-            // Halve what the server actually got (a configured budget the
-            // scan never reached says nothing about its load).
-            let mut current = if self.throttled() {
-                self.rate
-            } else {
-                configured.unwrap_or(f64::INFINITY)
-            };
-            let measured = self.send_rate(now);
-            if measured > 0.0 {
-                current = current.min(measured);
-            }
-            if !current.is_finite() {
-                current = FLOOR_QPS * 2.0;
-            }
-            if !self.throttled() {
-                self.ceiling = configured.unwrap_or(current).max(FLOOR_QPS);
-                self.next = now;
-            }
-            let rate = (current / 2.0).max(FLOOR_QPS);
-            let slower = !self.throttled() || rate < self.rate;
-            self.set_rate(rate, now);
-            if !slower {
-                // already at the floor: only the evidence starts over
-                return None;
-            }
-            self.backoffs += 1;
-            self.lowest = self.lowest.min(rate);
-            return Some(true);
-        }
-        if self.throttled()
-            && self.since >= RAISE_SAMPLES
-            && self.since_bad * 50 <= self.since
-            && now.duration_since(self.changed) >= RAISE_AFTER
-        {
-            let rate = self.rate + (self.ceiling / 8.0).max(FLOOR_QPS);
-            self.set_rate(if rate >= self.ceiling { 0.0 } else { rate }, now);
-            return Some(false);
-        }
-        None
-    }
-}
-
-/// What became of a query, for the adaptive rate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Seen {
-    /// A reply other than REFUSED.
-    Clean,
-    /// REFUSED.
-    Refused,
-    /// No reply in time.
-    Timeout,
-}
-
-/// Adaptive backoff: parents of answered names remembered per server.
-const ANSWERED_PARENTS: usize = 4096;
-
-/// A hash of the parent of a wire-form name (the name less its first label),
-/// case-insensitive: names beside each other share it.
-fn parent_key(qname: &[u8]) -> u64 {
-    let skip = qname.first().map_or(0, |&len| 1 + usize::from(len));
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in qname.get(skip..).unwrap_or(&[]) {
-        hash = (hash ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 /// One question in the window.
@@ -377,50 +157,6 @@ enum Event {
     Tcp(TcpDone),
     Other,
 }
-
-/// A bounded map of forward answers with second-chance (CLOCK) eviction: a
-/// name asked again since it was last passed over survives the next round,
-/// so names shared by many addresses stay while one-off names are evicted.
-struct FwdCache {
-    map: HashMap<Rc<[u8]>, (ForwardAnswer, bool), Hasher>,
-    order: VecDeque<Rc<[u8]>>,
-    cap: usize,
-}
-
-impl FwdCache {
-    fn get(&mut self, key: &[u8]) -> Option<&ForwardAnswer> {
-        self.map.get_mut(key).map(|(answer, used)| {
-            *used = true;
-            &*answer
-        })
-    }
-
-    fn insert(&mut self, key: Rc<[u8]>, answer: ForwardAnswer) {
-        if self.cap == 0 || self.map.contains_key(&key) {
-            return;
-        }
-        while self.map.len() >= self.cap {
-            let Some(old) = self.order.pop_front() else {
-                break;
-            };
-            match self.map.get_mut(&old) {
-                Some((_, used)) if *used => {
-                    *used = false;
-                    self.order.push_back(old);
-                }
-                _ => {
-                    self.map.remove(&old);
-                }
-            }
-        }
-        self.map.insert(key.clone(), (answer, false));
-        self.order.push_back(key);
-    }
-}
-
-/// The hasher of the engine's maps: fast, seeded per process (the keys are
-/// names from DNS, which a hostile zone chooses).
-type Hasher = foldhash::fast::RandomState;
 
 /// The scanner's state.
 struct Engine<'a, I, F> {
@@ -518,60 +254,6 @@ fn limiter(qps: NonZeroU32, burst: Option<NonZeroU32>) -> DefaultDirectRateLimit
     RateLimiter::direct(Quota::per_second(qps).allow_burst(burst))
 }
 
-/// Waits until one of the sockets is readable (no allocation: each socket's
-/// readiness is polled in turn and each keeps the loop's waker).
-async fn readable(pools: &Pools) {
-    std::future::poll_fn(|cx| {
-        for &i in pools.live() {
-            if pools.udp(i).poll_recv_ready(cx).is_ready() {
-                return std::task::Poll::Ready(());
-            }
-        }
-        std::task::Poll::Pending
-    })
-    .await;
-}
-
-/// Waits until the blocked socket is writable; never, when none is blocked.
-async fn writable(pools: &Pools, blocked: Option<u32>) {
-    match blocked {
-        Some(i) => {
-            let _ = pools.udp(i).writable().await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
-/// One query over TCP with 2-byte length framing; the reply must carry `id`.
-async fn tcp_exchange(
-    server: SocketAddr,
-    query: Vec<u8>,
-    id: u16,
-    timeout: Duration,
-) -> Result<Vec<u8>, FailureReason> {
-    let exchange = async {
-        let net = |e: io::Error| FailureReason::Network(e.kind().to_string());
-        let mut stream = tokio::net::TcpStream::connect(server).await.map_err(net)?;
-        let mut framed = Vec::with_capacity(query.len() + 2);
-        framed.extend_from_slice(&(query.len() as u16).to_be_bytes());
-        framed.extend_from_slice(&query);
-        stream.write_all(&framed).await.map_err(net)?;
-        // A server may send something else first; read a few messages at most.
-        for _ in 0..4 {
-            let len = stream.read_u16().await.map_err(net)?;
-            let mut reply = vec![0u8; usize::from(len)];
-            stream.read_exact(&mut reply).await.map_err(net)?;
-            if reply.len() >= 2 && u16::from_be_bytes([reply[0], reply[1]]) == id {
-                return Ok(reply);
-            }
-        }
-        Err(FailureReason::Malformed)
-    };
-    tokio::time::timeout(timeout, exchange)
-        .await
-        .unwrap_or(Err(FailureReason::Timeout))
-}
-
 impl<'a, I, F> Engine<'a, I, F>
 where
     I: Iterator<Item = Target>,
@@ -635,11 +317,7 @@ where
             free_fwds: Vec::new(),
             fwd_inflight: HashMap::default(),
             fwd_wait: VecDeque::new(),
-            cache: FwdCache {
-                map: HashMap::default(),
-                order: VecDeque::new(),
-                cap: cfg.forward_cache_size,
-            },
+            cache: FwdCache::new(cfg.forward_cache_size),
             send_q: VecDeque::new(),
             timeouts: VecDeque::new(),
             delayed: BinaryHeap::new(),
@@ -709,8 +387,8 @@ where
                     Ok(done) => Event::Tcp(done),
                     Err(_) => Event::Other,
                 },
-                () = readable(&self.pools) => Event::Other,
-                () = writable(&self.pools, self.send_blocked) => Event::Other,
+                () = self.pools.readable() => Event::Other,
+                () = self.pools.writable(self.send_blocked) => Event::Other,
                 () = sleep => Event::Other,
             };
             if let Event::Tcp(done) = event {
@@ -727,13 +405,7 @@ where
             .paces
             .iter()
             .zip(&self.cfg.servers)
-            .filter(|(p, _)| p.backoffs > 0)
-            .map(|(p, &server)| ServerBackoff {
-                server,
-                backoffs: p.backoffs,
-                lowest_qps: p.lowest.round() as u32,
-                final_qps: p.throttled().then(|| p.rate.round() as u32),
-            })
+            .filter_map(|(p, &server)| p.backoff(server))
             .collect();
         Ok(self.out.clone())
     }
@@ -892,28 +564,16 @@ where
             let seen = if tail.rcode == 5 {
                 slot.refused_by = server;
                 match self.paces.get_mut(server) {
-                    Some(pace) => {
-                        if pace.answered_parents.contains(&parent) {
-                            pace.transient_refusals = true;
-                        }
-                        if pace.transient_refusals {
-                            Seen::Refused
-                        } else {
-                            Seen::Clean
-                        }
-                    }
+                    Some(pace) => pace.refused(parent),
                     None => Seen::Clean,
                 }
             } else {
                 let refused_by = std::mem::replace(&mut slot.refused_by, usize::MAX);
                 if let Some(pace) = self.paces.get_mut(refused_by) {
-                    pace.transient_refusals = true;
+                    pace.refusal_answered_later();
                 }
                 if let Some(pace) = self.paces.get_mut(server) {
-                    if pace.answered_parents.len() >= ANSWERED_PARENTS {
-                        pace.answered_parents.clear();
-                    }
-                    pace.answered_parents.insert(parent);
+                    pace.answered_under(parent);
                 }
                 Seen::Clean
             };
@@ -1079,10 +739,8 @@ where
         let Some(pace) = self.paces.get_mut(server) else {
             return;
         };
-        match seen {
-            Seen::Timeout if !pace.answered => return,
-            Seen::Timeout => {}
-            Seen::Refused | Seen::Clean => pace.answered = true,
+        if !pace.alive(seen) {
+            return;
         }
         let was = pace.throttled();
         let configured = self.cfg.qps_per_server.map(|q| f64::from(q.get()));
@@ -1669,7 +1327,7 @@ where
                 TcpDone {
                     slot: s,
                     seq,
-                    result: tcp_exchange(addr, query, id, timeout).await,
+                    result: tcp::exchange(addr, query, id, timeout).await,
                 }
             });
         } else {
@@ -1681,104 +1339,5 @@ where
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pace_halves_on_refusals_ignores_stale_outcomes_and_climbs_back() {
-        let t0 = Instant::now();
-        let ms = |n: u64| t0 + Duration::from_millis(n);
-        let mut pace = Pace::new(t0);
-        // 200 queries over the first second: 200 per second
-        for i in 0..200 {
-            pace.sent(ms(i * 5));
-        }
-        // clean answers, then one in three refused: cut once the share of
-        // the last 50 outcomes passes 10%
-        for _ in 0..40 {
-            assert_eq!(pace.observe(false, ms(0), ms(1000), None), None);
-        }
-        let mut cut_after = None;
-        for i in 0..30 {
-            if pace.observe(i % 3 == 0, ms(0), ms(1000), None) == Some(true) {
-                cut_after = Some(i);
-                break;
-            }
-        }
-        assert_eq!(cut_after, Some(15), "the sixth refusal in 50 outcomes");
-        assert!(pace.throttled());
-        let first = pace.rate;
-        assert!((80.0..=120.0).contains(&first), "{first}");
-        assert_eq!(pace.backoffs, 1);
-        // outcomes of queries sent before the cut say nothing about the new rate
-        for _ in 0..100 {
-            assert_eq!(pace.observe(true, ms(999), ms(1100), None), None);
-        }
-        // fresh refusals cut again, down to the floor and no further
-        for round in 0..10 {
-            let at = ms(1200 + round * 100);
-            for _ in 0..MIN_SAMPLES {
-                pace.observe(true, at, at, None);
-            }
-        }
-        assert_eq!(pace.rate, FLOOR_QPS);
-        assert_eq!(pace.lowest, FLOOR_QPS);
-        let backoffs = pace.backoffs;
-        // a send slot every 1/10 s
-        assert!(pace.ready(pace.next).is_ok());
-        pace.take(pace.next);
-        assert!(pace.ready(pace.next - Duration::from_millis(1)).is_err());
-        // clean answers: raised by an eighth of the ceiling every quarter
-        // second, then free again
-        let mut at = ms(3000);
-        let mut raises = 0;
-        while pace.throttled() {
-            at += RAISE_AFTER;
-            for _ in 0..RAISE_SAMPLES {
-                if pace.observe(false, at, at, None) == Some(false) {
-                    raises += 1;
-                }
-            }
-            assert!(raises < 20, "never free again");
-        }
-        assert!(raises >= 2, "{raises}");
-        assert_eq!(pace.backoffs, backoffs);
-    }
-
-    #[test]
-    fn pace_halves_from_the_configured_budget_when_it_is_lower() {
-        let t0 = Instant::now();
-        let mut pace = Pace::new(t0);
-        for i in 0..1000 {
-            pace.sent(t0 + Duration::from_millis(i / 2));
-        }
-        let at = t0 + Duration::from_millis(500);
-        for _ in 0..MIN_SAMPLES {
-            pace.observe(true, t0, at, Some(60.0));
-        }
-        assert_eq!(pace.rate, 30.0);
-        assert_eq!(pace.ceiling, 60.0);
-    }
-
-    #[test]
-    fn forward_cache_is_bounded_and_keeps_names_asked_again() {
-        let mut cache = FwdCache {
-            map: HashMap::default(),
-            order: VecDeque::new(),
-            cap: 4,
-        };
-        cache.insert(Rc::from(&b"hot"[..]), ForwardAnswer::NoData);
-        for i in 0..100u8 {
-            assert!(cache.get(b"hot").is_some(), "hot name evicted at {i}");
-            cache.insert(Rc::from(&[i][..]), ForwardAnswer::NxDomain);
-            assert!(cache.map.len() <= 4);
-            assert!(cache.order.len() <= 4);
-        }
-        assert!(cache.get(&[0]).is_none());
-        assert_eq!(cache.get(&[99]), Some(&ForwardAnswer::NxDomain));
     }
 }

@@ -99,10 +99,13 @@ mod answer;
 mod authoritative;
 mod batch;
 mod engine;
+mod forward_cache;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+mod pace;
 mod pool;
+mod tcp;
 mod wire;
 
 pub use answer::{ReplyError, ReplyView, read_reply};

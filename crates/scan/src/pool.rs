@@ -149,6 +149,30 @@ impl Pools {
         &self.live
     }
 
+    /// Waits until one of the sockets is readable (no allocation: each socket's
+    /// readiness is polled in turn and each keeps the loop's waker).
+    pub(crate) async fn readable(&self) {
+        std::future::poll_fn(|cx| {
+            for &i in self.live() {
+                if self.udp(i).poll_recv_ready(cx).is_ready() {
+                    return std::task::Poll::Ready(());
+                }
+            }
+            std::task::Poll::Pending
+        })
+        .await;
+    }
+
+    /// Waits until the blocked socket is writable; never, when none is blocked.
+    pub(crate) async fn writable(&self, blocked: Option<u32>) {
+        match blocked {
+            Some(i) => {
+                let _ = self.udp(i).writable().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
     /// The socket the next batch to `server` goes out on: the next of its
     /// pool, renewed first if it has carried [`RENEW_AFTER`] queries (if a
     /// new socket cannot be opened, the old one goes on).
