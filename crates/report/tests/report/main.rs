@@ -8,4 +8,5 @@ mod gate;
 mod html;
 mod junit_schema;
 mod roundtrip;
+mod sarif_schema;
 mod schema;
