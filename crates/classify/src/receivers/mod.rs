@@ -108,7 +108,7 @@ enum Seen {
 struct Entry {
     verdict: Verdict,
     score: Option<i32>,
-    rules: Vec<&'static str>,
+    rules: Vec<Cow<'static, str>>,
     details: Vec<Cow<'static, str>>,
 }
 
@@ -116,9 +116,17 @@ fn entry(verdict: Verdict, rules: &[&'static str]) -> Entry {
     Entry {
         verdict,
         score: None,
-        rules: rules.to_vec(),
+        rules: rules.iter().map(|&r| Cow::Borrowed(r)).collect(),
         details: Vec::new(),
     }
+}
+
+/// Whether an entry carries its `details` (the full [`matrix`]) or not
+/// (records, [`refusals`]): the scan judges every address and needs none.
+#[derive(Clone, Copy, PartialEq)]
+enum Details {
+    With,
+    Without,
 }
 
 fn accept() -> Entry {
@@ -143,29 +151,32 @@ pub fn source(id: ReceiverId) -> &'static str {
 pub fn matrix(ip: IpAddr, sender: &Sender<'_>) -> Vec<ReceiverVerdict> {
     ReceiverId::ALL
         .into_iter()
-        .map(|id| {
-            let e = judge(id, ip, sender);
-            ReceiverVerdict {
-                id,
-                verdict: e.verdict,
-                score: e.score.map(Score),
-                rules: e.rules.into_iter().map(Cow::Borrowed).collect(),
-                details: e.details,
-                source: Cow::Borrowed(source(id)),
-            }
-        })
+        .map(|id| verdict(id, judge(id, ip, sender, Details::With)))
         .collect()
 }
 
 /// The entries of [`matrix`] that are not `accept`, without their
 /// `details`, as scan records carry them.
 pub fn refusals(ip: IpAddr, sender: &Sender<'_>) -> Receivers {
-    let mut m = matrix(ip, sender);
-    m.retain(|e| e.verdict != Verdict::Accept);
-    for e in &mut m {
-        e.details = Vec::new();
+    Receivers(
+        ReceiverId::ALL
+            .into_iter()
+            .map(|id| (id, judge(id, ip, sender, Details::Without)))
+            .filter(|(_, e)| e.verdict != Verdict::Accept)
+            .map(|(id, e)| verdict(id, e))
+            .collect(),
+    )
+}
+
+fn verdict(id: ReceiverId, e: Entry) -> ReceiverVerdict {
+    ReceiverVerdict {
+        id,
+        verdict: e.verdict,
+        score: e.score.map(Score),
+        rules: e.rules,
+        details: e.details,
+        source: Cow::Borrowed(source(id)),
     }
-    Receivers(m)
 }
 
 fn seen(sender: &Sender<'_>) -> Seen {
@@ -186,7 +197,7 @@ fn has_rule(sender: &Sender<'_>, rule: Rule) -> bool {
     matches!(sender, Sender::Name { verdict, .. } if verdict.reasons.iter().any(|r| r.rule == rule))
 }
 
-fn judge(id: ReceiverId, ip: IpAddr, sender: &Sender<'_>) -> Entry {
+fn judge(id: ReceiverId, ip: IpAddr, sender: &Sender<'_>, details: Details) -> Entry {
     let seen = seen(sender);
     let no_name = match sender {
         Sender::NoPtr => true,
@@ -217,8 +228,8 @@ fn judge(id: ReceiverId, ip: IpAddr, sender: &Sender<'_>) -> Entry {
             _ if no_name => entry(Verdict::Reject, &["reject_unknown_reverse_client_hostname"]),
             _ => accept(),
         },
-        ReceiverId::SpamAssassin => spamassassin_entry(ip, seen, name),
-        ReceiverId::Rspamd => rspamd_entry(seen, sender, name),
+        ReceiverId::SpamAssassin => spamassassin_entry(ip, seen, name, details),
+        ReceiverId::Rspamd => rspamd_entry(seen, sender, name, details),
         ReceiverId::Haraka => {
             let mut e = match seen {
                 Seen::Temporary => entry(Verdict::Defer, &["temperror"]),
@@ -239,7 +250,7 @@ fn judge(id: ReceiverId, ip: IpAddr, sender: &Sender<'_>) -> Entry {
                 let lower = n.to_ascii_lowercase();
                 if !lower.contains("static") && !lower.contains("business") {
                     e.verdict = Verdict::Reject;
-                    e.rules.push("generic_rdns");
+                    e.rules.push(Cow::Borrowed("generic_rdns"));
                 }
             }
             e
@@ -280,31 +291,42 @@ fn judge(id: ReceiverId, ip: IpAddr, sender: &Sender<'_>) -> Entry {
     }
 }
 
-fn spamassassin_entry(ip: IpAddr, seen: Seen, name: Option<&str>) -> Entry {
+fn spamassassin_entry(ip: IpAddr, seen: Seen, name: Option<&str>, details: Details) -> Entry {
     // The MTA in front records the verified client name in `Received:`, or
     // `unknown`: that is the relay's `rdns` SpamAssassin reads.
     let scored = |rdns: Option<&str>| {
+        if details == Details::Without {
+            let fired = spamassassin::fired(ip, rdns);
+            if fired.is_empty() {
+                return accept();
+            }
+            return Entry {
+                verdict: Verdict::Score,
+                score: Some(fired.score()),
+                rules: fired.rules().map(Cow::Borrowed).collect(),
+                details: Vec::new(),
+            };
+        }
         let (rules, subs) = spamassassin::rdns_rules(ip, rdns);
-        let score: i32 = rules.iter().map(|r| spamassassin::score(r)).sum();
+        if rules.is_empty() {
+            return accept();
+        }
         let mut details: Vec<Cow<'static, str>> = subs.into_iter().map(Cow::Borrowed).collect();
         details.push(Cow::Borrowed(spamassassin::SCORE_SET));
-        if rules.is_empty() {
-            accept()
-        } else {
-            Entry {
-                verdict: Verdict::Score,
-                score: Some(score),
-                rules,
-                details,
-            }
+        Entry {
+            verdict: Verdict::Score,
+            score: Some(rules.iter().map(|r| spamassassin::score(r)).sum()),
+            rules: rules.into_iter().map(Cow::Borrowed).collect(),
+            details,
         }
     };
     match seen {
         Seen::Temporary => entry(Verdict::Unknown, &[]),
         Seen::Unknown => scored(None),
         Seen::Verified => scored(name),
+        Seen::NotChecked if details == Details::Without => entry(Verdict::Unknown, &[]),
         Seen::NotChecked => {
-            let (rules, _) = spamassassin::rdns_rules(ip, name);
+            let rules: Vec<_> = spamassassin::fired(ip, name).rules().collect();
             let mut e = entry(Verdict::Unknown, &[]);
             e.details = vec![
                 format!("if forward-confirmed: {}", list_or_none(&rules)).into(),
@@ -315,14 +337,14 @@ fn spamassassin_entry(ip: IpAddr, seen: Seen, name: Option<&str>) -> Entry {
     }
 }
 
-fn rspamd_entry(seen: Seen, sender: &Sender<'_>, name: Option<&str>) -> Entry {
+fn rspamd_entry(seen: Seen, sender: &Sender<'_>, name: Option<&str>, details: Details) -> Entry {
     // The MTA passes the verified client name; without one, hfilter fires
     // HFILTER_HOSTNAME_UNKNOWN, and an address without PTR also gets RDNS_NONE.
     let unknown = || {
         let mut e = entry(Verdict::Score, &["HFILTER_HOSTNAME_UNKNOWN"]);
         let mut score = rspamd::UNKNOWN_WEIGHT;
         if matches!(sender, Sender::NoPtr) {
-            e.rules.push("RDNS_NONE");
+            e.rules.push(Cow::Borrowed("RDNS_NONE"));
             score += rspamd::RDNS_NONE_WEIGHT;
         }
         e.score = Some(score);
@@ -340,6 +362,7 @@ fn rspamd_entry(seen: Seen, sender: &Sender<'_>, name: Option<&str>) -> Entry {
         Seen::Temporary => entry(Verdict::Unknown, &[]),
         Seen::Unknown => unknown(),
         Seen::Verified => name.map_or_else(accept, named),
+        Seen::NotChecked if details == Details::Without => entry(Verdict::Unknown, &[]),
         Seen::NotChecked => {
             let confirmed = name.and_then(rspamd::hostname_weight).map(rspamd::symbol);
             let mut e = entry(Verdict::Unknown, &[]);
@@ -361,5 +384,42 @@ fn list_or_none(rules: &[&str]) -> String {
         "nothing".to_owned()
     } else {
         rules.join(", ")
+    }
+}
+
+/// The bytes a name holds, as a 256-bit set: a literal with a byte the name
+/// lacks cannot occur in it (most literals of most patterns fail here).
+struct Present([u64; 4]);
+
+impl Present {
+    fn of(n: &[u8]) -> Present {
+        let mut set = [0u64; 4];
+        for &b in n {
+            set[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+        Present(set)
+    }
+
+    fn has(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] >> (b & 63) & 1 == 1
+    }
+
+    /// Whether every byte of `other` is in this set.
+    fn holds(&self, other: &Present) -> bool {
+        self.0.iter().zip(&other.0).all(|(s, o)| o & !s == 0)
+    }
+}
+
+/// Runs `f` on `name` lowercased (ASCII), on the stack for names of up to
+/// 255 bytes: the filters' rules read every name in both cases.
+fn with_lowercase<R>(name: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    let mut buf = [0u8; 255];
+    if let Some(lower) = buf.get_mut(..name.len()) {
+        for (d, s) in lower.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        f(lower)
+    } else {
+        f(&name.to_ascii_lowercase())
     }
 }

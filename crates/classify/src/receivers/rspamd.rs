@@ -5,6 +5,8 @@
 //! Written from the behaviour of rspamd 3.4 (`plugins/hfilter.lua`), checked
 //! against the real rspamd by `tests/oracle`.
 
+use super::Present;
+
 /// The version reproduced.
 pub const SOURCE: &str = "rspamd 3.4";
 
@@ -133,27 +135,35 @@ fn occurrences<'a>(n: &'a [u8], word: &'a [u8]) -> impl Iterator<Item = usize> +
 /// The highest `hfilter` host name weight of `name` (1..=5), `None` when no
 /// word counts. Case does not matter.
 pub fn hostname_weight(name: &str) -> Option<u8> {
-    let n = name.to_ascii_lowercase().into_bytes();
+    super::with_lowercase(name.as_bytes(), weight_of)
+}
+
+/// [`hostname_weight`] of a lowercased name.
+fn weight_of(n: &[u8]) -> Option<u8> {
+    // A word whose first two bytes the name lacks cannot occur in it: most
+    // words of most names fail here, before any search.
+    let present = Present::of(n);
+    let may_occur = |w: &[u8]| w.iter().take(2).all(|&b| present.has(b));
     let mut best = 0;
     for &(word, weight, ats) in WORDS {
-        if weight <= best {
+        if weight <= best || !may_occur(word.as_bytes()) {
             continue;
         }
         let w = word.as_bytes();
-        if occurrences(&n, w).any(|s| ats.iter().any(|&at| fits(&n, s, s + w.len(), at))) {
+        if occurrences(n, w).any(|s| ats.iter().any(|&at| fits(n, s, s + w.len(), at))) {
             best = weight;
         }
     }
     for &(word, weight, ats) in PREFIXED {
-        if weight <= best {
+        if weight <= best || !may_occur(word.as_bytes()) {
             continue;
         }
         let w = word.as_bytes();
-        let hit = occurrences(&n, w).any(|s| {
+        let hit = occurrences(n, w).any(|s| {
             let e = s + w.len();
             let with_prefix = s > 0 && matches!(n[s - 1], b'a' | b'x' | b'|');
             ats.iter()
-                .any(|&at| fits(&n, s, e, at) || (with_prefix && fits(&n, s - 1, e, at)))
+                .any(|&at| fits(n, s, e, at) || (with_prefix && fits(n, s - 1, e, at)))
         });
         if hit {
             best = weight;
@@ -163,7 +173,7 @@ pub fn hostname_weight(name: &str) -> Option<u8> {
     // digits, or after four digits (`1234-client`), weighs 5.
     if best < 5 {
         for word in [&b"clients"[..], b"client"] {
-            let hit = occurrences(&n, word).any(|s| {
+            let hit = occurrences(n, word).any(|s| {
                 let e = s + word.len();
                 let two_digits = n.get(e).copied().is_some_and(is_sep)
                     && n.get(e + 1..e + 3)
@@ -185,7 +195,7 @@ pub fn hostname_weight(name: &str) -> Option<u8> {
             }
         }
         // `dyn`, a separator, a digit and one of `-.0-9`.
-        let hit = occurrences(&n, b"dyn").any(|s| {
+        let hit = occurrences(n, b"dyn").any(|s| {
             n.get(s + 3).copied().is_some_and(is_sep)
                 && n.get(s + 4).is_some_and(u8::is_ascii_digit)
                 && n.get(s + 5).copied().is_some_and(is_lead)

@@ -14,6 +14,8 @@
 
 use std::net::IpAddr;
 
+use super::Present;
+
 /// The version reproduced.
 pub const SOURCE: &str = "spamassassin 4.0.1";
 /// The score set used: network tests and Bayes on, as in a typical installation.
@@ -86,6 +88,25 @@ struct Pattern {
     parts: &'static [P],
     /// How many digit runs `parts` asks for (a name with fewer cannot match).
     digit_runs: usize,
+    /// Every byte of `parts`' literals (a name lacking one cannot match).
+    bytes: Present,
+}
+
+/// The bytes of `parts`' literals, gathered once at compile time.
+const fn literal_bytes(parts: &[P]) -> Present {
+    let mut set = [0u64; 4];
+    let mut i = 0;
+    while i < parts.len() {
+        if let Lit(w) = parts[i] {
+            let mut j = 0;
+            while j < w.len() {
+                set[(w[j] >> 6) as usize] |= 1 << (w[j] & 63);
+                j += 1;
+            }
+        }
+        i += 1;
+    }
+    Present(set)
 }
 
 /// The digit runs `parts` asks for, counted once at compile time.
@@ -107,6 +128,7 @@ const fn float(parts: &'static [P]) -> Pattern {
         exact_case: false,
         parts,
         digit_runs: digit_runs_needed(parts),
+        bytes: literal_bytes(parts),
     }
 }
 
@@ -116,6 +138,7 @@ const fn start(parts: &'static [P]) -> Pattern {
         exact_case: false,
         parts,
         digit_runs: digit_runs_needed(parts),
+        bytes: literal_bytes(parts),
     }
 }
 
@@ -125,6 +148,7 @@ const fn start_exact(parts: &'static [P]) -> Pattern {
         exact_case: true,
         parts,
         digit_runs: digit_runs_needed(parts),
+        bytes: literal_bytes(parts),
     }
 }
 
@@ -134,6 +158,7 @@ const fn float_exact(parts: &'static [P]) -> Pattern {
         exact_case: true,
         parts,
         digit_runs: digit_runs_needed(parts),
+        bytes: literal_bytes(parts),
     }
 }
 
@@ -401,28 +426,11 @@ fn matches_at(n: &[u8], i: usize, parts: &[P], k: usize, failed: &mut [u64]) -> 
 /// pattern asks for (most names fail here, so a scan pays little).
 fn may_match(p: &Pattern, n: &[u8], digit_runs: usize, present: &Present) -> bool {
     p.digit_runs <= digit_runs
+        && present.holds(&p.bytes)
         && p.parts.iter().all(|p| match p {
-            Lit(w) => w.iter().all(|&b| present.has(b)) && contains(n, w),
+            Lit(w) => contains(n, w),
             Run(..) => true,
         })
-}
-
-/// The bytes a name holds, as a 256-bit set: a literal with a byte the name
-/// lacks cannot occur in it (most literals of most patterns fail here).
-struct Present([u64; 4]);
-
-impl Present {
-    fn of(n: &[u8]) -> Present {
-        let mut set = [0u64; 4];
-        for &b in n {
-            set[usize::from(b >> 6)] |= 1 << (b & 63);
-        }
-        Present(set)
-    }
-
-    fn has(&self, b: u8) -> bool {
-        self.0[usize::from(b >> 6)] >> (b & 63) & 1 == 1
-    }
 }
 
 /// How many runs of digits `n` has (the same in either letter case).
@@ -486,40 +494,96 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     false
 }
 
+/// The public rules SpamAssassin fires for one relay (see [`fired`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fired {
+    /// `RDNS_NONE`: no reverse name recorded.
+    pub none: bool,
+    /// `RDNS_LOCALHOST`: a public IPv4 relay named `localhost`.
+    pub localhost: bool,
+    /// `RDNS_DYNAMIC`: a sub-rule matched and no static word vetoed it.
+    pub dynamic: bool,
+}
+
+impl Fired {
+    /// The rule names, in the order SpamAssassin reports them.
+    pub fn rules(self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.none, "RDNS_NONE"),
+            (self.localhost, "RDNS_LOCALHOST"),
+            (self.dynamic, "RDNS_DYNAMIC"),
+        ]
+        .into_iter()
+        .filter_map(|(on, rule)| on.then_some(rule))
+    }
+
+    /// Whether no rule fired.
+    pub fn is_empty(self) -> bool {
+        self == Fired::default()
+    }
+
+    /// The sum of the fired rules' scores in set 3, in thousandths.
+    pub fn score(self) -> i32 {
+        self.rules().map(score).sum()
+    }
+}
+
 /// What SpamAssassin fires for a relay from `ip` whose reverse name is
-/// `rdns` (no trailing dot; `None` when the MTA recorded no name): the public
-/// rules, and the `RDNS_DYNAMIC` sub-rules that matched.
+/// `rdns` (no trailing dot; `None` when the MTA recorded no name). The scan's
+/// per-address path: it stops at the first `RDNS_DYNAMIC` sub-rule that
+/// matches and allocates nothing; [`rdns_rules`] names every sub-rule.
+pub fn fired(ip: IpAddr, rdns: Option<&str>) -> Fired {
+    evaluate(ip, rdns, |subs| (subs.next().is_some(), ())).0
+}
+
+/// [`fired`]'s rules by name, and the `RDNS_DYNAMIC` sub-rules that matched.
 pub fn rdns_rules(ip: IpAddr, rdns: Option<&str>) -> (Vec<&'static str>, Vec<&'static str>) {
+    let (fired, subs) = evaluate(ip, rdns, |subs| {
+        let all: Vec<_> = subs.collect();
+        (!all.is_empty(), all)
+    });
+    (fired.rules().collect(), subs)
+}
+
+/// The one evaluation behind [`fired`] and [`rdns_rules`]: `take` consumes
+/// the matching sub-rules (lazily, in [`DYNAMIC`] order) and returns whether
+/// there was one, and what the caller keeps of them.
+fn evaluate<T: Default>(
+    ip: IpAddr,
+    rdns: Option<&str>,
+    take: impl FnOnce(&mut dyn Iterator<Item = &'static str>) -> (bool, T),
+) -> (Fired, T) {
     let Some(name) = rdns.filter(|n| !n.is_empty()) else {
-        return (vec!["RDNS_NONE"], Vec::new());
+        let none = Fired {
+            none: true,
+            ..Fired::default()
+        };
+        return (none, T::default());
     };
     let raw = name.as_bytes();
-    let lower = name.to_ascii_lowercase().into_bytes();
-    let mut rules = Vec::new();
-    // `RDNS_LOCALHOST`: an IPv4 relay outside 127/8 calling itself localhost.
-    if let IpAddr::V4(v4) = ip
-        && v4.octets()[0] != 127
-        && (lower == b"localhost" || lower == b"localhost.localdomain")
-    {
-        rules.push("RDNS_LOCALHOST");
-    }
-    let runs = digit_runs(raw);
-    let sets = (Present::of(raw), Present::of(&lower));
-    let subs: Vec<&'static str> = DYNAMIC
-        .iter()
-        .filter(|(sub, patterns)| {
-            let hit = patterns
-                .iter()
-                .any(|p| pattern_matches(p, raw, &lower, &sets, runs));
-            // The address form does not count when a `static` label follows a separator.
-            hit && !(*sub == "__RDNS_DYNAMIC_IPADDR" && static_label(&lower))
-        })
-        .map(|(sub, _)| *sub)
-        .collect();
-    if !subs.is_empty() && !STATIC_WORDS.iter().any(|w| contains(&lower, w)) {
-        rules.push("RDNS_DYNAMIC");
-    }
-    (rules, subs)
+    super::with_lowercase(raw, |lower| {
+        let runs = digit_runs(raw);
+        let sets = (Present::of(raw), Present::of(lower));
+        let mut subs = DYNAMIC
+            .iter()
+            .filter(|(sub, patterns)| {
+                let hit = patterns
+                    .iter()
+                    .any(|p| pattern_matches(p, raw, lower, &sets, runs));
+                // The address form does not count when a `static` label follows a separator.
+                hit && !(*sub == "__RDNS_DYNAMIC_IPADDR" && static_label(lower))
+            })
+            .map(|(sub, _)| *sub);
+        let (any, kept) = take(&mut subs);
+        let fired = Fired {
+            none: false,
+            // An IPv4 relay outside 127/8 calling itself localhost.
+            localhost: matches!(ip, IpAddr::V4(v4) if v4.octets()[0] != 127)
+                && (lower == b"localhost" || lower == b"localhost.localdomain"),
+            dynamic: any && !STATIC_WORDS.iter().any(|w| contains(lower, w)),
+        };
+        (fired, kept)
+    })
 }
 
 /// True when `static` stands between separators after the first byte.

@@ -102,3 +102,41 @@ fn corpus_meets_the_quality_bar() {
         "invalid recall {invalid_recall:.1}%"
     );
 }
+
+/// The scan's per-address path (`refusals`: no details, stops at the first
+/// SpamAssassin sub-rule) gives exactly the non-`accept` entries of the full
+/// matrix (`classify`, `explain`), for every corpus name in every forward
+/// state: the fast path cannot drift from the one the oracle tests check.
+#[test]
+fn refusals_are_the_matrix_without_accepts_and_details() {
+    use ptr_audit_classify::receivers::{self, Forward, Sender};
+    let c = Classifier::new(&Provider::default()).unwrap();
+    let mut compared = 0;
+    for r in corpus() {
+        let verdict = c.judge(r.ip, &r.name);
+        let mut senders = vec![Sender::LookupFailed, Sender::NoPtr];
+        for forward in [
+            Forward::Confirmed,
+            Forward::Unconfirmed,
+            Forward::Failed,
+            Forward::Unknown,
+        ] {
+            senders.push(Sender::Name {
+                name: &r.name,
+                verdict: &verdict,
+                forward,
+            });
+        }
+        for sender in &senders {
+            let mut want = receivers::matrix(r.ip, sender);
+            want.retain(|e| e.verdict != ptr_audit_model::Verdict::Accept);
+            for e in &mut want {
+                e.details.clear();
+            }
+            let got = receivers::refusals(r.ip, sender).0;
+            assert_eq!(got, want, "line {}: {} {sender:?}", r.line, r.name);
+            compared += 1;
+        }
+    }
+    assert!(compared > 6 * 1000, "only {compared} senders compared");
+}
