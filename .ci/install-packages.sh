@@ -39,7 +39,7 @@ fi
 
 # Stop whatever a package's service manager started anyway.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    for unit in nsd unbound named bind9 knot pdns rbldnsd spamd spamassassin rspamd redis-server; do
+    for unit in nsd unbound named bind9 knot pdns rbldnsd rbldnsd.socket spamd spamassassin rspamd redis-server; do
         $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
     done
 fi

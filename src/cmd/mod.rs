@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod completions;
+pub mod dnsbl;
 pub mod explain;
 pub mod fix;
 pub mod gate;

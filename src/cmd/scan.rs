@@ -106,6 +106,8 @@ pub struct Args {
     pub outputs: Vec<(Format, PathBuf)>,
     #[command(flatten)]
     pub gate: super::gate::GateArgs,
+    #[command(flatten)]
+    pub dnsbl: super::dnsbl::DnsblArgs,
     /// Scan only the addresses whose block, policy or expectation changed since OLD
     /// (an inventory path, or `git:REF` to read the same inputs at a git revision).
     #[arg(long, value_name = "OLD|git:REF")]
@@ -461,6 +463,7 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
     scan.max_servers_per_zone = args.max_servers_per_zone;
     scan.max_tcp_connections = args.max_tcp_connections;
     scan.batched_io = !args.portable_io;
+    (scan.dnsbl, scan.dnsbl_servers) = args.dnsbl.config(!zones.is_empty())?;
 
     let gate = args.gate.gate()?;
     let sink = SinkOptions {

@@ -176,6 +176,7 @@ mod tests {
                 cidr: "203.0.113.0/24".parse().unwrap(),
                 policy,
                 expect_ptr: None,
+                expect_pbl: false,
                 migrated_from: Some("ams3".into()),
                 severities: SeverityOverrides::default(),
                 source: SourceLocation {
@@ -276,6 +277,7 @@ mod tests {
             rcode: Some(Rcode::NoError),
             answer: new,
             cname_chain: Vec::new(),
+            dnsbl: Vec::new(),
             attempts: 1,
             forward: Vec::new(),
         };

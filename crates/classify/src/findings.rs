@@ -64,6 +64,16 @@ fn verdict_details(f: Finding, name: &DnsName, v: &NameVerdict) -> Finding {
 }
 
 pub(crate) fn classify(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<Finding> {
+    let mut out = ptr_findings(c, target, lookup);
+    if !lookup.dnsbl.is_empty() {
+        crate::dnsbl::findings(target, lookup, &mut out);
+        out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+    }
+    out
+}
+
+/// The findings about the PTR and its forward confirmation.
+fn ptr_findings(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<Finding> {
     let block = &*target.block;
     let sev = |code| for_block(block, code);
     let mut out = Vec::new();

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod authoritative;
+pub mod dnsbl;
 mod encoded;
 mod findings;
 pub mod receivers;

@@ -11,6 +11,8 @@
 //! | `ptr-multiple` | warning | notice |
 //! | `ptr-stale` | error | warning |
 //! | `ptr-inconsistent` | error | warning |
+//! | `dnsbl-listed` | error | notice |
+//! | `pbl-unlisted` | notice | notice |
 //!
 //! `reserved` blocks are not scanned; if one is classified anyway it is
 //! treated as `hosting`. An `fcrdns-failed` whose forward lookups all failed
@@ -40,6 +42,14 @@ pub fn default_for(policy: Policy, code: FindingCode) -> Severity {
                 Notice
             }
         }
+        DnsblListed => {
+            if mail {
+                Error
+            } else {
+                Notice
+            }
+        }
+        PblUnlisted => Notice,
     }
 }
 

@@ -294,6 +294,7 @@ fn block(policy: Policy, migrated_from: Option<&str>) -> Arc<BlockInfo> {
         cidr: "203.0.113.0/24".parse().unwrap(),
         policy,
         expect_ptr: None,
+        expect_pbl: false,
         migrated_from: migrated_from.map(Into::into),
         severities: SeverityOverrides::default(),
         source: SourceLocation {
@@ -316,6 +317,7 @@ fn lookup(answer: PtrAnswer, forward: Vec<(&str, ForwardAnswer)>) -> Lookup {
         rcode: Some(Rcode::NoError),
         answer,
         cname_chain: Vec::new(),
+        dnsbl: Vec::new(),
         attempts: 1,
         forward: forward
             .into_iter()
@@ -959,10 +961,118 @@ fn severity_table_per_policy() {
         (PtrMultiple, Warning, Notice),
         (PtrStale, Error, Warning),
         (PtrInconsistent, Error, Warning),
+        (DnsblListed, Error, Notice),
+        (PblUnlisted, Notice, Notice),
     ];
     for (code, mail, hosting) in table {
         assert_eq!(default_for(Policy::Mail, code), mail, "{code:?}");
         assert_eq!(default_for(Policy::Hosting, code), hosting, "{code:?}");
         assert_eq!(default_for(Policy::Reserved, code), hosting, "{code:?}");
     }
+}
+
+// ---- blocklists ----
+
+fn listed(kind: ptr_audit_model::DnsblKind, answer: ptr_audit_model::DnsblAnswer) -> Lookup {
+    let mut l = lookup(
+        names(&["mail.customer-a.example."]),
+        vec![("mail.customer-a.example.", fwd(&["203.0.113.5"]))],
+    );
+    let list = Arc::new(ptr_audit_model::Dnsbl {
+        name: "zen.example".into(),
+        kind,
+    });
+    l.dnsbl.push((list, answer));
+    l
+}
+
+fn bl_codes(cs: &[&str]) -> ptr_audit_model::DnsblAnswer {
+    ptr_audit_model::DnsblAnswer::Codes(cs.iter().map(|c| c.parse().unwrap()).collect())
+}
+
+#[test]
+fn blocklist_codes_are_read_by_the_list_kind() {
+    use ptr_audit_model::DnsblAnswer;
+    use ptr_audit_model::DnsblKind::*;
+    let mail = target("203.0.113.5", block(Policy::Mail, None), None);
+    let hosting = target("203.0.113.5", block(Policy::Hosting, None), None);
+    let run = |t: &Target, kind, answer| c().classify(t, &listed(kind, answer));
+
+    // not listed: nothing to say
+    assert!(run(&mail, SpamhausZen, DnsblAnswer::NotListed).is_empty());
+    // SBL and PBL in one answer: one finding naming both, an error on mail blocks
+    let fs = run(&mail, SpamhausZen, bl_codes(&["127.0.0.2", "127.0.0.10"]));
+    assert_eq!(codes(&fs), vec![("dnsbl-listed", Severity::Error)]);
+    assert!(fs[0].message.contains("(SBL, PBL)"), "{}", fs[0].message);
+    assert_eq!(fs[0].text("list"), Some("zen.example"));
+    assert_eq!(fs[0].text("kind"), Some("spamhaus-zen"));
+    // a notice elsewhere
+    let fs = run(&hosting, SpamhausZen, bl_codes(&["127.0.0.4"]));
+    assert_eq!(codes(&fs), vec![("dnsbl-listed", Severity::Notice)]);
+    assert!(fs[0].message.contains("XBL"));
+    // a generic list: any 127/8 code is a listing
+    let fs = run(&mail, Generic, bl_codes(&["127.0.0.77"]));
+    assert_eq!(codes(&fs), vec![("dnsbl-listed", Severity::Error)]);
+
+    // error codes and answers outside 127/8 are never listings: unknown
+    for (kind, code, says) in [
+        (SpamhausZen, "127.255.255.254", "public or open resolver"),
+        (SpamhausZen, "127.255.255.252", "typo"),
+        (SpamhausPbl, "127.255.255.255", "too many queries"),
+        (Generic, "127.255.255.254", "public or open resolver"),
+        (Generic, "10.0.0.1", "outside 127.0.0.0/8"),
+        (SpamhausZen, "192.0.2.1", "outside 127.0.0.0/8"),
+    ] {
+        let fs = run(&mail, kind, bl_codes(&[code, "127.0.0.2"]));
+        assert_eq!(
+            codes(&fs),
+            vec![("lookup-failed", Severity::Warning)],
+            "{code}"
+        );
+        assert!(fs[0].message.contains(says), "{}", fs[0].message);
+        assert_eq!(fs[0].text("lookup"), Some("dnsbl"));
+        assert_eq!(fs[0].text("name"), Some("zen.example"));
+        assert_eq!(fs[0].text("code"), Some(code));
+        assert_eq!(fs[0].text("reason"), Some("error-code"));
+    }
+    // an unanswered lookup is unknown, never clean
+    let fs = run(
+        &mail,
+        SpamhausZen,
+        DnsblAnswer::Failed(FailureReason::Timeout),
+    );
+    assert_eq!(codes(&fs), vec![("lookup-failed", Severity::Warning)]);
+    assert_eq!(fs[0].text("reason"), Some("timeout"));
+    assert_eq!(fs[0].text("lookup"), Some("dnsbl"));
+}
+
+#[test]
+fn expect_pbl_turns_the_pbl_listing_into_the_expected_state() {
+    use ptr_audit_model::DnsblAnswer;
+    use ptr_audit_model::DnsblKind::*;
+    let mut b = (*block(Policy::Hosting, None)).clone();
+    b.expect_pbl = true;
+    let t = target("203.0.113.5", Arc::new(b), None);
+    let run = |kind, answer| c().classify(&t, &listed(kind, answer));
+    // listed in the PBL, as the provider wants: nothing to say
+    assert!(run(SpamhausZen, bl_codes(&["127.0.0.11"])).is_empty());
+    assert!(run(SpamhausPbl, bl_codes(&["127.0.0.10"])).is_empty());
+    // not in the PBL: a notice
+    let fs = run(SpamhausZen, DnsblAnswer::NotListed);
+    assert_eq!(codes(&fs), vec![("pbl-unlisted", Severity::Notice)]);
+    // in the SBL but not the PBL: both
+    let fs = run(SpamhausZen, bl_codes(&["127.0.0.2"]));
+    assert_eq!(
+        codes(&fs),
+        vec![
+            ("dnsbl-listed", Severity::Notice),
+            ("pbl-unlisted", Severity::Notice)
+        ]
+    );
+    // a list that cannot say (generic), or an unknown answer: no pbl-unlisted
+    assert!(run(Generic, DnsblAnswer::NotListed).is_empty());
+    let fs = run(SpamhausZen, DnsblAnswer::Failed(FailureReason::Timeout));
+    assert_eq!(codes(&fs), vec![("lookup-failed", Severity::Warning)]);
+    let fs = run(SpamhausZen, bl_codes(&["127.255.255.254"]));
+    assert_eq!(codes(&fs), vec![("lookup-failed", Severity::Warning)]);
 }

@@ -50,6 +50,7 @@ pub(crate) fn build(mut raw: Raw) -> Loaded {
             cidr: b.cidr,
             policy: b.policy,
             expect_ptr: b.expect_ptr.as_ref().map(|t| t.as_str().to_owned()),
+            expect_pbl: b.expect_pbl.unwrap_or(dc.expect_pbl),
             migrated_from,
             severities: SeverityOverrides(severities),
             source: source_location(&raw, b.loc),

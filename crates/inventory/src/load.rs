@@ -32,6 +32,7 @@ const DATACENTER_KEYS: &[&str] = &[
     "status",
     "migrated_from",
     "migrated_at",
+    "expect_pbl",
     "blocks",
     "severity",
     "note",
@@ -40,6 +41,7 @@ const BLOCK_KEYS: &[&str] = &[
     "cidr",
     "policy",
     "expect_ptr",
+    "expect_pbl",
     "exclude",
     "sample",
     "severity",
@@ -48,6 +50,9 @@ const BLOCK_KEYS: &[&str] = &[
 ];
 const ASSIGNMENT_KEYS: &[&str] = &["ip", "ptr", "note"];
 const SAMPLE_KEYS: &[&str] = &["first", "per_subnet", "offset"];
+
+/// The spellings of a yes/no key (YAML 1.2's core schema).
+const BOOLEANS: [(&str, bool); 2] = [("true", true), ("false", false)];
 
 /// The datacenter name given to plain CIDR input.
 pub const PLAIN_DATACENTER: &str = "-";
@@ -119,6 +124,8 @@ pub(crate) struct RawBlock {
     pub cidr: IpNet,
     pub policy: Policy,
     pub expect_ptr: Option<Template>,
+    /// `expect_pbl` as written on the block (`None`: the datacenter's).
+    pub expect_pbl: Option<bool>,
     pub excludes: Vec<(IpNet, Loc)>,
     pub sample: Option<Sample>,
     pub severities: Vec<(FindingCode, Severity)>,
@@ -135,6 +142,8 @@ pub(crate) struct RawDatacenter {
     pub status: DatacenterStatus,
     pub migrated_from: Option<(Arc<str>, Loc)>,
     pub migrated_at: Option<String>,
+    /// `expect_pbl` as written on the datacenter.
+    pub expect_pbl: bool,
     pub severities: Vec<(FindingCode, Severity)>,
     pub note: Option<String>,
     pub loc: Loc,
@@ -388,6 +397,7 @@ fn plain_entry(raw: &mut Raw, text: &str, loc: Loc) {
                 status: DatacenterStatus::Active,
                 migrated_from: None,
                 migrated_at: None,
+                expect_pbl: false,
                 severities: Vec::new(),
                 note: None,
                 loc,
@@ -401,6 +411,7 @@ fn plain_entry(raw: &mut Raw, text: &str, loc: Loc) {
         cidr,
         policy: Policy::Hosting,
         expect_ptr: None,
+        expect_pbl: None,
         excludes: Vec::new(),
         sample: None,
         severities: Vec::new(),
@@ -874,12 +885,17 @@ impl Reader<'_> {
             .map(|s| self.severities(s))
             .unwrap_or_default();
         let note = self.owned_text(&f, "note");
+        let expect_pbl = f
+            .get("expect_pbl")
+            .and_then(|e| self.keyword(e, "expect_pbl", &BOOLEANS))
+            .unwrap_or(false);
         let loc = self.loc(node);
         self.raw.datacenters.push(RawDatacenter {
             name: name.into(),
             status,
             migrated_from,
             migrated_at,
+            expect_pbl,
             severities,
             note,
             loc,
@@ -978,6 +994,9 @@ impl Reader<'_> {
             .unwrap_or_default();
         let name = self.owned_text(&f, "name");
         let note = self.owned_text(&f, "note");
+        let expect_pbl = f
+            .get("expect_pbl")
+            .and_then(|e| self.keyword(e, "expect_pbl", &BOOLEANS));
         let (Some(cidr), Some(policy), Some(cidr_node)) = (cidr, policy, cidr_node) else {
             return;
         };
@@ -985,6 +1004,7 @@ impl Reader<'_> {
             cidr,
             policy,
             expect_ptr,
+            expect_pbl,
             excludes,
             sample,
             severities,

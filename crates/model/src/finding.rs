@@ -24,11 +24,16 @@ pub enum FindingCode {
     PtrStale,
     /// Authoritative servers disagree about the PTR.
     PtrInconsistent,
+    /// A DNS blocklist lists the address.
+    DnsblListed,
+    /// The inventory expects the address in the Spamhaus PBL (`expect_pbl`),
+    /// and a list that carries the PBL does not list it.
+    PblUnlisted,
 }
 
 impl FindingCode {
     /// Every code, in tie-break order.
-    pub const ALL: [FindingCode; 9] = [
+    pub const ALL: [FindingCode; 11] = [
         FindingCode::LookupFailed,
         FindingCode::PtrMissing,
         FindingCode::PtrInvalid,
@@ -38,6 +43,8 @@ impl FindingCode {
         FindingCode::PtrMultiple,
         FindingCode::PtrStale,
         FindingCode::PtrInconsistent,
+        FindingCode::DnsblListed,
+        FindingCode::PblUnlisted,
     ];
 
     /// The code as written in reports (`ptr-missing`).
@@ -52,6 +59,8 @@ impl FindingCode {
             FindingCode::PtrMultiple => "ptr-multiple",
             FindingCode::PtrStale => "ptr-stale",
             FindingCode::PtrInconsistent => "ptr-inconsistent",
+            FindingCode::DnsblListed => "dnsbl-listed",
+            FindingCode::PblUnlisted => "pbl-unlisted",
         }
     }
 

@@ -1,6 +1,6 @@
 //! Plain types shared by every ptr-audit crate: what the inventory says about an
 //! address ([`Target`], [`BlockInfo`], [`Policy`]), what DNS said about it
-//! ([`Lookup`], [`PtrAnswer`], [`ForwardAnswer`]), and what that means
+//! ([`Lookup`], [`PtrAnswer`], [`ForwardAnswer`], [`DnsblAnswer`]), and what that means
 //! ([`Finding`], [`FindingCode`], [`Severity`], [`AddressRecord`]), and what
 //! each mail receiver would do with it ([`Receivers`], [`Iprev`]).
 //!
@@ -17,6 +17,7 @@
 //! assert!(Severity::Error > Severity::Warning);
 //! ```
 
+mod dnsbl;
 mod finding;
 mod lookup;
 mod name;
@@ -26,6 +27,7 @@ mod record;
 mod shard;
 mod target;
 
+pub use dnsbl::{Dnsbl, DnsblAnswer, DnsblKind};
 pub use finding::{Detail, DetailValue, Finding, FindingCode};
 pub use lookup::{FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, ServerAnswer};
 pub use name::DnsName;

@@ -2,7 +2,9 @@
 
 use std::net::IpAddr;
 
-use crate::DnsName;
+use std::sync::Arc;
+
+use crate::{DnsName, Dnsbl, DnsblAnswer};
 
 /// A DNS response code, as far as the audit cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -126,6 +128,9 @@ pub struct Lookup {
     pub attempts: u32,
     /// Forward lookups, one per distinct PTR name, in PTR order.
     pub forward: Vec<(DnsName, ForwardAnswer)>,
+    /// One answer per DNS blocklist consulted, in the order they were given
+    /// (empty, and unallocated, when none was).
+    pub dnsbl: Vec<(Arc<Dnsbl>, DnsblAnswer)>,
 }
 
 /// What one authoritative server said about an address's PTR (`scan

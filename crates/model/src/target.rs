@@ -40,6 +40,10 @@ pub struct BlockInfo {
     pub policy: Policy,
     /// The naming template its PTRs should follow, as written.
     pub expect_ptr: Option<String>,
+    /// The provider wants its addresses in the Spamhaus PBL (end-user
+    /// space, the inventory's `expect_pbl`): a PBL listing is expected there,
+    /// and its absence a notice.
+    pub expect_pbl: bool,
     /// In a migrated datacenter, the datacenter it came from.
     pub migrated_from: Option<Arc<str>>,
     /// Severity overrides that apply to this block.

@@ -45,6 +45,7 @@ fn main() {
         cidr: format!("10.0.0.0/{prefix}").parse().unwrap(),
         policy: Policy::Mail,
         expect_ptr: Some("mail{d}.fra1.examplehost.net".into()),
+        expect_pbl: false,
         migrated_from: None,
         severities: SeverityOverrides::default(),
         source: SourceLocation {
@@ -80,6 +81,7 @@ fn main() {
                 rcode: Some(Rcode::NoError),
                 answer: PtrAnswer::Names(vec![name.clone()]),
                 cname_chain: vec![],
+                dnsbl: Vec::new(),
                 attempts: 1,
                 forward: vec![(name, ForwardAnswer::Addresses(vec![ip]))],
             },

@@ -163,6 +163,12 @@ pub(crate) fn read_record<'a>(
     c.eat(b',')?;
     c.key(b"receivers")?;
     c.skip()?;
+    // The blocklist answers (format 3; absent from format 2 records).
+    if c.peek()? == b',' {
+        c.eat(b',')?;
+        c.key(b"dnsbl")?;
+        c.skip()?;
+    }
     c.eat(b'}')?;
     if c.i != c.b.len() {
         return Err("text after the record".into());

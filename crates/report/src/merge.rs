@@ -73,6 +73,13 @@ impl LineShard {
         let mut input = BufReader::with_capacity(1 << 16, file);
         let mut header = Vec::new();
         let mut line = Vec::new();
+        // Records of an older format version lack fields this one writes:
+        // such a shard goes through the full reader and is written anew.
+        let current = format!(
+            "  \"format_version\": {},\n",
+            crate::format::json::FORMAT_VERSION
+        );
+        let mut is_current = false;
         let empty = loop {
             line.clear();
             if read_line(&mut input, &mut line).map_err(read_err)? == 0 {
@@ -84,8 +91,12 @@ impl LineShard {
             if line == RECORDS_OPEN || line == RECORDS_EMPTY {
                 break line == RECORDS_EMPTY;
             }
+            is_current |= line == current.as_bytes();
             header.extend_from_slice(&line);
         };
+        if !is_current {
+            return Ok(None);
+        }
         let records_at = header.len() as u64 + line.len() as u64;
         header.extend_from_slice(b"  \"records\": []\n}\n");
         let de = serde_json::Deserializer::from_slice(&header);

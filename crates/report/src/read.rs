@@ -15,7 +15,7 @@ use ptr_audit_model::{
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::format::json::{FORMAT_NAME, FORMAT_VERSION};
+use crate::format::json::{FORMAT_NAME, FORMAT_VERSION, OLDEST_READ};
 use crate::time::Date;
 use crate::wire::{BlockFindingIn, BlockIn, RecordIn, bad};
 use crate::{
@@ -429,9 +429,9 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
                 }
                 "format_version" => {
                     let v: u32 = map.next_value()?;
-                    if v != FORMAT_VERSION {
+                    if !(OLDEST_READ..=FORMAT_VERSION).contains(&v) {
                         return Err(de::Error::custom(format!(
-                            "report format version {v} is not supported (this ptr-audit reads version {FORMAT_VERSION})"
+                            "report format version {v} is not supported (this ptr-audit reads versions {OLDEST_READ} to {FORMAT_VERSION})"
                         )));
                     }
                     env.format_version = Some(v);

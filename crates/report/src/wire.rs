@@ -14,9 +14,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use ipnet::IpNet;
 use ptr_audit_model::{
-    AddressRecord, BlockInfo, Detail, DetailValue, DnsName, FailureReason, Finding, FindingCode,
-    ForwardAnswer, Iprev, Lookup, Policy, PtrAnswer, Rcode, ReceiverId, ReceiverVerdict, Receivers,
-    Score, Severity, SeverityOverrides, SourceLocation, Status, Target, Verdict,
+    AddressRecord, BlockInfo, Detail, DetailValue, DnsName, Dnsbl, DnsblAnswer, DnsblKind,
+    FailureReason, Finding, FindingCode, ForwardAnswer, Iprev, Lookup, Policy, PtrAnswer, Rcode,
+    ReceiverId, ReceiverVerdict, Receivers, Score, Severity, SeverityOverrides, SourceLocation,
+    Status, Target, Verdict,
 };
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -38,6 +39,16 @@ pub(crate) fn result_keyword(answer: &PtrAnswer) -> &'static str {
         PtrAnswer::NoData => "nodata",
         PtrAnswer::BrokenDelegation { .. } => "broken-delegation",
         PtrAnswer::Failed(_) => "failed",
+    }
+}
+
+/// The `result` of a blocklist answer: `answer` (return codes came back,
+/// in `codes`), `not-listed`, or `failed`.
+pub(crate) fn dnsbl_result(answer: &DnsblAnswer) -> &'static str {
+    match answer {
+        DnsblAnswer::Codes(_) => "answer",
+        DnsblAnswer::NotListed => "not-listed",
+        DnsblAnswer::Failed(_) => "failed",
     }
 }
 
@@ -145,7 +156,37 @@ impl Serialize for RecordOut<'_> {
         m.serialize_entry("findings", &FindingsOut(&rec.findings))?;
         m.serialize_entry("iprev", rec.iprev.as_str())?;
         m.serialize_entry("receivers", &ReceiversOut(&rec.receivers))?;
+        m.serialize_entry("dnsbl", &DnsblsOut(&lookup.dnsbl))?;
         m.end()
+    }
+}
+
+/// The serde view of a record's blocklist answers.
+#[cfg(test)]
+struct DnsblsOut<'a>(&'a [(Arc<Dnsbl>, DnsblAnswer)]);
+
+#[cfg(test)]
+impl Serialize for DnsblsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (list, answer) in self.0 {
+            let codes: Vec<String> = match answer {
+                DnsblAnswer::Codes(c) => c.iter().map(ToString::to_string).collect(),
+                _ => Vec::new(),
+            };
+            let failure = match answer {
+                DnsblAnswer::Failed(r) => Some(failure_text(r)),
+                _ => None,
+            };
+            let mut m = serde_json::Map::new();
+            m.insert("list".into(), list.name.clone().into());
+            m.insert("kind".into(), list.kind.as_str().into());
+            m.insert("result".into(), dnsbl_result(answer).into());
+            m.insert("codes".into(), codes.into());
+            m.insert("failure".into(), failure.into());
+            seq.serialize_element(&m)?;
+        }
+        seq.end()
     }
 }
 
@@ -310,6 +351,7 @@ impl BlockInfoOut<'_> {
         m.serialize_entry("migrated_from", &b.migrated_from.as_deref())?;
         m.serialize_entry("severities", &SeveritiesOut(&b.severities))?;
         m.serialize_entry("source", &SourceOut(&b.source))?;
+        m.serialize_entry("expect_pbl", &b.expect_pbl)?;
         Ok(())
     }
 }
@@ -367,6 +409,41 @@ pub(crate) struct RecordIn {
     findings: Vec<FindingIn>,
     iprev: String,
     receivers: Vec<ReceiverIn>,
+    /// Absent from version 2 records (no blocklist was asked then).
+    #[serde(default)]
+    dnsbl: Vec<DnsblIn>,
+}
+
+/// A blocklist answer as read back.
+#[derive(Deserialize, Debug)]
+struct DnsblIn {
+    list: String,
+    kind: String,
+    result: String,
+    codes: Vec<std::net::Ipv4Addr>,
+    failure: Option<String>,
+}
+
+impl DnsblIn {
+    fn into_model(self) -> Result<(Arc<Dnsbl>, DnsblAnswer), String> {
+        let kind = DnsblKind::parse(&self.kind).ok_or_else(|| bad("blocklist kind", &self.kind))?;
+        let answer = match self.result.as_str() {
+            "answer" => DnsblAnswer::Codes(self.codes),
+            "not-listed" => DnsblAnswer::NotListed,
+            "failed" => {
+                let text = self.failure.unwrap_or_default();
+                DnsblAnswer::Failed(parse_failure(&text).ok_or_else(|| bad("failure", &text))?)
+            }
+            other => return Err(bad("blocklist result", other)),
+        };
+        Ok((
+            Arc::new(Dnsbl {
+                name: self.list,
+                kind,
+            }),
+            answer,
+        ))
+    }
 }
 
 /// A receiver entry as read back (`details` are not written in records).
@@ -532,6 +609,7 @@ impl RecordIn {
             cidr: self.block,
             policy: parse_policy(&self.policy).ok_or_else(|| bad("policy", &self.policy))?,
             expect_ptr: None,
+            expect_pbl: false,
             migrated_from: None,
             severities: SeverityOverrides::default(),
             source: self.source.clone().into_model(),
@@ -613,6 +691,11 @@ impl RecordIn {
                     .collect(),
                 attempts: self.attempts,
                 forward,
+                dnsbl: self
+                    .dnsbl
+                    .into_iter()
+                    .map(DnsblIn::into_model)
+                    .collect::<Result<_, _>>()?,
             },
             findings,
             status,
@@ -633,6 +716,9 @@ pub(crate) struct BlockIn {
     migrated_from: Option<String>,
     severities: OrderedMap<String>,
     source: SourceIn,
+    /// Absent before version 3.
+    #[serde(default)]
+    expect_pbl: bool,
 }
 
 impl BlockIn {
@@ -653,6 +739,7 @@ impl BlockIn {
             cidr: self.cidr,
             policy: parse_policy(&self.policy).ok_or_else(|| bad("policy", &self.policy))?,
             expect_ptr: self.expect_ptr,
+            expect_pbl: self.expect_pbl,
             migrated_from: self.migrated_from.map(|m| Arc::from(m.as_str())),
             severities: SeverityOverrides(severities),
             source: self.source.into_model(),
@@ -786,6 +873,35 @@ impl RecordWriter {
                 out.push(',');
             }
             push_receiver(out, e);
+        }
+        out.push_str("],\"dnsbl\":[");
+        for (i, (list, answer)) in lookup.dnsbl.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"list\":");
+            push_str(out, &list.name);
+            out.push_str(",\"kind\":\"");
+            out.push_str(list.kind.as_str());
+            out.push_str("\",\"result\":\"");
+            out.push_str(dnsbl_result(answer));
+            out.push_str("\",\"codes\":[");
+            if let DnsblAnswer::Codes(codes) = answer {
+                for (k, c) in codes.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    out.push('"');
+                    push_ip(out, IpAddr::V4(*c));
+                    out.push('"');
+                }
+            }
+            out.push_str("],\"failure\":");
+            match answer {
+                DnsblAnswer::Failed(r) => push_str(out, &failure_text(r)),
+                _ => out.push_str("null"),
+            }
+            out.push('}');
         }
         out.push_str("]}");
     }
@@ -1054,6 +1170,7 @@ mod tests {
                 rcode: Some(Rcode::Other(4095)),
                 answer: PtrAnswer::Names(vec![name.clone(), name.clone()]),
                 cname_chain: vec![name.clone()],
+                dnsbl: Vec::new(),
                 attempts: 1234567,
                 forward: vec![
                     (
@@ -1087,6 +1204,7 @@ mod tests {
             cidr: "2001:db8::/32".parse().unwrap(),
             policy: Policy::Mail,
             expect_ptr: None,
+            expect_pbl: false,
             migrated_from: None,
             severities: SeverityOverrides::default(),
             source: SourceLocation {

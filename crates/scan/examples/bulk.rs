@@ -63,6 +63,7 @@ fn main() {
             cidr,
             policy: Policy::Hosting,
             expect_ptr: None,
+            expect_pbl: false,
             migrated_from: None,
             severities: Default::default(),
             source: SourceLocation {

@@ -515,6 +515,7 @@ fn absorb(a: &mut ScanOutcome, b: &ScanOutcome) {
     a.queries_sent += b.queries_sent;
     a.ptr_queries += b.ptr_queries;
     a.forward_queries += b.forward_queries;
+    a.dnsbl_queries += b.dnsbl_queries;
     a.tcp_queries += b.tcp_queries;
     a.retries += b.retries;
     a.timeouts += b.timeouts;
@@ -656,6 +657,8 @@ where
             let mut cfg = config.clone();
             cfg.servers = vec![servers[s].addr];
             cfg.forward = false;
+            cfg.dnsbl.clear();
+            cfg.dnsbl_servers.clear();
             cfg.recursion_desired = false;
             // An authoritative server answers REFUSED for a zone it does not
             // serve (lame), not to slow us down (rate limiting authoritative

@@ -7,22 +7,28 @@
 //! retries and CNAME hops) holds a *slot* of the window from its first send to
 //! its final answer; an *address job* is one target from PTR to delivery; a
 //! *forward job* is one distinct (name, A/AAAA) lookup shared by every address
-//! waiting for it.
+//! waiting for it; a *blocklist question* asks one DNSBL about one address
+//! (module `dnsbl`) and counts toward its address job like a forward lookup.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io;
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use ptr_audit_model::{DnsName, FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, Target};
+use ptr_audit_model::{
+    DnsName, DnsblAnswer, FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, Target,
+};
 use tokio::task::JoinSet;
 
 use crate::answer::{Found, NameList, Trail, check_reply, walk_answer};
 use crate::batch::{RecvBatch, SEND_COUNT, SendBatch};
+use crate::dnsbl;
 use crate::forward_cache::{FwdCache, Hasher};
 use crate::pace::{Pace, Seen, parent_key};
 use crate::pool::{FREE, Pools};
@@ -45,6 +51,14 @@ enum Owner {
     Addr(u32),
     /// Forward job `n`.
     Fwd(u32),
+    /// The question of address job `addr` to blocklist `list`
+    /// ([`ScanConfig::dnsbl`] index).
+    Bl {
+        /// The address job.
+        addr: u32,
+        /// The list.
+        list: u32,
+    },
 }
 
 /// Where a question stands.
@@ -104,6 +118,10 @@ struct AddrJob {
     chain: Vec<DnsName>,
     answer: Option<PtrAnswer>,
     forward: Vec<(DnsName, Option<ForwardAnswer>)>,
+    /// One entry per blocklist, filled as answers come (empty, unallocated,
+    /// when the scan asks none).
+    dnsbl: Vec<Option<DnsblAnswer>>,
+    /// Forward lookups and blocklist questions not answered yet.
     pending: u32,
 }
 
@@ -161,6 +179,11 @@ enum Event {
 /// The scanner's state.
 struct Engine<'a, I, F> {
     cfg: &'a ScanConfig,
+    /// Every server: [`ScanConfig::servers`], then
+    /// [`ScanConfig::dnsbl_servers`] (the index everything per server uses).
+    servers: Vec<SocketAddr>,
+    /// How many of `servers` are [`ScanConfig::servers`].
+    main_servers: usize,
     attempts: u32,
     max_active: usize,
     targets: I,
@@ -174,6 +197,8 @@ struct Engine<'a, I, F> {
     /// The socket whose send buffer is full, if any.
     send_blocked: Option<u32>,
     rr: usize,
+    /// The round-robin position among the blocklist servers.
+    rr_bl: usize,
     limiter: Option<DefaultDirectRateLimiter>,
     per_server: Vec<DefaultDirectRateLimiter>,
     /// Per server: the adaptive rate (same index).
@@ -190,6 +215,8 @@ struct Engine<'a, I, F> {
     free_fwds: Vec<u32>,
     fwd_inflight: HashMap<Rc<[u8]>, u32, Hasher>,
     fwd_wait: VecDeque<u32>,
+    /// Blocklist questions waiting for a slot: (address job, list).
+    bl_wait: VecDeque<(u32, u32)>,
     cache: FwdCache,
 
     send_q: VecDeque<u32>,
@@ -266,8 +293,18 @@ where
         stop: &'a StopSignal,
     ) -> Result<Self, ScanError> {
         let concurrency = cfg.concurrency.clamp(1, MAX_CONCURRENCY);
+        let servers: Vec<SocketAddr> = cfg
+            .servers
+            .iter()
+            .chain(if cfg.dnsbl.is_empty() {
+                &[][..]
+            } else {
+                &cfg.dnsbl_servers[..]
+            })
+            .copied()
+            .collect();
         let pools =
-            Pools::new(&cfg.servers, cfg.sockets_per_server).map_err(|source| ScanError::Io {
+            Pools::new(&servers, cfg.sockets_per_server).map_err(|source| ScanError::Io {
                 action: "set up the UDP sockets",
                 source,
             })?;
@@ -292,6 +329,7 @@ where
             .collect();
         Ok(Self {
             cfg,
+            main_servers: cfg.servers.len(),
             attempts: cfg.attempts.max(1),
             max_active: concurrency * 2 + 16,
             targets,
@@ -301,12 +339,13 @@ where
             stopping: false,
             send_blocked: None,
             rr: 0,
+            rr_bl: 0,
             limiter: cfg.qps.map(|q| limiter(q, cfg.burst)),
             per_server: cfg
                 .qps_per_server
-                .map(|q| cfg.servers.iter().map(|_| limiter(q, None)).collect())
+                .map(|q| servers.iter().map(|_| limiter(q, None)).collect())
                 .unwrap_or_default(),
-            paces: cfg.servers.iter().map(|_| Pace::new(start)).collect(),
+            paces: servers.iter().map(|_| Pace::new(start)).collect(),
             throttled: 0,
             slots,
             free_slots: (0..concurrency as u32).rev().collect(),
@@ -317,6 +356,7 @@ where
             free_fwds: Vec::new(),
             fwd_inflight: HashMap::default(),
             fwd_wait: VecDeque::new(),
+            bl_wait: VecDeque::new(),
             cache: FwdCache::new(cfg.forward_cache_size),
             send_q: VecDeque::new(),
             timeouts: VecDeque::new(),
@@ -332,7 +372,7 @@ where
             },
             pools,
             send_buf: Vec::with_capacity(512),
-            outbox: (0..cfg.servers.len())
+            outbox: (0..servers.len())
                 .map(|_| Outbox {
                     sock: 0,
                     batch: SendBatch::new(),
@@ -346,6 +386,7 @@ where
                 ..Found::default()
             },
             key: Vec::with_capacity(wire::MAX_NAME + 2),
+            servers,
         })
     }
 
@@ -404,7 +445,7 @@ where
         self.out.throttled_servers = self
             .paces
             .iter()
-            .zip(&self.cfg.servers)
+            .zip(&self.servers)
             .filter_map(|(p, &server)| p.backoff(server))
             .collect();
         Ok(self.out.clone())
@@ -413,7 +454,6 @@ where
     fn dead(&self) -> ScanError {
         ScanError::NoResolverAnswered {
             servers: self
-                .cfg
                 .servers
                 .iter()
                 .map(ToString::to_string)
@@ -806,7 +846,9 @@ where
     fn finish_failed(&mut self, s: u32, reason: FailureReason) -> Result<(), ScanError> {
         match self.slots[s as usize].owner {
             Owner::Addr(_) => self.finish_any(s, Err(PtrAnswer::Failed(reason))),
-            Owner::Fwd(_) => self.finish_any(s, Ok(ForwardAnswer::Failed(reason))),
+            Owner::Fwd(_) | Owner::Bl { .. } => {
+                self.finish_any(s, Ok(ForwardAnswer::Failed(reason)))
+            }
         }
     }
 
@@ -820,21 +862,38 @@ where
         let owner = self.free_slot(s);
         match (owner, answer) {
             (Owner::Addr(a), Err(ptr)) => {
-                if let Some(job) = self.addrs[a as usize].as_mut() {
-                    job.answer = Some(ptr);
+                let Some(job) = self.addrs[a as usize].as_mut() else {
+                    return Ok(());
+                };
+                job.answer = Some(ptr);
+                if job.pending == 0 {
+                    self.deliver(a)
+                } else {
+                    Ok(())
                 }
-                self.deliver(a)
+            }
+            (Owner::Bl { addr, list }, answer) => {
+                let answer = match answer {
+                    Ok(outcome) => dnsbl::answer_of(outcome),
+                    Err(_) => DnsblAnswer::Failed(FailureReason::Malformed),
+                };
+                self.finish_bl(addr, list, answer)
             }
             (Owner::Fwd(f), Ok(fwd)) => self.finish_fwd(f, fwd),
             (Owner::Addr(a), Ok(fwd)) => {
                 // Unreachable by construction; keep the address accounted for.
-                if let Some(job) = self.addrs[a as usize].as_mut() {
-                    job.answer = Some(PtrAnswer::Failed(match fwd {
-                        ForwardAnswer::Failed(r) => r,
-                        _ => FailureReason::Malformed,
-                    }));
+                let Some(job) = self.addrs[a as usize].as_mut() else {
+                    return Ok(());
+                };
+                job.answer = Some(PtrAnswer::Failed(match fwd {
+                    ForwardAnswer::Failed(r) => r,
+                    _ => FailureReason::Malformed,
+                }));
+                if job.pending == 0 {
+                    self.deliver(a)
+                } else {
+                    Ok(())
                 }
-                self.deliver(a)
             }
             (Owner::Fwd(f), Err(_)) => {
                 self.finish_fwd(f, ForwardAnswer::Failed(FailureReason::Malformed))
@@ -929,6 +988,23 @@ where
         }
     }
 
+    /// Blocklist `list` answered for address job `a`: delivered once the PTR
+    /// side is done too.
+    fn finish_bl(&mut self, a: u32, list: u32, answer: DnsblAnswer) -> Result<(), ScanError> {
+        let Some(job) = self.addrs[a as usize].as_mut() else {
+            return Ok(());
+        };
+        if let Some(entry) = job.dnsbl.get_mut(list as usize) {
+            *entry = Some(answer);
+        }
+        job.pending = job.pending.saturating_sub(1);
+        if job.pending == 0 && job.answer.is_some() {
+            self.deliver(a)
+        } else {
+            Ok(())
+        }
+    }
+
     fn finish_fwd(&mut self, f: u32, answer: ForwardAnswer) -> Result<(), ScanError> {
         let Some(job) = self.fwds[f as usize].take() else {
             return Ok(());
@@ -974,6 +1050,20 @@ where
                     )
                 })
                 .collect(),
+            dnsbl: if job.dnsbl.is_empty() {
+                Vec::new()
+            } else {
+                job.dnsbl
+                    .into_iter()
+                    .zip(&self.cfg.dnsbl)
+                    .map(|(answer, zone)| {
+                        (
+                            Arc::clone(zone.list()),
+                            answer.unwrap_or_else(dnsbl::unanswered),
+                        )
+                    })
+                    .collect()
+            },
         };
         if self.replies_seen == 0 {
             self.held.push((job.target, lookup));
@@ -1080,6 +1170,17 @@ where
                 let qtype = job.qtype;
                 self.start_question(s, Owner::Fwd(f), &qname, qtype);
                 continue;
+            } else if !self.bl_wait.is_empty() && !self.free_slots.is_empty() {
+                let (a, list) = self.bl_wait.pop_front().expect("not empty");
+                let Some(job) = self.addrs[a as usize].as_ref() else {
+                    continue;
+                };
+                let mut qname = std::mem::take(&mut self.scratch);
+                dnsbl::push_query_name(&mut qname, job.target.ip, &self.cfg.dnsbl[list as usize]);
+                let s = self.free_slots.pop().expect("not empty");
+                self.start_question(s, Owner::Bl { addr: a, list }, &qname, TYPE_A);
+                self.scratch = qname;
+                continue;
             } else if !self.stopping
                 && !self.exhausted
                 && !self.free_slots.is_empty()
@@ -1092,6 +1193,7 @@ where
                 let mut qname = std::mem::take(&mut self.scratch);
                 qname.clear();
                 wire::push_reverse_name(&mut qname, target.ip);
+                let lists = self.cfg.dnsbl.len();
                 let job = AddrJob {
                     target,
                     attempts: 0,
@@ -1099,10 +1201,18 @@ where
                     chain: Vec::new(),
                     answer: None,
                     forward: Vec::new(),
-                    pending: 0,
+                    dnsbl: if lists == 0 {
+                        Vec::new()
+                    } else {
+                        vec![None; lists]
+                    },
+                    pending: lists as u32,
                 };
                 let a = put(&mut self.addrs, &mut self.free_addrs, job);
                 self.active_addrs += 1;
+                for list in 0..lists as u32 {
+                    self.bl_wait.push_back((a, list));
+                }
                 let s = self.free_slots.pop().expect("not empty");
                 self.start_question(s, Owner::Addr(a), &qname, TYPE_PTR);
                 self.scratch = qname;
@@ -1110,8 +1220,9 @@ where
             } else {
                 return Ok(None);
             };
-            let avoid = self.slots[s as usize].last_server;
-            let server = match self.admit(now, avoid) {
+            let slot = &self.slots[s as usize];
+            let (avoid, bl) = (slot.last_server, matches!(slot.owner, Owner::Bl { .. }));
+            let server = match self.admit(now, avoid, bl) {
                 Ok(server) => server,
                 Err(wake) => return Ok(Some(wake)),
             };
@@ -1211,11 +1322,21 @@ where
         self.send_q.push_back(s);
     }
 
-    /// Takes a token from the limiters and picks the server; `Err` holds when
-    /// to try again.
-    fn admit(&mut self, now: Instant, avoid: usize) -> Result<usize, Instant> {
-        let n = self.cfg.servers.len();
-        let mut server = self.rr % n;
+    /// Takes a token from the limiters and picks the server (a blocklist
+    /// server for a blocklist question, `bl`, when there are any); `Err`
+    /// holds when to try again.
+    fn admit(&mut self, now: Instant, avoid: usize, bl: bool) -> Result<usize, Instant> {
+        let (base, n, rr) = if bl && self.servers.len() > self.main_servers {
+            (
+                self.main_servers,
+                self.servers.len() - self.main_servers,
+                self.rr_bl,
+            )
+        } else {
+            (0, self.main_servers, self.rr)
+        };
+        let avoid = avoid.wrapping_sub(base);
+        let mut server = rr % n;
         if n > 1 && server == avoid {
             server = (server + 1) % n;
         }
@@ -1223,10 +1344,11 @@ where
             let mut wake: Option<Instant> = None;
             let mut chosen = None;
             for k in 0..n {
-                let i = (self.rr + k) % n;
+                let i = (rr + k) % n;
                 if n > 1 && i == avoid {
                     continue;
                 }
+                let i = base + i;
                 // the adaptive pace first: it only looks, the limiter spends
                 if let Err(at) = self.paces[i].ready(now) {
                     wake = Some(wake.map_or(at, |x| x.min(at)));
@@ -1248,10 +1370,12 @@ where
                 }
             }
             match chosen {
-                Some(i) => server = i,
+                Some(i) => server = i - base,
                 None => return Err(wake.unwrap_or(now + Duration::from_millis(1))),
             }
         }
+        let next = server + 1;
+        let server = base + server;
         if let Some(limiter) = &self.limiter
             && let Err(not_until) = limiter.check()
         {
@@ -1260,14 +1384,18 @@ where
         if self.throttled > 0 {
             self.paces[server].take(now);
         }
-        self.rr = server + 1;
+        if base == 0 {
+            self.rr = next;
+        } else {
+            self.rr_bl = next;
+        }
         Ok(server)
     }
 
     /// Sends question `s` to `server`: over UDP, queues it for the next
     /// batch (the ID is taken now, so no query of the batch can reuse it).
     fn send(&mut self, s: u32, server: usize, now: Instant) -> Result<(), ScanError> {
-        let addr = self.cfg.servers[server];
+        let addr = self.servers[server];
         let slot = &self.slots[s as usize];
         let (qtype, edns, tcp) = (slot.qtype, slot.edns, slot.tcp);
         // A UDP query joins the server's batch, which goes out on one socket
@@ -1317,6 +1445,7 @@ where
                 }
             }
             Owner::Fwd(_) => self.out.forward_queries += 1,
+            Owner::Bl { .. } => self.out.dnsbl_queries += 1,
         }
         slot.seq = slot.seq.wrapping_add(1);
         if tcp {

@@ -36,6 +36,9 @@
 //! - `rcode`: the response code of the last PTR reply, `None` if none came.
 //! - `attempts`: PTR queries sent for the address: retries, CNAME hops and the
 //!   TCP query after a truncated reply included.
+//! - `dnsbl`: one answer per [`ScanConfig::dnsbl`] list, in order:
+//!   `NotListed` (NXDOMAIN or NODATA), `Codes` (the A records, error codes
+//!   included: the classifier reads them), `Failed(reason)` (unknown).
 //! - `forward`: for each distinct PTR name (case-insensitive, at most
 //!   [`ScanConfig::max_forward_per_address`]; further names get no entry),
 //!   A for an IPv4 address or AAAA for an IPv6 one, CNAMEs followed.
@@ -98,6 +101,7 @@
 mod answer;
 mod authoritative;
 mod batch;
+mod dnsbl;
 mod engine;
 mod forward_cache;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -113,6 +117,7 @@ pub use authoritative::{
     AuthServer, SkipReason, SkippedServer, ZoneReport, scan_authoritative,
     scan_authoritative_blocking, special_purpose, zones_of_blocking,
 };
+pub use dnsbl::{DnsblZone, DnsblZoneError};
 pub use wire::{MAX_POINTERS, WireError};
 
 use std::net::SocketAddr;
@@ -214,6 +219,16 @@ pub struct ScanConfig {
     /// rate-limiting us), and speed up again once it answers cleanly: see
     /// "Polite limits" in the crate docs. Default true.
     pub adaptive_backoff: bool,
+    /// DNS blocklists to ask about every address (an A question for the
+    /// address under each zone, beside the PTR, with the same budgets,
+    /// retries and timeouts); each [`Lookup`] gets one
+    /// [`DnsblAnswer`](ptr_audit_model::DnsblAnswer) per list, in this
+    /// order. Default none, which costs nothing per address.
+    pub dnsbl: Vec<DnsblZone>,
+    /// Where the blocklist questions go; empty means [`ScanConfig::servers`].
+    /// Separate for `--zones` scans, whose servers only know the zones
+    /// served. Default empty.
+    pub dnsbl_servers: Vec<SocketAddr>,
 }
 
 impl Default for ScanConfig {
@@ -241,6 +256,8 @@ impl Default for ScanConfig {
             forward_cache_size: 16_384,
             dead_resolver_after: 64,
             adaptive_backoff: true,
+            dnsbl: Vec::new(),
+            dnsbl_servers: Vec::new(),
         }
     }
 }
@@ -281,6 +298,8 @@ pub struct ScanOutcome {
     pub ptr_queries: u64,
     /// Forward (A/AAAA) queries sent.
     pub forward_queries: u64,
+    /// DNS blocklist queries sent.
+    pub dnsbl_queries: u64,
     /// Queries sent over TCP after a truncated UDP reply.
     pub tcp_queries: u64,
     /// Queries that were retries (after a timeout, SERVFAIL, REFUSED, ...).

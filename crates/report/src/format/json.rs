@@ -17,7 +17,10 @@ use crate::{GateOutcome, ReportEnd, ReportMeta, Sink, SinkOptions, Summary, Verd
 /// The `format` value of the envelope.
 pub(crate) const FORMAT_NAME: &str = "ptr-audit-report";
 /// The `format_version` of the envelope.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 3;
+/// The oldest `format_version` still read: version 2 lacks only the
+/// blocklist answers (read as none asked) and `blocks[].expect_pbl`.
+pub(crate) const OLDEST_READ: u32 = 2;
 
 /// Builds a compact JSON object with fields in the order they are added.
 pub(crate) struct Obj(String);

@@ -31,6 +31,12 @@ fn rule_help(code: FindingCode) -> &'static str {
         FindingCode::PtrMultiple => "More than one PTR record.",
         FindingCode::PtrStale => "The PTR still names the datacenter the block migrated from.",
         FindingCode::PtrInconsistent => "Authoritative servers disagree about the PTR.",
+        FindingCode::DnsblListed => {
+            "A DNS blocklist lists the address (the list and its return codes' meaning in the message)."
+        }
+        FindingCode::PblUnlisted => {
+            "The inventory expects the address in the Spamhaus PBL (expect_pbl), and the list does not have it."
+        }
     }
 }
 

@@ -52,6 +52,7 @@ fn block(
         cidr: cidr.parse().unwrap(),
         policy,
         expect_ptr: expect.map(str::to_owned),
+        expect_pbl: false,
         migrated_from: (dc == "fra1").then(|| Arc::from("ams3")),
         severities: if policy == Policy::Hosting {
             SeverityOverrides(vec![(FindingCode::PtrStale, Severity::Notice)])
@@ -132,9 +133,61 @@ fn answered(names: Vec<DnsName>, forward: Vec<(DnsName, ForwardAnswer)>) -> Look
         rcode: Some(Rcode::NoError),
         answer: PtrAnswer::Names(names),
         cname_chain: Vec::new(),
+        dnsbl: Vec::new(),
         attempts: 1,
         forward,
     }
+}
+
+/// An address with a clean PTR that blocklists list: a Spamhaus SBL and PBL
+/// listing (under a DQS zone shown with `{key}`), a list name with markup and
+/// formula characters (names read back from a report are untrusted), an
+/// error code and an unanswered list; its findings from the classifier.
+pub fn listed(block: &Arc<BlockInfo>, addr: &str, name: &DnsName) -> AddressRecord {
+    use ptr_audit_model::{Dnsbl, DnsblAnswer, DnsblKind};
+    let list = |name: &str, kind| {
+        Arc::new(Dnsbl {
+            name: name.into(),
+            kind,
+        })
+    };
+    let mut lookup = answered(
+        vec![name.clone()],
+        vec![(name.clone(), ForwardAnswer::Addresses(vec![ip(addr)]))],
+    );
+    lookup.dnsbl = vec![
+        (
+            list("{key}.zen.dq.spamhaus.net", DnsblKind::SpamhausZen),
+            DnsblAnswer::Codes(vec![
+                "127.0.0.2".parse().unwrap(),
+                "127.0.0.10".parse().unwrap(),
+            ]),
+        ),
+        (
+            list("=cmd|' /c calc'!a0,<b>.example", DnsblKind::Generic),
+            DnsblAnswer::Codes(vec!["127.0.0.5".parse().unwrap()]),
+        ),
+        (
+            list("pbl.example", DnsblKind::SpamhausPbl),
+            DnsblAnswer::Codes(vec!["127.255.255.254".parse().unwrap()]),
+        ),
+        (
+            list("dead.example", DnsblKind::Generic),
+            DnsblAnswer::Failed(FailureReason::Timeout),
+        ),
+        (
+            list("clean.example", DnsblKind::Generic),
+            DnsblAnswer::NotListed,
+        ),
+    ];
+    let target = Target {
+        ip: ip(addr),
+        block: block.clone(),
+        expected_ptr: None,
+    };
+    let classifier = ptr_audit_classify::Classifier::new(&Provider::default()).unwrap();
+    let findings = classifier.classify(&target, &lookup);
+    rec(block, addr, None, lookup, findings)
 }
 
 /// A 250-octet name: 4 labels of 61 octets plus `example`.
@@ -256,6 +309,7 @@ pub fn records() -> Vec<AddressRecord> {
                 rcode: None,
                 answer: PtrAnswer::Failed(FailureReason::Timeout),
                 cname_chain: vec![],
+                dnsbl: Vec::new(),
                 attempts: 3,
                 forward: vec![],
             },
@@ -276,6 +330,7 @@ pub fn records() -> Vec<AddressRecord> {
                 rcode: Some(Rcode::NxDomain),
                 answer: PtrAnswer::NxDomain,
                 cname_chain: vec![],
+                dnsbl: Vec::new(),
                 attempts: 1,
                 forward: vec![],
             },
@@ -298,6 +353,7 @@ pub fn records() -> Vec<AddressRecord> {
                     target: n("10.0/26.2.0.192.in-addr.arpa."),
                 },
                 cname_chain: vec![n("10.0/26.2.0.192.in-addr.arpa.")],
+                dnsbl: Vec::new(),
                 attempts: 1,
                 forward: vec![],
             },
@@ -371,6 +427,7 @@ pub fn records() -> Vec<AddressRecord> {
                 rcode: Some(Rcode::ServFail),
                 answer: PtrAnswer::Failed(FailureReason::Rcode(Rcode::ServFail)),
                 cname_chain: vec![],
+                dnsbl: Vec::new(),
                 attempts: 3,
                 forward: vec![],
             },
@@ -457,6 +514,7 @@ pub fn synthetic_block(dc: &str, cidr: &str, migrated_from: Option<&str>) -> Arc
         cidr: cidr.parse().unwrap(),
         policy: Policy::Hosting,
         expect_ptr: None,
+        expect_pbl: false,
         migrated_from: migrated_from.map(Arc::from),
         severities: SeverityOverrides::default(),
         source: SourceLocation {

@@ -1,6 +1,7 @@
 //! Integration tests of the report crate: one binary, one module per concern.
 
 mod ci_doc;
+mod dnsbl;
 mod fix;
 mod fixture;
 mod formats;

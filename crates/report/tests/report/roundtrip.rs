@@ -91,16 +91,16 @@ fn fields_added_by_later_versions_are_ignored() {
     let doc = read_report_str(&text, Path::new("r.jsonl")).unwrap();
     assert_eq!(doc.records.len(), records().len());
     let json = render(Format::Json).replacen(
-        "\"format_version\": 2,",
-        "\"format_version\": 2,\n  \"later\": {},",
+        "\"format_version\": 3,",
+        "\"format_version\": 3,\n  \"later\": {},",
         1,
     );
     let doc = read_report_str(&json, Path::new("r.json")).unwrap();
     assert_eq!(doc.records.len(), records().len());
     // A different format version is refused with a message.
-    for other in ["1", "3"] {
+    for other in ["1", "4"] {
         let text = render(Format::Json).replacen(
-            "\"format_version\": 2,",
+            "\"format_version\": 3,",
             &format!("\"format_version\": {other},"),
             1,
         );
@@ -146,4 +146,26 @@ fn streaming_read_gives_records_with_their_full_blocks() {
     .unwrap();
     assert!(doc.torn_tail);
     assert_eq!(n, records().len() - 1);
+}
+
+#[test]
+fn version_2_documents_are_read_as_scans_without_blocklists() {
+    // what a version 2 writer wrote: no `dnsbl` in records, no `expect_pbl` in blocks
+    let v3 = render(Format::Json);
+    let v2 = v3
+        .replacen("\"format_version\": 3,", "\"format_version\": 2,", 1)
+        .lines()
+        .map(|l| match l.find(",\"dnsbl\":[") {
+            Some(at) if l.trim_start().starts_with("{\"ip\"") => {
+                let end = if l.ends_with("},") { "}," } else { "}" };
+                format!("{}{end}", &l[..at])
+            }
+            _ => l.replace(",\"expect_pbl\":false", ""),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!v2.contains("\"dnsbl\""));
+    let doc = read_report_str(&v2, Path::new("v2.json")).unwrap();
+    assert_eq!(doc.records.len(), records().len());
+    assert!(doc.records.iter().all(|r| r.lookup.dnsbl.is_empty()));
 }

@@ -3,6 +3,7 @@
 mod answers;
 mod authoritative;
 mod backoff;
+mod dnsbl;
 mod faults;
 mod hostile;
 mod limits;
@@ -31,6 +32,7 @@ pub fn block(cidr: &str) -> Arc<BlockInfo> {
         cidr: cidr.parse::<IpNet>().expect("cidr"),
         policy: Policy::Hosting,
         expect_ptr: None,
+        expect_pbl: false,
         migrated_from: None,
         severities: Default::default(),
         source: SourceLocation {

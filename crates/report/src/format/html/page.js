@@ -19,6 +19,8 @@
     'ptr-multiple': '#009e73',
     'ptr-stale': '#332288',
     'ptr-inconsistent': '#882255',
+    'dnsbl-listed': '#661100',
+    'pbl-unlisted': '#999933',
   };
   const NO_RECORD_COLOR = '#ffffff';
   const color = (i) => STATUS_COLORS[S[i]] || '#444444';
