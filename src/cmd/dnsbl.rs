@@ -21,7 +21,7 @@ pub struct DnsblArgs {
     /// `--dnsbl-key-file`: `--dnsbl '{key}.zen.dq.spamhaus.net=spamhaus-zen'`.
     #[arg(long = "dnsbl", value_name = "ZONE[=KIND]")]
     #[arg(help_heading = "Blocklists")]
-    pub lists: Vec<String>,
+    pub dnsbl_lists: Vec<String>,
     /// Read the DQS key for `{key}` in `--dnsbl` zones from FILE (one line). The key is never
     /// printed or written into a report: they show `{key}`.
     #[arg(long, value_name = "FILE")]
@@ -32,7 +32,7 @@ pub struct DnsblArgs {
     /// refuses queries through public resolvers: name your own.
     #[arg(long = "dnsbl-resolver", value_name = "IP[:PORT]")]
     #[arg(help_heading = "Blocklists")]
-    pub resolvers: Vec<String>,
+    pub dnsbl_resolvers: Vec<String>,
 }
 
 impl DnsblArgs {
@@ -42,16 +42,16 @@ impl DnsblArgs {
         &self,
         with_zones: bool,
     ) -> anyhow::Result<(Vec<DnsblZone>, Vec<std::net::SocketAddr>)> {
-        if self.lists.is_empty() {
-            if self.dnsbl_key_file.is_some() || !self.resolvers.is_empty() {
+        if self.dnsbl_lists.is_empty() {
+            if self.dnsbl_key_file.is_some() || !self.dnsbl_resolvers.is_empty() {
                 bail!("`--dnsbl-key-file` and `--dnsbl-resolver` need a `--dnsbl` list");
             }
             return Ok((Vec::new(), Vec::new()));
         }
         let key = self.dnsbl_key_file.as_deref().map(read_key).transpose()?;
-        let mut zones = Vec::with_capacity(self.lists.len());
+        let mut zones = Vec::with_capacity(self.dnsbl_lists.len());
         let mut key_used = false;
-        for spec in &self.lists {
+        for spec in &self.dnsbl_lists {
             let (zone, kind) = parse_spec(spec, key.as_deref())?;
             let shown = match &key {
                 // a key written out in a zone is hidden too
@@ -83,7 +83,7 @@ impl DnsblArgs {
             bail!("`--dnsbl-key-file` is given but no `--dnsbl` zone names `{KEY}`");
         }
         let servers = self
-            .resolvers
+            .dnsbl_resolvers
             .iter()
             .map(|r| super::scan::parse_resolver(r))
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -149,9 +149,9 @@ mod tests {
 
     fn args(lists: &[&str], key: Option<&Path>, resolvers: &[&str]) -> DnsblArgs {
         DnsblArgs {
-            lists: lists.iter().map(|s| s.to_string()).collect(),
+            dnsbl_lists: lists.iter().map(|s| s.to_string()).collect(),
             dnsbl_key_file: key.map(Path::to_path_buf),
-            resolvers: resolvers.iter().map(|s| s.to_string()).collect(),
+            dnsbl_resolvers: resolvers.iter().map(|s| s.to_string()).collect(),
         }
     }
 

@@ -17,6 +17,7 @@ mod authoritative;
 mod browser;
 mod checkpoint;
 mod dns;
+mod dnsbl;
 mod expected;
 mod fixture;
 mod oracle;

@@ -127,6 +127,7 @@ fn hostile_block() -> Arc<BlockInfo> {
         cidr: "198.51.100.64/28".parse().unwrap(),
         policy: Policy::Mail,
         expect_ptr: None,
+        expect_pbl: false,
         migrated_from: Some(Arc::from("lon 1")),
         severities: SeverityOverrides::default(),
         source: SourceLocation {
