@@ -1,7 +1,8 @@
 //! The address encoded in the name, in every textual form operators use:
-//! dotted, dashed, reversed, zero-padded, concatenated, hex, decimal, partial
-//! and split for IPv4; hextets, compressed, nibbles and the interface
-//! identifier for IPv6. One tokenising pass, no allocation.
+//! dotted, dashed, reversed, zero-padded, concatenated, hex, decimal, partial,
+//! split, and split with a line or port id in place of one octet for IPv4;
+//! hextets, compressed, nibbles and the interface identifier for IPv6. One
+//! tokenising pass, no allocation.
 
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -305,32 +306,77 @@ pub(crate) fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
         }
     }
 
-    // Two octets in a row: weak evidence on its own.
-    let windows2 = [
-        &fwd[0..2],
-        &fwd[1..3],
-        &fwd[2..4],
-        &rev[0..2],
-        &rev[1..3],
-        &rev[2..4],
-    ];
+    // Two octets in a row: weak evidence on its own; strong when a third
+    // octet stands elsewhere beside a line or port id in place of the fourth
+    // octet (`lfbn-tou-1-1502-76.w90-89` on 90.89.68.76).
     for i in 0..t.len().saturating_sub(1) {
         let w = &t[i..i + 2];
         if sep(body, w[0], w[1]).is_none() {
             continue;
         }
         let vals = [w[0].value, w[1].value];
-        if windows2.iter().any(|x| *x == vals) {
-            ev.weak_score += 2;
-            ev.weak.push(Reason {
-                rule: Rule::IpEncoded,
-                kind: "partial",
-                span: w[0].start as usize..w[1].end as usize,
-                message: Cow::Borrowed("two of the address's octets appear in a row"),
-            });
+        let Some(pair) =
+            (0..3).find(|&p| vals == [fwd[p], fwd[p + 1]] || vals == [fwd[p + 1], fwd[p]])
+        else {
+            continue;
+        };
+        if let Some(span) = line_id(body, t, i, &fwd, pair) {
+            strong(
+                ev,
+                "split-line-id",
+                span,
+                "three of the address's octets appear, split up, with a line or port id in place of the other",
+            );
             return;
         }
+        ev.weak_score += 2;
+        ev.weak.push(Reason {
+            rule: Rule::IpEncoded,
+            kind: "partial",
+            span: w[0].start as usize..w[1].end as usize,
+            message: Cow::Borrowed("two of the address's octets appear in a row"),
+        });
+        return;
     }
+}
+
+/// With octets `pair` and `pair + 1` of `fwd` at tokens `i` and `i + 1`: the
+/// span from the pair to a token elsewhere that holds one of the two other
+/// octets (at most 3 digits) and is joined by one separator to a token that
+/// is not the remaining octet's value (the line or port id standing in its
+/// place). `None` when there is no such token.
+fn line_id(
+    body: &[u8],
+    t: &[Tok],
+    i: usize,
+    fwd: &[u64; 4],
+    pair: usize,
+) -> Option<std::ops::Range<usize>> {
+    let others = (0..4).filter(|q| *q != pair && *q != pair + 1);
+    for lone in others {
+        let missing = (0..4)
+            .find(|q| *q != pair && *q != pair + 1 && *q != lone)
+            .unwrap_or(lone);
+        for j in 0..t.len() {
+            if j == i || j == i + 1 || t[j].len() > 3 || t[j].value != fwd[lone] {
+                continue;
+            }
+            let beside = [j.checked_sub(1), Some(j + 1)];
+            let id = beside.into_iter().flatten().find(|&k| {
+                k < t.len()
+                    && k != i
+                    && k != i + 1
+                    && t[k].value != fwd[missing]
+                    && sep(body, t[k.min(j)], t[k.max(j)]).is_some()
+            });
+            if let Some(k) = id {
+                let first = i.min(j).min(k);
+                let last = (i + 1).max(j).max(k);
+                return Some(t[first].start as usize..t[last].end as usize);
+            }
+        }
+    }
+    None
 }
 
 /// True when tokens `a` and `b` of `t` are separated by exactly one separator.

@@ -28,6 +28,7 @@ pub mod authoritative;
 pub mod dnsbl;
 mod encoded;
 mod findings;
+mod ids;
 pub mod receivers;
 pub mod severity;
 mod tally;
@@ -161,7 +162,11 @@ impl Classifier {
             IpAddr::V4(v4) => encoded::ipv4(v4, lower, &mut ev),
             IpAddr::V6(v6) => encoded::ipv6(v6, lower, &mut ev),
         }
-        tokens::scan(ip, lower, &mut ev);
+        let host_end = tokens::registered_start(lower);
+        if ev.strong.is_empty() {
+            ids::scan(ip, lower, host_end, &mut ev);
+        }
+        tokens::scan(ip, lower, host_end, &mut ev);
         if ev.strong.is_empty() && ev.weak_score < WEAK_THRESHOLD {
             return NameVerdict {
                 label: Label::Custom,

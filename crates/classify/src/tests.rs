@@ -48,6 +48,14 @@ fn assert_form(addr: &str, name: &str, rule: &str, kind: &str) {
     );
 }
 
+fn assert_no_rule(addr: &str, name: &str, rule: &str) {
+    let (label, reasons) = j(addr, name);
+    assert!(
+        reasons.iter().all(|(r, _)| *r != rule),
+        "{addr} {name}: expected no {rule}, got {label:?} {reasons:?}"
+    );
+}
+
 fn assert_label(addr: &str, name: &str, label: Label) {
     let (l, reasons) = j(addr, name);
     assert_eq!(l, label, "{addr} {name}: {reasons:?}");
@@ -143,12 +151,13 @@ fn ipv4_encoded_forms() {
     assert_form(a, "p057100cb.example.net", "ip-encoded", "hex");
     assert_form(a, "n3405803781.example.net", "ip-encoded", "decimal");
     // Concatenated and decimal forms are compared as numbers: the length
-    // must match too (no leading zeros, no extra digits).
+    // must match too (no leading zeros, no extra digits). (As serial
+    // numbers these names are still generic: `ids`.)
     assert_form(a, "h20301135.example.net", "ip-encoded", "concatenated");
     assert_form(a, "h51130203.example.net", "ip-encoded", "concatenated");
-    assert_label(a, "h0203000113005.example.net", Label::Custom);
-    assert_label(a, "n03405803781.example.net", Label::Custom);
-    assert_label(a, "h2030113005.example.net", Label::Custom);
+    assert_no_rule(a, "h0203000113005.example.net", "ip-encoded");
+    assert_no_rule(a, "n03405803781.example.net", "ip-encoded");
+    assert_no_rule(a, "h2030113005.example.net", "ip-encoded");
     assert_form(a, "ip5.ip-203-0-113.eu", "ip-encoded", "partial");
     assert_form(a, "203-0.113-5.example.net", "ip-encoded", "mixed");
     assert_form(a, "5.static.203-0.x113.example.net", "ip-encoded", "split");
@@ -265,6 +274,137 @@ fn provider_default_templates() {
     };
     let err = Classifier::new(&bad).unwrap_err().to_string();
     assert!(err.contains("`{nope}.example.net`"), "{err}");
+}
+
+#[test]
+fn server_and_instance_ids() {
+    let a = "203.0.113.64";
+    for n in [
+        "vmi419932.contaboserver.net",
+        "srv482913.hstgr.cloud",
+        "h2912345.stratoserver.net",
+        "hwsrv-1012345.hostwindsdns.com",
+        "vps-4c2a91e3.vps.ovh.net",
+        "v2202312204519284731.bestsrv.de",
+        "p7721959-ipngn937osakachuo.osaka.ocn.ne.jp",
+        "pcp04024417pcs.toresd01.pa.comcast.example",
+    ] {
+        assert_form(a, n, "provider-default", "server-id");
+    }
+    assert_form(
+        a,
+        "li1069-64.members.linode.com",
+        "provider-default",
+        "server-id-octet",
+    );
+    let v = c().judge(ip(a), "vmi419932.contaboserver.net");
+    assert_eq!(
+        v.reasons[0].matched("vmi419932.contaboserver.net"),
+        "vmi419932"
+    );
+    for (a, n) in [
+        // Not the last octet; a two-digit id; the id is the third octet
+        // (two octets in a row: weak only).
+        ("203.0.113.64", "li1069-65.members.linode.com"),
+        ("203.0.113.64", "li69-64.members.linode.com"),
+        ("54.240.27.12", "a27-12.smtp-out.amazonses.com"),
+        ("159.135.228.12", "m228-12.mailgun.net"),
+        // Mail services number their own servers.
+        ("203.0.113.64", "mail-401311.protonmail.ch"),
+        ("203.0.113.64", "smtp170313.mail.example.net"),
+        ("17.58.63.175", "ms11p00im-qufo17281701.me.com"),
+        (
+            "203.0.113.64",
+            "mail-db8eur05on2041.outbound.protection.outlook.com",
+        ),
+        // Five digits, a hex word without a digit, letters after the hex id,
+        // a long prefix, the registered domain itself.
+        ("203.0.113.64", "srv12345.example.com"),
+        ("203.0.113.64", "vps-deadbeef.example.net"),
+        ("203.0.113.64", "vps-4c2a91e3x.example.net"),
+        ("203.0.113.64", "customers123456.example.net"),
+        ("203.0.113.64", "srv123456.com"),
+    ] {
+        assert_label(a, n, Label::Custom);
+    }
+    // IPv6 senders: serials count, octets do not.
+    assert_form(
+        "2001:db8::5",
+        "vmi419932.contaboserver.net",
+        "provider-default",
+        "server-id",
+    );
+    assert_label(
+        "2001:db8::40",
+        "li1069-64.members.linode.com",
+        Label::Custom,
+    );
+}
+
+#[test]
+fn split_address_with_a_line_id() {
+    // Orange France: the first two octets, the last one beside a line id
+    // that stands where the third would.
+    let (a, n) = ("90.89.201.76", "lfbn-tou-1-1502-76.w90-89.abo.wanadoo.fr");
+    assert_form(a, n, "ip-encoded", "split-line-id");
+    let v = c().judge(ip(a), n);
+    assert_eq!(v.reasons[0].matched(n), "1502-76.w90-89");
+    assert_form(
+        "109.210.5.247",
+        "amontpellier-657-1-18-247.w109-210.abo.wanadoo.fr",
+        "ip-encoded",
+        "split-line-id",
+    );
+    // The fourth number is the missing octet: every octet is there.
+    assert_form(
+        "90.89.201.76",
+        "lfbn-tou-1-201-76.w90-89.abo.wanadoo.fr",
+        "ip-encoded",
+        "split",
+    );
+    // Two octets and a lone number that is no octet: weak only.
+    assert_label(
+        "90.89.201.76",
+        "lfbn-tou-1-1502-77.w90-89.example.fr",
+        Label::Custom,
+    );
+    // The third octet alone, with nothing beside it: weak only.
+    assert_label("90.89.201.76", "w90-89.lab76.example.fr", Label::Custom);
+}
+
+#[test]
+fn placeholder_registered_domains() {
+    let a = "203.0.113.5";
+    for n in [
+        "no-reverse-dns-configured.com",
+        "reverse-not-configured.example",
+        "ip5.no-rdns.example",
+        "noptr.example",
+        "host.unassigned.example",
+    ] {
+        assert_form(a, n, "dynamic-token", "placeholder");
+    }
+    let n = "no-reverse-dns-configured.com";
+    let v = c().judge(ip(a), n);
+    assert_eq!(v.reasons[0].matched(n), "no-reverse");
+    // Words that real domains carry, and dynamic words, still do not count
+    // in the registered domain.
+    for n in [
+        "mx.unknown-worlds.example",
+        "mail.unused-media.example",
+        "mail.dynamic-media.example",
+        "mail.nobody.example",
+        "mail.not-a-placeholder-set.example",
+    ] {
+        assert_label(a, n, Label::Custom);
+    }
+    // `customer` and `isp` together: a shared access name.
+    assert_label(
+        "98.118.118.142",
+        "customer.frntdeu1.isp.starlink.com",
+        Label::Generic,
+    );
+    assert_label(a, "mail.isp.example.net", Label::Custom);
 }
 
 #[test]

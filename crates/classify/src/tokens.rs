@@ -1,6 +1,7 @@
 //! Words that mark dynamic, pool or unconfigured addresses (`dyn`, `pool`,
 //! `dsl`, `unassigned`, ...), looked up as whole words in the host part of the
-//! name (never in the registered domain).
+//! name; in the registered domain only the words and phrases that say no
+//! reverse name was configured (`no-reverse-dns-configured.com`).
 
 use std::net::IpAddr;
 
@@ -36,13 +37,11 @@ const STRONG: &[&str] = &[
     "dialpool",
 ];
 
-/// Words that mark a name nobody configured.
+/// Words that mark a name nobody configured, anywhere in the name: they say
+/// "no reverse name configured" even as the registered domain's own
+/// (`noptr.example`).
 const PLACEHOLDER: &[&str] = &[
     "unassigned",
-    "unallocated",
-    "unknown",
-    "unused",
-    "undefined",
     "unconfigured",
     "noreverse",
     "nordns",
@@ -50,8 +49,11 @@ const PLACEHOLDER: &[&str] = &[
     "norev",
     "notassigned",
     "notconfigured",
-    "nxdomain",
 ];
+
+/// Words that mark a name nobody configured in the host part only: real
+/// domains carry them (`unknown-worlds.example`).
+const HOST_PLACEHOLDER: &[&str] = &["unallocated", "unknown", "unused", "undefined", "nxdomain"];
 
 /// Two-word phrases (joined by `-` or `.`) that mark a name nobody configured.
 const PHRASES: &[(&str, &str)] = &[
@@ -105,6 +107,7 @@ const WEAK: &[&str] = &[
     "hsd",
     "subscriber",
     "dip",
+    "isp",
 ];
 
 fn is_in(list: &[&str], w: &[u8]) -> bool {
@@ -159,9 +162,48 @@ pub(crate) fn registered_start(body: &[u8]) -> usize {
     }
 }
 
-/// Looks for dynamic and placeholder words in the host part of `body`.
-pub(crate) fn scan(ip: IpAddr, body: &[u8], ev: &mut Evidence) {
-    let host_end = registered_start(body);
+/// A registered domain that says no reverse name was configured: one of
+/// [`PLACEHOLDER`] or a phrase of [`PHRASES`] among the `-`-separated
+/// words of its first label.
+fn domain_placeholder(body: &[u8], host_end: usize, ev: &mut Evidence) {
+    let rest = &body[host_end..];
+    let label = &rest[..rest.iter().position(|b| *b == b'.').unwrap_or(rest.len())];
+    if !label.contains(&b'-') && !label.starts_with(b"no") && !label.starts_with(b"un") {
+        return;
+    }
+    let mut prev: Option<&[u8]> = None;
+    let mut start = 0;
+    for w in label.split(|b| *b == b'-') {
+        let phrase = prev.is_some_and(|p| {
+            PHRASES
+                .iter()
+                .any(|(a, b)| a.as_bytes() == p && b.as_bytes() == w)
+        });
+        if phrase || is_in(PLACEHOLDER, w) {
+            let from = if phrase {
+                start - prev.map_or(0, |p| p.len() + 1)
+            } else {
+                start
+            };
+            ev.strong.push(Reason {
+                rule: Rule::DynamicToken,
+                kind: "placeholder",
+                span: host_end + from..host_end + start + w.len(),
+                message: "the registered domain says no reverse name was configured".into(),
+            });
+            return;
+        }
+        prev = Some(w);
+        start += w.len() + 1;
+    }
+}
+
+/// Looks for dynamic and placeholder words in the host part of `body` (the
+/// bytes before `host_end`, where the registered domain starts: see
+/// [`registered_start`]), and for placeholder words in the registered domain's
+/// first label.
+pub(crate) fn scan(ip: IpAddr, body: &[u8], host_end: usize, ev: &mut Evidence) {
+    domain_placeholder(body, host_end, ev);
     if host_end == 0 {
         return;
     }
@@ -206,7 +248,7 @@ pub(crate) fn scan(ip: IpAddr, body: &[u8], ev: &mut Evidence) {
                 span: start..i,
                 message: "the word marks a dynamic or consumer-access address".into(),
             });
-        } else if is_in(PLACEHOLDER, w) {
+        } else if is_in(PLACEHOLDER, w) || is_in(HOST_PLACEHOLDER, w) {
             ev.strong.push(Reason {
                 rule: Rule::DynamicToken,
                 kind: "placeholder",

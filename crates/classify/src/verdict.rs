@@ -46,7 +46,8 @@ pub enum Rule {
     IpEncoded,
     /// Words that mark dynamic, pool or unconfigured addresses.
     DynamicToken,
-    /// The name is one of the provider's own default templates.
+    /// A provider's default name: one of the inventory's templates, or a
+    /// server, instance or line id in place of the address.
     ProviderDefault,
     /// One name shared by many addresses of a block (block level only).
     Placeholder,
