@@ -4,7 +4,8 @@
 use ptr_audit_report::escape::terminal;
 use std::io::Write;
 
-use ptr_audit_inventory::{POLICIES, PolicyCount, Summary};
+use ptr_audit_inventory::{PolicyCount, Summary};
+use ptr_audit_model::Policy;
 
 use crate::exit::ExitCode;
 
@@ -129,7 +130,7 @@ fn text(s: &Summary) -> String {
 
 fn policies_json(counts: &[PolicyCount; 3]) -> serde_json::Value {
     let mut map = serde_json::Map::new();
-    for (p, c) in POLICIES.iter().zip(counts) {
+    for (p, c) in Policy::ALL.iter().zip(counts) {
         map.insert(
             p.as_str().into(),
             serde_json::json!({"blocks": c.blocks, "addresses": c.addresses}),

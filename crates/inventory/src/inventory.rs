@@ -175,19 +175,8 @@ pub struct Summary {
     pub assignments: usize,
     /// Addresses in scope in all.
     pub in_scope: u64,
-    /// Totals per policy: mail, hosting, reserved.
+    /// Totals per policy, in `Policy::ALL` order: mail, hosting, reserved.
     pub policies: [PolicyCount; 3],
-}
-
-/// The policies in summary order.
-pub const POLICIES: [Policy; 3] = [Policy::Mail, Policy::Hosting, Policy::Reserved];
-
-fn policy_index(p: Policy) -> usize {
-    match p {
-        Policy::Mail => 0,
-        Policy::Hosting => 1,
-        Policy::Reserved => 2,
-    }
 }
 
 /// Loads and checks inventories: YAML files, directories of them, CIDR list
@@ -404,7 +393,8 @@ impl Inventory {
             .collect();
         let mut policies: [PolicyCount; 3] = Default::default();
         for (info, detail) in self.blocks.iter().zip(&self.details) {
-            let p = policy_index(info.policy);
+            // `Policy::ALL` is in declaration order
+            let p = info.policy as usize;
             let addresses = if info.policy == Policy::Reserved {
                 let (lo, hi) = bounds(&info.cidr);
                 (hi - lo).saturating_add(1)

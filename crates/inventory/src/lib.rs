@@ -52,7 +52,7 @@ pub use changed::{ChangedScope, changed_scope};
 pub use diag::{Diagnostic, Level};
 pub use inventory::{
     Assignment, BlockDetail, Datacenter, DatacenterSummary, Inventory, LoadError, Loaded,
-    MAX_UNSAMPLED_V6, POLICIES, PolicyCount, Sample, Summary, Targets, load, load_texts,
+    MAX_UNSAMPLED_V6, PolicyCount, Sample, Summary, Targets, load, load_texts,
 };
 pub use load::{FORMAT_VERSION, PLAIN_DATACENTER};
 pub use visit::{Order, Permutation, Plan};

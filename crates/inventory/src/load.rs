@@ -923,11 +923,7 @@ impl Reader<'_> {
             let loc = self.loc(c);
             checked_net(self.raw, text, loc, "block")
         });
-        let policies = [
-            ("mail", Policy::Mail),
-            ("hosting", Policy::Hosting),
-            ("reserved", Policy::Reserved),
-        ];
+        let policies = Policy::ALL.map(|p| (p.as_str(), p));
         let policy = f
             .get("policy")
             .and_then(|p| self.keyword(p, "policy", &policies));

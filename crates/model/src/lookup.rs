@@ -51,6 +51,19 @@ impl Rcode {
             Rcode::Other(n) => format!("RCODE{n}").into(),
         }
     }
+
+    /// Parses a mnemonic written by [`Rcode::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "NOERROR" => Rcode::NoError,
+            "FORMERR" => Rcode::FormErr,
+            "SERVFAIL" => Rcode::ServFail,
+            "NXDOMAIN" => Rcode::NxDomain,
+            "NOTIMP" => Rcode::NotImp,
+            "REFUSED" => Rcode::Refused,
+            t => Rcode::Other(t.strip_prefix("RCODE")?.parse().ok()?),
+        })
+    }
 }
 
 /// Why a lookup got no usable answer after all attempts.
@@ -81,6 +94,19 @@ impl FailureReason {
             FailureReason::Network(_) => "network".into(),
             FailureReason::CnameLoop => "cname-loop".into(),
         }
+    }
+
+    /// Parses a keyword written by [`FailureReason::keyword`] (`network`
+    /// comes back without its message).
+    pub fn parse_keyword(text: &str) -> Option<Self> {
+        Some(match text {
+            "timeout" => FailureReason::Timeout,
+            "truncated" => FailureReason::Truncated,
+            "malformed" => FailureReason::Malformed,
+            "cname-loop" => FailureReason::CnameLoop,
+            "network" => FailureReason::Network(String::new()),
+            t => FailureReason::Rcode(Rcode::parse(&t.to_ascii_uppercase())?),
+        })
     }
 }
 

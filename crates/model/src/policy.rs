@@ -14,6 +14,9 @@ pub enum Policy {
 }
 
 impl Policy {
+    /// Every policy, in the order inventories and reports list them.
+    pub const ALL: [Policy; 3] = [Policy::Mail, Policy::Hosting, Policy::Reserved];
+
     /// The inventory keyword (`mail`, `hosting`, `reserved`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -21,6 +24,11 @@ impl Policy {
             Policy::Hosting => "hosting",
             Policy::Reserved => "reserved",
         }
+    }
+
+    /// Parses a keyword written by [`Policy::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == text)
     }
 }
 

@@ -47,6 +47,15 @@ impl Status {
             Status::Finding(code) => code.as_str(),
         }
     }
+
+    /// Parses a keyword written by [`Status::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        if text == "ok" {
+            Some(Status::Ok)
+        } else {
+            FindingCode::parse(text).map(Status::Finding)
+        }
+    }
 }
 
 /// One address's complete result: target, what DNS said, and what it means.
@@ -80,6 +89,52 @@ pub struct BlockFinding {
 mod tests {
     use super::*;
     use crate::Severity;
+
+    #[test]
+    fn keywords_parse_back_what_as_str_wrote() {
+        use crate::{FailureReason, Policy, Rcode};
+        for status in Status::all() {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+        for policy in Policy::ALL {
+            assert_eq!(Policy::parse(policy.as_str()), Some(policy));
+        }
+        let rcodes = [0, 1, 2, 3, 4, 5, 9, 4095].map(Rcode::from_u16);
+        for rcode in rcodes {
+            assert_eq!(Rcode::parse(&rcode.as_str()), Some(rcode));
+            let failure = FailureReason::Rcode(rcode);
+            assert_eq!(
+                FailureReason::parse_keyword(&failure.keyword()),
+                Some(failure)
+            );
+        }
+        for failure in [
+            FailureReason::Timeout,
+            FailureReason::Truncated,
+            FailureReason::Malformed,
+            FailureReason::CnameLoop,
+            FailureReason::Network(String::new()),
+        ] {
+            assert_eq!(
+                FailureReason::parse_keyword(&failure.keyword()),
+                Some(failure)
+            );
+        }
+        for bad in [
+            "",
+            "OK",
+            "Mail",
+            "RCODE",
+            "RCODEx",
+            "RCODE70000",
+            "network: x",
+        ] {
+            assert_eq!(Status::parse(bad), None);
+            assert_eq!(Policy::parse(bad), None);
+            assert_eq!(Rcode::parse(bad), None);
+            assert_eq!(FailureReason::parse_keyword(bad), None);
+        }
+    }
 
     #[test]
     fn status_index_follows_all() {

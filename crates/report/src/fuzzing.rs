@@ -2,9 +2,9 @@
 //! `fuzzing`): one record line read by `merge`'s lean reader and by the full
 //! record reader, which must agree wherever both accept it.
 
-use crate::lean;
 use crate::read::{BlockMap, parse_record_line};
-use crate::wire::ptr_names;
+use crate::record::lean;
+use crate::record::ptr_names;
 
 /// Reads `line` with both readers and panics when both accept it but read a
 /// different block, expected name, first PTR name, status or findings (what

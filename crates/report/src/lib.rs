@@ -39,14 +39,13 @@ mod format;
 #[doc(hidden)]
 pub mod fuzzing;
 mod gate;
-mod lean;
 mod merge;
 mod read;
+mod record;
 mod render;
 mod spool;
 mod summary;
 pub mod time;
-mod wire;
 
 use std::io::{self, Write};
 use std::path::PathBuf;

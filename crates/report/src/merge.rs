@@ -29,8 +29,8 @@ use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo};
 
 use crate::format::json::JsonSink;
 use crate::gate::Gate;
-use crate::lean::read_record;
 use crate::read::{BlockMap, parse_record_line, read_json_blocks};
+use crate::record::lean::read_record;
 use crate::spool::{Key, key};
 use crate::{
     GateOptions, GateOutcome, Judged, ReportDoc, ReportEnd, ReportError, ReportMeta, SinkOptions,

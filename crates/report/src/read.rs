@@ -16,8 +16,8 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::format::json::{FORMAT_NAME, FORMAT_VERSION, OLDEST_READ};
+use crate::record::read::{BlockFindingIn, BlockIn, RecordIn, bad};
 use crate::time::Date;
-use crate::wire::{BlockFindingIn, BlockIn, RecordIn, bad};
 use crate::{
     BaselineCounts, ExpiredSuppression, GateOutcome, ReportError, ReportMeta, SuppressScope,
 };

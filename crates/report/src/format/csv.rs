@@ -8,7 +8,7 @@ use ptr_audit_model::{AddressRecord, ReceiverId};
 
 use super::{ptr_text, worst};
 use crate::escape::csv;
-use crate::wire::result_keyword;
+use crate::record::result_keyword;
 use crate::{ReportEnd, Sink, Verdict};
 
 const HEADER: [&str; 14] = [

@@ -9,9 +9,10 @@ use std::io::{self, Write};
 use ptr_audit_model::{AddressRecord, BlockFinding};
 use serde::Serialize;
 
+use crate::record::views::{BlockInfoOut, FindingOut};
+use crate::record::write::RecordWriter;
 use crate::spool::Spool;
 use crate::summary::Counts;
-use crate::wire::{BlockInfoOut, FindingOut, RecordWriter};
 use crate::{GateOutcome, ReportEnd, ReportMeta, Sink, SinkOptions, Summary, Verdict};
 
 /// The `format` value of the envelope.

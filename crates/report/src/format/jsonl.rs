@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use ptr_audit_model::AddressRecord;
 
-use crate::wire::RecordWriter;
+use crate::record::write::RecordWriter;
 use crate::{ReportEnd, Sink, SinkOptions, Verdict};
 
 pub(crate) struct JsonlSink {

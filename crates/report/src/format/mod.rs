@@ -17,7 +17,7 @@ use ptr_audit_model::{
     AddressRecord, Finding, PtrAnswer, ReceiverId, Severity, Status, Verdict as ReceiverVerdict,
 };
 
-use crate::wire::{failure_text, result_keyword};
+use crate::record::{failure_text, result_keyword};
 use crate::{Judged, Verdict};
 
 /// The finding that gave the record its status.

@@ -1,4 +1,4 @@
-//! A lean reader of one record line as [`crate::wire::RecordWriter`] writes
+//! A lean reader of one record line as [`crate::record::write::RecordWriter`] writes
 //! it: walks and checks the whole JSON object — every byte `merge` later
 //! copies is valid UTF-8 JSON, without raw control bytes, nested no deeper
 //! than [`MAX_DEPTH`] — but keeps only what `merge` needs to recount a report
@@ -9,8 +9,6 @@
 use std::borrow::Cow;
 
 use ptr_audit_model::{DnsName, FindingCode, Severity, Status};
-
-use crate::wire::parse_status;
 
 /// What `merge` takes from a record line.
 #[derive(Debug, Default)]
@@ -124,7 +122,7 @@ pub(crate) fn read_record<'a>(
     c.eat(b',')?;
     c.key(b"status")?;
     let s = c.string()?;
-    rec.status = Some(parse_status(&s).ok_or_else(|| format!("bad status `{s}`"))?);
+    rec.status = Some(Status::parse(&s).ok_or_else(|| format!("bad status `{s}`"))?);
     c.eat(b',')?;
     c.key(b"findings")?;
     // Each finding starts with its code and severity; the rest (message,
@@ -461,6 +459,8 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::reference;
+    use ptr_audit_model::PtrAnswer;
 
     const LINE: &str = r#"{"ip":"10.0.0.1","datacenter":"fra\"1","block":"10.0.0.0/24","policy":"mail","source":{"file":"a.yaml","line":3},"expected":null,"ptr":["Mail.Example.","b.example."],"cname_chain":[],"rcode":"NOERROR","result":"answer","failure":null,"dead_end":null,"attempts":1,"forward":{"Mail.Example.":["10.0.0.1"],"b.example.":"nxdomain"},"status":"fcrdns-failed","findings":[{"code":"fcrdns-failed","severity":"error","message":"x \u00e9","status":["a"],"count":-1.5e3},{"code":"ptr-multiple","severity":"warning","message":"y"}],"iprev":"fail","receivers":[{"id":"gmail","verdict":"reject","score":null,"rules":["5.7.25"],"source":"g"}]}"#;
 
@@ -506,5 +506,32 @@ mod tests {
             let bad = LINE.replacen(from, to, 1);
             assert!(read_record(bad.as_bytes(), &mut findings).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn lean_reader_reads_back_what_the_writer_wrote() {
+        let mut w = crate::record::write::RecordWriter::new();
+        let mut findings = Vec::new();
+        let mut checked = 0;
+        for text in reference::nasty() {
+            let b = reference::block(&text, &text);
+            let mut rec = reference::record(&text, "10.0.0.1".parse().unwrap(), &b);
+            for answer in [rec.lookup.answer.clone(), PtrAnswer::NxDomain] {
+                rec.lookup.answer = answer;
+                let mut line = String::new();
+                w.write(&mut line, &rec);
+                let lean = read_record(line.as_bytes(), &mut findings).unwrap();
+                assert_eq!(lean.datacenter, text);
+                assert_eq!(lean.block, "2001:db8::/32");
+                assert_eq!(lean.expected.as_deref(), Some(text.as_str()));
+                let first = crate::record::ptr_names(&rec.lookup.answer).first();
+                assert_eq!(lean.first_ptr.as_deref(), first.map(DnsName::as_str));
+                assert_eq!(lean.status, Some(rec.status));
+                let want: Vec<_> = rec.findings.iter().map(|f| (f.code, f.severity)).collect();
+                assert_eq!(findings, want);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 14);
     }
 }
