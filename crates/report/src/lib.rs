@@ -31,6 +31,7 @@
 //! assert!(!gate.failed);
 //! ```
 
+mod baseline;
 mod error;
 pub mod escape;
 pub mod fix;
@@ -45,6 +46,7 @@ mod record;
 mod render;
 mod spool;
 mod summary;
+mod suppress;
 pub mod time;
 
 use std::io::{self, Write};
@@ -54,15 +56,16 @@ use std::sync::Arc;
 
 use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo, Severity, Shard};
 
+pub use baseline::Baseline;
 pub use error::ReportError;
 pub use gate::{
-    Baseline, BaselineCounts, ExpiredSuppression, Gate, GateOptions, GateOutcome, Judged,
-    SuppressScope, Suppression, Suppressions, Verdict,
+    BaselineCounts, ExpiredSuppression, Gate, GateOptions, GateOutcome, Judged, Verdict,
 };
 pub use merge::{LineMerge, LineShard, MergedRecord, merge_lines};
 pub use read::{DocKind, ReportDoc, read_report, read_report_str, read_report_with};
 pub use render::{Rendered, render_html};
 pub use summary::{BlockSummary, Counts, DatacenterSummary, Summary, SummaryBuilder, all_statuses};
+pub use suppress::{SuppressScope, Suppression, Suppressions};
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
