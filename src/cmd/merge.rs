@@ -12,9 +12,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use ipnet::IpNet;
 use ptr_audit_classify::BlockTally;
-use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo, Shard};
+use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo};
 use ptr_audit_report::{
-    Format, GateOutcome, LineMerge, LineShard, Report, ReportDoc, ReportMeta, SinkOptions,
+    Format, GateOutcome, LineShard, Report, ReportDoc, ReportMeta, ShardSetError, SinkOptions,
+    check_address_count, check_shard_set,
 };
 
 use super::gate::{Gate, GateArgs};
@@ -71,7 +72,7 @@ fn run_full(args: &Args, to_stdout: Option<Format>, gate: &Gate) -> anyhow::Resu
     for path in &args.reports {
         docs.push(crate::input::read_report(path)?);
     }
-    let meta = check_set(&docs.iter().collect::<Vec<_>>())?;
+    let meta = check_shard_set(&docs.iter().collect::<Vec<_>>())?;
     let finished_at = docs.iter().filter_map(|d| d.finished_at.clone()).max();
     let listed: Vec<Arc<BlockInfo>> = docs.iter().flat_map(|d| d.blocks.clone()).collect();
     let mut records: BTreeMap<std::net::IpAddr, AddressRecord> = BTreeMap::new();
@@ -79,17 +80,12 @@ fn run_full(args: &Args, to_stdout: Option<Format>, gate: &Gate) -> anyhow::Resu
         for rec in doc.records {
             let ip = rec.target.ip;
             if records.insert(ip, rec).is_some() {
-                bail!("address `{ip}` appears in more than one shard report");
+                return Err(ShardSetError::AddressTwice { ip }.into());
             }
         }
     }
-    if let Some(scope) = meta.as_ref().map(|m| m.scope)
-        && records.len() as u64 != scope
-    {
-        bail!(
-            "the shards hold {} addresses but the scope has {scope}",
-            records.len()
-        );
+    if let Some(meta) = &meta {
+        check_address_count(records.len() as u64, meta)?;
     }
 
     let meta = meta.unwrap_or_else(|| ReportMeta::new(env!("CARGO_PKG_VERSION"), ""));
@@ -210,7 +206,7 @@ fn run_lines(
         }
     }
     let docs: Vec<&ReportDoc> = shards.iter().map(LineShard::doc).collect();
-    let Some(meta) = check_set(&docs)? else {
+    let Some(meta) = check_shard_set(&docs)? else {
         return Ok(None);
     };
     let finished_at = docs
@@ -225,7 +221,7 @@ fn run_lines(
         else {
             return Ok(None);
         };
-        check_count(&merged, &meta)?;
+        check_address_count(merged.addresses(), &meta)?;
         // `json` on stdout is still copied from the lines (after the other
         // outputs, which yield the block findings): no records to sort.
         let copy_json = to_stdout == Some(Format::Json);
@@ -273,7 +269,7 @@ fn run_lines(
     let Some(merged) = merged? else {
         return Ok(None);
     };
-    check_count(&merged, &meta)?;
+    check_address_count(merged.addresses(), &meta)?;
     let (_, outcome) = merged.write(
         crate::output::stdout(),
         &meta,
@@ -281,18 +277,6 @@ fn run_lines(
         &block_findings,
     )?;
     Ok(Some(outcome))
-}
-
-/// Refuses shards that hold more or fewer addresses than the scan's scope.
-fn check_count(merged: &LineMerge, meta: &ReportMeta) -> anyhow::Result<()> {
-    if merged.addresses() != meta.scope {
-        bail!(
-            "the shards hold {} addresses but the scope has {}",
-            merged.addresses(),
-            meta.scope
-        );
-    }
-    Ok(())
 }
 
 /// Named records for the placeholder tally, owned so they can go to another
@@ -328,99 +312,4 @@ impl TallyBatch {
             tally.observe_name(*ip, block, expected, &self.text[name.clone()]);
         }
     }
-}
-
-/// Checks that the json reports are the complete set of shards of one scan,
-/// and returns the merged run's metadata (`None` for jsonl-only input).
-fn check_set(docs: &[&ReportDoc]) -> anyhow::Result<Option<ReportMeta>> {
-    let metas: Vec<(&ReportDoc, &ReportMeta)> = docs
-        .iter()
-        .filter_map(|d| d.meta.as_ref().map(|m| (*d, m)))
-        .collect();
-    if metas.is_empty() {
-        return Ok(None);
-    }
-    if metas.len() != docs.len() {
-        bail!("cannot merge json reports with jsonl files: give all shards in one format");
-    }
-    let (first_doc, first) = metas[0];
-    let count = first.shard.map_or(1, |s| s.count);
-    // Keyed by shard index: nothing is allocated per shard a report claims.
-    let mut seen: BTreeMap<u64, String> = BTreeMap::new();
-    for (doc, meta) in &metas {
-        let same = meta.inventory_files == first.inventory_files
-            && meta.scope == first.scope
-            && meta.resolvers == first.resolvers
-            && meta.zones == first.zones
-            && meta.qps == first.qps
-            && meta.concurrency == first.concurrency
-            && meta.timeout_ms == first.timeout_ms
-            && meta.attempts == first.attempts
-            && meta.changed_since == first.changed_since
-            && meta.tool_version == first.tool_version;
-        if meta.authoritative != first.authoritative {
-            let (with, without) = if meta.authoritative {
-                (*doc, first_doc)
-            } else {
-                (first_doc, *doc)
-            };
-            bail!(
-                "`{}` was scanned with --authoritative and `{}` without: merge shards of one scan",
-                with.path.display(),
-                without.path.display()
-            );
-        }
-        if !same {
-            bail!(
-                "`{}` and `{}` are reports of different scans (inventory, scope or settings differ)",
-                first_doc.path.display(),
-                doc.path.display()
-            );
-        }
-        let Shard { index: k, count: n } = meta.shard.unwrap_or(Shard::WHOLE);
-        if n != count {
-            bail!(
-                "`{}` is shard {k}/{n} but `{}` is one of {count} shards",
-                doc.path.display(),
-                first_doc.path.display()
-            );
-        }
-        if doc.complete == Some(false) {
-            bail!(
-                "`{}` (shard {k}/{n}) is an interrupted scan: run it again (or resume it) before merging",
-                doc.path.display()
-            );
-        }
-        if let Some(other) = seen.insert(k, doc.path.display().to_string()) {
-            bail!(
-                "shard {k}/{n} is given twice: `{}` and `{}`",
-                other,
-                doc.path.display()
-            );
-        }
-    }
-    let missing_count = count - seen.len() as u64;
-    if missing_count > 0 {
-        const LISTED: usize = 10;
-        let mut missing: Vec<String> = (1..=count)
-            .filter(|k| !seen.contains_key(k))
-            .take(LISTED)
-            .map(|k| format!("{k}/{count}"))
-            .collect();
-        if missing_count > LISTED as u64 {
-            missing.push(format!("and {} more", missing_count - LISTED as u64));
-        }
-        bail!(
-            "the set of shards is incomplete: missing {}",
-            missing.join(", ")
-        );
-    }
-    let mut merged = first.clone();
-    merged.shard = None;
-    merged.started_at = metas
-        .iter()
-        .map(|(_, m)| m.started_at.clone())
-        .min()
-        .unwrap_or_default();
-    Ok(Some(merged))
 }

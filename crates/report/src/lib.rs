@@ -44,6 +44,7 @@ mod merge;
 mod read;
 mod record;
 mod render;
+mod shard_set;
 mod spool;
 mod summary;
 mod suppress;
@@ -64,6 +65,7 @@ pub use gate::{
 pub use merge::{LineMerge, LineShard, MergedRecord, merge_lines};
 pub use read::{DocKind, ReportDoc, read_report, read_report_str, read_report_with};
 pub use render::{Rendered, render_html};
+pub use shard_set::{ShardSetError, check_address_count, check_shard_set};
 pub use summary::{BlockSummary, Counts, DatacenterSummary, Summary, SummaryBuilder, all_statuses};
 pub use suppress::{SuppressScope, Suppression, Suppressions};
 
