@@ -9,8 +9,8 @@
 //! ([`Inventory::targets`]) or by index in O(log n) ([`Inventory::target_at`]),
 //! as [`ptr_audit_model::Target`]s carrying the expected PTR. [`template::Template`]
 //! parses and renders PTR naming templates; [`changed_scope`] tells which
-//! addresses two versions of an inventory see differently; [`Plan`] orders and
-//! shards the scope. The YAML is read with `saphyr-parser` events into a small
+//! addresses two versions of an inventory see differently, [`drift`] which
+//! blocks and assignments differ; [`Plan`] orders and shards the scope. The YAML is read with `saphyr-parser` events into a small
 //! tree with a position on every node, converted by hand for precise errors.
 //!
 //! ```
@@ -41,6 +41,7 @@
 mod changed;
 mod check;
 mod diag;
+mod drift;
 mod inventory;
 mod load;
 mod scope;
@@ -50,6 +51,7 @@ use ptr_audit_yaml as yaml;
 
 pub use changed::{ChangedScope, changed_scope};
 pub use diag::{Diagnostic, Level};
+pub use drift::{Change, drift};
 pub use inventory::{
     Assignment, BlockDetail, Datacenter, DatacenterSummary, Inventory, LoadError, Loaded,
     MAX_UNSAMPLED_V6, PolicyCount, Sample, Summary, Targets, load, load_texts,

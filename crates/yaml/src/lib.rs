@@ -2,7 +2,8 @@
 //! saphyr-parser's events (no recursion, bounded depth, duplicate keys kept,
 //! scalars left as written): the one YAML reader of ptr-audit, used by the
 //! inventory loader and by the report's suppression files, which check the
-//! tree themselves and name the line and column of what is wrong.
+//! tree themselves and name the line and column of what is wrong; and the one
+//! YAML writer ([`emit`]), which writes such a tree back (`import netbox`).
 //!
 //! ```
 //! use ptr_audit_yaml::{parse, Kind};
@@ -13,6 +14,9 @@
 //! ```
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+mod emit;
+pub use emit::{comment, emit, map, scalar, seq, text};
 
 /// The deepest nesting accepted (an inventory needs five levels).
 const MAX_DEPTH: usize = 64;
