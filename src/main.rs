@@ -53,6 +53,8 @@ enum Command {
     Merge(cmd::merge::Args),
     /// Draw a saved report (complete or interrupted) as a self-contained html page.
     Render(cmd::render::Args),
+    /// Read an address plan from where providers keep it (NetBox) into an inventory.
+    Import(cmd::import::Args),
     /// Turn a report's failing addresses into the DNS records that fix them.
     Fix(cmd::fix::Args),
     /// Explain the verdict on one PTR name: which rules match and which receivers react.
@@ -85,6 +87,7 @@ fn main() -> ProcessExit {
         Command::Merge(args) => cmd::merge::run(args),
         Command::Render(args) => cmd::render::run(args),
         Command::Fix(args) => cmd::fix::run(args),
+        Command::Import(args) => cmd::import::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::Classify(args) => cmd::classify::run(args),
         Command::Completions(args) => cmd::completions::run(args, cli_command()),

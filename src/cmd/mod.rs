@@ -7,6 +7,7 @@ pub mod dnsbl;
 pub mod explain;
 pub mod fix;
 pub mod gate;
+pub mod import;
 pub mod man;
 pub mod merge;
 pub mod render;

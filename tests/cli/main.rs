@@ -5,6 +5,8 @@ mod classify;
 mod conventions;
 mod faults;
 mod fix;
+mod import;
+mod netbox_api;
 mod outputs;
 mod precommit;
 mod read_back;

@@ -214,7 +214,17 @@ fn plain_is_safe(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     !matches!(
         lower.as_str(),
-        "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "nan" | ".nan"
+        "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "y"
+            | "n"
+            | "null"
+            | "nan"
+            | ".nan"
             | ".inf"
     )
 }
@@ -260,7 +270,10 @@ mod tests {
                 map([
                     ("name", text("Example Hosting")),
                     ("domains", seq([text("examplehost.net")])),
-                    ("default_ptr", seq([text("{ip-dashed}-host.examplehost.net")])),
+                    (
+                        "default_ptr",
+                        seq([text("{ip-dashed}-host.examplehost.net")]),
+                    ),
                 ]),
             ),
             (
@@ -274,7 +287,10 @@ mod tests {
                             map([
                                 ("cidr", text("2001:db8::/64")),
                                 ("exclude", seq([text("2001:db8::/127")])),
-                                ("sample", map([("first", text("256")), ("offset", text("1"))])),
+                                (
+                                    "sample",
+                                    map([("first", text("256")), ("offset", text("1"))]),
+                                ),
                             ]),
                         ]),
                     ),
@@ -286,9 +302,20 @@ mod tests {
         ]);
         round_trip(&doc);
         let text = emit(&doc);
-        assert!(text.starts_with("version: 1\nprovider:\n  name: Example Hosting\n"), "{text}");
-        assert!(text.contains("  - name: fra1\n    blocks:\n      - cidr: 203.0.113.0/26\n        policy: mail\n"), "{text}");
-        assert!(text.contains("default_ptr:\n    - \"{ip-dashed}-host.examplehost.net\"\n"), "{text}");
+        assert!(
+            text.starts_with("version: 1\nprovider:\n  name: Example Hosting\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  - name: fra1\n    blocks:\n      - cidr: 203.0.113.0/26\n        policy: mail\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("default_ptr:\n    - \"{ip-dashed}-host.examplehost.net\"\n"),
+            "{text}"
+        );
         assert!(text.contains("assignments: []\n"), "{text}");
     }
 
@@ -326,7 +353,8 @@ mod tests {
             round_trip(&doc);
             let out = emit(&doc);
             assert!(
-                out.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b)),
+                out.bytes()
+                    .all(|b| b == b'\n' || (b' '..=b'~').contains(&b)),
                 "{out:?}"
             );
             assert_eq!(out.matches('\n').count(), 1, "{out:?}");
