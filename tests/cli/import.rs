@@ -65,7 +65,7 @@ fn leaf_site(i: u32) -> usize {
 
 /// A provider's NetBox: containers, 300 leaf /29s over three sites (one via
 /// a location), a /24 with two /26s inside, IPv6 /64s and a /56, a VRF
-/// repeating a global prefix, a prefix without a site; ~930 IP addresses.
+/// repeating a global prefix, a prefix without a site; 918 IP addresses.
 fn provider() -> Data {
     let mut d = Data {
         sites: vec![
@@ -859,4 +859,23 @@ fn region_scopes_and_the_region_mapping() {
         text(&out.stdout)
     );
     assert!(text(&out.stdout).contains("198.51.100.64/28"));
+}
+
+#[test]
+fn a_netbox_that_never_answers_meets_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path(), TOKEN);
+    // Accepts connections and reads nothing: only the client's deadline ends the wait.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let held = std::thread::spawn(move || silent.accept().map(|(stream, _)| stream));
+    let out = import(&url, &token, &["--timeout", "1"]);
+    says(&out, 2, "cannot reach NetBox");
+    assert!(
+        text(&out.stderr).to_lowercase().contains("timeout"),
+        "{}",
+        text(&out.stderr)
+    );
+    no_secret(&out, TOKEN);
+    drop(held.join());
 }

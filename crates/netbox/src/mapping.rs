@@ -516,3 +516,127 @@ fn custom_value_is(field: &Value, want: &str) -> bool {
         Value::Null => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_rules_parse_and_bad_ones_say_why() {
+        let rules = PolicyRule::parse_list(
+            "tag:mail-outbound=mail, role:infra=reserved,cf:ptr_policy,cf:kind:smtp=mail",
+        )
+        .unwrap();
+        assert_eq!(
+            rules,
+            vec![
+                PolicyRule::Tag {
+                    slug: "mail-outbound".into(),
+                    policy: Policy::Mail
+                },
+                PolicyRule::Role {
+                    slug: "infra".into(),
+                    policy: Policy::Reserved
+                },
+                PolicyRule::CustomField {
+                    name: "ptr_policy".into(),
+                    value: None
+                },
+                PolicyRule::CustomField {
+                    name: "kind".into(),
+                    value: Some(("smtp".into(), Policy::Mail))
+                },
+            ]
+        );
+        for (bad, why) in [
+            ("tag:x", "no `=POLICY`"),
+            ("tag:=mail", "nothing before"),
+            ("site:fra1=mail", "the kind is"),
+            ("role:x=spam", "`spam` is not a policy"),
+            ("cf:", "give `cf:NAME:VALUE=POLICY`"),
+            ("mail", "give `tag:SLUG=POLICY`"),
+        ] {
+            let e = PolicyRule::parse_list(bad).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    fn p(id: u64, cidr: &str, status: &str) -> Prefix {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "prefix": cidr, "vrf": null, "tenant": null, "role": null,
+            "status": {"value": status, "label": status},
+        }))
+        .unwrap()
+    }
+
+    fn a(id: u64, address: &str, status: &str, dns_name: &str) -> IpAddress {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "address": address, "vrf": null, "dns_name": dns_name,
+            "status": {"value": status, "label": status},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn leaves_only_and_addresses_inside_them() {
+        let prefixes = [
+            p(1, "10.0.0.0/16", "container"),
+            p(2, "10.0.1.0/24", "active"),
+            p(3, "10.0.1.0/25", "active"),
+            p(4, "10.0.1.128/26", "reserved"),
+            p(5, "10.0.2.0/24", "active"),
+            p(6, "2001:db8::/64", "deprecated"),
+        ];
+        let addresses = [
+            a(10, "10.0.1.5/25", "active", "a.example.net."),
+            a(11, "10.0.1.6/25", "dhcp", "b.example.net"),
+            a(12, "10.0.1.7/25", "active", ""),
+            a(13, "10.0.9.9/24", "active", "c.example.net"),
+            a(14, "10.0.2.1/24", "active", "bad\u{0}.example.net"),
+            a(15, "10.0.1.5/25", "active", "A.example.net"),
+        ];
+        let got = map(&prefixes, &addresses, &[], &[], &Options::default()).unwrap();
+        let blocks: Vec<(String, Policy)> = got
+            .blocks
+            .iter()
+            .map(|b| (b.cidr.to_string(), b.policy))
+            .collect();
+        assert_eq!(
+            blocks,
+            [
+                ("10.0.1.0/25".to_owned(), Policy::Hosting),
+                ("10.0.1.128/26".to_owned(), Policy::Reserved),
+                ("10.0.2.0/24".to_owned(), Policy::Hosting),
+                ("2001:db8::/64".to_owned(), Policy::Reserved),
+            ]
+        );
+        assert!(got.blocks.iter().all(|b| b.datacenter == "-"));
+        assert_eq!(got.assignments.len(), 1);
+        assert_eq!(got.assignments[0].ptr, "a.example.net");
+        let s = &got.skipped;
+        assert_eq!(
+            (
+                s.containers,
+                s.parents,
+                s.dynamic,
+                s.nameless,
+                s.outside,
+                s.placed_by_default
+            ),
+            (1, 1, 1, 1, 1, 4)
+        );
+        assert_eq!(s.unusable.len(), 1);
+        // The same address named twice differently is an error naming both.
+        let twice = [
+            a(20, "10.0.2.1/24", "active", "x.example.net"),
+            a(21, "10.0.2.1/24", "active", "y.example.net"),
+        ];
+        let e = map(&prefixes, &twice, &[], &[], &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("id 20: `x.example.net`, id 21: `y.example.net`"),
+            "{e}"
+        );
+    }
+}

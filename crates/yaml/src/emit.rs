@@ -233,6 +233,7 @@ fn plain_is_safe(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::parse;
+    use proptest::strategy::Strategy as _;
 
     /// The tree without positions, to compare a document with its re-reading.
     fn strip(node: &Node) -> Node {
@@ -362,6 +363,24 @@ mod tests {
         assert_eq!(scalar("203.0.113.0/24", false), "203.0.113.0/24");
         assert_eq!(scalar("2001:db8::/32", false), "2001:db8::/32");
         assert_eq!(scalar("mail", true), "\"mail\"");
+    }
+
+    proptest::proptest! {
+        /// Any text, as a key or value or list item, reads back as written.
+        #[test]
+        fn any_text_reads_back_as_written(key in "\\PC{0,12}", value in any_text(), item in any_text()) {
+            let doc = map([(key, seq([text(value), map([("k", text(item))])]))]);
+            round_trip(&doc);
+        }
+    }
+
+    fn any_text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            "\\PC{0,40}",
+            "[ -~]{0,40}",
+            proptest::collection::vec(proptest::char::any(), 0..20)
+                .prop_map(|c| c.into_iter().collect::<String>()),
+        ]
     }
 
     #[test]
