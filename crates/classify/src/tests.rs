@@ -398,6 +398,13 @@ fn placeholder_registered_domains() {
     ] {
         assert_label(a, n, Label::Custom);
     }
+    // A server left with its installer's name.
+    assert_form(
+        a,
+        "localhost.hostingcompany.example",
+        "dynamic-token",
+        "placeholder",
+    );
     // `customer` and `isp` together: a shared access name.
     assert_label(
         "98.118.118.142",

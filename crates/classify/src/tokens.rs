@@ -52,8 +52,16 @@ const PLACEHOLDER: &[&str] = &[
 ];
 
 /// Words that mark a name nobody configured in the host part only: real
-/// domains carry them (`unknown-worlds.example`).
-const HOST_PLACEHOLDER: &[&str] = &["unallocated", "unknown", "unused", "undefined", "nxdomain"];
+/// domains carry them (`unknown-worlds.example`). (`localhost` alone, or
+/// under `localdomain`, is an invalid name: `validity`.)
+const HOST_PLACEHOLDER: &[&str] = &[
+    "unallocated",
+    "unknown",
+    "unused",
+    "undefined",
+    "nxdomain",
+    "localhost",
+];
 
 /// Two-word phrases (joined by `-` or `.`) that mark a name nobody configured.
 const PHRASES: &[(&str, &str)] = &[

@@ -1,6 +1,6 @@
 //! The labelled corpus (`tests/corpus/names.tsv` at the repository root):
 //! generic recall, custom false-positive rate and invalid recall, printed and
-//! held to the issue's bar (≥ 95 %, ≤ 3 %, ≥ 97 %).
+//! held to the issue's bar (≥ 95 %, ≤ 3 %, ≥ 99 %: issue 15).
 
 use std::net::IpAddr;
 
@@ -90,7 +90,7 @@ fn corpus_meets_the_quality_bar() {
     );
     println!("generic recall {generic_recall:.1}% (bar >= 95%)");
     println!("custom false positives {custom_fp:.1}% (bar <= 3%)");
-    println!("invalid recall {invalid_recall:.1}% (bar >= 97%)");
+    println!("invalid recall {invalid_recall:.1}% (bar >= 99%)");
     println!("misclassified:\n{}", wrong.join("\n"));
     assert!(
         generic_recall >= 95.0,
@@ -98,7 +98,7 @@ fn corpus_meets_the_quality_bar() {
     );
     assert!(custom_fp <= 3.0, "custom false positives {custom_fp:.1}%");
     assert!(
-        invalid_recall >= 97.0,
+        invalid_recall >= 99.0,
         "invalid recall {invalid_recall:.1}%"
     );
 }
