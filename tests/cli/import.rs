@@ -859,6 +859,28 @@ fn region_scopes_and_the_region_mapping() {
         text(&out.stdout)
     );
     assert!(text(&out.stdout).contains("198.51.100.64/28"));
+
+    // `--tenant`: only the prefixes of that tenant (even leaves are acme's).
+    let acme = import(
+        &server.url(),
+        &token,
+        &[&MAPPING[..], &["--tenant", "acme"]].concat(),
+    );
+    assert_exit(&acme, 0);
+    let y = text(&acme.stdout);
+    assert!(
+        y.contains("cidr: 10.64.0.0/29") && !y.contains("cidr: 10.64.0.8/29"),
+        "{y}"
+    );
+    assert!(
+        !y.contains("198.51.100.64/28") && !y.contains("ip: 10.64.0.9\n"),
+        "{y}"
+    );
+    assert!(
+        text(&acme.stderr).contains(" of other tenants skipped"),
+        "{}",
+        text(&acme.stderr)
+    );
 }
 
 #[test]

@@ -190,16 +190,21 @@ impl Client {
         format!("{}{}/", self.origin, self.base_path)
     }
 
-    /// Every object of the list at `endpoint` (`ipam/prefixes`), following
-    /// `next` until the last page.
-    pub(crate) fn list(&self, endpoint: &str) -> Result<Vec<Value>, NetboxError> {
+    /// Hands every object of the list at `endpoint` (`ipam/prefixes`) to
+    /// `each`, page by page, following `next` until the last page (only one
+    /// page's JSON is held at a time).
+    pub(crate) fn list(
+        &self,
+        endpoint: &str,
+        mut each: impl FnMut(&str, Value) -> Result<(), NetboxError>,
+    ) -> Result<(), NetboxError> {
         let first = format!(
             "{}{}/api/{endpoint}/?limit={PAGE_SIZE}",
             self.origin, self.base_path
         );
         let mut url = first.clone();
         let mut seen = HashSet::new();
-        let mut out = Vec::new();
+        let mut read: u64 = 0;
         loop {
             if !seen.insert(url.clone()) || seen.len() > MAX_PAGES {
                 return Err(NetboxError::Pagination {
@@ -213,15 +218,18 @@ impl Client {
                 what: "the page".into(),
                 reason: format!("{e} (a list has `count`, `next`, `previous` and `results`)"),
             })?;
-            out.extend(page.results);
-            if out.len() as u64 > page.count {
+            read += page.results.len() as u64;
+            if read > page.count {
                 return Err(NetboxError::Pagination {
                     url: first,
                     reason: format!("more results than the `count` of {}", page.count),
                 });
             }
+            for value in page.results {
+                each(&url, value)?;
+            }
             match page.next {
-                None => return Ok(out),
+                None => return Ok(()),
                 Some(next) => url = self.follow(&next, &url)?,
             }
         }

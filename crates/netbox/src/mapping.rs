@@ -224,21 +224,21 @@ pub fn import(client: &Client, options: &Options) -> Result<Import, NetboxError>
     map(&prefixes, &addresses, &sites, &locations, options)
 }
 
-/// A list's objects parsed one by one, so an error names the object.
+/// A list's objects parsed one by one as they arrive, so an error names the
+/// object and its page.
 fn typed<T: DeserializeOwned>(client: &Client, endpoint: &str) -> Result<Vec<T>, NetboxError> {
-    client
-        .list(endpoint)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let id = v.get("id").cloned().unwrap_or(Value::Null);
-            serde_json::from_value(v).map_err(|e| NetboxError::Shape {
-                url: client.base_url() + "api/" + endpoint + "/",
-                what: format!("object {} (id {id})", i + 1),
-                reason: e.to_string(),
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    client.list(endpoint, |url, v| {
+        let id = v.get("id").cloned().unwrap_or(Value::Null);
+        let item = serde_json::from_value(v).map_err(|e| NetboxError::Shape {
+            url: url.to_owned(),
+            what: format!("the object with id {id}"),
+            reason: e.to_string(),
+        })?;
+        out.push(item);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 fn shape(endpoint: &str, id: u64, reason: String) -> NetboxError {
