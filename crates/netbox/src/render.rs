@@ -495,3 +495,104 @@ mod tests {
         assert!(!again.comments_lost);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::mapping::{Options, map};
+    use proptest::prelude::*;
+
+    const SLUGS: [&str; 6] = ["fra1", "ams-3", "x", "", "a b", "\u{1b}[1m<i>"];
+    const NAMES: [&str; 7] = [
+        "h.example.net",
+        "mail.example.net.",
+        "",
+        "=cmd|' /C calc'!A0",
+        "a\u{0}b.example.net",
+        "xn--bcher-kva.example",
+        "{ip}.example.net",
+    ];
+    const STATUSES: [&str; 5] = ["active", "container", "reserved", "deprecated", "planned"];
+
+    fn prefix_json(
+        id: u64,
+        net: IpNet,
+        status: &str,
+        slug: Option<&str>,
+        v42: bool,
+    ) -> serde_json::Value {
+        let site = slug.map(|s| serde_json::json!({"id": 1, "url": "u", "display": s, "name": s, "slug": s, "description": ""}));
+        let mut v = serde_json::json!({
+            "id": id, "prefix": net.to_string(), "vrf": null, "tenant": null, "role": null,
+            "status": {"value": status, "label": status}, "tags": [], "custom_fields": {},
+            "description": slug.unwrap_or("")
+        });
+        if v42 {
+            v["scope_type"] = if site.is_some() {
+                "dcim.site".into()
+            } else {
+                serde_json::Value::Null
+            };
+            v["scope"] = site.unwrap_or(serde_json::Value::Null);
+        } else {
+            v["site"] = site.unwrap_or(serde_json::Value::Null);
+        }
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever prefixes and names NetBox holds, an import that succeeds
+        /// writes an inventory the validator accepts, with every block and
+        /// assignment the import found.
+        #[test]
+        fn every_successful_import_validates(
+            nets in proptest::collection::vec((any::<u32>(), 16u8..=32, 0usize..5, proptest::option::of(0usize..6)), 1..40),
+            v6 in proptest::collection::vec((any::<u64>(), 32u8..=128), 0..6),
+            names in proptest::collection::vec((any::<u8>(), 0usize..7, any::<bool>()), 0..40),
+            v42 in any::<bool>(),
+        ) {
+            let mut values = Vec::new();
+            let mut id = 0;
+            for (bits, len, status, slug) in &nets {
+                id += 1;
+                let net = IpNet::new(std::net::Ipv4Addr::from(*bits).into(), *len).unwrap().trunc();
+                values.push(prefix_json(id, net, STATUSES[*status], slug.map(|s| SLUGS[s]), v42));
+            }
+            for (bits, len) in &v6 {
+                id += 1;
+                let addr = std::net::Ipv6Addr::from((0x2001_0db8u128 << 96) | (u128::from(*bits) << 32));
+                let net = IpNet::new(addr.into(), *len).unwrap().trunc();
+                values.push(prefix_json(id, net, "active", Some("fra1"), v42));
+            }
+            let prefixes: Vec<crate::api::Prefix> = values.into_iter().map(|v| serde_json::from_value(v).unwrap()).collect();
+            // Addresses inside the first prefixes' networks.
+            let addresses: Vec<crate::api::IpAddress> = names
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (host, name, dynamic))| {
+                    let p = prefixes.get(i % prefixes.len())?;
+                    let net: IpNet = p.prefix.parse().ok()?;
+                    let ip = net.hosts().nth(usize::from(*host)).unwrap_or(net.network());
+                    serde_json::from_value(serde_json::json!({
+                        "id": 1000 + i, "address": format!("{ip}/{}", net.prefix_len()), "vrf": null,
+                        "status": {"value": if *dynamic { "dhcp" } else { "active" }, "label": "x"},
+                        "dns_name": NAMES[*name],
+                    })).ok()
+                })
+                .collect();
+            let Ok(import) = map(&prefixes, &addresses, &[], &[], &Options::default()) else {
+                // Only the documented refusals (a prefix twice) may stop it.
+                return Ok(());
+            };
+            let r = render(&import, "https://nb.example.net/", &ProviderFlags::default(), None).unwrap();
+            let loaded = ptr_audit_inventory::load_texts(vec![("import.yaml".into(), r.text.clone())]);
+            let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
+            prop_assert!(errors.is_empty() || import.blocks.is_empty(), "{errors:?}\n{}", r.text);
+            if !import.blocks.is_empty() {
+                prop_assert_eq!(loaded.inventory.blocks.len(), import.blocks.len());
+                prop_assert_eq!(loaded.inventory.assignments.len(), import.assignments.len());
+            }
+        }
+    }
+}
