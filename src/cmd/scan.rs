@@ -13,11 +13,11 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
 use ptr_audit_classify::authoritative::lame_server;
-use ptr_audit_classify::{BlockTally, Classifier};
+use ptr_audit_classify::{BlockTally, Classifier, Servers};
 use ptr_audit_dnsserver::{ZoneServer, ZoneSource};
 use ptr_audit_inventory::{Inventory, Order, Plan};
 use ptr_audit_model::{
-    AddressRecord, BlockFinding, BlockInfo, FailureReason, Finding, Lookup, Shard, Target,
+    AddressRecord, BlockFinding, BlockInfo, FailureReason, Lookup, Shard, Target,
 };
 use ptr_audit_report::{Format, Report, ReportMeta, SinkOptions};
 use ptr_audit_scan::{ScanConfig, ScanError, SkipReason, StopSignal, ZoneReport};
@@ -291,12 +291,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 if !done.insert(index) {
                     return Ok(());
                 }
-                let findings = if config.authoritative {
-                    classifier.classify_resumed(&target, &rec.lookup, &rec.findings)
+                let servers = if config.authoritative {
+                    Servers::Recorded(&rec.findings)
                 } else {
-                    classifier.classify(&target, &rec.lookup)
+                    Servers::NotAsked
                 };
-                let rec = classifier.record(target, rec.lookup, findings);
+                let rec = classifier.audit(target, rec.lookup, servers);
                 tally.observe(&rec.target, &rec.lookup);
                 report
                     .record(&rec)
@@ -333,9 +333,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let targets = targets
         .filter(|t| done.is_empty() || inventory.index_of(t.ip).is_none_or(|i| !done.contains(i)));
-    let mut deliver = |target: Target, lookup: Lookup, findings: Vec<Finding>| {
+    let mut deliver = |target: Target, lookup: Lookup, servers: Servers<'_>| {
         tally.observe(&target, &lookup);
-        let rec = classifier.record(target, lookup, findings);
+        let rec = classifier.audit(target, lookup, servers);
         progress.finished(rec.status);
         if write_error.is_none()
             && let Err(e) = report.record(&rec)
@@ -350,8 +350,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &config.scan,
             targets,
             |target, lookup, answers| {
-                let findings = classifier.classify_authoritative(&target, &lookup, &answers);
-                deliver(target, lookup, findings);
+                deliver(target, lookup, Servers::Answered(&answers));
             },
             &stop,
         )
@@ -364,8 +363,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &config.scan,
             targets,
             |target, lookup| {
-                let findings = classifier.classify(&target, &lookup);
-                deliver(target, lookup, findings);
+                deliver(target, lookup, Servers::NotAsked);
             },
             &stop,
         )

@@ -282,7 +282,8 @@ mod tests {
             forward: Vec::new(),
         };
         let hosting = target(Policy::Hosting);
-        let recorded = c.classify_authoritative(&hosting, &lookup, &answers);
+        let audit = |target: &Target, servers| c.audit(target.clone(), lookup.clone(), servers);
+        let recorded = audit(&hosting, crate::Servers::Answered(&answers)).findings;
         let kept = |fs: &[Finding]| {
             fs.iter()
                 .find(|f| f.code == FindingCode::PtrInconsistent)
@@ -291,7 +292,7 @@ mod tests {
         assert_eq!(kept(&recorded).unwrap().severity, Severity::Warning);
         // read back under an inventory that now makes the block `mail`
         let mail = target(Policy::Mail);
-        let resumed = c.classify_resumed(&mail, &lookup, &recorded);
+        let resumed = audit(&mail, crate::Servers::Recorded(&recorded)).findings;
         let f = kept(&resumed).expect("kept");
         assert_eq!(f.severity, Severity::Error);
         assert_eq!(answers_of(&f), answers_of(&kept(&recorded).unwrap()));
@@ -302,7 +303,7 @@ mod tests {
         );
         // nothing recorded, nothing added
         assert_eq!(
-            c.classify_resumed(&mail, &lookup, &[]),
+            audit(&mail, crate::Servers::Recorded(&[])).findings,
             c.classify(&mail, &lookup)
         );
     }

@@ -63,17 +63,28 @@ fn verdict_details(f: Finding, name: &DnsName, v: &NameVerdict) -> Finding {
     f.with_list("forms", forms).with_list("matched", matched)
 }
 
-pub(crate) fn classify(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<Finding> {
-    let mut out = ptr_findings(c, target, lookup);
+/// The findings for one address, and the judgement of its first PTR name
+/// (the one receivers use), so that the record need not judge it again.
+pub(crate) fn classify(
+    c: &Classifier,
+    target: &Target,
+    lookup: &Lookup,
+) -> (Vec<Finding>, Option<NameVerdict>) {
+    let (mut out, first) = ptr_findings(c, target, lookup);
     if !lookup.dnsbl.is_empty() {
         crate::dnsbl::findings(target, lookup, &mut out);
         out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
     }
-    out
+    (out, first)
 }
 
-/// The findings about the PTR and its forward confirmation.
-fn ptr_findings(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<Finding> {
+/// The findings about the PTR and its forward confirmation, and the
+/// judgement of the first PTR name.
+fn ptr_findings(
+    c: &Classifier,
+    target: &Target,
+    lookup: &Lookup,
+) -> (Vec<Finding>, Option<NameVerdict>) {
     let block = &*target.block;
     let sev = |code| for_block(block, code);
     let mut out = Vec::new();
@@ -88,23 +99,23 @@ fn ptr_findings(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<Finding
     let names = match &lookup.answer {
         PtrAnswer::Failed(why) => {
             out.push(ptr_unanswered(target, lookup, why));
-            return out;
+            return (out, None);
         }
         PtrAnswer::NxDomain => {
             out.push(missing("nxdomain"));
-            return out;
+            return (out, None);
         }
         PtrAnswer::NoData => {
             out.push(missing("nodata"));
-            return out;
+            return (out, None);
         }
         PtrAnswer::BrokenDelegation { target: end } => {
             out.push(missing("broken-delegation").with_text("target", end.as_str()));
-            return out;
+            return (out, None);
         }
         PtrAnswer::Names(names) if names.is_empty() => {
             out.push(missing("nodata"));
-            return out;
+            return (out, None);
         }
         PtrAnswer::Names(names) => names,
     };
@@ -212,7 +223,7 @@ fn ptr_findings(c: &Classifier, target: &Target, lookup: &Lookup) -> Vec<Finding
     }
 
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
-    out
+    (out, verdicts.into_iter().next())
 }
 
 /// True when a label of `name`, or a `-`/`_`-separated part of one, is `dc`.

@@ -7,7 +7,7 @@
 //!
 //! Severities per policy are in [`severity`]; what each mail receiver does
 //! with an address (the receiver matrix, RFC 8601 `iprev`) in [`receivers`];
-//! [`Classifier::record`] is the per-address audit step every command shares. The rules and their sources are described in
+//! [`Classifier::audit`] is the per-address audit step every command shares (it judges the first PTR name once, for the findings and the receivers). The rules and their sources are described in
 //! `docs/classification.md`.
 //!
 //! ```
@@ -218,15 +218,53 @@ impl Classifier {
     /// [`ptr_audit_model::FindingCode`] order). Severities follow the block's
     /// policy ([`severity::default_for`]) unless the block overrides them.
     pub fn classify(&self, target: &Target, lookup: &Lookup) -> Vec<Finding> {
-        findings::classify(self, target, lookup)
+        findings::classify(self, target, lookup).0
     }
 
     /// The per-address audit step every command shares: the record of
-    /// `target` with its `findings` (from one of the `classify*` methods),
-    /// status, receiver verdicts (the entries that are not `accept`) and
-    /// `iprev` result.
+    /// `target` with its findings ([`Classifier::classify`], plus the
+    /// `ptr-inconsistent` finding `servers` gives), status, receiver
+    /// verdicts (the entries that are not `accept`) and `iprev` result. The
+    /// first PTR name is judged once, for the findings and the receivers.
+    pub fn audit(&self, target: Target, lookup: Lookup, servers: Servers<'_>) -> AddressRecord {
+        let (mut findings, first) = findings::classify(self, &target, &lookup);
+        let extra = match servers {
+            Servers::NotAsked => None,
+            Servers::Answered(answers) => {
+                authoritative::inconsistency(&target, &lookup.answer, answers)
+            }
+            Servers::Recorded(recorded) => {
+                let code = ptr_audit_model::FindingCode::PtrInconsistent;
+                recorded.iter().find(|f| f.code == code).map(|f| Finding {
+                    severity: severity::for_block(&target.block, code),
+                    ..f.clone()
+                })
+            }
+        };
+        if let Some(f) = extra {
+            findings.push(f);
+            findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+        }
+        self.assemble(target, lookup, findings, first)
+    }
+
+    /// A record of `target` with `findings` made elsewhere (a report's
+    /// fixtures, a record read back): like [`Classifier::audit`], which
+    /// scans use, it adds the status, receiver verdicts and `iprev`.
     pub fn record(&self, target: Target, lookup: Lookup, findings: Vec<Finding>) -> AddressRecord {
-        let (receivers, iprev) = self.receivers(&target, &lookup);
+        self.assemble(target, lookup, findings, None)
+    }
+
+    /// The record, judging the first PTR name unless `first` holds its
+    /// judgement already.
+    fn assemble(
+        &self,
+        target: Target,
+        lookup: Lookup,
+        findings: Vec<Finding>,
+        first: Option<NameVerdict>,
+    ) -> AddressRecord {
+        let (receivers, iprev) = self.receivers(&target, &lookup, first);
         AddressRecord {
             status: Status::of(&findings),
             target,
@@ -239,7 +277,12 @@ impl Classifier {
 
     /// The receiver verdicts that are not `accept`, and the `iprev` result
     /// (`temperror` when the forward lookup was not made).
-    pub fn receivers(&self, target: &Target, lookup: &Lookup) -> (Receivers, Iprev) {
+    fn receivers(
+        &self,
+        target: &Target,
+        lookup: &Lookup,
+        first: Option<NameVerdict>,
+    ) -> (Receivers, Iprev) {
         let ip = target.ip;
         let verdict;
         let sender = match receivers::first_name(lookup) {
@@ -247,7 +290,8 @@ impl Classifier {
             Ok(name) => {
                 let text = name.as_str();
                 let text = text.strip_suffix('.').unwrap_or(text);
-                verdict = self.judge_in(ip, text, Some(&target.block.datacenter));
+                verdict = first
+                    .unwrap_or_else(|| self.judge_in(ip, text, Some(&target.block.datacenter)));
                 receivers::Sender::Name {
                     name: text,
                     verdict: &verdict,
@@ -258,52 +302,22 @@ impl Classifier {
         let iprev = receivers::iprev(&sender).unwrap_or(Iprev::TempError);
         (receivers::refusals(ip, &sender), iprev)
     }
+}
 
-    /// [`Classifier::classify`] plus, in `scan --authoritative`, the
-    /// `ptr-inconsistent` finding of [`authoritative::inconsistency`] from
-    /// what each authoritative server said (`answers`), most severe first.
-    pub fn classify_authoritative(
-        &self,
-        target: &Target,
-        lookup: &Lookup,
-        answers: &[ServerAnswer],
-    ) -> Vec<Finding> {
-        let extra = authoritative::inconsistency(target, &lookup.answer, answers);
-        self.classify_with(target, lookup, extra)
-    }
-
-    /// [`Classifier::classify_authoritative`] for a record read back from a
-    /// checkpoint (`scan --authoritative --resume`): the servers' answers are
-    /// not in the record, so its `ptr-inconsistent` finding (in `recorded`) is
-    /// kept, its severity re-derived for `target`'s block.
-    pub fn classify_resumed(
-        &self,
-        target: &Target,
-        lookup: &Lookup,
-        recorded: &[Finding],
-    ) -> Vec<Finding> {
-        let code = ptr_audit_model::FindingCode::PtrInconsistent;
-        let extra = recorded.iter().find(|f| f.code == code).map(|f| Finding {
-            severity: severity::for_block(&target.block, code),
-            ..f.clone()
-        });
-        self.classify_with(target, lookup, extra)
-    }
-
-    /// [`Classifier::classify`] plus `extra`, most severe first.
-    fn classify_with(
-        &self,
-        target: &Target,
-        lookup: &Lookup,
-        extra: Option<Finding>,
-    ) -> Vec<Finding> {
-        let mut out = self.classify(target, lookup);
-        if let Some(f) = extra {
-            out.push(f);
-            out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
-        }
-        out
-    }
+/// What the scan learned from the zone's authoritative servers, for the
+/// `ptr-inconsistent` finding of [`Classifier::audit`].
+#[derive(Clone, Copy, Debug)]
+pub enum Servers<'a> {
+    /// Not asked (`scan` without `--authoritative`).
+    NotAsked,
+    /// Each server's answer (`scan --authoritative`): the finding of
+    /// [`authoritative::inconsistency`].
+    Answered(&'a [ServerAnswer]),
+    /// A record read back from a checkpoint (`scan --authoritative
+    /// --resume`): the servers' answers are not in it, so its recorded
+    /// `ptr-inconsistent` finding is kept, its severity re-derived for the
+    /// target's block.
+    Recorded(&'a [Finding]),
 }
 
 /// Case-insensitive equality where [`ANY_DC`] in `pattern` matches one or

@@ -961,7 +961,11 @@ fn block_tally_is_order_independent_and_skips_address_names() {
 
 /// The verdict of every receiver for `t` and `l`, as `id=verdict` (accepts left out), and iprev.
 fn matrix_of(t: &Target, l: &ptr_audit_model::Lookup) -> (Vec<String>, &'static str) {
-    let (m, iprev) = c().receivers(t, l);
+    let rec = c().audit(t.clone(), l.clone(), crate::Servers::NotAsked);
+    // The audit shares the first name's judgement with the findings; a record
+    // assembled from the same findings judges it again: the same record.
+    assert_eq!(c().record(t.clone(), l.clone(), rec.findings.clone()), rec);
+    let (m, iprev) = (rec.receivers, rec.iprev);
     let v =
         m.0.iter()
             .map(|e| {
