@@ -6,12 +6,12 @@ use ptr_audit_report::escape::terminal;
 use std::io::{BufRead, BufWriter, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use ptr_audit_classify::receivers::{self, Forward, Sender};
 use ptr_audit_classify::{Classifier, Label, NameVerdict};
-use ptr_audit_model::{BlockInfo, Iprev, Provider, ReceiverVerdict};
+use ptr_audit_inventory::Inventory;
+use ptr_audit_model::{Iprev, Provider, ReceiverVerdict};
 
 use crate::exit::ExitCode;
 
@@ -97,36 +97,41 @@ pub fn receiver_matrix(
     (receivers::matrix(ip, &sender), receivers::iprev(&sender))
 }
 
-/// The classifier and, when an inventory was given, its blocks (to know an
-/// address's datacenter for `{datacenter}` templates).
-pub struct Context {
+/// The classifier and, when an inventory was given, the inventory (to know
+/// an address's datacenter for `{datacenter}` templates).
+pub struct Judge {
     /// The classifier for the inventory's provider.
     pub classifier: Classifier,
-    blocks: Vec<Arc<BlockInfo>>,
+    inventory: Option<Inventory>,
 }
 
-impl Context {
+impl Judge {
     /// Loads the inventories (none: no provider templates). `Ok(None)` when
     /// they have errors (already printed).
-    pub fn load(inventories: &[String]) -> anyhow::Result<Option<Context>> {
-        let (provider, blocks) = if inventories.is_empty() {
-            (Provider::default(), Vec::new())
+    pub fn load(inventories: &[String]) -> anyhow::Result<Option<Judge>> {
+        let inventory = if inventories.is_empty() {
+            None
         } else {
             match crate::cmd::load_inventory(inventories)? {
-                Some(inv) => (inv.provider, inv.blocks),
+                Some(inv) => Some(inv),
                 None => return Ok(None),
             }
         };
-        let classifier = Classifier::new(&provider).context("cannot use the provider templates")?;
-        Ok(Some(Context { classifier, blocks }))
+        let provider = inventory.as_ref().map(|i| &i.provider);
+        let classifier = Classifier::new(provider.unwrap_or(&Provider::default()))
+            .context("cannot use the provider templates")?;
+        Ok(Some(Judge {
+            classifier,
+            inventory,
+        }))
     }
 
     /// Judges `name` for `ip`, in the datacenter of the block holding `ip` if known.
     pub fn judge(&self, ip: IpAddr, name: &str) -> NameVerdict {
         let dc = self
-            .blocks
-            .iter()
-            .find(|b| b.cidr.contains(&ip))
+            .inventory
+            .as_ref()
+            .and_then(|inv| inv.block_of(ip))
             .map(|b| &*b.datacenter);
         self.classifier.judge_in(ip, name, dc)
     }
@@ -202,7 +207,7 @@ pub fn verdict_json(ip: IpAddr, name: &str, v: &NameVerdict, forward: Forward) -
 
 /// Runs `classify`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(ctx) = Context::load(&args.inventories)? else {
+    let Some(judge) = Judge::load(&args.inventories)? else {
         return Ok(ExitCode::BadInput);
     };
     let input: Box<dyn BufRead> = match &args.file {
@@ -238,7 +243,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::BadInput);
             }
         };
-        let v = ctx.judge(ip, name);
+        let v = judge.judge(ip, name);
         failed |= FailOnLabel::fails(args.fail_on, v.label);
         let mut line = verdict_json(ip, name, &v, ForwardArg::state(args.forward));
         line.push('\n');

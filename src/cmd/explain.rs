@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use ptr_audit_classify::Label;
 
-use crate::cmd::classify::{Context, FailOnLabel, ForwardArg, receiver_matrix};
+use crate::cmd::classify::{FailOnLabel, ForwardArg, Judge, receiver_matrix};
 use crate::color::style;
 use crate::exit::ExitCode;
 
@@ -63,10 +63,10 @@ fn highlight(name: &str, span: std::ops::Range<usize>, colour: bool) -> String {
 
 /// Runs `explain`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(ctx) = Context::load(&args.inventories)? else {
+    let Some(judge) = Judge::load(&args.inventories)? else {
         return Ok(ExitCode::BadInput);
     };
-    let v = ctx.judge(args.ip, &args.name);
+    let v = judge.judge(args.ip, &args.name);
     let colour = crate::color::stdout();
     let mut text = String::new();
     let mut name = String::new();

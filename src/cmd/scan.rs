@@ -5,7 +5,7 @@
 
 use ptr_audit_report::escape::terminal;
 use std::fs::OpenOptions;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -780,15 +780,15 @@ fn repair_checkpoint(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Parses `IP` or `IP:PORT` or `[IPv6]:PORT` (port 53 by default).
+/// Parses `--resolver` ([`ptr_audit_inventory::parse_resolver`]: `IP`,
+/// `IP:PORT`, `[IPv6]` or `[IPv6]:PORT`, port 53 by default).
 pub(crate) fn parse_resolver(text: &str) -> anyhow::Result<SocketAddr> {
-    if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Ok(addr);
+    match ptr_audit_inventory::parse_resolver(text) {
+        Some(addr) => Ok(addr),
+        None => {
+            bail!("`--resolver {text}` is not an address: write `IP`, `IP:PORT` or `[IPv6]:PORT`")
+        }
     }
-    if let Ok(ip) = text.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, 53));
-    }
-    bail!("`--resolver {text}` is not an address: write `IP`, `IP:PORT` or `[IPv6]:PORT`")
 }
 
 /// The longest `--timeout`: a DNS reply later than this is no reply.
@@ -885,6 +885,10 @@ mod tests {
         assert_eq!(
             parse_resolver("[::1]:5353").unwrap(),
             "[::1]:5353".parse().unwrap()
+        );
+        assert_eq!(
+            parse_resolver("[::1]").unwrap(),
+            "[::1]:53".parse().unwrap()
         );
         assert!(parse_resolver("localhost").is_err());
     }

@@ -91,8 +91,8 @@ fn text(s: &Summary) -> String {
     let mut rows = vec![[
         "datacenter".to_owned(),
         "status".to_owned(),
-        "mail".to_owned(),
-        "hosting".to_owned(),
+        Policy::Mail.as_str().to_owned(),
+        Policy::Hosting.as_str().to_owned(),
         "reserved (not scanned)".to_owned(),
     ]];
     for d in &s.datacenters {

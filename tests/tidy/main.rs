@@ -8,7 +8,13 @@
 //! - `model` has no IO, no async and no serde;
 //! - library code never prints (`print!`, `println!`, `eprint!`,
 //!   `eprintln!`, `dbg!`): only the binary writes to stdout and stderr;
-//! - every Rust module opens with a `//!` paragraph.
+//! - every Rust module opens with a `//!` paragraph;
+//! - each library depends only on the workspace crates below it (`LAYERS`);
+//! - the binary names tokio only in its signal handler (`src/interrupt.rs`);
+//! - every library's `lib.rs` makes clippy refuse `print_stdout` and
+//!   `print_stderr` outside its tests;
+//! - keywords are mapped to their model type in one place (`Policy`,
+//!   `Rcode`, `Status`: next to their `as_str`), never in a second table.
 
 use std::path::{Path, PathBuf};
 
@@ -187,4 +193,141 @@ fn every_module_opens_with_its_doc_paragraph() {
         "modules without a `//!` paragraph:\n{}",
         broken.join("\n")
     );
+}
+
+/// The workspace crates each library may depend on: the layering of
+/// `docs/ARCHITECTURE.md` (model and the leaf parsers at the bottom; `report`
+/// and `scan` know nothing of each other, of `classify` or of `inventory`).
+const LAYERS: [(&str, &[&str]); 8] = [
+    ("classify", &["model", "inventory"]),
+    ("dnsserver", &["tsig"]),
+    ("inventory", &["model", "yaml"]),
+    ("model", &[]),
+    ("report", &["model", "yaml"]),
+    ("scan", &["model"]),
+    ("tsig", &[]),
+    ("yaml", &[]),
+];
+
+#[test]
+fn crates_depend_only_on_the_layers_below() {
+    let mut broken = Vec::new();
+    for (name, dir) in crates() {
+        let Some((_, allowed)) = LAYERS.iter().find(|(n, _)| *n == name) else {
+            broken.push(format!("crates/{name} is not in tidy's LAYERS: place it"));
+            continue;
+        };
+        for dep in dependencies(&dir.join("Cargo.toml")) {
+            if let Some(inner) = dep.strip_prefix("ptr-audit-")
+                && !allowed.contains(&inner)
+            {
+                broken.push(format!("crates/{name} depends on `{dep}`"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+#[test]
+fn the_binary_names_tokio_only_in_its_signal_handler() {
+    let mut broken = Vec::new();
+    for file in rust_files(&root().join("src")) {
+        if file.ends_with("src/interrupt.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in non_test_lines(&text) {
+            if line
+                .split("//")
+                .next()
+                .unwrap_or_default()
+                .contains("tokio")
+            {
+                broken.push(format!("{}:{n}", file.display()));
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "tokio outside src/interrupt.rs:\n{}",
+        broken.join("\n")
+    );
+}
+
+/// The attribute that makes clippy refuse printing in a library's own code
+/// (its tests, examples and benches may print).
+const NO_PRINT: &str = "#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]";
+
+#[test]
+fn libraries_deny_printing_through_clippy() {
+    let broken: Vec<String> = crates()
+        .into_iter()
+        .filter(|(_, dir)| {
+            let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap_or_default();
+            !lib.lines().any(|l| l.trim() == NO_PRINT)
+        })
+        .map(|(name, _)| format!("crates/{name}/src/lib.rs"))
+        .collect();
+    assert!(
+        broken.is_empty(),
+        "without `{NO_PRINT}`:\n{}",
+        broken.join("\n")
+    );
+}
+
+/// Keywords with one owner: the model type whose `as_str` writes them and
+/// whose `parse` reads them. Outside it, no line of library or binary code
+/// pairs the type with one of its keywords as a string literal (a second
+/// mapping table); tests may, and other vocabularies may use the same words
+/// (SARIF's `error`, an address range that is `reserved`).
+const OWNED_KEYWORDS: [(&str, &str, &[&str]); 3] = [
+    (
+        "crates/model/src/policy.rs",
+        "Policy::",
+        &["\"mail\"", "\"hosting\"", "\"reserved\""],
+    ),
+    (
+        "crates/model/src/lookup.rs",
+        "Rcode::",
+        &[
+            "\"NOERROR\"",
+            "\"FORMERR\"",
+            "\"SERVFAIL\"",
+            "\"NXDOMAIN\"",
+            "\"NOTIMP\"",
+            "\"REFUSED\"",
+        ],
+    ),
+    ("crates/model/src/record.rs", "Status::", &["\"ok\""]),
+];
+
+#[test]
+fn keywords_are_mapped_by_their_owner_only() {
+    let mut files: Vec<PathBuf> = crates()
+        .into_iter()
+        .flat_map(|(_, d)| rust_files(&d.join("src")))
+        .collect();
+    files.extend(rust_files(&root().join("src")));
+    let mut broken = Vec::new();
+    for file in files.iter().filter(|f| !f.ends_with("tests.rs")) {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (owner, ty, words) in OWNED_KEYWORDS {
+            if file.ends_with(owner) {
+                continue;
+            }
+            for (n, line) in non_test_lines(&text) {
+                let code = line.split("//").next().unwrap_or_default();
+                if let Some(word) = words
+                    .iter()
+                    .find(|w| code.contains(ty) && code.contains(*w))
+                {
+                    broken.push(format!(
+                        "{}:{n}: `{ty}` with {word} (owned by {owner})",
+                        file.display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
 }

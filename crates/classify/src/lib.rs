@@ -24,6 +24,8 @@
 //! assert_eq!(c.judge(ip, "mail_server.example.com").label, Label::Invalid);
 //! ```
 
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 pub mod authoritative;
 pub mod dnsbl;
 mod encoded;

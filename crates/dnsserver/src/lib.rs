@@ -87,6 +87,8 @@
 //! # Ok::<(), ptr_audit_dnsserver::ZoneError>(())
 //! ```
 
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 use std::path::PathBuf;
 
 mod background;

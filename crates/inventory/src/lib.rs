@@ -38,12 +38,15 @@
 //! );
 //! ```
 
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 mod changed;
 mod check;
 mod diag;
 mod drift;
 mod inventory;
 mod load;
+mod resolver;
 mod scope;
 pub mod template;
 mod visit;
@@ -57,6 +60,7 @@ pub use inventory::{
     MAX_UNSAMPLED_V6, PolicyCount, Sample, Summary, Targets, load, load_texts,
 };
 pub use load::{FORMAT_VERSION, PLAIN_DATACENTER};
+pub use resolver::{DNS_PORT, parse_resolver};
 pub use visit::{Order, Permutation, Plan};
 
 #[cfg(test)]

@@ -766,7 +766,7 @@ impl Reader<'_> {
                 let Some(text) = self.text(item, "resolvers") else {
                     continue;
                 };
-                match parse_resolver(text) {
+                match crate::parse_resolver(text) {
                     Some(addr) => self.raw.resolvers.push(addr),
                     None => self.error(
                         item,
@@ -1116,18 +1116,6 @@ fn template_col(node: &Node, col: usize) -> u32 {
         .saturating_add(within)
 }
 
-fn parse_resolver(text: &str) -> Option<SocketAddr> {
-    if let Ok(sa) = text.parse::<SocketAddr>() {
-        return Some(sa);
-    }
-    let ip: IpAddr = text
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .ok()?;
-    Some(SocketAddr::new(ip, 53))
-}
-
 /// `YYYY-MM-DD` with a real month and day.
 pub(crate) fn valid_date(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
@@ -1179,18 +1167,6 @@ mod tests {
                 .contains("not an address")
         );
         assert!(parse_net("fra1").is_err());
-    }
-
-    #[test]
-    fn resolvers_parse_with_default_port() {
-        assert_eq!(
-            parse_resolver("127.0.0.1").unwrap().to_string(),
-            "127.0.0.1:53"
-        );
-        assert_eq!(parse_resolver("127.0.0.1:5353").unwrap().port(), 5353);
-        assert_eq!(parse_resolver("[::1]:5353").unwrap().port(), 5353);
-        assert_eq!(parse_resolver("::1").unwrap().port(), 53);
-        assert!(parse_resolver("dns.example").is_none());
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //! assert!(Severity::Error > Severity::Warning);
 //! ```
 
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 mod dnsbl;
 mod finding;
 mod lookup;

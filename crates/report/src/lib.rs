@@ -31,6 +31,8 @@
 //! assert!(!gate.failed);
 //! ```
 
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 mod baseline;
 mod error;
 pub mod escape;

@@ -98,6 +98,8 @@
 //! # Ok::<(), ptr_audit_scan::ScanError>(())
 //! ```
 
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 mod answer;
 mod authoritative;
 mod batch;

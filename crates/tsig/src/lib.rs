@@ -23,6 +23,8 @@
 //! # Ok::<(), ptr_audit_tsig::TsigError>(())
 //! ```
 
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 use std::path::PathBuf;
 
 mod key;

@@ -13,6 +13,8 @@
 //! assert_eq!((items[0].line, items[0].col), (1, 3));
 //! ```
 
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 mod emit;
