@@ -870,7 +870,7 @@ impl Reader<'_> {
         }
         let migrated_at = f.get("migrated_at").and_then(|m| {
             let t = self.text(m, "migrated_at")?;
-            if valid_date(t) {
+            if ptr_audit_model::Date::parse(t).is_some() {
                 Some(t.to_owned())
             } else {
                 self.error(
@@ -1116,42 +1116,9 @@ fn template_col(node: &Node, col: usize) -> u32 {
         .saturating_add(within)
 }
 
-/// `YYYY-MM-DD` with a real month and day.
-pub(crate) fn valid_date(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return false;
-    };
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return false;
-    }
-    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<u32>(), m.parse::<u32>(), d.parse::<u32>()) else {
-        return false;
-    };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_checked() {
-        assert!(valid_date("2026-10-01"));
-        assert!(valid_date("2024-02-29"));
-        assert!(!valid_date("2026-02-29"));
-        assert!(!valid_date("2026-13-01"));
-        assert!(!valid_date("2026-1-01"));
-        assert!(!valid_date("yesterday"));
-    }
 
     #[test]
     fn nets_parse_with_clear_errors() {

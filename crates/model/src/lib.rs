@@ -19,6 +19,7 @@
 
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
+mod date;
 mod dnsbl;
 mod finding;
 mod lookup;
@@ -29,6 +30,7 @@ mod record;
 mod shard;
 mod target;
 
+pub use date::Date;
 pub use dnsbl::{Dnsbl, DnsblAnswer, DnsblKind};
 pub use finding::{Detail, DetailValue, Finding, FindingCode};
 pub use lookup::{FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, ServerAnswer};

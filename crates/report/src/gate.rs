@@ -35,7 +35,7 @@ impl Default for GateOptions {
             max_unknown_percent: 1.0,
             baseline: None,
             suppressions: None,
-            today: Date::today(),
+            today: crate::time::today(),
         }
     }
 }
