@@ -27,6 +27,8 @@
 //! # Ok::<(), ptr_audit_netbox::NetboxError>(())
 //! ```
 
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 mod api;
 mod client;
 mod error;
