@@ -605,6 +605,12 @@ fn netbox_errors_are_clear_and_never_show_the_token() {
             "<h1>Server Error</h1>".into(),
             "NetBox answered 500",
         ),
+        (
+            301,
+            "text/html",
+            String::new(),
+            "redirects (301) to `https://127.0.0.1/api/ipam/prefixes/`",
+        ),
     ];
     for (status, content_type, body, message) in cases {
         server.state.lock().unwrap().canned = Some(Canned {

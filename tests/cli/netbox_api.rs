@@ -449,8 +449,14 @@ fn serve<S: Read + Write>(stream: S, state: &Mutex<State>, scheme: &str) -> std:
         404 => "Not Found",
         _ => "Error",
     };
+    // A redirect (canned) points where an http-to-https rule would.
+    let location = if (300..400).contains(&status) {
+        "Location: https://127.0.0.1/api/ipam/prefixes/\r\n"
+    } else {
+        ""
+    };
     let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{location}Connection: close\r\n\r\n",
         body.len()
     );
     let stream = reader.get_mut();

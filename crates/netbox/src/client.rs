@@ -277,6 +277,21 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("no Content-Type")
             .to_owned();
+        if (300..400).contains(&status) {
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("nowhere")
+                .chars()
+                .take(300)
+                .collect();
+            return Err(NetboxError::Redirect {
+                url: url.to_owned(),
+                status,
+                location,
+            });
+        }
         let body = response
             .body_mut()
             .with_config()

@@ -84,6 +84,18 @@ pub enum NetboxError {
         /// `: ` and the server's explanation.
         detail: String,
     },
+    /// A redirect: not followed, so the token goes nowhere but `--url`.
+    #[error(
+        "`{url}` redirects ({status}) to `{location}`: give NetBox's address as it is served with `--url` (redirects are not followed, so the token goes only there)"
+    )]
+    Redirect {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// Where it points (`Location`).
+        location: String,
+    },
     /// Any other status that is not success.
     #[error("NetBox answered {status} at `{url}`{detail}")]
     Status {
