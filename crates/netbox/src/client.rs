@@ -76,16 +76,6 @@ impl Token {
             path: path.to_owned(),
         })
     }
-
-    /// The file the token came from.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// `Bearer` for v2 tokens, `Token` for v1.
-    pub fn scheme(&self) -> &str {
-        self.header.split(' ').next().unwrap_or_default()
-    }
 }
 
 /// How to reach NetBox.
@@ -383,10 +373,8 @@ mod tests {
     #[test]
     fn tokens_of_both_generations_and_never_in_debug() {
         let v1 = token("0123456789abcdef0123456789abcdef01234567\n").unwrap();
-        assert_eq!(v1.scheme(), "Token");
         assert_eq!(v1.header, "Token 0123456789abcdef0123456789abcdef01234567");
         let v2 = token("  nbt_abc123.s3cr3t  \n").unwrap();
-        assert_eq!(v2.scheme(), "Bearer");
         assert_eq!(v2.header, "Bearer nbt_abc123.s3cr3t");
         assert!(!format!("{v2:?}").contains("s3cr3t"));
         let e = token("two words").unwrap_err().to_string();

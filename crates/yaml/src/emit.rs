@@ -166,7 +166,7 @@ fn item_body(item: &Node, n: usize, out: &mut String) {
 
 /// A scalar as YAML text: plain when that is unambiguous, else double-quoted.
 /// `quoted` keeps a scalar that was quoted in its source quoted.
-pub fn scalar(text: &str, quoted: bool) -> String {
+fn scalar(text: &str, quoted: bool) -> String {
     if !quoted && plain_is_safe(text) {
         return text.to_owned();
     }

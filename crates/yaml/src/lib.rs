@@ -18,7 +18,7 @@
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 mod emit;
-pub use emit::{comment, emit, map, scalar, seq, text};
+pub use emit::{comment, emit, map, seq, text};
 
 /// The deepest nesting accepted (an inventory needs five levels).
 const MAX_DEPTH: usize = 64;
