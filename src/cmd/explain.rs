@@ -1,9 +1,11 @@
 //! `ptr-audit explain IP NAME`: the verdict on one PTR name, each matched rule
 //! with the matched part highlighted, and every receiver's verdict with its rules.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use ptr_audit_classify::Label;
+use ptr_audit_classify::dnsbl::{CodeMeaning, meaning};
+use ptr_audit_model::DnsblKind;
 
 use crate::cmd::classify::{FailOnLabel, ForwardArg, Judge, receiver_matrix};
 use crate::color::style;
@@ -25,6 +27,31 @@ pub struct Args {
     /// Whether the name resolves back to the address; without it, receivers that need to know say `unknown`.
     #[arg(long, value_enum, value_name = "STATE")]
     pub forward: Option<ForwardArg>,
+    /// What a blocklist answer means: KIND (`spamhaus-zen`, `spamhaus-pbl`, `generic`) and the
+    /// A record it returned, `spamhaus-zen=127.0.0.2` (repeatable). Error codes such as
+    /// 127.255.255.254 say why the listing is unknown.
+    #[arg(long = "dnsbl-code", value_name = "KIND=CODE", value_parser = parse_dnsbl_code)]
+    pub dnsbl_codes: Vec<(DnsblKind, Ipv4Addr)>,
+}
+
+/// `KIND=CODE` of `--dnsbl-code`.
+fn parse_dnsbl_code(text: &str) -> Result<(DnsblKind, Ipv4Addr), String> {
+    let kinds = || {
+        DnsblKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join("`, `")
+    };
+    let (kind, code) = text
+        .split_once('=')
+        .ok_or_else(|| format!("write `KIND=CODE` (kinds `{}`)", kinds()))?;
+    let kind = DnsblKind::parse(kind)
+        .ok_or_else(|| format!("unknown kind `{kind}`; expected one of `{}`", kinds()))?;
+    let code = code
+        .parse()
+        .map_err(|_| format!("`{code}` is not an IPv4 address"))?;
+    Ok((kind, code))
 }
 
 /// Writes `bytes` with everything outside printable ASCII escaped as `\DDD`
@@ -126,6 +153,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "iprev: {}\n",
         iprev.map_or("unknown (forward confirmation not checked)", |i| i.as_str())
     ));
+    for &(kind, code) in &args.dnsbl_codes {
+        text.push_str(&match meaning(kind, code) {
+            CodeMeaning::Listed { list, meaning, .. } => format!(
+                "dnsbl {} {code}: listed ({list}): {meaning} (`dnsbl-listed`)\n",
+                kind.as_str()
+            ),
+            CodeMeaning::QueryError { meaning } => format!(
+                "dnsbl {} {code}: not a listing, {meaning}: the listing is unknown (`lookup-failed`)\n",
+                kind.as_str()
+            ),
+        });
+    }
     super::write_stdout(text.as_bytes())?;
     Ok(if FailOnLabel::fails(args.fail_on, v.label) {
         ExitCode::Findings

@@ -516,6 +516,18 @@ fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMe
     meta.timeout_ms = config.scan.timeout.as_millis() as u64;
     meta.attempts = config.scan.attempts;
     meta.authoritative = config.authoritative;
+    meta.dnsbl = config
+        .scan
+        .dnsbl
+        .iter()
+        .map(|z| format!("{}={}", z.list().name, z.list().kind.as_str()))
+        .collect();
+    meta.dnsbl_resolvers = config
+        .scan
+        .dnsbl_servers
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     meta.scope = inventory.scope_len();
     meta.changed_since = config.changed_since.clone();
     meta.shard = (config.plan.shard != Shard::WHOLE).then_some(config.plan.shard);

@@ -112,6 +112,30 @@ fn explain_escapes_control_characters_in_the_name() {
 }
 
 #[test]
+fn explain_says_what_a_blocklist_code_means() {
+    ptr_audit()
+        .args(["explain", "203.0.113.5", "mail5.example.com"])
+        .args(["--dnsbl-code", "spamhaus-zen=127.0.0.11"])
+        .args(["--dnsbl-code", "spamhaus-zen=127.255.255.254"])
+        .args(["--dnsbl-code", "generic=127.0.0.2"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "dnsbl spamhaus-zen 127.0.0.11: listed (PBL): Spamhaus PBL, listed by Spamhaus",
+        ))
+        .stdout(predicate::str::contains(
+            "dnsbl spamhaus-zen 127.255.255.254: not a listing, error: queried through a public or open resolver",
+        ))
+        .stdout(predicate::str::contains("dnsbl generic 127.0.0.2: listed (listed)"));
+    ptr_audit()
+        .args(["explain", "203.0.113.5", "mail5.example.com"])
+        .args(["--dnsbl-code", "zen=127.0.0.2"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("spamhaus-zen"));
+}
+
+#[test]
 fn explain_uses_inventory_templates() {
     let name = "203-0-113-5-host.examplehost.net";
     ptr_audit()

@@ -159,6 +159,14 @@ fn records(out: &Output) -> Vec<Value> {
         )
     });
     assert_eq!(doc["format_version"], 3);
+    assert_eq!(
+        doc["settings"]["dnsbl"],
+        serde_json::json!(["{key}.zen.test=spamhaus-zen"])
+    );
+    assert_eq!(
+        doc["settings"]["dnsbl_resolvers"].as_array().unwrap().len(),
+        1
+    );
     doc["records"].as_array().unwrap().clone()
 }
 

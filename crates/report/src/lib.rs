@@ -170,6 +170,12 @@ pub struct ReportMeta {
     pub attempts: u32,
     /// `--authoritative`: every authoritative server was asked as well.
     pub authoritative: bool,
+    /// The blocklists asked (`--dnsbl`), as `ZONE=KIND` with a DQS key
+    /// shown as `{key}`; empty when none was.
+    pub dnsbl: Vec<String>,
+    /// The servers the blocklists were asked through (`--dnsbl-resolver`),
+    /// `IP:PORT`; empty when they went to `resolvers`.
+    pub dnsbl_resolvers: Vec<String>,
     /// When the scan started, RFC 3339 (see [`time::rfc3339`]).
     pub started_at: String,
     /// Addresses in scope.
@@ -193,6 +199,8 @@ impl ReportMeta {
             timeout_ms: 0,
             attempts: 0,
             authoritative: false,
+            dnsbl: Vec::new(),
+            dnsbl_resolvers: Vec::new(),
             started_at: started_at.into(),
             scope: 0,
             changed_since: None,

@@ -185,6 +185,11 @@ struct SettingsIn {
     /// Absent in reports written before the field existed: not authoritative.
     #[serde(default)]
     authoritative: bool,
+    /// Absent before format 3: no blocklist.
+    #[serde(default)]
+    dnsbl: Vec<String>,
+    #[serde(default)]
+    dnsbl_resolvers: Vec<String>,
 }
 
 /// Reads a `json` or `jsonl` report (told apart by content).
@@ -595,6 +600,8 @@ pub(crate) fn read_json_blocks<'de, R: serde_json::de::Read<'de>>(
         timeout_ms: settings.timeout_ms,
         attempts: settings.attempts,
         authoritative: settings.authoritative,
+        dnsbl: settings.dnsbl,
+        dnsbl_resolvers: settings.dnsbl_resolvers,
         started_at: env.started_at.ok_or_else(|| missing("started_at"))?,
         scope: inventory.scope,
         changed_since: inventory.changed_since,

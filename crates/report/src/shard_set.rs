@@ -132,6 +132,8 @@ pub fn check_shard_set(docs: &[&ReportDoc]) -> Result<Option<ReportMeta>, ShardS
             && meta.concurrency == first.concurrency
             && meta.timeout_ms == first.timeout_ms
             && meta.attempts == first.attempts
+            && meta.dnsbl == first.dnsbl
+            && meta.dnsbl_resolvers == first.dnsbl_resolvers
             && meta.changed_since == first.changed_since
             && meta.tool_version == first.tool_version;
         if meta.authoritative != first.authoritative {

@@ -92,6 +92,8 @@ fn settings(meta: &ReportMeta) -> String {
         .field("timeout_ms", &meta.timeout_ms)
         .field("attempts", &meta.attempts)
         .field("authoritative", &meta.authoritative)
+        .field("dnsbl", &meta.dnsbl)
+        .field("dnsbl_resolvers", &meta.dnsbl_resolvers)
         .done()
 }
 

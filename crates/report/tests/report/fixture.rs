@@ -470,6 +470,8 @@ pub fn meta() -> ReportMeta {
         timeout_ms: 2000,
         attempts: 3,
         authoritative: false,
+        dnsbl: Vec::new(),
+        dnsbl_resolvers: Vec::new(),
         started_at: "2026-11-28T19:40:05Z".into(),
         scope: 12,
         changed_since: None,
