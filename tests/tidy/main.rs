@@ -125,6 +125,27 @@ fn only_scan_names_hickory_resolver_and_governor() {
 }
 
 #[test]
+fn only_netbox_speaks_http() {
+    let mut broken = Vec::new();
+    for (name, dir) in crates() {
+        if dependencies(&dir.join("Cargo.toml"))
+            .iter()
+            .any(|d| d == "ureq")
+            && name != "netbox"
+        {
+            broken.push(format!("crates/{name} depends on `ureq`"));
+        }
+    }
+    if dependencies(&root().join("Cargo.toml"))
+        .iter()
+        .any(|d| d == "ureq")
+    {
+        broken.push("the binary depends on `ureq`".into());
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+#[test]
 fn model_has_no_io_no_async_no_serde() {
     let model = root().join("crates/model");
     let mut broken: Vec<String> = dependencies(&model.join("Cargo.toml"))
