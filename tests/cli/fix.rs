@@ -444,3 +444,51 @@ fn fix_nsupdate_with_zone_files_lists_records_in_none_of_them_as_not_fixed() {
         "{stderr}"
     );
 }
+
+#[test]
+fn fix_with_zone_files_lists_a_forward_record_in_none_of_them_as_not_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.jsonl");
+    // No PTR, so the expected name was never looked up: the fix needs the
+    // PTR and the name's A record, whose zone has no file at hand.
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"ip":"203.0.113.5","datacenter":"fra1","block":"203.0.113.0/24","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail5.fra1.examplehost.net","ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}],"iprev":"fail","receivers":[]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("113.0.203.in-addr.arpa.zone"),
+        format!("$ORIGIN 113.0.203.in-addr.arpa.\n{SOA}"),
+    )
+    .unwrap();
+    for format in ["bind", "csv", "nsupdate"] {
+        let out = ptr_audit()
+            .args(["fix", path.to_str().unwrap(), "--as", format, "--zones"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        crate::assert_exit(&out, 0);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            text.contains("5.113.0.203.in-addr.arpa."),
+            "{format}: the PTR is written: {text}"
+        );
+        assert!(
+            !text.contains(" A 203.0.113.5") && !text.contains("\tA\t"),
+            "{format}: {text}"
+        );
+        assert!(
+            stderr.contains("1 record(s) to publish; 1 failing address(es) not fixed"),
+            "{format}: {stderr}"
+        );
+        assert!(
+            stderr.contains("the zone holding the record is not known")
+                && stderr.contains("203.0.113.5 ptr-missing (mail5.fra1.examplehost.net.)"),
+            "{format}: the forward record is listed with its name and reason: {stderr}"
+        );
+    }
+}

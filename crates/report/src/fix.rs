@@ -631,8 +631,8 @@ pub fn plan_with_zones(records: &[AddressRecord], zones: &[String]) -> FixPlan {
             Some(ForwardAnswer::NxDomain | ForwardAnswer::NoData) => true,
             Some(ForwardAnswer::Failed(_)) => false,
             // Never looked up (the PTR named something else): a new PTR needs
-            // its forward record too, where we can say which zone holds it.
-            None => !ptr_ok && (zones.is_empty() || enclosing_zone(&target, zones).is_some()),
+            // its forward record too.
+            None => !ptr_ok,
         };
         if ptr_ok && !forward_missing {
             refuse(UnfixableWhy::NotByRecords, None);
@@ -666,12 +666,24 @@ pub fn plan_with_zones(records: &[AddressRecord], zones: &[String]) -> FixPlan {
             });
         }
         if forward_missing {
-            p.forward.push(ForwardFix {
-                zone: enclosing_zone(&target, zones).cloned(),
-                name: target,
-                ip,
-                status: rec.status,
-            });
+            let zone = enclosing_zone(&target, zones).cloned();
+            if zone.is_none() && !zones.is_empty() {
+                // Zone files are at hand and none holds the name: the
+                // record is listed as not fixed, never silently dropped.
+                p.unfixable.push(Unfixable {
+                    ip,
+                    status: rec.status,
+                    why: UnfixableWhy::ZoneUnknown,
+                    owner: Some(target),
+                });
+            } else {
+                p.forward.push(ForwardFix {
+                    zone,
+                    name: target,
+                    ip,
+                    status: rec.status,
+                });
+            }
         }
     }
     for v in p.zones.values_mut() {
