@@ -8,7 +8,7 @@
 //! SOA, through `--resolver`, always for `--as nsupdate`), so each nsupdate
 //! transaction names its zone.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +20,8 @@ use ptr_audit_report::escape::terminal;
 use ptr_audit_report::fix::{self, FixFormat, FixOptions, FixPlan};
 
 use crate::exit::ExitCode;
+
+mod apply;
 
 /// Output syntax.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,8 +38,8 @@ pub enum As {
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// A `json` or `jsonl` report written by `ptr-audit scan` (`-`: stdin).
-    #[arg(value_name = "REPORT")]
-    pub report: PathBuf,
+    #[arg(value_name = "REPORT", required_unless_present_any = ["plan", "rollback"])]
+    pub report: Option<PathBuf>,
     /// What to write.
     #[arg(long = "as", value_enum, value_name = "FORMAT", default_value = "bind")]
     pub format: As,
@@ -58,26 +60,55 @@ pub struct Args {
     /// recorded, else resolv.conf), so every transaction names its zone.
     #[arg(long = "resolver", value_name = "IP[:PORT]", conflicts_with = "zones")]
     pub resolvers: Vec<String>,
+    #[command(flatten)]
+    pub apply: apply::ApplyArgs,
 }
 
-/// Runs `fix`: exit 0 when the records were written, 2 when the report cannot be read.
+/// Runs `fix`: exit 0 when the records were written, 2 when the report
+/// cannot be read; with `--apply`, `--plan` or `--rollback`, see [`apply::run`].
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let doc = crate::input::read_report(&args.report)?;
+    if args.apply.wanted() {
+        return apply::run(&args);
+    }
+    let report = args.report.clone().unwrap_or_default();
+    let doc = read_report(&report)?;
+    let mut err = std::io::stderr().lock();
+    let plan = fix_plan(&args, &doc, None, &mut err)?;
+    write_records(&args, &plan, &mut err)?;
+    Ok(ExitCode::Clean)
+}
+
+/// Reads the report, warning when it is from an interrupted scan or cut short.
+fn read_report(path: &std::path::Path) -> anyhow::Result<ptr_audit_report::ReportDoc> {
+    let doc = crate::input::read_report(path)?;
     let mut err = std::io::stderr().lock();
     if doc.complete == Some(false) {
         writeln!(
             err,
             "warning: `{}` is from an interrupted scan: addresses it lacks are not covered",
-            args.report.display()
+            path.display()
         )?;
     }
     if doc.torn_tail {
         writeln!(
             err,
             "warning: the last line of `{}` was cut short and is ignored",
-            args.report.display()
+            path.display()
         )?;
     }
+    Ok(doc)
+}
+
+/// The records that fix `doc`, each in its zone: from the zone files at
+/// hand, else learned from DNS. With `primaries` (`--apply`), every record
+/// must be placed in a zone, learned (without `--resolver`) from the
+/// primary each name is routed to.
+fn fix_plan(
+    args: &Args,
+    doc: &ptr_audit_report::ReportDoc,
+    primaries: Option<&ptr_audit_update::Routes>,
+    err: &mut dyn Write,
+) -> anyhow::Result<FixPlan> {
     let sources = if args.zones.is_empty() {
         let used = doc
             .meta
@@ -104,7 +135,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let mut plan = fix::plan_with_zones(&doc.records, &zones);
-    if !sources.is_empty() && args.format == As::Nsupdate {
+    let zoned = args.format == As::Nsupdate || primaries.is_some();
+    if !sources.is_empty() && zoned {
         // A transaction needs its zone: a record in none of the zones at
         // hand is not fixed rather than sent without one.
         plan.place_in_zones(|name| fix::enclosing_zone(name, &zones).cloned());
@@ -117,6 +149,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .map(|r| super::scan::parse_resolver(r))
                     .collect::<anyhow::Result<Vec<_>>>()?,
             )
+        } else if let Some(routes) = primaries {
+            learn_zones(
+                &mut plan,
+                |name| routes.server_for(name).into_iter().collect(),
+                err,
+            )?;
+            None
         } else if args.format == As::Nsupdate {
             let recorded: Vec<SocketAddr> = doc
                 .meta
@@ -133,16 +172,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             None
         };
         if let Some(servers) = servers {
-            learn_zones(&mut plan, servers, &mut err)?;
+            learn_zones(&mut plan, |_| servers.clone(), err)?;
         }
     }
+    Ok(plan)
+}
+
+/// Writes the records of `plan` in `args.format` and lists what is not fixed.
+fn write_records(args: &Args, plan: &FixPlan, err: &mut dyn Write) -> anyhow::Result<()> {
     let format = match args.format {
         As::Bind => FixFormat::Bind,
         As::Nsupdate => FixFormat::Nsupdate,
         As::Csv => FixFormat::Csv,
     };
     let mut text = Vec::new();
-    fix::write(&plan, format, FixOptions { ttl: args.ttl }, &mut text)?;
+    fix::write(plan, format, FixOptions { ttl: args.ttl }, &mut text)?;
     let mut files = crate::output::Outputs::default();
     let path = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
     let mut out = files.open(&path)?;
@@ -174,31 +218,42 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             None => writeln!(err, "  {} {}", u.ip, u.status.as_str())?,
         }
     }
-    Ok(ExitCode::Clean)
+    Ok(())
 }
 
-/// Asks `servers` for the zone (SOA) of every name of `plan` and puts its
-/// records there; names whose zone stays unknown are reported (escaped) and
-/// their records left out of the plan.
+/// Asks the servers `servers_for` names for the zone (SOA) of every name of
+/// `plan` and puts its records there; names whose zone stays unknown are
+/// reported (escaped) and their records left out of the plan.
 fn learn_zones(
     plan: &mut FixPlan,
-    servers: Vec<SocketAddr>,
+    servers_for: impl Fn(&str) -> Vec<SocketAddr>,
     err: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let names: Vec<DnsName> = plan
-        .names()
-        .iter()
-        .map(|n| DnsName::from_presentation(n))
-        .collect();
-    if names.is_empty() {
-        return Ok(());
+    let mut groups: BTreeMap<Vec<SocketAddr>, Vec<DnsName>> = BTreeMap::new();
+    for n in plan.names() {
+        groups
+            .entry(servers_for(&n))
+            .or_default()
+            .push(DnsName::from_presentation(&n));
     }
-    let mut config = ptr_audit_scan::ScanConfig::default();
-    config.servers = servers;
-    let found = ptr_audit_scan::zones_of_blocking(&config, &names)
-        .context("cannot ask DNS for the zones of the records")?;
+    let mut answers = Vec::new();
+    for (servers, names) in groups {
+        if servers.is_empty() {
+            answers.extend(
+                names
+                    .into_iter()
+                    .map(|n| (n, Err("no server to ask".to_owned()))),
+            );
+            continue;
+        }
+        let mut config = ptr_audit_scan::ScanConfig::default();
+        config.servers = servers;
+        let found = ptr_audit_scan::zones_of_blocking(&config, &names)
+            .context("cannot ask DNS for the zones of the records")?;
+        answers.extend(names.into_iter().zip(found));
+    }
     let mut zones = HashMap::new();
-    for (name, zone) in names.iter().zip(found) {
+    for (name, zone) in answers {
         match zone {
             Ok(zone) => {
                 zones.insert(name.as_str().to_owned(), zone.as_str().to_owned());

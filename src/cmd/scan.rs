@@ -531,6 +531,12 @@ fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMe
     meta.scope = inventory.scope_len();
     meta.changed_since = config.changed_since.clone();
     meta.shard = (config.plan.shard != Shard::WHOLE).then_some(config.plan.shard);
+    meta.provider_domains = inventory
+        .provider
+        .domains
+        .iter()
+        .map(|d| format!("{}.", d.trim_end_matches('.').to_ascii_lowercase()))
+        .collect();
     meta
 }
 

@@ -37,8 +37,15 @@ fn zones() -> Vec<(&'static str, String)> {
             format!(
                 "{SOA}11 IN PTR 203-0-113-11.clients.examplehost.net.\n\
                  12 IN PTR mail12.fra1.examplehost.net.\n\
-                 13 IN PTR mail13.fra1.examplehost.net.\n"
+                 13 IN PTR mail13.fra1.examplehost.net.\n\
+                 9 IN CNAME 9.rev.customer.example.\n"
             ),
+        ),
+        // A customer's relay: its PTR lives in the customer's zone, reached
+        // through the provider's CNAME (not the provider's to rewrite).
+        (
+            "customer.example.",
+            format!("{SOA}9.rev IN PTR relay.customer.example.\nrelay IN A 203.0.113.9\n"),
         ),
         (
             "examplehost.net.",
@@ -67,6 +74,8 @@ struct Primary {
 enum Kind {
     Bind,
     Knot,
+    /// PowerDNS with its sqlite3 backend (`dnsupdate=yes`).
+    Pdns,
 }
 
 impl Kind {
@@ -74,7 +83,21 @@ impl Kind {
         match self {
             Kind::Bind => ["named", "nsupdate"],
             Kind::Knot => ["knotd", "knsupdate"],
+            Kind::Pdns => ["pdns_server", "nsupdate"],
         }
+    }
+
+    /// The binaries `fix --apply`'s test needs: the server (and, for
+    /// PowerDNS, the tools that build its database), `nsupdate` to change a
+    /// record behind the scan's back, `dig` to transfer the zones.
+    fn apply_binaries(self) -> Vec<&'static str> {
+        let mut bins = match self {
+            Kind::Bind => vec!["named"],
+            Kind::Knot => vec!["knotd"],
+            Kind::Pdns => vec!["pdns_server", "pdnsutil", "sqlite3"],
+        };
+        bins.extend(["nsupdate", "dig"]);
+        bins
     }
 }
 
@@ -101,7 +124,7 @@ fn bind_conf(run: &Path, addr: SocketAddr, zones: &[(String, PathBuf)]) -> Strin
     for (origin, path) in zones {
         let _ = writeln!(
             text,
-            "zone \"{origin}\" {{ type primary; file \"{}\"; update-policy {{ grant {KEY_NAME} zonesub ANY; }}; }};",
+            "zone \"{origin}\" {{ type primary; file \"{}\"; update-policy {{ grant {KEY_NAME} zonesub ANY; }}; allow-transfer {{ 127.0.0.1; }}; }};",
             path.display()
         );
     }
@@ -112,7 +135,7 @@ fn knot_conf(run: &Path, addr: SocketAddr, zones: &[(String, PathBuf)]) -> Strin
     let mut text = format!(
         "server:\n    listen: {ip}@{port}\n    rundir: \"{run}\"\ncontrol:\n    listen: \"{run}/knot.sock\"\n\
          database:\n    storage: \"{run}/db\"\nkey:\n  - id: {KEY_NAME}\n    algorithm: hmac-sha256\n    secret: {SECRET}\n\
-         acl:\n  - id: update\n    key: {KEY_NAME}\n    action: update\nzone:\n",
+         acl:\n  - id: update\n    key: {KEY_NAME}\n    action: update\n  - id: xfr\n    address: 127.0.0.1\n    action: transfer\nzone:\n",
         run = run.display(),
         ip = addr.ip(),
         port = addr.port(),
@@ -120,16 +143,80 @@ fn knot_conf(run: &Path, addr: SocketAddr, zones: &[(String, PathBuf)]) -> Strin
     for (origin, path) in zones {
         let _ = write!(
             text,
-            "  - domain: {origin}\n    file: \"{}\"\n    acl: update\n    zonefile-sync: -1\n    journal-content: changes\n",
+            "  - domain: {origin}\n    file: \"{}\"\n    acl: [update, xfr]\n    zonefile-sync: -1\n    journal-content: changes\n",
             path.display()
         );
     }
     text
 }
 
+/// PowerDNS's configuration: the sqlite3 backend, updates and transfers
+/// from loopback only.
+fn pdns_conf(run: &Path, addr: SocketAddr) -> String {
+    format!(
+        "launch=gsqlite3\ngsqlite3-database={run}/pdns.sqlite3\nlocal-address={ip}\nlocal-port={port}\n\
+         socket-dir={run}\ndnsupdate=yes\nallow-dnsupdate-from=127.0.0.0/8\nallow-axfr-ips=127.0.0.0/8\n\
+         disable-axfr=no\nguardian=no\ndaemon=no\nwrite-pid=no\nwebserver=no\napi=no\nprimary=no\n",
+        run = run.display(),
+        ip = addr.ip(),
+        port = addr.port(),
+    )
+}
+
+/// The schema the sqlite3 backend ships (Debian's path, then the docs').
+fn pdns_schema() -> PathBuf {
+    [
+        "/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql",
+        "/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file())
+    .expect("pdns-backend-sqlite3's schema is installed")
+}
+
+/// Builds PowerDNS's database in `dir`: the schema, the zones, the TSIG key
+/// and, per zone, the key allowed to update it and a serial that goes up
+/// with every update.
+fn pdns_database(pdnsutil: &Path, sqlite3: &Path, dir: &Path, zones: &[(String, PathBuf)]) {
+    let run = |program: &Path, args: &[&std::ffi::OsStr], stdin: Option<&Path>| {
+        let mut cmd = Command::new(program);
+        cmd.args(args);
+        if let Some(input) = stdin {
+            cmd.stdin(fs::File::open(input).expect("open the schema"));
+        }
+        let out = cmd.output().expect("run a PowerDNS tool");
+        assert!(
+            out.status.success(),
+            "{} {args:?}: {}{}",
+            program.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let db = dir.join("pdns.sqlite3");
+    run(sqlite3, &[db.as_os_str()], Some(&pdns_schema()));
+    let config = format!("--config-dir={}", dir.display());
+    let util = |args: &[&str]| {
+        let mut all: Vec<&std::ffi::OsStr> = vec![config.as_ref()];
+        all.extend(args.iter().map(|a| std::ffi::OsStr::new(*a)));
+        run(pdnsutil, &all, None);
+    };
+    let key = KEY_NAME.trim_end_matches('.');
+    util(&["import-tsig-key", key, "hmac-sha256", SECRET]);
+    for (origin, path) in zones {
+        let zone = origin.trim_end_matches('.');
+        util(&["load-zone", zone, &path.to_string_lossy()]);
+        util(&["set-meta", zone, "TSIG-ALLOW-DNSUPDATE", key]);
+        util(&["set-meta", zone, "SOA-EDIT-DNSUPDATE", "INCREASE"]);
+    }
+}
+
 /// Starts the primary in `run` on a free loopback port and waits until it
-/// serves the reverse zone.
-fn start(kind: Kind, bin: &Path, run: &Path) -> Primary {
+/// serves the reverse zone. `bins[0]` is the server; for PowerDNS,
+/// `bins[1]` and `bins[2]` are `pdnsutil` and `sqlite3`.
+fn start(kind: Kind, bins: &[PathBuf], run: &Path) -> Primary {
+    let bin = &bins[0];
     let mut last = String::new();
     for attempt in 0..START_TRIES {
         let dir = run.join(format!("try{attempt}"));
@@ -155,6 +242,12 @@ fn start(kind: Kind, bin: &Path, run: &Path) -> Primary {
                 fs::create_dir_all(dir.join("db")).expect("create Knot's database directory");
                 Daemon::spawn_with("knotd", bin, &["-c".as_ref(), conf.as_os_str()], log)
             }
+            Kind::Pdns => {
+                fs::write(dir.join("pdns.conf"), pdns_conf(&dir, addr)).expect("write pdns.conf");
+                pdns_database(&bins[1], &bins[2], &dir, &zones);
+                let config = format!("--config-dir={}", dir.display());
+                Daemon::spawn_with("pdns_server", bin, &[config.as_ref()], log)
+            }
         };
         let ready = servers::wait_ready(
             &mut daemon,
@@ -179,6 +272,7 @@ fn apply(kind: Kind, client: &Path, keys: &Path, server: SocketAddr, script: &st
         Kind::Bind => cmd.arg("-k").arg(keys.join("bind.key")),
         // knsupdate reads keys in its `-y` syntax, not BIND's key files.
         Kind::Knot => cmd.arg("-k").arg(keys.join("knot.key")),
+        Kind::Pdns => cmd.arg("-k").arg(keys.join("bind.key")),
     };
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -290,7 +384,7 @@ fn setup(test: &str, kind: Kind) -> Option<(tempfile::TempDir, Primary, PathBuf)
     let dir = tempfile::tempdir().expect("temp dir");
     fs::write(dir.path().join("inventory.yaml"), INVENTORY).expect("write the inventory");
     write_keys(dir.path());
-    let primary = start(kind, &bins[0], &dir.path().join("server"));
+    let primary = start(kind, &bins, &dir.path().join("server"));
     Some((dir, primary, bins[1].clone()))
 }
 
@@ -412,4 +506,319 @@ fn knsupdate_scripts_applied_to_knot_fix_every_address_and_stale_prerequisites_a
         "{text}"
     );
     assert_eq!(serial(&primary), was, "a refused update changes nothing");
+}
+
+/// The inventory of the `fix --apply` tests: the provider's domain, and .9
+/// (a customer's relay, its PTR reached through a CNAME) in scope.
+const INVENTORY_APPLY: &str = "version: 1\nprovider:\n  name: Example Hosting\n  domains: [examplehost.net]\ndatacenters:\n  - name: fra1\n    status: active\n    blocks:\n      - cidr: 203.0.113.8/29\n        policy: mail\n        expect_ptr: \"mail{d}.fra1.examplehost.net\"\n        exclude: [203.0.113.8/32, 203.0.113.15/32]\n";
+
+/// A secret the primaries do not know (for the wrong-key run).
+const WRONG_SECRET: &str = "d3Jvbmcgc2VjcmV0IGZvciB0aGUgd3Jvbmcta2V5IHJ1bg==";
+
+/// Every record of every zone, by transfer (`dig AXFR`), SOA records left
+/// out, one normalised line each, sorted.
+fn transfer_all(dig: &Path, primary: SocketAddr) -> Vec<String> {
+    let mut all = Vec::new();
+    for (origin, _) in zones() {
+        let out = Command::new(dig)
+            .args([
+                &format!("@{}", primary.ip()),
+                "-p",
+                &primary.port().to_string(),
+                origin,
+                "AXFR",
+                "+noall",
+                "+answer",
+            ])
+            .output()
+            .expect("run dig");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success() && text.contains("SOA"),
+            "transfer of {origin}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        all.extend(
+            text.lines()
+                .map(|l| {
+                    l.split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .to_ascii_lowercase()
+                })
+                .filter(|l| !l.is_empty() && !l.starts_with(';') && !l.contains(" soa ")),
+        );
+    }
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// Every zone's SOA serial.
+fn serials(primary: SocketAddr) -> Vec<String> {
+    let all: Vec<String> = zones()
+        .iter()
+        .map(|(origin, _)| {
+            dns::query(primary, origin, dns::SOA, std::time::Duration::from_secs(2))
+                .expect("SOA")
+                .data_of(dns::SOA)
+                .join(" ")
+        })
+        .collect();
+    assert!(all.iter().all(|s| s.parse::<u32>().is_ok()), "{all:?}");
+    all
+}
+
+/// `ptr-audit fix ARGS`, its exit code and output (stdout then stderr).
+fn fix_apply(args: &[&std::ffi::OsStr], env_key: Option<&Path>) -> (Option<i32>, String) {
+    let mut cmd = ptr_audit();
+    cmd.arg("fix").args(args).env_remove("PTR_AUDIT_TSIG_KEY");
+    if let Some(key) = env_key {
+        cmd.env(
+            "PTR_AUDIT_TSIG_KEY",
+            fs::read_to_string(key).expect("read the key file"),
+        );
+    }
+    let out = cmd.output().expect("run fix");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains(SECRET) && !text.contains(WRONG_SECRET),
+        "a secret was printed: {text}"
+    );
+    (out.status.code(), text)
+}
+
+/// The loop against one primary: scan → a record changed behind the
+/// scan's back → a wrong key changes nothing → dry run saved as a plan →
+/// the plan applied → re-scan: every fixable address `ok`, the changed
+/// record and the customer's relay untouched → the plan again is refused
+/// (the zone moved) → rollback: the zones are what a transfer showed before.
+fn apply_loop(test: &str, kind: Kind) {
+    let Some(bins) = servers::binaries_or_skip(test, &kind.apply_binaries()) else {
+        return;
+    };
+    let n = bins.len();
+    let (nsupdate, dig) = (&bins[n - 2], &bins[n - 1]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    fs::write(dir.join("inventory.yaml"), INVENTORY_APPLY).expect("write the inventory");
+    write_keys(dir);
+    let wrong = dir.join("wrong.key");
+    fs::write(
+        &wrong,
+        format!(
+            "key \"{KEY_NAME}\" {{\n\talgorithm hmac-sha256;\n\tsecret \"{WRONG_SECRET}\";\n}};\n"
+        ),
+    )
+    .expect("write the wrong key");
+    let key = dir.join("bind.key");
+    let mut primary = start(kind, &bins, &dir.join("server"));
+    let addr = primary.addr.to_string();
+    let report = dir.join("before.json");
+    let before = scan(dir, primary.addr, &report);
+    for (ip, status) in [
+        ("203.0.113.10", "ptr-missing"),
+        ("203.0.113.11", "ptr-generic"),
+        ("203.0.113.13", "ok"),
+        ("203.0.113.14", "ptr-missing"),
+    ] {
+        assert_eq!(status_of(&before, ip).1, status, "{ip}: {before:?}");
+    }
+    for ip in ["203.0.113.9", "203.0.113.12"] {
+        assert_ne!(status_of(&before, ip).1, "ok", "{ip}: {before:?}");
+    }
+    assert_eq!(
+        status_of(&before, "203.0.113.9").2,
+        ["relay.customer.example."]
+    );
+    // Someone gives .14 a PTR after the scan.
+    let out = apply(
+        Kind::Bind,
+        nsupdate,
+        dir,
+        primary.addr,
+        "zone 113.0.203.in-addr.arpa.\nupdate add 14.113.0.203.in-addr.arpa. 300 PTR customer.example.\nsend\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let zones_before = transfer_all(dig, primary.addr);
+    let serials_before = serials(primary.addr);
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let path = |p: &Path| p.as_os_str().to_owned();
+
+    // A wrong key: an error, and nothing changes.
+    let (code, text) = fix_apply(
+        &[
+            path(&report),
+            os("--apply"),
+            os(&addr),
+            os("--tsig-key"),
+            path(&wrong),
+            os("--yes"),
+            os("--journal"),
+            path(&dir.join("wrong.journal")),
+        ]
+        .iter()
+        .map(|s| s.as_os_str())
+        .collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(code, Some(2), "{text}\n{}", primary.daemon.log());
+    assert!(
+        ["BADSIG", "BADKEY", "NOTAUTH", "REFUSED"]
+            .iter()
+            .any(|c| text.contains(c)),
+        "the refusal is named: {text}"
+    );
+    assert_eq!(
+        serials(primary.addr),
+        serials_before,
+        "a wrong key changes nothing"
+    );
+
+    // The dry run, saved as a plan.
+    let plan = dir.join("plan.json");
+    let (code, text) = fix_apply(
+        &[
+            path(&report),
+            os("--apply"),
+            os(&addr),
+            os("--plan-out"),
+            path(&plan),
+        ]
+        .iter()
+        .map(|s| s.as_os_str())
+        .collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(code, Some(0), "{text}");
+    for expected in [
+        "  10.113.0.203.in-addr.arpa. PTR (for 203.0.113.10)\n    now:   nothing\n    write: 3600 mail10.fra1.examplehost.net.\n",
+        "    now:   300 203-0-113-11.clients.examplehost.net.\n    write: 3600 mail11.fra1.examplehost.net.\n",
+        "  mail12.fra1.examplehost.net. A (for 203.0.113.12)\n    now:   nothing\n    write: 3600 203.0.113.12\n",
+        "203.0.113.14 (14.113.0.203.in-addr.arpa.): changed since the scan",
+        "203.0.113.9 (9.rev.customer.example.): the PTR's owner does not belong to the address",
+        "dry run:",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+    assert_eq!(
+        serials(primary.addr),
+        serials_before,
+        "a dry run changes nothing"
+    );
+
+    // The reviewed plan applied (the key from the environment): .14 and .9
+    // are not applied, so exit 1.
+    let journal = dir.join("apply.journal");
+    let (code, text) = fix_apply(
+        &[
+            os("--plan"),
+            path(&plan),
+            os("--yes"),
+            os("--journal"),
+            path(&journal),
+        ]
+        .iter()
+        .map(|s| s.as_os_str())
+        .collect::<Vec<_>>(),
+        Some(&key),
+    );
+    assert_eq!(code, Some(1), "{text}\n{}", primary.daemon.log());
+    for ip in ["203.0.113.10", "203.0.113.11", "203.0.113.12"] {
+        assert!(text.contains(&format!("fixed: {ip} ")), "{ip}: {text}");
+    }
+    assert!(!text.contains("still failing:"), "{text}");
+    let after = scan(dir, primary.addr, &dir.join("after.json"));
+    for ip in [
+        "203.0.113.10",
+        "203.0.113.11",
+        "203.0.113.12",
+        "203.0.113.13",
+    ] {
+        assert_eq!(status_of(&after, ip).1, "ok", "{ip}: {after:?}");
+    }
+    assert_eq!(
+        status_of(&after, "203.0.113.14").2,
+        ["customer.example."],
+        "the record changed since the scan is left alone"
+    );
+    assert_eq!(
+        status_of(&after, "203.0.113.9").2,
+        ["relay.customer.example."],
+        "the customer's relay is left alone"
+    );
+
+    // The same plan again: its zones moved since, so nothing is sent.
+    let serials_applied = serials(primary.addr);
+    assert_ne!(serials_applied, serials_before);
+    let (code, text) = fix_apply(
+        &[
+            os("--plan"),
+            path(&plan),
+            os("--tsig-key"),
+            path(&key),
+            os("--yes"),
+            os("--journal"),
+            path(&dir.join("again.journal")),
+        ]
+        .iter()
+        .map(|s| s.as_os_str())
+        .collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("the zone changed since the plan"), "{text}");
+    assert_eq!(serials(primary.addr), serials_applied);
+
+    // Rollback: every zone is what the transfer showed before.
+    let (code, text) = fix_apply(
+        &[
+            os("--rollback"),
+            path(&journal),
+            os("--apply"),
+            os(&addr),
+            os("--tsig-key"),
+            path(&key),
+            os("--yes"),
+        ]
+        .iter()
+        .map(|s| s.as_os_str())
+        .collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(code, Some(0), "{text}\n{}", primary.daemon.log());
+    assert!(!text.contains("not restored"), "{text}");
+    assert_eq!(transfer_all(dig, primary.addr), zones_before);
+}
+
+#[test]
+fn fix_apply_to_knot_fixes_what_is_safe_and_rolls_back() {
+    apply_loop(
+        "fix_apply_to_knot_fixes_what_is_safe_and_rolls_back",
+        Kind::Knot,
+    );
+}
+
+#[test]
+fn fix_apply_to_bind_fixes_what_is_safe_and_rolls_back() {
+    apply_loop(
+        "fix_apply_to_bind_fixes_what_is_safe_and_rolls_back",
+        Kind::Bind,
+    );
+}
+
+#[test]
+fn fix_apply_to_powerdns_fixes_what_is_safe_and_rolls_back() {
+    apply_loop(
+        "fix_apply_to_powerdns_fixes_what_is_safe_and_rolls_back",
+        Kind::Pdns,
+    );
 }

@@ -30,7 +30,7 @@ pub struct Answer {
     /// Record type.
     pub rtype: u16,
     /// For PTR and CNAME the target name (trailing dot), for A/AAAA the
-    /// address, otherwise empty.
+    /// address, for SOA the serial, otherwise empty.
     pub data: String,
 }
 
@@ -183,6 +183,13 @@ fn decode(msg: &[u8]) -> Option<Reply> {
             AAAA if rdlen == 16 => {
                 let octets: [u8; 16] = rdata.try_into().ok()?;
                 std::net::Ipv6Addr::from(octets).to_string()
+            }
+            SOA => {
+                // MNAME, RNAME, then the serial.
+                let (_, rname) = read_name(msg, rdata_at)?;
+                let (_, serial) = read_name(msg, rname)?;
+                let b = msg.get(serial..serial + 4)?;
+                u32::from_be_bytes([b[0], b[1], b[2], b[3]]).to_string()
             }
             _ => String::new(),
         };

@@ -512,7 +512,13 @@ pub fn reverse_zone(
         (IpAddr::V4(a), IpNet::V4(net)) => {
             let o = a.octets();
             let parent = format!("{}.{}.{}.in-addr.arpa.", o[2], o[1], o[0]);
-            if !has_ptr && let Some(zone) = shape.and_then(|s| s.chain_zone.as_ref()) {
+            // Siblings' chains count only when they end in a child zone of
+            // this address's reverse zone (RFC 2317): a customer's zone one
+            // relay's CNAME leads to is no place for the others' PTRs.
+            if !has_ptr
+                && let Some(zone) = shape.and_then(|s| s.chain_zone.as_ref())
+                && owns(ip, &format!("{}.{zone}", o[3]))
+            {
                 return Some((zone.clone(), format!("{}.{zone}", o[3])));
             }
             if net.prefix_len() > 24 && !plain_known {
@@ -923,6 +929,14 @@ mod tests {
         // Nothing known: the RFC 2317 default.
         let z = reverse_zone(ip, net, None, Some(&BlockShape::default())).unwrap();
         assert_eq!(z.1, "7.0/26.113.0.203.in-addr.arpa.");
+        // A sibling's chain into a customer's zone (a relay) says nothing
+        // about where this address's PTR goes.
+        let relay = BlockShape {
+            chain_zone: Some("rev.customer.example.".into()),
+            direct: true,
+        };
+        let z = reverse_zone(ip, net, None, Some(&relay)).unwrap();
+        assert_eq!(z.1, "7.113.0.203.in-addr.arpa.");
     }
 
     #[test]

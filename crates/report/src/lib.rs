@@ -184,6 +184,9 @@ pub struct ReportMeta {
     pub changed_since: Option<String>,
     /// `--shard K/N`.
     pub shard: Option<Shard>,
+    /// The inventory's `provider.domains`, absolute and lowercase: the
+    /// zones `fix --apply` may add forward records to.
+    pub provider_domains: Vec<String>,
 }
 
 impl ReportMeta {
@@ -204,6 +207,7 @@ impl ReportMeta {
             started_at: started_at.into(),
             scope: 0,
             changed_since: None,
+            provider_domains: Vec::new(),
             shard: None,
         }
     }

@@ -66,6 +66,9 @@ struct InventoryIn {
     scope: u64,
     changed_since: Option<String>,
     shard: Option<String>,
+    /// Absent in reports of earlier versions.
+    #[serde(default)]
+    provider_domains: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -606,6 +609,7 @@ pub(crate) fn read_json_blocks<'de, R: serde_json::de::Read<'de>>(
         scope: inventory.scope,
         changed_since: inventory.changed_since,
         shard,
+        provider_domains: inventory.provider_domains,
     };
     let mut block_findings = Vec::new();
     for bf in env.block_findings {

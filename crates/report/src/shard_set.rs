@@ -135,6 +135,7 @@ pub fn check_shard_set(docs: &[&ReportDoc]) -> Result<Option<ReportMeta>, ShardS
             && meta.dnsbl == first.dnsbl
             && meta.dnsbl_resolvers == first.dnsbl_resolvers
             && meta.changed_since == first.changed_since
+            && meta.provider_domains == first.provider_domains
             && meta.tool_version == first.tool_version;
         if meta.authoritative != first.authoritative {
             let (with, without) = if meta.authoritative {

@@ -80,6 +80,7 @@ fn inventory(meta: &ReportMeta) -> String {
         .field("scope", &meta.scope)
         .field("changed_since", &meta.changed_since)
         .field("shard", &meta.shard.map(|s| s.to_string()))
+        .field("provider_domains", &meta.provider_domains)
         .done()
 }
 

@@ -27,9 +27,19 @@ fn recipe(key: &str) -> Value {
     found.into_iter().next().unwrap()
 }
 
+/// The GitHub workflow among the YAML blocks that has the job `job`.
+fn workflow(job: &str) -> Value {
+    let found: Vec<Value> = yaml_blocks()
+        .into_iter()
+        .filter(|b| b.get("jobs").and_then(|j| j.get(job)).is_some())
+        .collect();
+    assert_eq!(found.len(), 1, "one workflow with a job `{job}`");
+    found.into_iter().next().unwrap()
+}
+
 #[test]
 fn github_workflow_validates_and_uploads_the_scans_sarif() {
-    let gh = &recipe("jobs");
+    let gh = &workflow("scan-changes");
     let validate = gh["jobs"]["validate"]["steps"].as_array().unwrap();
     assert!(validate.iter().any(|s| {
         s["run"]
@@ -82,5 +92,45 @@ fn gitlab_job_runs_a_change_only_scan_with_reports() {
             .as_str()
             .unwrap()
             .contains("ptr-audit validate")
+    );
+}
+
+#[test]
+fn reviewed_apply_plans_in_one_job_and_applies_that_plan_after_approval() {
+    let gh = &workflow("apply");
+    let run_of = |job: &str| -> String {
+        gh["jobs"][job]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["run"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let plan = run_of("plan");
+    assert!(plan.contains("ptr-audit fix report.json --apply 192.0.2.53 --plan-out plan.json"));
+    assert!(!plan.contains("--yes"), "the plan job changes nothing");
+    let apply = &gh["jobs"]["apply"];
+    assert_eq!(apply["needs"], "plan");
+    assert!(
+        apply["environment"].as_str().is_some(),
+        "approval gates the apply"
+    );
+    let run = run_of("apply");
+    assert!(run.contains("ptr-audit fix --plan plan.json --yes --journal fix.journal"));
+    assert!(
+        !run.contains("--tsig-key"),
+        "the key is not on the command line"
+    );
+    let step = apply["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["run"].as_str().is_some_and(|r| r.contains("--yes")))
+        .unwrap();
+    assert!(
+        step["env"]["PTR_AUDIT_TSIG_KEY"]
+            .as_str()
+            .is_some_and(|v| v.contains("secrets."))
     );
 }

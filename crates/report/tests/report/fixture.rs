@@ -476,6 +476,7 @@ pub fn meta() -> ReportMeta {
         scope: 12,
         changed_since: None,
         shard: None,
+        provider_domains: vec!["examplehost.net.".to_owned()],
     }
 }
 
