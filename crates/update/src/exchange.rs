@@ -9,6 +9,7 @@ use std::time::Duration;
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, PTR};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
+use ptr_audit_model::Rcode;
 use ptr_audit_tsig::{TsigError, TsigKey};
 
 use crate::UpdateError;
@@ -196,22 +197,19 @@ pub(crate) fn data_of(record: &Record, rtype: RrType) -> Option<String> {
     }
 }
 
-/// A response code by name (`NXRRSET`, `REFUSED`, …).
+/// A response code by name: the RFC 2136 codes here, the others as the
+/// model names them (`NXDOMAIN`, `REFUSED`, `RCODE23`).
 pub(crate) fn rcode_name(rcode: ResponseCode) -> String {
-    match u16::from(rcode) {
-        0 => "NOERROR".into(),
-        1 => "FORMERR".into(),
-        2 => "SERVFAIL".into(),
-        3 => "NXDOMAIN".into(),
-        4 => "NOTIMP".into(),
-        5 => "REFUSED".into(),
-        6 => "YXDOMAIN".into(),
-        7 => "YXRRSET".into(),
-        8 => "NXRRSET".into(),
-        9 => "NOTAUTH".into(),
-        10 => "NOTZONE".into(),
-        n => format!("response code {n}"),
-    }
+    let code = u16::from(rcode);
+    let update = match code {
+        6 => "YXDOMAIN",
+        7 => "YXRRSET",
+        8 => "NXRRSET",
+        9 => "NOTAUTH",
+        10 => "NOTZONE",
+        _ => return Rcode::from_u16(code).as_str().into_owned(),
+    };
+    update.to_owned()
 }
 
 #[cfg(test)]

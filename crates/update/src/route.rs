@@ -2,7 +2,7 @@
 //! for every zone, `--apply ZONE=SERVER[:PORT]` (repeatable) for one zone
 //! and the zones below it.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use crate::UpdateError;
 
@@ -14,17 +14,10 @@ pub struct Routes {
     zones: Vec<(String, SocketAddr)>,
 }
 
-/// An IP address with an optional port (53): `192.0.2.1`, `127.0.0.1:5300`,
-/// `[::1]:5300`, `::1`.
+/// A server: an IP address with an optional port (53), the one parser of
+/// `--resolver` ([`ptr_audit_inventory::parse_resolver`]); port 0 refused.
 fn server(text: &str) -> Option<SocketAddr> {
-    text.parse::<SocketAddr>()
-        .ok()
-        .or_else(|| {
-            text.parse::<IpAddr>()
-                .ok()
-                .map(|ip| SocketAddr::new(ip, 53))
-        })
-        .filter(|s| s.port() != 0)
+    ptr_audit_inventory::parse_resolver(text).filter(|s| s.port() != 0)
 }
 
 /// A zone name, absolute and lowercase.
