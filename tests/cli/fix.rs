@@ -492,3 +492,73 @@ fn fix_with_zone_files_lists_a_forward_record_in_none_of_them_as_not_fixed() {
         );
     }
 }
+
+#[test]
+fn fix_apply_to_an_unreachable_primary_is_an_error_and_the_key_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"ip":"203.0.113.5","datacenter":"fra1","block":"203.0.113.0/24","policy":"mail","source":{"file":"inventory.yaml","line":23},"expected":"mail5.fra1.examplehost.net","ptr":[],"cname_chain":[],"rcode":"NXDOMAIN","result":"nxdomain","failure":null,"dead_end":null,"attempts":1,"forward":{},"status":"ptr-missing","findings":[{"code":"ptr-missing","severity":"error","message":"no PTR"}],"iprev":"fail","receivers":[]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let secret = "c2VjcmV0LWZvci10aGUtY2xpLXRlc3Qtb25seQ==";
+    let key = dir.path().join("update.key");
+    std::fs::write(
+        &key,
+        format!("key \"update.\" {{ algorithm hmac-sha256; secret \"{secret}\"; }};\n"),
+    )
+    .unwrap();
+    // A port nothing listens on any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = format!("127.0.0.1:{port}");
+    let journal = dir.path().join("journal");
+    let out = ptr_audit()
+        .args([
+            "fix",
+            path.to_str().unwrap(),
+            "--apply",
+            &server,
+            "--yes",
+            "--journal",
+        ])
+        .arg(&journal)
+        .arg("--tsig-key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    crate::assert_exit(&out, 2);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(&format!("cannot reach `{server}`")), "{text}");
+    assert!(!text.contains(secret), "{text}");
+    assert!(!journal.exists(), "nothing was sent, no journal begun");
+    // `--yes` without a journal, or without a key, is refused before anything is asked.
+    for (args, why) in [
+        (vec!["--yes"], "--journal"),
+        (vec!["--yes", "--journal", "j"], "TSIG key"),
+    ] {
+        let mut cmd = ptr_audit();
+        cmd.args(["fix", path.to_str().unwrap(), "--apply", &server])
+            .args(&args)
+            .env_remove("PTR_AUDIT_TSIG_KEY")
+            .current_dir(dir.path());
+        if why == "--journal" {
+            cmd.arg("--tsig-key").arg(&key);
+        }
+        let out = cmd.output().unwrap();
+        crate::assert_exit(&out, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+    }
+}

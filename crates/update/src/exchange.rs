@@ -86,6 +86,13 @@ pub(crate) fn query(
     exchange(server, &request, None)
 }
 
+/// Whether `server` answers at all (any reply, REFUSED included, counts):
+/// asked before planning, so an unreachable primary is an error rather than
+/// every zone "not known".
+pub fn probe(server: SocketAddr) -> Result<(), UpdateError> {
+    query(server, ".", RecordType::SOA, false).map(|_| ())
+}
+
 /// A query id: hickory's random source, which the protocol crate uses for its own.
 fn random_id() -> u16 {
     Message::query().metadata.id
@@ -106,6 +113,9 @@ pub(crate) fn to_name(text: &str) -> Result<Name, UpdateError> {
     let bad = || UpdateError::BadName {
         name: text.to_owned(),
     };
+    if text == "." {
+        return Ok(Name::root());
+    }
     let mut labels: Vec<Vec<u8>> = vec![Vec::new()];
     let mut bytes = text.bytes();
     while let Some(b) = bytes.next() {
@@ -227,6 +237,7 @@ mod tests {
         let n = to_name("a\\.b\\010.example.").unwrap();
         assert_eq!(from_name(&n), "a\\046b\\010.example.");
         assert!(to_name("a..b.").is_err());
+        assert!(to_name(".").unwrap().is_root());
         assert_eq!(to_name("mail.example").unwrap().to_ascii(), "mail.example.");
     }
 }

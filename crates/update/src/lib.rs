@@ -53,6 +53,7 @@ pub mod text;
 mod verify;
 
 pub use apply::{ApplyReport, ChangeResult, Outcome, apply};
+pub use exchange::probe;
 pub use journal::{Journal, JournalEntry, rollback_plan};
 pub use plan::{
     Change, Check, NotApplied, Plan, Rr, RrType, Scope, ZoneChanges, ZoneProblem, plan,

@@ -103,6 +103,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let mut out = crate::output::stdout();
+    // An unreachable primary is an error, never every zone "not known".
+    for server in routes.servers() {
+        update::probe(server)?;
+    }
     if let Some(journal) = &a.rollback {
         let entries = Journal::read(journal)?;
         let plan = update::rollback_plan(&entries, &routes);
