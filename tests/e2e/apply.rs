@@ -778,7 +778,23 @@ fn apply_loop(test: &str, kind: Kind) {
     assert!(text.contains("the zone changed since the plan"), "{text}");
     assert_eq!(serials(primary.addr), serials_applied);
 
-    // Rollback: every zone is what the transfer showed before.
+    // Someone changes .10's PTR after the apply: the rollback leaves it
+    // alone (its prerequisite, the set the apply left, no longer holds).
+    let out = apply(
+        Kind::Bind,
+        nsupdate,
+        dir,
+        primary.addr,
+        "zone 113.0.203.in-addr.arpa.\nupdate delete 10.113.0.203.in-addr.arpa. PTR\nupdate add 10.113.0.203.in-addr.arpa. 300 PTR someone-else.example.\nsend\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Rollback: every zone is what the transfer showed before, but for the
+    // record changed since the apply.
     let (code, text) = fix_apply(
         &[
             os("--rollback"),
@@ -794,9 +810,22 @@ fn apply_loop(test: &str, kind: Kind) {
         .collect::<Vec<_>>(),
         None,
     );
-    assert_eq!(code, Some(0), "{text}\n{}", primary.daemon.log());
-    assert!(!text.contains("not restored"), "{text}");
-    assert_eq!(transfer_all(dig, primary.addr), zones_before);
+    assert_eq!(code, Some(1), "{text}\n{}", primary.daemon.log());
+    assert!(
+        text.contains("not applied: 10.113.0.203.in-addr.arpa. PTR in 113.0.203.in-addr.arpa.: not applied: the record set changed since the plan"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "not restored: 203.0.113.10 (10.113.0.203.in-addr.arpa.): PTR someone-else.example."
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("not restored").count(), 1, "{text}");
+    let mut expected = zones_before;
+    expected.push("10.113.0.203.in-addr.arpa. 300 in ptr someone-else.example.".to_owned());
+    expected.sort();
+    assert_eq!(transfer_all(dig, primary.addr), expected);
 }
 
 #[test]
