@@ -101,13 +101,14 @@ impl Kind {
     }
 }
 
-fn write_zones(run: &Path) -> Vec<(String, PathBuf)> {
-    zones()
-        .into_iter()
+fn write_zones(run: &Path, zones: &[(&str, String)]) -> Vec<(String, PathBuf)> {
+    zones
+        .iter()
         .map(|(origin, text)| {
-            let path = run.join(format!("{origin}zone"));
+            // An RFC 2317 origin (`16/29.…`) holds a slash.
+            let path = run.join(format!("{}zone", origin.replace('/', "_")));
             fs::write(&path, text).expect("write a zone file");
-            (origin.to_owned(), path)
+            (String::from(*origin), path)
         })
         .collect()
 }
@@ -151,10 +152,13 @@ fn knot_conf(run: &Path, addr: SocketAddr, zones: &[(String, PathBuf)]) -> Strin
 }
 
 /// PowerDNS's configuration: the sqlite3 backend, updates and transfers
-/// from loopback only.
+/// from loopback only, no packet cache (`cache-ttl=0`): an update of an RFC
+/// 2317 child zone does not purge the parent name's cached answer, which
+/// PowerDNS built by following the CNAME into the child (stale for up to
+/// `cache-ttl`, 20 s by default; docs/fix.md).
 fn pdns_conf(run: &Path, addr: SocketAddr) -> String {
     format!(
-        "launch=gsqlite3\ngsqlite3-database={run}/pdns.sqlite3\nlocal-address={ip}\nlocal-port={port}\n\
+        "launch=gsqlite3\ngsqlite3-database={run}/pdns.sqlite3\nlocal-address={ip}\nlocal-port={port}\ncache-ttl=0\n\
          socket-dir={run}\ndnsupdate=yes\nallow-dnsupdate-from=127.0.0.0/8\nallow-axfr-ips=127.0.0.0/8\n\
          disable-axfr=no\nguardian=no\ndaemon=no\nwrite-pid=no\nwebserver=no\napi=no\nprimary=no\n",
         run = run.display(),
@@ -216,12 +220,18 @@ fn pdns_database(pdnsutil: &Path, sqlite3: &Path, dir: &Path, zones: &[(String, 
 /// serves the reverse zone. `bins[0]` is the server; for PowerDNS,
 /// `bins[1]` and `bins[2]` are `pdnsutil` and `sqlite3`.
 fn start(kind: Kind, bins: &[PathBuf], run: &Path) -> Primary {
+    start_with(kind, bins, run, &zones())
+}
+
+/// [`start`] serving `zones` (the first one is waited for).
+fn start_with(kind: Kind, bins: &[PathBuf], run: &Path, zones: &[(&str, String)]) -> Primary {
     let bin = &bins[0];
     let mut last = String::new();
     for attempt in 0..START_TRIES {
         let dir = run.join(format!("try{attempt}"));
         fs::create_dir_all(&dir).expect("create the server directory");
-        let zones = write_zones(&dir);
+        let first = zones[0].0;
+        let zones = write_zones(&dir, zones);
         let addr = SocketAddr::from(([127, 0, 0, 1], servers::free_port()));
         let conf = dir.join("server.conf");
         let log = dir.join("server.log");
@@ -249,13 +259,9 @@ fn start(kind: Kind, bins: &[PathBuf], run: &Path) -> Primary {
                 Daemon::spawn_with("pdns_server", bin, &[config.as_ref()], log)
             }
         };
-        let ready = servers::wait_ready(
-            &mut daemon,
-            addr,
-            "113.0.203.in-addr.arpa.",
-            dns::SOA,
-            |r| r.rcode == dns::NOERROR && !r.answers.is_empty(),
-        );
+        let ready = servers::wait_ready(&mut daemon, addr, first, dns::SOA, |r| {
+            r.rcode == dns::NOERROR && !r.answers.is_empty()
+        });
         if ready {
             return Primary { addr, daemon };
         }
@@ -850,6 +856,115 @@ fn fix_apply_to_bind_fixes_what_is_safe_and_rolls_back() {
 fn fix_apply_to_powerdns_fixes_what_is_safe_and_rolls_back() {
     apply_loop(
         "fix_apply_to_powerdns_fixes_what_is_safe_and_rolls_back",
+        Kind::Pdns,
+    );
+}
+
+/// A /29 delegated the RFC 2317 way: the parent's CNAMEs lead into the
+/// child zone `16/29.113.0.203.in-addr.arpa.`, where the PTRs live.
+fn rfc2317_zones() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "16/29.113.0.203.in-addr.arpa.",
+            format!("{SOA}17 IN PTR 203-0-113-17.clients.examplehost.net.\n"),
+        ),
+        (
+            "113.0.203.in-addr.arpa.",
+            format!(
+                "{SOA}16/29 IN NS ns1.examplehost.net.\n\
+                 17 IN CNAME 17.16/29.113.0.203.in-addr.arpa.\n\
+                 18 IN CNAME 18.16/29.113.0.203.in-addr.arpa.\n"
+            ),
+        ),
+        (
+            "examplehost.net.",
+            format!(
+                "{SOA}ns1 IN A 127.0.0.1\n203-0-113-17.clients IN A 203.0.113.17\n\
+                 fra1 IN NS ns1.examplehost.net.\n"
+            ),
+        ),
+        ("fra1.examplehost.net.", SOA.to_owned()),
+    ]
+}
+
+const INVENTORY_RFC2317: &str = "version: 1\nprovider:\n  name: Example Hosting\n  domains: [examplehost.net]\ndatacenters:\n  - name: fra1\n    status: active\n    blocks:\n      - cidr: 203.0.113.16/29\n        policy: mail\n        expect_ptr: \"mail{d}.fra1.examplehost.net\"\n        exclude: [203.0.113.16/32, 203.0.113.19/32, 203.0.113.20/30]\n";
+
+/// `fix --apply` writes a small block's PTRs at their owners in the RFC 2317
+/// child zone (names with a `/` label, sent as they are) and the re-scan
+/// finds both addresses `ok`.
+fn rfc2317_loop(test: &str, kind: Kind) {
+    let Some(bins) = servers::binaries_or_skip(test, &kind.apply_binaries()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    fs::write(dir.join("inventory.yaml"), INVENTORY_RFC2317).expect("write the inventory");
+    write_keys(dir);
+    let mut primary = start_with(kind, &bins, &dir.join("server"), &rfc2317_zones());
+    let report = dir.join("before.json");
+    let before = scan(dir, primary.addr, &report);
+    assert_eq!(
+        status_of(&before, "203.0.113.17").1,
+        "ptr-generic",
+        "{before:?}"
+    );
+    assert_eq!(
+        status_of(&before, "203.0.113.18").1,
+        "ptr-missing",
+        "{before:?}"
+    );
+    let key = dir.join("bind.key");
+    let journal = dir.join("apply.journal");
+    let args = [
+        report.as_os_str(),
+        "--apply".as_ref(),
+        primary.addr.to_string().as_ref(),
+        "--tsig-key".as_ref(),
+        key.as_os_str(),
+        "--yes".as_ref(),
+        "--journal".as_ref(),
+        journal.as_os_str(),
+    ]
+    .map(std::ffi::OsStr::to_owned);
+    let (code, text) = fix_apply(
+        &args.iter().map(|a| a.as_os_str()).collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(code, Some(0), "{text}\n{}", primary.daemon.log());
+    for owner in ["17", "18"] {
+        assert!(
+            text.contains(&format!(
+                "applied: {owner}.16/29.113.0.203.in-addr.arpa. PTR in 16/29.113.0.203.in-addr.arpa.: applied"
+            )),
+            "{owner}: {text}"
+        );
+    }
+    let after = scan(dir, primary.addr, &dir.join("after.json"));
+    for ip in ["203.0.113.17", "203.0.113.18"] {
+        assert_eq!(status_of(&after, ip).1, "ok", "{ip}: {after:?}");
+    }
+}
+
+#[test]
+fn fix_apply_to_knot_writes_in_an_rfc2317_child_zone() {
+    rfc2317_loop(
+        "fix_apply_to_knot_writes_in_an_rfc2317_child_zone",
+        Kind::Knot,
+    );
+}
+
+#[test]
+fn fix_apply_to_bind_writes_in_an_rfc2317_child_zone() {
+    rfc2317_loop(
+        "fix_apply_to_bind_writes_in_an_rfc2317_child_zone",
+        Kind::Bind,
+    );
+}
+
+#[test]
+fn fix_apply_to_powerdns_writes_in_an_rfc2317_child_zone() {
+    rfc2317_loop(
+        "fix_apply_to_powerdns_writes_in_an_rfc2317_child_zone",
         Kind::Pdns,
     );
 }
