@@ -884,14 +884,17 @@ fn rfc2317_zones() -> Vec<(&'static str, String)> {
             ),
         ),
         ("fra1.examplehost.net.", SOA.to_owned()),
+        // 2001:db8:10::/64, where 2001:db8:10::5 has no PTR.
+        ("0.0.0.0.0.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", SOA.to_owned()),
     ]
 }
 
-const INVENTORY_RFC2317: &str = "version: 1\nprovider:\n  name: Example Hosting\n  domains: [examplehost.net]\ndatacenters:\n  - name: fra1\n    status: active\n    blocks:\n      - cidr: 203.0.113.16/29\n        policy: mail\n        expect_ptr: \"mail{d}.fra1.examplehost.net\"\n        exclude: [203.0.113.16/32, 203.0.113.19/32, 203.0.113.20/30]\n";
+const INVENTORY_RFC2317: &str = "version: 1\nprovider:\n  name: Example Hosting\n  domains: [examplehost.net]\ndatacenters:\n  - name: fra1\n    status: active\n    blocks:\n      - cidr: 203.0.113.16/29\n        policy: mail\n        expect_ptr: \"mail{d}.fra1.examplehost.net\"\n        exclude: [203.0.113.16/32, 203.0.113.19/32, 203.0.113.20/30]\n      - cidr: 2001:db8:10::5/128\n        policy: hosting\n        expect_ptr: \"web5.fra1.examplehost.net\"\n";
 
 /// `fix --apply` writes a small block's PTRs at their owners in the RFC 2317
-/// child zone (names with a `/` label, sent as they are) and the re-scan
-/// finds both addresses `ok`.
+/// child zone (names with a `/` label, sent as they are), an IPv6 address's
+/// PTR under `ip6.arpa.` with its AAAA record, and the re-scan finds every
+/// address `ok`.
 fn rfc2317_loop(test: &str, kind: Kind) {
     let Some(bins) = servers::binaries_or_skip(test, &kind.apply_binaries()) else {
         return;
@@ -910,6 +913,11 @@ fn rfc2317_loop(test: &str, kind: Kind) {
     );
     assert_eq!(
         status_of(&before, "203.0.113.18").1,
+        "ptr-missing",
+        "{before:?}"
+    );
+    assert_eq!(
+        status_of(&before, "2001:db8:10::5").1,
         "ptr-missing",
         "{before:?}"
     );
@@ -939,8 +947,14 @@ fn rfc2317_loop(test: &str, kind: Kind) {
             "{owner}: {text}"
         );
     }
+    assert!(
+        text.contains("applied: 5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR in 0.0.0.0.0.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa.: applied")
+            && text.contains("AAAA in fra1.examplehost.net.: applied")
+            && text.contains("fixed: 2001:db8:10::5 "),
+        "{text}"
+    );
     let after = scan(dir, primary.addr, &dir.join("after.json"));
-    for ip in ["203.0.113.17", "203.0.113.18"] {
+    for ip in ["203.0.113.17", "203.0.113.18", "2001:db8:10::5"] {
         assert_eq!(status_of(&after, ip).1, "ok", "{ip}: {after:?}");
     }
 }
