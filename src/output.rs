@@ -44,19 +44,35 @@ pub fn stdout_format(
     })
 }
 
+/// Writes `bytes` to standard output through [`stdout`] (a closed pipe is
+/// not an error): for commands that print one text.
+pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<crate::exit::ExitCode> {
+    let mut out = stdout();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")?;
+    Ok(crate::exit::ExitCode::Clean)
+}
+
+/// Whether a write failed because the reader went away (`| head`): the end
+/// of the output, not an error, on every command.
+pub fn closed_pipe(e: &std::io::Error) -> bool {
+    e.kind() == ErrorKind::BrokenPipe
+}
+
 /// A writer where a closed pipe (`| head`) is not an error.
 struct BrokenPipeOk<W>(W);
 
 impl<W: Write> Write for BrokenPipeOk<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self.0.write(buf) {
-            Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(buf.len()),
+            Err(e) if closed_pipe(&e) => Ok(buf.len()),
             other => other,
         }
     }
     fn flush(&mut self) -> std::io::Result<()> {
         match self.0.flush() {
-            Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+            Err(e) if closed_pipe(&e) => Ok(()),
             other => other,
         }
     }

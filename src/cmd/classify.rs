@@ -249,16 +249,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         line.push('\n');
         let written = out.write_all(line.as_bytes());
         if let Err(e) = written {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
+            if crate::output::closed_pipe(&e) {
                 return Ok(exit(failed));
             }
             return Err(e).context("cannot write to stdout");
         }
     }
     match out.flush() {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).context("cannot write to stdout")
-        }
+        Err(e) if !crate::output::closed_pipe(&e) => Err(e).context("cannot write to stdout"),
         _ => Ok(exit(failed)),
     }
 }

@@ -18,7 +18,7 @@ pub struct Args {
 pub fn run(args: Args, mut command: clap::Command) -> anyhow::Result<ExitCode> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "ptr-audit", &mut script);
-    super::write_stdout(&script)
+    crate::output::write_stdout(&script)
 }
 
 #[cfg(test)]

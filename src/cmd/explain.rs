@@ -165,7 +165,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ),
         });
     }
-    super::write_stdout(text.as_bytes())?;
+    crate::output::write_stdout(text.as_bytes())?;
     Ok(if FailOnLabel::fails(args.fail_on, v.label) {
         ExitCode::Findings
     } else {

@@ -233,9 +233,7 @@ fn netbox(args: NetboxArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("<import>.yaml"));
     let loaded = ptr_audit_inventory::load_texts(vec![(name, rendered.text.clone())]);
-    for d in &loaded.diagnostics {
-        writeln!(err, "{}", d.styled(terminal))?;
-    }
+    super::print_diagnostics(&loaded.diagnostics, false)?;
     if loaded.has_errors() {
         writeln!(
             err,
@@ -264,12 +262,12 @@ fn netbox(args: NetboxArgs) -> anyhow::Result<ExitCode> {
             changes.len(),
             terminal(committed)
         ));
-        super::write_stdout(text.as_bytes())?;
+        crate::output::write_stdout(text.as_bytes())?;
         return Ok(ExitCode::Findings);
     }
     drop(err);
     match &args.output {
-        None => super::write_stdout(rendered.text.as_bytes()),
+        None => crate::output::write_stdout(rendered.text.as_bytes()),
         Some(path) => {
             let mut outputs = Outputs::default();
             let mut out = outputs.open(path)?;

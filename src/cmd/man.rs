@@ -53,7 +53,7 @@ pub fn run(args: Args, mut command: clap::Command) -> anyhow::Result<ExitCode> {
     let mut text = Vec::new();
     page.render(&mut text)
         .context("cannot render the man page")?;
-    super::write_stdout(&text)
+    crate::output::write_stdout(&text)
 }
 
 /// The page of the whole command, then one per subcommand.

@@ -17,7 +17,7 @@ pub mod validate;
 use ptr_audit_report::escape::terminal;
 use std::io::Write;
 
-use ptr_audit_inventory::Inventory;
+use ptr_audit_inventory::{Diagnostic, Inventory};
 use ptr_audit_report::Format;
 
 /// The parser of a report `--format`: its values are listed in `--help` and
@@ -28,14 +28,23 @@ pub fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
         .map(|name| name.parse::<Format>().expect("every listed format parses"))
 }
 
+/// Prints inventory diagnostics to stderr (every one, or the errors only),
+/// escaped for the terminal and styled when colour is on: the one place
+/// every command shows them.
+pub fn print_diagnostics(diagnostics: &[Diagnostic], errors_only: bool) -> std::io::Result<()> {
+    let mut err = anstream::stderr().lock();
+    for d in diagnostics.iter().filter(|d| !errors_only || d.is_error()) {
+        writeln!(err, "{}", d.styled(terminal))?;
+    }
+    Ok(())
+}
+
 /// Loads inventories for a command that uses them (`scan`, `classify`, ...):
 /// prints every diagnostic to stderr, and returns `None` when there were errors.
 pub fn load_inventory(inputs: &[String]) -> anyhow::Result<Option<Inventory>> {
     let loaded = ptr_audit_inventory::load(inputs)?;
+    print_diagnostics(&loaded.diagnostics, false)?;
     let mut err = anstream::stderr().lock();
-    for d in &loaded.diagnostics {
-        writeln!(err, "{}", d.styled(terminal))?;
-    }
     if loaded.has_errors() {
         writeln!(
             err,
@@ -83,17 +92,6 @@ pub fn load_zone_sources(
         all.merge(zones)?;
     }
     Ok(all)
-}
-
-/// Writes `bytes` to stdout; a closed pipe (`| head`) is not an error.
-pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<crate::exit::ExitCode> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(anyhow::Error::new(e).context("cannot write to stdout"))
-        }
-        _ => Ok(crate::exit::ExitCode::Clean),
-    }
 }
 
 /// This machine's host name, for the reports that name it (`junit`);

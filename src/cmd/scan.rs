@@ -3,7 +3,6 @@
 //! the classifier into the requested report sinks, and maps the gate's
 //! decision to the exit code.
 
-use ptr_audit_report::escape::terminal;
 use std::fs::OpenOptions;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -574,9 +573,8 @@ fn load_old_inventory(old: &str, inputs: &[String]) -> anyhow::Result<Option<Inv
 
 fn checked_old(loaded: ptr_audit_inventory::Loaded, old: &str) -> Option<Inventory> {
     if loaded.has_errors() {
-        for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
-            eprintln!("{}", terminal(&d.to_string()));
-        }
+        // Best effort: this inventory is only compared, and the message says so.
+        let _ = super::print_diagnostics(&loaded.diagnostics, true);
         eprintln!("the inventory of `--changed-since {old}` is not valid");
         return None;
     }

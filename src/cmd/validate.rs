@@ -1,7 +1,6 @@
 //! `ptr-audit validate`: loads inventories, prints every diagnostic to stderr,
 //! and on success a summary (text or JSON) to stdout.
 
-use ptr_audit_report::escape::terminal;
 use std::io::Write;
 
 use ptr_audit_inventory::{PolicyCount, Summary};
@@ -33,10 +32,8 @@ pub struct Args {
 /// Runs `validate`: exit 2 on any error, 0 otherwise.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let loaded = ptr_audit_inventory::load(&args.inputs)?;
+    super::print_diagnostics(&loaded.diagnostics, false)?;
     let mut err = anstream::stderr().lock();
-    for d in &loaded.diagnostics {
-        writeln!(err, "{}", d.styled(terminal))?;
-    }
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
         let warnings = loaded.diagnostics.len() - errors;
@@ -55,13 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Text => text(&summary),
         Format::Json => serde_json::to_string_pretty(&json(&summary))? + "\n",
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other?,
-    }
-    Ok(ExitCode::Clean)
+    crate::output::write_stdout(text.as_bytes())
 }
 
 fn count_cell(c: &PolicyCount) -> String {

@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use ptr_audit_model::{BlockInfo, DatacenterStatus, Policy, Provider, SeverityOverrides};
 
-use crate::inventory::{
-    Assignment, BlockDetail, Datacenter, Inventory, Loaded, MAX_UNSAMPLED_V6, source_location,
-};
+use crate::inventory::{Assignment, BlockDetail, Datacenter, Inventory, Loaded, MAX_UNSAMPLED_V6};
 use crate::load::{Loc, Raw, nearest};
 use crate::scope::{bounds, to_u128};
 
@@ -53,7 +51,7 @@ pub(crate) fn build(mut raw: Raw) -> Loaded {
             expect_pbl: b.expect_pbl.unwrap_or(dc.expect_pbl),
             migrated_from,
             severities: SeverityOverrides(severities),
-            source: source_location(&raw, b.loc),
+            source: raw.source_location(b.loc),
         };
         let detail = BlockDetail {
             template: b.expect_ptr.clone(),
@@ -223,7 +221,7 @@ fn datacenters(raw: &mut Raw) -> Vec<Datacenter> {
             migrated_from: d.migrated_from.as_ref().map(|(n, _)| Arc::clone(n)),
             migrated_at: d.migrated_at.clone(),
             note: d.note.clone(),
-            source: source_location(raw, d.loc),
+            source: raw.source_location(d.loc),
         })
         .collect()
 }
@@ -396,7 +394,7 @@ fn assignments(raw: &mut Raw, index: &BlockIndex) -> Vec<Assignment> {
         out.push(Assignment {
             ip: a.ip,
             ptr: a.ptr.clone(),
-            source: source_location(raw, a.loc),
+            source: raw.source_location(a.loc),
         });
     }
     for (loc, m) in errors {

@@ -12,7 +12,6 @@ use ptr_audit_model::{
 };
 
 use crate::diag::Diagnostic;
-use crate::load::{self, Loc, Raw};
 use crate::scope::{self, Segment, bounds, from_u128, to_u128};
 use crate::template::Template;
 
@@ -177,29 +176,6 @@ pub struct Summary {
     pub in_scope: u64,
     /// Totals per policy, in `Policy::ALL` order: mail, hosting, reserved.
     pub policies: [PolicyCount; 3],
-}
-
-/// Loads and checks inventories: YAML files, directories of them, CIDR list
-/// files, CIDRs or addresses, and `-` for standard input, merged into one.
-pub fn load(inputs: &[String]) -> Result<Loaded, LoadError> {
-    let raw = load::read_inputs(inputs)?;
-    Ok(crate::check::build(raw))
-}
-
-/// Loads inventories from texts already in memory, each with the path to name
-/// in diagnostics (e.g. the files of an inventory at a git revision). A path
-/// ending in `.yaml`/`.yml` is YAML; any other is a CIDR list if its first
-/// entry is a CIDR or address, else YAML.
-pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
-    crate::check::build(load::read_texts(texts))
-}
-
-/// Builds a `SourceLocation` for a position.
-pub(crate) fn source_location(raw: &Raw, loc: Loc) -> SourceLocation {
-    SourceLocation {
-        file: raw.sources.path(loc.file).to_owned(),
-        line: loc.line,
-    }
 }
 
 impl Inventory {

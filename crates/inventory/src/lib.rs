@@ -50,6 +50,8 @@ mod resolver;
 mod scope;
 pub mod template;
 mod visit;
+use std::path::PathBuf;
+
 use ptr_audit_yaml as yaml;
 
 pub use changed::{ChangedScope, changed_scope};
@@ -57,11 +59,26 @@ pub use diag::{Diagnostic, Level};
 pub use drift::{Change, drift};
 pub use inventory::{
     Assignment, BlockDetail, Datacenter, DatacenterSummary, Inventory, LoadError, Loaded,
-    MAX_UNSAMPLED_V6, PolicyCount, Sample, Summary, Targets, load, load_texts,
+    MAX_UNSAMPLED_V6, PolicyCount, Sample, Summary, Targets,
 };
 pub use load::{FORMAT_VERSION, PLAIN_DATACENTER};
 pub use resolver::{DNS_PORT, parse_resolver};
 pub use visit::{Order, Permutation, Plan};
+
+/// Loads and checks inventories: YAML files, directories of them, CIDR list
+/// files, CIDRs or addresses, and `-` for standard input, merged into one.
+pub fn load(inputs: &[String]) -> Result<Loaded, LoadError> {
+    let raw = load::read_inputs(inputs)?;
+    Ok(check::build(raw))
+}
+
+/// Loads inventories from texts already in memory, each with the path to name
+/// in diagnostics (e.g. the files of an inventory at a git revision). A path
+/// ending in `.yaml`/`.yml` is YAML; any other is a CIDR list if its first
+/// entry is a CIDR or address, else YAML.
+pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
+    check::build(load::read_texts(texts))
+}
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ipnet::IpNet;
-use ptr_audit_model::{DatacenterStatus, FindingCode, Policy, Severity};
+use ptr_audit_model::{DatacenterStatus, FindingCode, Policy, Severity, SourceLocation};
 
 use crate::diag::{Diagnostic, Level};
 use crate::template::{Family, Placeholder, Template};
@@ -181,6 +181,14 @@ pub(crate) struct Raw {
 }
 
 impl Raw {
+    /// The file and line of a position, as reports name a block's source.
+    pub fn source_location(&self, loc: Loc) -> SourceLocation {
+        SourceLocation {
+            file: self.sources.path(loc.file).to_owned(),
+            line: loc.line,
+        }
+    }
+
     pub fn error(&mut self, loc: Loc, message: impl Into<String>) {
         let d = self.sources.diag(Level::Error, loc, message.into(), None);
         self.diagnostics.push(d);
