@@ -1,4 +1,4 @@
-//! Any bytes as a DNS reply, read by the scanner's walker (`crates/scan/src/wire.rs`)
+//! Any bytes as a DNS reply, read by the scanner's walker (`crates/scan/src/packet.rs`)
 //! and, where it accepts them, compared with hickory-proto's reading.
 #![no_main]
 

@@ -29,8 +29,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 use crate::background::Background;
+use crate::message::{self, Question};
 use crate::server::ARRIVAL_LOG_CAP;
-use crate::wire::{self, Question};
 use crate::{Stats, ZoneError};
 
 /// How long the proxy waits for the upstream server's reply.
@@ -287,14 +287,14 @@ impl Shared {
     /// What to send back for one query (`None`: nothing; over TCP a `None`
     /// with [`Fault::TcpClose`] closes the connection).
     async fn respond(&self, query: &[u8], tcp: bool) -> (Fault, Option<Vec<u8>>) {
-        let Some(q) = wire::question(query) else {
+        let Some(q) = message::question(query) else {
             return (Fault::Drop, None);
         };
         let (fault, noise) = self.admit(&q, tcp);
         let reply = match fault {
             Fault::Drop | Fault::TcpClose => None,
-            Fault::ServFail => Some(wire::empty_reply(query, &q, 2, false)),
-            Fault::Truncate => Some(wire::empty_reply(query, &q, 0, true)),
+            Fault::ServFail => Some(message::empty_reply(query, &q, 2, false)),
+            Fault::Truncate => Some(message::empty_reply(query, &q, 0, true)),
             Fault::Normal | Fault::Late => {
                 if fault == Fault::Late {
                     tokio::time::sleep(self.late_delay()).await;
@@ -307,13 +307,13 @@ impl Shared {
             }
             Fault::Malformed => {
                 let real = self.upstream(query, tcp).await;
-                Some(wire::malformed(query, real.as_deref(), noise))
+                Some(message::malformed(query, real.as_deref(), noise))
             }
             Fault::Mismatched => self.upstream(query, tcp).await.map(|real| {
                 if noise & 1 == 0 {
-                    wire::wrong_id(real)
+                    message::wrong_id(real)
                 } else {
-                    wire::wrong_question(real)
+                    message::wrong_question(real)
                 }
             }),
         };
@@ -328,7 +328,7 @@ async fn upstream_udp(upstream: SocketAddr, query: &[u8]) -> std::io::Result<Vec
     let mut buf = vec![0u8; 65535];
     loop {
         let n = sock.recv(&mut buf).await?;
-        if wire::id(&buf[..n]) == wire::id(query) {
+        if message::id(&buf[..n]) == message::id(query) {
             buf.truncate(n);
             return Ok(buf);
         }

@@ -93,9 +93,9 @@ use std::path::PathBuf;
 
 mod background;
 pub mod faults;
+mod message;
 mod server;
 mod transfer;
-mod wire;
 mod zone;
 
 pub use server::{ARRIVAL_LOG_CAP, Mode, RateLimit, Stats, ZoneServer};

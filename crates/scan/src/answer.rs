@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use ptr_audit_model::DnsName;
 
-use crate::wire::{
+use crate::packet::{
     self, CLASS_IN, Header, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_PTR, Tail, WireError,
 };
 
@@ -39,9 +39,9 @@ impl NameList {
     }
 
     /// Appends the name in the RDATA of `rr` (PTR or CNAME).
-    fn push_rdata_name(&mut self, msg: &[u8], rr: &wire::Rr) -> Result<(), WireError> {
+    fn push_rdata_name(&mut self, msg: &[u8], rr: &packet::Rr) -> Result<(), WireError> {
         let start = self.bytes.len();
-        match wire::append_rdata_name(msg, rr, &mut self.bytes) {
+        match packet::append_rdata_name(msg, rr, &mut self.bytes) {
             Ok(()) => {
                 self.ends.push(self.bytes.len());
                 Ok(())
@@ -95,7 +95,7 @@ pub(crate) struct Found {
 
 /// The structural checks every reply passes before it is accepted: a response
 /// to a standard query, with our question, and sections that parse (names are
-/// skipped, not followed: see [`wire`]). Returns the offset of the answer
+/// skipped, not followed: see [`packet`]). Returns the offset of the answer
 /// section and what the tail says; `None` for a reply to something else.
 pub(crate) fn check_reply(
     msg: &[u8],
@@ -106,11 +106,11 @@ pub(crate) fn check_reply(
     if !header.is_response() || header.opcode() != 0 {
         return Ok(None);
     }
-    let Some(off) = wire::question_matches(msg, header, qname, qtype)? else {
+    let Some(off) = packet::question_matches(msg, header, qname, qtype)? else {
         return Ok(None);
     };
-    let end = wire::for_each_rr(msg, off, header.ancount, |_| Ok(()))?;
-    let tail = wire::read_tail(msg, header, end)?;
+    let end = packet::for_each_rr(msg, off, header.ancount, |_| Ok(()))?;
+    let tail = packet::read_tail(msg, header, end)?;
     Ok(Some((off, tail)))
 }
 
@@ -134,15 +134,15 @@ pub(crate) fn walk_answer(
     let max_names = found.max_names.max(1);
     loop {
         let mut matched = false;
-        wire::for_each_rr(msg, off, header.ancount, |rr| {
-            if rr.rtype == want && rr.class == CLASS_IN && wire::name_eq(msg, rr.owner, cur)? {
+        packet::for_each_rr(msg, off, header.ancount, |rr| {
+            if rr.rtype == want && rr.class == CLASS_IN && packet::name_eq(msg, rr.owner, cur)? {
                 matched = true;
                 if want == TYPE_PTR {
                     if found.names.len() < max_names {
                         found.names.push_rdata_name(msg, &rr)?;
                     }
                 } else if found.addrs.len() < MAX_FORWARD_ADDRS {
-                    found.addrs.push(wire::rdata_addr(msg, &rr)?);
+                    found.addrs.push(packet::rdata_addr(msg, &rr)?);
                 }
             }
             Ok(())
@@ -151,14 +151,14 @@ pub(crate) fn walk_answer(
             return Ok(false);
         }
         let mut next: Option<Vec<u8>> = None;
-        wire::for_each_rr(msg, off, header.ancount, |rr| {
+        packet::for_each_rr(msg, off, header.ancount, |rr| {
             if next.is_none()
                 && rr.rtype == TYPE_CNAME
                 && rr.class == CLASS_IN
-                && wire::name_eq(msg, rr.owner, cur)?
+                && packet::name_eq(msg, rr.owner, cur)?
             {
                 let mut n = Vec::new();
-                wire::rdata_name(msg, &rr, &mut n)?;
+                packet::rdata_name(msg, &rr, &mut n)?;
                 next = Some(n);
             }
             Ok(())
@@ -168,17 +168,19 @@ pub(crate) fn walk_answer(
         if trail.seen.is_empty() {
             // the first hop of the question: `cur` is still its name
             let mut first = cur.clone();
-            wire::lowercase_wire(&mut first);
+            packet::lowercase_wire(&mut first);
             trail.seen.push(first);
         }
         let mut key = next.clone();
-        wire::lowercase_wire(&mut key);
+        packet::lowercase_wire(&mut key);
         if trail.hops > MAX_HOPS || trail.seen.contains(&key) {
             return Ok(true);
         }
         trail.seen.push(key);
         if want == TYPE_PTR {
-            found.chain.push(DnsName::from_labels(wire::labels(&next)));
+            found
+                .chain
+                .push(DnsName::from_labels(packet::labels(&next)));
         }
         cur.clear();
         cur.extend_from_slice(&next);
@@ -234,10 +236,10 @@ pub fn read_reply(msg: &[u8]) -> Result<ReplyView, ReplyError> {
     if header.qdcount != 1 {
         return Err(ReplyError::Unrelated);
     }
-    let mut qname = Vec::with_capacity(wire::MAX_NAME);
-    wire::append_name(msg, 12, &mut qname)?;
-    let off = wire::skip_name(msg, 12)?;
-    let qtype = wire::u16_at(msg, off)?;
+    let mut qname = Vec::with_capacity(packet::MAX_NAME);
+    packet::append_name(msg, 12, &mut qname)?;
+    let off = packet::skip_name(msg, 12)?;
+    let qtype = packet::u16_at(msg, off)?;
     if ![TYPE_PTR, TYPE_A, TYPE_AAAA].contains(&qtype) {
         return Err(ReplyError::Unrelated);
     }
@@ -260,7 +262,7 @@ pub fn read_reply(msg: &[u8]) -> Result<ReplyView, ReplyError> {
         names: found
             .names
             .iter()
-            .map(|n| DnsName::from_labels(wire::labels(n)))
+            .map(|n| DnsName::from_labels(packet::labels(n)))
             .collect(),
         addresses: found.addrs,
     })

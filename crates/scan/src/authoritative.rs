@@ -242,7 +242,7 @@ impl Asker {
                 .map_err(|_| FailureReason::Timeout)?
                 .map_err(net)?;
             // asked without EDNS: a larger reply was not asked for (and is not read)
-            if n > crate::wire::PLAIN_UDP_PAYLOAD {
+            if n > crate::packet::PLAIN_UDP_PAYLOAD {
                 continue;
             }
             let Ok(reply) = Message::from_vec(&buf[..n]) else {
@@ -296,7 +296,7 @@ impl Asker {
     }
 
     /// The NS names of `zone` with their addresses.
-    async fn servers_of(&self, zone: &Name, v6: bool) -> Result<Vec<(Name, IpAddr)>, String> {
+    async fn name_servers_of(&self, zone: &Name, v6: bool) -> Result<Vec<(Name, IpAddr)>, String> {
         let reply = self
             .ask(zone, RecordType::NS)
             .await
@@ -425,7 +425,7 @@ impl Known {
         }
         let served: Vec<(Name, Servers)> = stream::iter(new_zones)
             .map(|zone| async move {
-                let servers = asker.servers_of(&zone, v6).await;
+                let servers = asker.name_servers_of(&zone, v6).await;
                 (zone, servers)
             })
             .buffer_unordered(DISCOVERY_PARALLEL)

@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use ptr_audit_model::{Dnsbl, DnsblAnswer, FailureReason, ForwardAnswer};
 
-use crate::wire;
+use crate::packet;
 
 /// The longest zone (wire form) that still leaves room for an IPv6 address's
 /// 32 nibble labels (64 bytes) under the 255-byte name limit.
-const MAX_ZONE_WIRE: usize = wire::MAX_NAME - 64;
+const MAX_ZONE_WIRE: usize = packet::MAX_NAME - 64;
 
 /// A list to ask: the zone queried and the [`Dnsbl`] reports name.
 ///
@@ -111,7 +111,7 @@ impl fmt::Debug for DnsblZone {
 /// the zone.
 pub(crate) fn push_query_name(out: &mut Vec<u8>, ip: IpAddr, zone: &DnsblZone) {
     out.clear();
-    wire::push_reverse_name(out, ip);
+    packet::push_reverse_name(out, ip);
     // drop the `in-addr.arpa.` / `ip6.arpa.` suffix the reverse name ends with
     let suffix = match ip {
         IpAddr::V4(_) => b"\x07in-addr\x04arpa\x00".len(),
@@ -162,7 +162,7 @@ mod tests {
         push_query_name(&mut out, "192.0.2.10".parse().unwrap(), &zone);
         assert_eq!(out, b"\x0210\x012\x010\x03192\x02bl\x07example\x00");
         push_query_name(&mut out, "2001:db8::1".parse().unwrap(), &zone);
-        let labels: Vec<&[u8]> = wire::labels(&out).collect();
+        let labels: Vec<&[u8]> = packet::labels(&out).collect();
         assert_eq!(labels.len(), 34);
         assert_eq!(labels[0], b"1");
         assert_eq!(labels[31], b"2");

@@ -31,9 +31,9 @@ use crate::batch::{RecvBatch, SEND_COUNT, SendBatch};
 use crate::dnsbl;
 use crate::forward_cache::{FwdCache, Hasher};
 use crate::pace::{Pace, Seen, parent_key};
+use crate::packet::{self, Header, TYPE_A, TYPE_AAAA, TYPE_PTR, Tail};
 use crate::pool::{FREE, Pools};
 use crate::tcp;
-use crate::wire::{self, Header, TYPE_A, TYPE_AAAA, TYPE_PTR, Tail};
 use crate::{ScanConfig, ScanError, ScanOutcome, StopSignal};
 
 /// The window is clamped to this, so at most a quarter of the 16-bit IDs of a
@@ -314,7 +314,7 @@ where
                 state: State::Free,
                 seq: 0,
                 owner: Owner::Addr(0),
-                qname: Vec::with_capacity(wire::MAX_NAME),
+                qname: Vec::with_capacity(packet::MAX_NAME),
                 qtype: 0,
                 tries: 0,
                 edns: false,
@@ -380,12 +380,12 @@ where
                 })
                 .collect(),
             recv: RecvBatch::new(),
-            scratch: Vec::with_capacity(wire::MAX_NAME),
+            scratch: Vec::with_capacity(packet::MAX_NAME),
             found: Found {
                 max_names: cfg.max_ptr_names,
                 ..Found::default()
             },
-            key: Vec::with_capacity(wire::MAX_NAME + 2),
+            key: Vec::with_capacity(packet::MAX_NAME + 2),
             servers,
         })
     }
@@ -520,9 +520,9 @@ where
             return Ok(());
         }
         let advertised = if slot.edns {
-            usize::from(wire::EDNS_PAYLOAD)
+            usize::from(packet::EDNS_PAYLOAD)
         } else {
-            wire::PLAIN_UDP_PAYLOAD
+            packet::PLAIN_UDP_PAYLOAD
         };
         if msg.len() > advertised {
             // Larger than we said we can take: not read at all (a hostile
@@ -715,7 +715,7 @@ where
                 Outcome::Final(Err(PtrAnswer::NoData))
             } else {
                 Outcome::Final(Err(PtrAnswer::BrokenDelegation {
-                    target: DnsName::from_labels(wire::labels(&cur)),
+                    target: DnsName::from_labels(packet::labels(&cur)),
                 }))
             }
         } else if !found.addrs.is_empty() {
@@ -920,7 +920,7 @@ where
         };
         let dns_names: Vec<DnsName> = names
             .iter()
-            .map(|n| DnsName::from_labels(wire::labels(n)))
+            .map(|n| DnsName::from_labels(packet::labels(n)))
             .collect();
         let qtype = if job.target.ip.is_ipv4() {
             TYPE_A
@@ -945,7 +945,7 @@ where
                 let mut key = std::mem::take(&mut self.key);
                 key.clear();
                 key.extend_from_slice(wire_name);
-                wire::lowercase_wire(&mut key);
+                packet::lowercase_wire(&mut key);
                 key.extend_from_slice(&qtype.to_be_bytes());
                 let job = self.addrs[a as usize]
                     .as_mut()
@@ -1192,7 +1192,7 @@ where
                 };
                 let mut qname = std::mem::take(&mut self.scratch);
                 qname.clear();
-                wire::push_reverse_name(&mut qname, target.ip);
+                packet::push_reverse_name(&mut qname, target.ip);
                 let lists = self.cfg.dnsbl.len();
                 let job = AddrJob {
                     target,
@@ -1414,8 +1414,8 @@ where
             (id, sock)
         };
         let slot = &self.slots[s as usize];
-        wire::build_query(&mut self.send_buf, id, &slot.qname, qtype, edns && !tcp);
-        wire::set_recursion_desired(&mut self.send_buf, self.cfg.recursion_desired);
+        packet::build_query(&mut self.send_buf, id, &slot.qname, qtype, edns && !tcp);
+        packet::set_recursion_desired(&mut self.send_buf, self.cfg.recursion_desired);
         if !tcp {
             let outbox = &mut self.outbox[server];
             outbox.batch.push(&self.send_buf);

@@ -1,4 +1,4 @@
-//! A whole reply read two ways, for the differential tests of `wire` and for
+//! A whole reply read two ways, for the differential tests of `packet` and for
 //! the `dns_reply` fuzz target in `fuzz/` (feature `fuzzing`): [`parse`] reads
 //! every section with this crate's walker, [`parse_hickory`] with
 //! hickory-proto's decoder, and [`reply`] checks what the scanner relies on for
@@ -12,11 +12,11 @@ use hickory_proto::rr::{Name, RData};
 use ptr_audit_model::DnsName;
 
 use crate::answer::MAX_HOPS;
-use crate::wire::{
+use crate::packet::{
     self, CLASS_IN, Header, MAX_NAME, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_PTR, WireError,
 };
 
-/// A message as `wire` reads it, for comparison with hickory-proto.
+/// A message as `packet` reads it, for comparison with hickory-proto.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Parsed {
     pub(crate) id: u16,
@@ -36,34 +36,38 @@ pub(crate) enum Data {
     Other,
 }
 
-/// Reads a whole message with `wire`'s functions.
+/// Reads a whole message with `packet`'s functions.
 pub(crate) fn parse(msg: &[u8]) -> Result<Parsed, WireError> {
     let h = Header::parse(msg)?;
     let mut off = 12;
     let mut questions = Vec::new();
     for _ in 0..h.qdcount {
         let mut name = Vec::new();
-        off = wire::read_name(msg, off, &mut name)?;
-        questions.push((name, wire::u16_at(msg, off)?, wire::u16_at(msg, off + 2)?));
+        off = packet::read_name(msg, off, &mut name)?;
+        questions.push((
+            name,
+            packet::u16_at(msg, off)?,
+            packet::u16_at(msg, off + 2)?,
+        ));
         off += 4;
     }
     let mut answers = Vec::new();
-    let off = wire::for_each_rr(msg, off, h.ancount, |rr| {
+    let off = packet::for_each_rr(msg, off, h.ancount, |rr| {
         let mut owner = Vec::new();
-        wire::read_name(msg, rr.owner, &mut owner)?;
+        packet::read_name(msg, rr.owner, &mut owner)?;
         let data = match rr.rtype {
             TYPE_PTR | TYPE_CNAME => {
                 let mut n = Vec::new();
-                wire::rdata_name(msg, &rr, &mut n)?;
+                packet::rdata_name(msg, &rr, &mut n)?;
                 Data::Name(n)
             }
-            TYPE_A | TYPE_AAAA => Data::Addr(wire::rdata_addr(msg, &rr)?),
+            TYPE_A | TYPE_AAAA => Data::Addr(packet::rdata_addr(msg, &rr)?),
             _ => Data::Other,
         };
         answers.push((owner, rr.rtype, rr.ttl, data));
         Ok(())
     })?;
-    let tail = wire::read_tail(msg, &h, off)?;
+    let tail = packet::read_tail(msg, &h, off)?;
     Ok(Parsed {
         id: h.id,
         response: h.is_response(),
@@ -154,23 +158,23 @@ pub fn reply(msg: &[u8]) {
     };
     // The question as written, asked back: the engine's check must find it.
     let mut qname = Vec::new();
-    let Ok(off) = wire::read_name(msg, 12, &mut qname) else {
+    let Ok(off) = packet::read_name(msg, 12, &mut qname) else {
         return;
     };
-    let Ok(qtype) = wire::u16_at(msg, off) else {
+    let Ok(qtype) = packet::u16_at(msg, off) else {
         return;
     };
     let mut flipped = qname.clone();
     flip_case(&mut flipped);
     for want in [&qname, &flipped] {
         assert_eq!(
-            wire::name_eq(msg, 12, want),
+            packet::name_eq(msg, 12, want),
             Ok(true),
             "the question equals itself"
         );
     }
     let checked = crate::answer::check_reply(msg, &header, &qname, qtype);
-    let class_in = wire::u16_at(msg, off + 2) == Ok(CLASS_IN);
+    let class_in = packet::u16_at(msg, off + 2) == Ok(CLASS_IN);
     if let (Ok(parsed), Ok(checked)) = (&ours, &checked) {
         let expected = parsed.response && header.opcode() == 0 && header.qdcount == 1 && class_in;
         assert_eq!(
@@ -195,12 +199,12 @@ pub fn reply(msg: &[u8]) {
         assert!(view.cname_chain.len() <= MAX_HOPS as usize, "CNAME hops");
     }
     if let Ok(Some((answers, _))) = checked {
-        let _ = wire::for_each_rr(msg, answers, header.ancount, |rr| {
+        let _ = packet::for_each_rr(msg, answers, header.ancount, |rr| {
             let mut owner = Vec::new();
-            wire::read_name(msg, rr.owner, &mut owner)?;
+            packet::read_name(msg, rr.owner, &mut owner)?;
             flip_case(&mut owner);
             assert_eq!(
-                wire::name_eq(msg, rr.owner, &owner),
+                packet::name_eq(msg, rr.owner, &owner),
                 Ok(true),
                 "an owner equals itself"
             );
@@ -212,7 +216,7 @@ pub fn reply(msg: &[u8]) {
 /// Checks one decoded name (uncompressed wire form, root byte included).
 fn check_name(name: &[u8]) {
     assert!(name.len() <= MAX_NAME, "name of {} octets", name.len());
-    let labels: Vec<&[u8]> = wire::labels(name).collect();
+    let labels: Vec<&[u8]> = packet::labels(name).collect();
     let mut rebuilt = Vec::new();
     for l in &labels {
         rebuilt.push(l.len() as u8);

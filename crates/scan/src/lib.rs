@@ -11,7 +11,7 @@
 //! random ID (ChaCha12), source address and question, retransmits from a
 //! deadline queue, and sends
 //! forward queries ahead of new PTR queries. The hot path uses a purpose-built
-//! query builder and answer walker (module `wire`); truncated replies are
+//! query builder and answer walker (module `packet`); truncated replies are
 //! retried over TCP. Every query sent — PTR, forward, retry, TCP — spends the
 //! same [`ScanConfig::qps`] budget (governor). Memory is flat: targets are
 //! pulled lazily, the number of addresses in progress is bounded, and the
@@ -110,9 +110,9 @@ mod forward_cache;
 #[doc(hidden)]
 pub mod fuzzing;
 mod pace;
+mod packet;
 mod pool;
 mod tcp;
-mod wire;
 
 pub use answer::{ReplyError, ReplyView, read_reply};
 pub use authoritative::{
@@ -120,7 +120,7 @@ pub use authoritative::{
     scan_authoritative_blocking, special_purpose, zones_of_blocking,
 };
 pub use dnsbl::{DnsblZone, DnsblZoneError};
-pub use wire::{MAX_POINTERS, WireError};
+pub use packet::{MAX_POINTERS, WireError};
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -395,7 +395,7 @@ pub fn system_resolvers() -> Result<Vec<SocketAddr>, ScanError> {
             path: PATH,
             reason: e.to_string(),
         })?;
-    let servers = servers_of(&config);
+    let servers = udp_servers_of(&config);
     if servers.is_empty() {
         return Err(ScanError::NoSystemResolvers { path: PATH });
     }
@@ -403,7 +403,7 @@ pub fn system_resolvers() -> Result<Vec<SocketAddr>, ScanError> {
 }
 
 /// The distinct UDP server addresses of a resolver configuration.
-fn servers_of(config: &hickory_resolver::config::ResolverConfig) -> Vec<SocketAddr> {
+fn udp_servers_of(config: &hickory_resolver::config::ResolverConfig) -> Vec<SocketAddr> {
     use hickory_resolver::config::ProtocolConfig;
     let mut out = Vec::new();
     for ns in config.name_servers() {
@@ -478,7 +478,7 @@ mod tests {
             "# comment\nnameserver 127.0.0.53\nnameserver ::1\nnameserver 127.0.0.53\noptions ndots:2\n",
         )
         .expect("parses");
-        let servers = servers_of(&config);
+        let servers = udp_servers_of(&config);
         assert_eq!(
             servers,
             vec![
