@@ -178,6 +178,33 @@ def rows(seed):
         ]:
             add(ip, s, "invalid", form)
     each(6, invalid)
+
+    # --- issue 15: ids instead of the address (after the rows above, so their
+    # random draws stay the same) ---
+    def ids():
+        ip, (a, b, c, d) = v4(rng)
+        serial = rng.randint(100000, 99999999)
+        for s, label, form in [
+            (f"{rng.choice(['vmi', 'srv', 'h', 's', 'vps', 'v'])}{serial}.{rng.choice(DOMS)}", "generic",
+             "server id: short prefix and a 6+ digit serial"),
+            (f"vps-{rng.getrandbits(32) | 0x10000000:08x}.vps.{rng.choice(DOMS)}", "generic",
+             "instance id: prefix and 8 hex digits"),
+            (f"li{rng.randint(100, 9999)}-{d}.members.{rng.choice(DOMS)}", "generic",
+             "server id and the last octet"),
+            (f"mail-{serial}.{rng.choice(PLAIN_DOMS)}", "custom",
+             "a mail word before a serial (the sender's own numbering)"),
+            (f"srv{serial % 100000:05}.{rng.choice(PLAIN_DOMS)}", "custom",
+             "5 digits: an ordinal, not a serial"),
+        ]:
+            add(ip, s, label, form)
+        # Three octets split up, a line id in place of the third.
+        line = rng.randint(256, 9999)
+        add(ip, f"lfbn-{rng.randint(1, 9)}-{line}-{d}.w{a}-{b}.{rng.choice(DOMS)}", "generic",
+            "first two octets, a line id in place of the third, the last octet")
+    each(6, ids)
+    for w in ["no-reverse-dns", "reverse-not-configured", "ptr-not-set", "noptr"]:
+        ip, _ = v4(rng)
+        add(ip, f"{w}.example", "generic", f"placeholder registered domain `{w}`")
     return out
 
 

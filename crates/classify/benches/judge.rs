@@ -44,6 +44,9 @@ fn main() {
             format!("web-{}.example.net", 2000 + i % 30),
             format!("mail_{d}.example.com"),
             format!("{a}-{b}-{cc}-{d}-host.examplehost.net"),
+            // Issue 15's forms: a server id, a split address with a line id.
+            format!("vmi{}.contaboserver.net", 400_000 + i),
+            format!("lfbn-tou-1-{}-{d}.w{a}-{b}.abo.wanadoo.fr", 1000 + i % 4000),
         ];
         for n in names {
             cases.push((ip, n));
