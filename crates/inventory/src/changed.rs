@@ -75,13 +75,14 @@ fn same_block(a: &BlockInfo, b: &BlockInfo) -> bool {
         && a.datacenter == b.datacenter
         && a.policy == b.policy
         && a.expect_ptr == b.expect_ptr
+        && a.expect_pbl == b.expect_pbl
         && a.migrated_from == b.migrated_from
         && a.severities == b.severities
 }
 
 /// The addresses in scope of `new` whose block, policy or expectation differ
 /// from `old`: a block added or changed (datacenter, policy, `expect_ptr`,
-/// migration, severities) puts all its addresses in; an unchanged block puts
+/// `expect_pbl`, migration, severities) puts all its addresses in; an unchanged block puts
 /// in the addresses that `exclude`/`sample` newly brought into scope (the
 /// whole block when the old one was sampled per subnet); an assignment added,
 /// removed or changed puts in its address. A change to the provider's
@@ -201,6 +202,17 @@ assignments:
         let c = changed_scope(&old, &new);
         assert!(c.is_empty());
         assert_eq!(c.ips().count(), 0);
+    }
+
+    #[test]
+    fn expect_pbl_changes_the_block() {
+        let new = OLD.replace(
+            "{cidr: 2001:db8::/124, policy: hosting}",
+            "{cidr: 2001:db8::/124, policy: hosting, expect_pbl: true}",
+        );
+        let c = changed_scope(&inv(OLD), &inv(&new));
+        assert_eq!(c.len(), 16);
+        assert!(c.ips().all(|ip| ip.is_ipv6()));
     }
 
     #[test]

@@ -656,3 +656,24 @@ fn yaml_error_at_the_end_names_a_line_of_the_text() {
         }
     }
 }
+
+#[test]
+fn expect_pbl_is_a_datacenter_default_a_block_may_override() {
+    let l = load_yaml(
+        "version: 1\ndatacenters:\n  - name: dial\n    expect_pbl: true\n    blocks:\n      - cidr: 198.51.100.0/28\n        policy: hosting\n      - cidr: 198.51.100.16/28\n        policy: mail\n        expect_pbl: false\n  - name: fra1\n    blocks:\n      - cidr: 203.0.113.0/28\n        policy: hosting\n        expect_pbl: true\n      - cidr: 203.0.113.16/28\n        policy: hosting\n",
+    );
+    assert!(errors(&l).is_empty(), "{:?}", errors(&l));
+    let pbl = |a: &str| l.inventory.block_of(ip(a)).unwrap().expect_pbl;
+    assert!(pbl("198.51.100.1"));
+    assert!(!pbl("198.51.100.17"));
+    assert!(pbl("203.0.113.1"));
+    assert!(!pbl("203.0.113.17"));
+
+    let l = load_yaml(
+        "version: 1\ndatacenters:\n  - name: dial\n    expect_pbl: yes\n    blocks:\n      - cidr: 198.51.100.0/28\n        policy: hosting\n",
+    );
+    let e = errors(&l);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("4:17: unknown expect_pbl `yes`"), "{e:?}");
+    assert!(e[0].contains("`true`"), "{e:?}");
+}
