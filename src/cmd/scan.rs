@@ -6,25 +6,29 @@
 use std::fs::OpenOptions;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
-use ptr_audit_classify::authoritative::lame_server;
 use ptr_audit_classify::{BlockTally, Classifier, Servers};
 use ptr_audit_dnsserver::{ZoneServer, ZoneSource};
 use ptr_audit_inventory::{Inventory, Order, Plan};
-use ptr_audit_model::{
-    AddressRecord, BlockFinding, BlockInfo, FailureReason, Lookup, Shard, Target,
-};
+use ptr_audit_model::{AddressRecord, Lookup, Shard, Target};
 use ptr_audit_report::{Format, Report, ReportMeta, SinkOptions};
-use ptr_audit_scan::{ScanConfig, ScanError, SkipReason, StopSignal, ZoneReport};
+use ptr_audit_scan::{ScanConfig, ScanError, StopSignal};
 use ptr_audit_tsig::TsigKey;
 
 use crate::exit::ExitCode;
 use crate::output::Outputs;
 use crate::progress::Progress;
+
+mod authoritative;
+mod changed_since;
+mod checkpoint;
+
+use authoritative::zone_findings;
+use changed_since::load_old_inventory;
+use checkpoint::{Done, repair_checkpoint};
 
 /// The order addresses are visited in.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -537,263 +541,6 @@ fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMe
         .map(|d| format!("{}.", d.trim_end_matches('.').to_ascii_lowercase()))
         .collect();
     meta
-}
-
-/// Loads the inventory to compare with for `--changed-since`: a path, or
-/// `git:REF` for the same inputs as they were at that revision (files missing
-/// there count as empty, so everything in them is changed).
-fn load_old_inventory(old: &str, inputs: &[String]) -> anyhow::Result<Option<Inventory>> {
-    let Some(rev) = old.strip_prefix("git:") else {
-        let loaded = ptr_audit_inventory::load(&[old.to_owned()])?;
-        return Ok(checked_old(loaded, old));
-    };
-    let mut texts = Vec::new();
-    for input in inputs {
-        let path = Path::new(input);
-        if path.is_dir() {
-            let listing = git(&["ls-tree", "--name-only", rev, "--", &format!("{input}/")])?;
-            for file in listing.lines() {
-                if (file.ends_with(".yaml") || file.ends_with(".yml"))
-                    && let Some(text) = git_show(rev, file)?
-                {
-                    texts.push((PathBuf::from(file), text));
-                }
-            }
-        } else if path.is_file() {
-            if let Some(text) = git_show(rev, input)? {
-                texts.push((path.to_path_buf(), text));
-            }
-        } else {
-            // A CIDR or address given on the command line is the same at any revision.
-            texts.push((PathBuf::from("<args>"), format!("{input}\n")));
-        }
-    }
-    Ok(checked_old(ptr_audit_inventory::load_texts(texts), old))
-}
-
-fn checked_old(loaded: ptr_audit_inventory::Loaded, old: &str) -> Option<Inventory> {
-    if loaded.has_errors() {
-        // Best effort: this inventory is only compared, and the message says so.
-        let _ = super::print_diagnostics(&loaded.diagnostics, true);
-        eprintln!("the inventory of `--changed-since {old}` is not valid");
-        return None;
-    }
-    Some(loaded.inventory)
-}
-
-fn git(args: &[&str]) -> anyhow::Result<String> {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .output()
-        .context("cannot run `git` for `--changed-since git:REF`")?;
-    if !out.status.success() {
-        bail!(
-            "`git {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    String::from_utf8(out.stdout).context("git printed something that is not UTF-8")
-}
-
-/// A file's text at `rev`, or `None` when it does not exist there.
-fn git_show(rev: &str, path: &str) -> anyhow::Result<Option<String>> {
-    git(&[
-        "rev-parse",
-        "--verify",
-        "--quiet",
-        &format!("{rev}^{{commit}}"),
-    ])
-    .with_context(|| format!("`{rev}` is not a git revision"))?;
-    let out = std::process::Command::new("git")
-        .args(["show", &format!("{rev}:./{path}")])
-        .output()
-        .context("cannot run `git show`")?;
-    if !out.status.success() {
-        return Ok(None);
-    }
-    Ok(Some(String::from_utf8(out.stdout).with_context(|| {
-        format!("`{path}` at `{rev}` is not UTF-8")
-    })?))
-}
-
-/// Block findings for the lame or unreachable servers of `--authoritative`,
-/// one per block and server (listing the zones); zones whose servers could
-/// not be found are named on stderr.
-fn zone_findings(zones: &[ZoneReport]) -> Vec<BlockFinding> {
-    let unfound: Vec<&ZoneReport> = zones.iter().filter(|z| z.error.is_some()).collect();
-    if let Some(first) = unfound.first() {
-        let addresses: u64 = unfound.iter().map(|z| z.addresses).sum();
-        eprintln!(
-            "warning: {addresses} addresses in {} zones not compared at authoritative servers: {}{}",
-            unfound.len(),
-            first.error.as_deref().unwrap_or_default(),
-            if unfound.len() > 1 {
-                " (and others)"
-            } else {
-                ""
-            }
-        );
-    }
-    skipped_servers_warning(zones);
-    // (block, server, reason) -> zones, in the order met; a server at a
-    // special-purpose address is one no resolver on the Internet can reach
-    let lame_servers = zones.iter().flat_map(|zone| {
-        let lame = zone.servers.iter().filter(|s| s.is_lame()).map(|server| {
-            let reason = server
-                .first_failure
-                .as_ref()
-                .map_or_else(|| "timeout".to_owned(), FailureReason::keyword);
-            (server.label(), reason)
-        });
-        let special = zone
-            .skipped
-            .iter()
-            .filter(|s| matches!(s.reason, SkipReason::SpecialPurpose(_)))
-            .map(|s| (s.label(), "special-purpose".to_owned()));
-        lame.chain(special).map(move |found| (zone, found))
-    });
-    let mut lame: Vec<(&Arc<BlockInfo>, String, String, Vec<String>)> = Vec::new();
-    for (zone, (label, reason)) in lame_servers {
-        for block in &zone.blocks {
-            let zone_name = zone.zone.as_str().to_owned();
-            match lame
-                .iter_mut()
-                .find(|(b, s, r, _)| **b == *block && *s == label && *r == reason)
-            {
-                Some(entry) => entry.3.push(zone_name),
-                None => lame.push((block, label.clone(), reason.clone(), vec![zone_name])),
-            }
-        }
-    }
-    // the order zones were met in depends on the visiting order: sort
-    lame.sort_by(|a, b| (a.0.cidr, &a.1, &a.2).cmp(&(b.0.cidr, &b.1, &b.2)));
-    lame.iter()
-        .map(|(block, server, reason, zones)| lame_server(block, server, reason, zones))
-        .collect()
-}
-
-/// Names on stderr the name servers `--authoritative` did not ask: those at
-/// special-purpose addresses (also block findings) and those over
-/// `--max-servers-per-zone`.
-fn skipped_servers_warning(zones: &[ZoneReport]) {
-    let mut special: Vec<String> = Vec::new();
-    let mut over_cap: Vec<&str> = Vec::new();
-    for zone in zones {
-        for skipped in &zone.skipped {
-            match skipped.reason {
-                SkipReason::SpecialPurpose(kind) => {
-                    let line = format!("{} ({kind})", skipped.label());
-                    if !special.contains(&line) {
-                        special.push(line);
-                    }
-                }
-                _ => {
-                    if !over_cap.contains(&zone.zone.as_str()) {
-                        over_cap.push(zone.zone.as_str());
-                    }
-                }
-            }
-        }
-    }
-    if !special.is_empty() {
-        eprintln!(
-            "warning: {} name server address(es) at special-purpose addresses not asked \
-             (`--allow-special-nameservers` asks them): {}",
-            special.len(),
-            escape_list(&special)
-        );
-    }
-    if !over_cap.is_empty() {
-        eprintln!(
-            "warning: {} zone(s) have more name server addresses than `--max-servers-per-zone`; \
-             the rest were not asked: {}",
-            over_cap.len(),
-            escape_list(&over_cap)
-        );
-    }
-}
-
-/// The first few items of a list for one stderr line, control characters escaped.
-fn escape_list<S: AsRef<str>>(items: &[S]) -> String {
-    let shown: Vec<String> = items
-        .iter()
-        .take(5)
-        .map(|s| s.as_ref().escape_debug().to_string())
-        .collect();
-    let more = if items.len() > 5 { ", ..." } else { "" };
-    format!("{}{more}", shown.join(", "))
-}
-
-/// The inventory's target for `ip`, if it is in scope.
-/// The scope indexes a resumed checkpoint already holds, one bit each
-/// (a /16 costs 8 KiB, however large its records).
-#[derive(Default)]
-struct Done {
-    bits: Vec<u64>,
-    len: u64,
-}
-
-impl Done {
-    /// Marks `index`; false when it was marked already.
-    fn insert(&mut self, index: u64) -> bool {
-        let (word, bit) = ((index / 64) as usize, index % 64);
-        if self.bits.len() <= word {
-            self.bits.resize(word + 1, 0);
-        }
-        let fresh = self.bits[word] & (1 << bit) == 0;
-        self.bits[word] |= 1 << bit;
-        self.len += u64::from(fresh);
-        fresh
-    }
-
-    fn contains(&self, index: u64) -> bool {
-        self.bits
-            .get((index / 64) as usize)
-            .is_some_and(|w| w & (1 << (index % 64)) != 0)
-    }
-
-    fn len(&self) -> u64 {
-        self.len
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
-
-/// Cuts a checkpoint back to its last newline. What follows it — a record
-/// torn by a crash, or one complete but without its newline — would be glued
-/// to the next record appended; it is dropped and its address scanned again.
-fn repair_checkpoint(path: &Path) -> anyhow::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    let context = || format!("cannot repair the checkpoint `{}`", path.display());
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .with_context(context)?;
-    let len = file.metadata().with_context(context)?.len();
-    let mut end = len;
-    let mut chunk = vec![0u8; 64 << 10];
-    let keep = loop {
-        if end == 0 {
-            break 0;
-        }
-        let start = end.saturating_sub(chunk.len() as u64);
-        let n = (end - start) as usize;
-        file.seek(SeekFrom::Start(start)).with_context(context)?;
-        file.read_exact(&mut chunk[..n]).with_context(context)?;
-        if let Some(i) = chunk[..n].iter().rposition(|&b| b == b'\n') {
-            break start + i as u64 + 1;
-        }
-        end = start;
-    };
-    if keep < len {
-        file.set_len(keep).with_context(context)?;
-        file.sync_all().with_context(context)?;
-    }
-    Ok(())
 }
 
 /// Parses `--resolver` ([`ptr_audit_inventory::parse_resolver`]: `IP`,
