@@ -3,14 +3,14 @@
 
 use std::io::Write;
 
-use ptr_audit_inventory::{PolicyCount, Summary};
+use ptr_audit_inventory::{InventorySummary, PolicyCount};
 use ptr_audit_model::Policy;
 
 use crate::exit::ExitCode;
 
 /// Output format of the summary.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Format {
+pub enum SummaryFormat {
     /// A readable table.
     #[default]
     Text,
@@ -25,8 +25,8 @@ pub struct Args {
     #[arg(required = true, value_name = "PATH_OR_CIDR")]
     pub inputs: Vec<String>,
     /// How to print the summary.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub format: SummaryFormat,
 }
 
 /// Runs `validate`: exit 2 on any error, 0 otherwise.
@@ -49,8 +49,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let summary = loaded.inventory.summary();
     let text = match args.format {
-        Format::Text => text(&summary),
-        Format::Json => serde_json::to_string_pretty(&json(&summary))? + "\n",
+        SummaryFormat::Text => text(&summary),
+        SummaryFormat::Json => serde_json::to_string_pretty(&json(&summary))? + "\n",
     };
     crate::output::write_stdout(text.as_bytes())
 }
@@ -68,7 +68,7 @@ fn count_cell(c: &PolicyCount) -> String {
     }
 }
 
-fn text(s: &Summary) -> String {
+fn text(s: &InventorySummary) -> String {
     let mut out = String::new();
     let files: Vec<String> = s.files.iter().map(|f| f.display().to_string()).collect();
     out.push_str(&format!("inventory is valid: {}\n", files.join(", ")));
@@ -130,7 +130,7 @@ fn policies_json(counts: &[PolicyCount; 3]) -> serde_json::Value {
     map.into()
 }
 
-fn json(s: &Summary) -> serde_json::Value {
+fn json(s: &InventorySummary) -> serde_json::Value {
     serde_json::json!({
         "valid": true,
         "files": s.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),

@@ -150,9 +150,9 @@ pub struct PolicyCount {
     pub addresses: u128,
 }
 
-/// One datacenter's line in a [`Summary`].
+/// One datacenter's line in a [`InventorySummary`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DatacenterSummary {
+pub struct DatacenterTotals {
     /// The name.
     pub name: String,
     /// The status keyword.
@@ -163,11 +163,11 @@ pub struct DatacenterSummary {
 
 /// What `validate` prints on success.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Summary {
+pub struct InventorySummary {
     /// The files read.
     pub files: Vec<PathBuf>,
     /// Per datacenter.
-    pub datacenters: Vec<DatacenterSummary>,
+    pub datacenters: Vec<DatacenterTotals>,
     /// All blocks.
     pub blocks: usize,
     /// All assignments.
@@ -350,11 +350,11 @@ impl Inventory {
     }
 
     /// Counts per datacenter and policy, for `validate`.
-    pub fn summary(&self) -> Summary {
-        let mut dcs: Vec<DatacenterSummary> = self
+    pub fn summary(&self) -> InventorySummary {
+        let mut dcs: Vec<DatacenterTotals> = self
             .datacenters
             .iter()
-            .map(|d| DatacenterSummary {
+            .map(|d| DatacenterTotals {
                 name: d.name.to_string(),
                 status: d.status,
                 policies: Default::default(),
@@ -386,7 +386,7 @@ impl Inventory {
                 count.addresses = count.addresses.saturating_add(addresses);
             }
         }
-        Summary {
+        InventorySummary {
             files: self.files.clone(),
             datacenters: dcs,
             blocks: self.blocks.len(),

@@ -58,8 +58,8 @@ pub use changed::{ChangedScope, changed_scope};
 pub use diag::{Diagnostic, Level};
 pub use drift::{Change, drift};
 pub use inventory::{
-    Assignment, BlockDetail, Datacenter, DatacenterSummary, Inventory, LoadError, Loaded,
-    MAX_UNSAMPLED_V6, PolicyCount, Sample, Summary, Targets,
+    Assignment, BlockDetail, Datacenter, DatacenterTotals, Inventory, InventorySummary, LoadError,
+    Loaded, MAX_UNSAMPLED_V6, PolicyCount, Sample, Targets,
 };
 pub use load::{FORMAT_VERSION, PLAIN_DATACENTER};
 pub use resolver::{DNS_PORT, parse_resolver};
