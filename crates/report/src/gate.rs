@@ -139,7 +139,7 @@ pub enum Judged {
 /// How the gate judged one address: one [`Judged`] per finding, in the
 /// record's finding order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Verdict {
+pub struct AddressJudgement {
     /// Per finding.
     pub findings: Vec<Judged>,
     /// Per finding, when a baseline was given: whether it is in the baseline
@@ -148,7 +148,7 @@ pub struct Verdict {
     pub in_baseline: Vec<Option<bool>>,
 }
 
-impl Verdict {
+impl AddressJudgement {
     /// True when some finding counts toward failure.
     pub fn counts(&self) -> bool {
         self.findings.contains(&Judged::Counts)
@@ -268,7 +268,7 @@ impl Gate {
     }
 
     /// Judges one address's findings.
-    pub fn observe(&mut self, rec: &AddressRecord) -> Verdict {
+    pub fn observe(&mut self, rec: &AddressRecord) -> AddressJudgement {
         let findings = || rec.findings.iter().map(|f| (f.code, f.severity));
         self.observe_parts(rec.target.ip, rec.target.block.cidr, findings)
     }
@@ -280,7 +280,7 @@ impl Gate {
         ip: IpAddr,
         block: IpNet,
         findings: impl Fn() -> I,
-    ) -> Verdict {
+    ) -> AddressJudgement {
         self.addresses += 1;
         if self.last_block != Some(block) {
             self.blocks_seen.insert(block);
@@ -320,7 +320,7 @@ impl Gate {
                 .filter(|c| !findings().any(|(code, _)| code == **c))
                 .count() as u64;
         }
-        Verdict {
+        AddressJudgement {
             findings: judged,
             in_baseline: if self.options.baseline.is_some() {
                 baseline_state

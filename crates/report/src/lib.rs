@@ -7,7 +7,7 @@
 //! `--max-unknown`, a [`Baseline`] and [`Suppressions`]. At the end every sink
 //! gets a [`ReportEnd`] with the [`Summary`] and [`GateOutcome`]. [`Report`]
 //! bundles the three for a caller that does not need them apart, and hands
-//! each sink the gate's [`Verdict`] on each record (so formats can mark
+//! each sink the gate's [`AddressJudgement`] on each record (so formats can mark
 //! suppressed and baseline findings).
 //! [`read_report`] reads `json`/`jsonl` reports back (for baselines, `merge`
 //! and `fix`); [`read_report_with`] streams their records in flat memory;
@@ -62,7 +62,7 @@ use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo, Severity, Shard};
 pub use baseline::Baseline;
 pub use error::ReportError;
 pub use gate::{
-    BaselineCounts, ExpiredSuppression, Gate, GateOptions, GateOutcome, Judged, Verdict,
+    AddressJudgement, BaselineCounts, ExpiredSuppression, Gate, GateOptions, GateOutcome, Judged,
 };
 pub use merge::{LineMerge, LineShard, MergedRecord, merge_lines};
 pub use read::{DocKind, ReportDoc, read_report, read_report_str, read_report_with};
@@ -235,7 +235,7 @@ pub trait Sink: Send {
     /// Takes one address's record (in scan order) with the gate's verdict on
     /// it; formats that show suppressions or baseline state use the verdict,
     /// the others just write the record.
-    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()>;
+    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()>;
     /// Writes whatever comes after the records, and flushes.
     fn finish(&mut self, end: &ReportEnd<'_>) -> io::Result<()>;
 }

@@ -10,8 +10,8 @@ use ptr_audit_model::Severity;
 
 use crate::format::html::HtmlSink;
 use crate::{
-    GateOutcome, ReportDoc, ReportEnd, ReportError, ReportMeta, Sink, Summary, SummaryBuilder,
-    Verdict, read_report_with,
+    AddressJudgement, GateOutcome, ReportDoc, ReportEnd, ReportError, ReportMeta, Sink, Summary,
+    SummaryBuilder, read_report_with,
 };
 
 /// What [`render_html`] read.
@@ -29,7 +29,7 @@ pub struct Rendered {
 pub fn render_html(path: &Path, out: Box<dyn Write + Send>) -> Result<Rendered, ReportError> {
     let mut sink = HtmlSink::new(out, &ReportMeta::new("", ""));
     let mut summary = SummaryBuilder::new();
-    let verdict = Verdict::default();
+    let verdict = AddressJudgement::default();
     let mut write_error: Option<io::Error> = None;
     let read = read_report_with(path, &mut |rec| {
         summary.observe(&rec);

@@ -9,7 +9,7 @@ use ptr_audit_model::{AddressRecord, ReceiverId};
 use super::{ptr_text, worst};
 use crate::escape::csv;
 use crate::record::result_keyword;
-use crate::{ReportEnd, Sink, Verdict};
+use crate::{AddressJudgement, ReportEnd, Sink};
 
 const HEADER: [&str; 14] = [
     "ip",
@@ -53,7 +53,7 @@ impl CsvSink {
 }
 
 impl Sink for CsvSink {
-    fn record(&mut self, rec: &AddressRecord, _verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, _verdict: &AddressJudgement) -> io::Result<()> {
         let block = &rec.target.block;
         let w = worst(rec);
         let codes: Vec<&str> = rec.findings.iter().map(|f| f.code.as_str()).collect();

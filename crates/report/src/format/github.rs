@@ -13,7 +13,7 @@ use ptr_audit_model::{AddressRecord, BlockInfo, Severity, Status};
 
 use super::{Capped, Failing, by_ip, plural};
 use crate::escape::{github_data, github_property};
-use crate::{Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Verdict};
+use crate::{AddressJudgement, Judged, ReportEnd, ReportMeta, Sink, SinkOptions};
 
 /// Addresses listed in one annotation.
 const PER_ANNOTATION: usize = 10;
@@ -62,7 +62,7 @@ fn location(block: &BlockInfo) -> String {
 }
 
 impl Sink for GithubSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
         let Some(f) = Failing::judged(rec, verdict) else {
             return Ok(());
         };

@@ -26,7 +26,7 @@ use super::{Capped, ptr_text, worst};
 use crate::escape::{ScriptJson, html, terminal as visible};
 use crate::format::json::gate as gate_json;
 use crate::summary::Counts;
-use crate::{Judged, ReportEnd, ReportMeta, Sink, Verdict};
+use crate::{AddressJudgement, Judged, ReportEnd, ReportMeta, Sink};
 
 /// Failing addresses kept in detail (PTR, findings, receivers): the worst
 /// first. The rest are still drawn and counted, and their hover says so.
@@ -316,7 +316,7 @@ impl Receivers {
 
 fn detail_row(
     rec: &AddressRecord,
-    verdict: &Verdict,
+    verdict: &AddressJudgement,
     accepted: bool,
     receivers: &mut Receivers,
 ) -> Value {
@@ -361,7 +361,7 @@ fn detail_row(
 }
 
 impl Sink for HtmlSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
         self.cells(&rec.target.block).add(rec.target.ip, rec.status);
         match worst(rec) {
             Some(f) => {

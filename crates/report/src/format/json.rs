@@ -13,7 +13,7 @@ use crate::record::views::{BlockInfoOut, FindingOut};
 use crate::record::write::RecordWriter;
 use crate::spool::Spool;
 use crate::summary::Counts;
-use crate::{GateOutcome, ReportEnd, ReportMeta, Sink, SinkOptions, Summary, Verdict};
+use crate::{AddressJudgement, GateOutcome, ReportEnd, ReportMeta, Sink, SinkOptions, Summary};
 
 /// The `format` value of the envelope.
 pub(crate) const FORMAT_NAME: &str = "ptr-audit-report";
@@ -245,7 +245,7 @@ impl JsonSink {
 }
 
 impl Sink for JsonSink {
-    fn record(&mut self, rec: &AddressRecord, _verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, _verdict: &AddressJudgement) -> io::Result<()> {
         self.line.clear();
         self.writer.write(&mut self.line, rec);
         self.spool

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use ptr_audit_model::AddressRecord;
 
 use crate::record::write::RecordWriter;
-use crate::{ReportEnd, Sink, SinkOptions, Verdict};
+use crate::{AddressJudgement, ReportEnd, Sink, SinkOptions};
 
 pub(crate) struct JsonlSink {
     out: Box<dyn Write + Send>,
@@ -27,7 +27,7 @@ impl JsonlSink {
 }
 
 impl Sink for JsonlSink {
-    fn record(&mut self, rec: &AddressRecord, _verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, _verdict: &AddressJudgement) -> io::Result<()> {
         // One write per line, so a crash leaves at most a torn last line.
         self.line.clear();
         self.writer.write(&mut self.line, rec);

@@ -16,7 +16,7 @@ use ptr_audit_model::{AddressRecord, BlockInfo, Severity};
 use super::{Capped, Failing, by_ip, plural};
 use crate::escape::{xml, xml_text};
 use crate::time;
-use crate::{Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Verdict};
+use crate::{AddressJudgement, Judged, ReportEnd, ReportMeta, Sink, SinkOptions};
 
 /// Addresses listed per block: memory is this times the number of blocks,
 /// and a CI test report does not need more to show what is wrong.
@@ -73,7 +73,7 @@ fn line(f: &Failing) -> String {
 }
 
 impl Sink for JunitSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
         let Some(f) = Failing::judged(rec, verdict) else {
             return Ok(());
         };

@@ -10,7 +10,9 @@ use super::{Capped, Failing, MATRIX_BLOCKS, RefusalTally, plural, worst_first};
 use crate::escape::markdown as md;
 use crate::gate::fmt_percent;
 use crate::summary::Counts;
-use crate::{Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Summary, Verdict, all_statuses};
+use crate::{
+    AddressJudgement, Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Summary, all_statuses,
+};
 
 pub(crate) struct MarkdownSink {
     out: Box<dyn Write + Send>,
@@ -93,7 +95,7 @@ fn counts_table(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
 }
 
 impl Sink for MarkdownSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
         self.refusals.observe(rec);
         if let Some(f) = Failing::judged(rec, verdict) {
             self.failing.push(f, worst_first);

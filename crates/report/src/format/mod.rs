@@ -18,7 +18,7 @@ use ptr_audit_model::{
 };
 
 use crate::record::{failure_text, result_keyword};
-use crate::{Judged, Verdict};
+use crate::{AddressJudgement, Judged};
 
 /// The finding that gave the record its status.
 pub(crate) fn worst(rec: &AddressRecord) -> Option<&Finding> {
@@ -162,7 +162,7 @@ pub(crate) struct Failing {
 impl Failing {
     /// The entry for a record with the gate's verdict: a suppressed or
     /// baseline worst finding is marked in the reason.
-    pub(crate) fn judged(rec: &AddressRecord, verdict: &Verdict) -> Option<Failing> {
+    pub(crate) fn judged(rec: &AddressRecord, verdict: &AddressJudgement) -> Option<Failing> {
         let f = worst(rec)?;
         let i = rec
             .findings

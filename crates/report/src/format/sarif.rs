@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{ptr_text, refusals_text, worst};
 use crate::escape::uri_path;
-use crate::{Judged, ReportEnd, ReportMeta, Sink, Verdict};
+use crate::{AddressJudgement, Judged, ReportEnd, ReportMeta, Sink};
 
 fn rule_help(code: FindingCode) -> &'static str {
     match code {
@@ -232,7 +232,7 @@ impl SarifSink {
 }
 
 impl Sink for SarifSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
         let Some(f) = worst(rec) else {
             return Ok(());
         };

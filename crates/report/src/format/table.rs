@@ -12,7 +12,7 @@ use super::{Capped, Failing, MATRIX_BLOCKS, RefusalTally, by_ip, plural};
 use crate::escape::terminal as t;
 use crate::gate::fmt_percent;
 use crate::summary::Counts;
-use crate::{Judged, ReportEnd, ReportMeta, Sink, SinkOptions, Verdict, all_statuses};
+use crate::{AddressJudgement, Judged, ReportEnd, ReportMeta, Sink, SinkOptions, all_statuses};
 
 struct Group {
     severity: Severity,
@@ -58,7 +58,7 @@ fn sgr(s: Severity) -> &'static str {
 }
 
 impl Sink for TableSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &Verdict) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
         self.refusals.observe(rec);
         let Some(f) = Failing::judged(rec, verdict) else {
             return Ok(());
