@@ -8,7 +8,8 @@ use std::sync::Arc;
 use ptr_audit_model::{BlockInfo, DatacenterStatus, Policy, Provider, SeverityOverrides};
 
 use crate::inventory::{Assignment, BlockDetail, Datacenter, Inventory, Loaded, MAX_UNSAMPLED_V6};
-use crate::load::{Loc, Raw, nearest};
+use crate::load::nearest;
+use crate::raw::{Loc, Raw};
 use crate::scope::{bounds, to_u128};
 
 /// Runs the checks across inputs and builds the inventory.
@@ -147,7 +148,7 @@ pub(crate) fn build(mut raw: Raw) -> Loaded {
     }
 }
 
-fn providers(raw: &mut Raw) -> Option<crate::load::RawProvider> {
+fn providers(raw: &mut Raw) -> Option<crate::raw::RawProvider> {
     let mut providers = std::mem::take(&mut raw.providers).into_iter();
     let first = providers.next()?;
     for p in providers {

@@ -46,6 +46,7 @@ mod diag;
 mod drift;
 mod inventory;
 mod load;
+mod raw;
 mod resolver;
 mod scope;
 pub mod template;
