@@ -8,8 +8,8 @@ use std::sync::Arc;
 use ptr_audit_model::{BlockInfo, DatacenterStatus, Policy, Provider, SeverityOverrides};
 
 use crate::inventory::{Assignment, BlockDetail, Datacenter, Inventory, Loaded, MAX_UNSAMPLED_V6};
-use crate::load::nearest;
 use crate::raw::{Loc, Raw};
+use crate::schema::nearest;
 use crate::scope::{bounds, to_u128};
 
 /// Runs the checks across inputs and builds the inventory.

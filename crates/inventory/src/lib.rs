@@ -48,6 +48,7 @@ mod inventory;
 mod load;
 mod raw;
 mod resolver;
+mod schema;
 mod scope;
 pub mod template;
 mod visit;
@@ -62,8 +63,9 @@ pub use inventory::{
     Assignment, BlockDetail, Datacenter, DatacenterTotals, Inventory, InventorySummary, LoadError,
     Loaded, MAX_UNSAMPLED_V6, PolicyCount, Sample, Targets,
 };
-pub use load::{FORMAT_VERSION, PLAIN_DATACENTER};
+pub use load::PLAIN_DATACENTER;
 pub use resolver::{DNS_PORT, parse_resolver};
+pub use schema::FORMAT_VERSION;
 pub use visit::{Order, Permutation, Plan};
 
 /// Loads and checks inventories: YAML files, directories of them, CIDR list
