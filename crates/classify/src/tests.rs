@@ -99,6 +99,10 @@ fn invalid_special_names() {
     assert_form(a, "203.0.113.5.", "ip-literal", "ipv4");
     assert_form("2001:db8::5", "2001:db8::5", "ip-literal", "ipv6");
     assert_form(a, "mail.example.123", "numeric-tld", "numeric-tld");
+    assert_form(a, "mail.example.x", "invalid-hostname", "one-char-tld");
+    assert_form(a, "mail.example.X.", "invalid-hostname", "one-char-tld");
+    // Two characters are a country code: valid.
+    assert_label(a, "mail.example.de", Label::Custom);
     assert_form(a, "5.113.0.203.in-addr.arpa", "reverse-name", "own");
     assert_form(a, "6.113.0.203.in-addr.arpa.", "reverse-name", "other");
     let own6 = ptr_audit_model::reverse_name(ip("2001:db8::5"));
@@ -370,6 +374,38 @@ fn split_address_with_a_line_id() {
     );
     // The third octet alone, with nothing beside it: weak only.
     assert_label("90.89.201.76", "w90-89.lab76.example.fr", Label::Custom);
+}
+
+#[test]
+fn registered_domain_boundary_follows_the_public_suffix_list() {
+    fn start(n: &str) -> &str {
+        &n[crate::tokens::registered_start(n.as_bytes())..]
+    }
+    // One-label and multi-label ICANN suffixes, and the hand list's old gaps.
+    assert_eq!(start("mail.example.com"), "example.com");
+    assert_eq!(start("mail.example.co.uk"), "example.co.uk");
+    assert_eq!(start("a.b.example.com.au"), "example.com.au");
+    assert_eq!(start("mx.example.ac.jp"), "example.ac.jp");
+    assert_eq!(start("mx.example.k12.ca.us"), "example.k12.ca.us");
+    assert_eq!(start("mx.example.pvt.k12.ma.us"), "example.pvt.k12.ma.us");
+    // A wildcard rule (`*.kawasaki.jp`) and its exception (`!city.kawasaki.jp`).
+    assert_eq!(start("mx.example.foo.kawasaki.jp"), "example.foo.kawasaki.jp");
+    assert_eq!(start("mx.city.kawasaki.jp"), "city.kawasaki.jp");
+    // `co` is not a second level under every country code.
+    assert_eq!(start("mx.co.example.de"), "example.de");
+    // Private-section suffixes are hosting products' domains: their names
+    // are hosts under the ICANN registered domain.
+    assert_eq!(
+        start("ec2-203-0-113-5.compute-1.amazonaws.com"),
+        "amazonaws.com"
+    );
+    assert_eq!(start("host5.dyndns.org"), "dyndns.org");
+    // A top-level label the list does not know is a suffix of its own.
+    assert_eq!(start("mail.example.notatld"), "example.notatld");
+    // Only a domain, or only a suffix: no host part.
+    assert_eq!(start("example.com"), "example.com");
+    assert_eq!(start("co.uk"), "co.uk");
+    assert_eq!(start("com"), "com");
 }
 
 #[test]

@@ -122,52 +122,36 @@ fn is_in(list: &[&str], w: &[u8]) -> bool {
     list.iter().any(|x| x.as_bytes() == w)
 }
 
-/// Where the registered domain starts (`example.com`, `example.co.uk`): the
-/// host part is everything before it. 0 when the name is only a domain.
+/// Where the registered domain starts (`example.com`, `example.co.uk`,
+/// `example.kawasaki.jp` under the wildcard `*.kawasaki.jp`): the host part
+/// is everything before it. 0 when the name is only a domain. The boundary
+/// is the Public Suffix List's ICANN section, compiled in by the `psl`
+/// crate; a private-section suffix (`compute-1.amazonaws.com`,
+/// `dyndns.org`) is a hosting product's own domain, and the names under it
+/// are its hosts, so it is skipped for the ICANN suffix beneath it. A
+/// top-level label the list does not know counts as a suffix of its own
+/// (the list's default rule `*`). No allocation: the lookup walks the
+/// labels of `body` (lowercase, no trailing dot).
 pub(crate) fn registered_start(body: &[u8]) -> usize {
-    let mut idx = [0usize; 3];
-    let mut found = 0;
-    for (i, b) in body.iter().enumerate().rev() {
-        if *b == b'.' {
-            idx[found] = i;
-            found += 1;
-            if found == 3 {
-                break;
-            }
-        }
+    use psl::Psl;
+    let labels = || body.rsplit(|b| *b == b'.');
+    let mut info = psl::List.find(labels());
+    while info.typ == Some(psl::Type::Private) {
+        let suffix_labels = body[body.len() - info.len..]
+            .iter()
+            .filter(|b| **b == b'.')
+            .count()
+            + 1;
+        info = psl::List.find(labels().take(suffix_labels - 1));
     }
-    if found < 2 {
+    if info.len == 0 || info.len >= body.len() {
         return 0;
     }
-    let tld = &body[idx[0] + 1..];
-    let sld = &body[idx[1] + 1..idx[0]];
-    let second_level = tld.len() == 2
-        && matches!(
-            sld,
-            b"co"
-                | b"com"
-                | b"net"
-                | b"org"
-                | b"ac"
-                | b"gov"
-                | b"edu"
-                | b"ne"
-                | b"or"
-                | b"go"
-                | b"ad"
-                | b"gr"
-                | b"ed"
-                | b"lg"
-                | b"mil"
-                | b"nom"
-                | b"ltd"
-                | b"plc"
-        );
-    if second_level {
-        if found < 3 { 0 } else { idx[2] + 1 }
-    } else {
-        idx[1] + 1
-    }
+    let dot = body.len() - info.len - 1;
+    body[..dot]
+        .iter()
+        .rposition(|b| *b == b'.')
+        .map_or(0, |i| i + 1)
 }
 
 /// A registered domain that says no reverse name was configured: one of

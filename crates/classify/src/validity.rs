@@ -224,6 +224,14 @@ pub(crate) fn check(ip: IpAddr, name: &str, body: &[u8], out: &mut Vec<Reason>) 
             last,
             "the top-level label is all digits".into(),
         );
+    } else if tld.len() == 1 {
+        push(
+            out,
+            Rule::InvalidHostname,
+            "one-char-tld",
+            last,
+            "the top-level label has one character, which no top-level domain has".into(),
+        );
     }
     let lower_ends = |suffix: &[u8]| {
         body.len() >= suffix.len() && body[body.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
