@@ -389,7 +389,10 @@ fn registered_domain_boundary_follows_the_public_suffix_list() {
     assert_eq!(start("mx.example.k12.ca.us"), "example.k12.ca.us");
     assert_eq!(start("mx.example.pvt.k12.ma.us"), "example.pvt.k12.ma.us");
     // A wildcard rule (`*.kawasaki.jp`) and its exception (`!city.kawasaki.jp`).
-    assert_eq!(start("mx.example.foo.kawasaki.jp"), "example.foo.kawasaki.jp");
+    assert_eq!(
+        start("mx.example.foo.kawasaki.jp"),
+        "example.foo.kawasaki.jp"
+    );
     assert_eq!(start("mx.city.kawasaki.jp"), "city.kawasaki.jp");
     // `co` is not a second level under every country code.
     assert_eq!(start("mx.co.example.de"), "example.de");
