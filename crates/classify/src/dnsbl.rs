@@ -56,6 +56,15 @@ pub fn meaning(kind: DnsblKind, code: Ipv4Addr) -> CodeMeaning {
         };
     }
     let listed = |list, meaning, pbl| CodeMeaning::Listed { list, meaning, pbl };
+    // The PBL's two codes, the same in ZEN and in the PBL zone of its own.
+    let pbl = |d| {
+        let meaning = if d == 10 {
+            "Spamhaus PBL, listed by the network's owner: end-user space that should not send mail directly"
+        } else {
+            "Spamhaus PBL, listed by Spamhaus: end-user space that should not send mail directly"
+        };
+        listed("PBL", meaning, true)
+    };
     let spamhaus = (b, c) == (0, 0);
     match kind {
         DnsblKind::SpamhausZen if spamhaus => match d {
@@ -75,16 +84,7 @@ pub fn meaning(kind: DnsblKind, code: Ipv4Addr) -> CodeMeaning {
                 "Spamhaus DROP: a hijacked or criminal network",
                 false,
             ),
-            10 => listed(
-                "PBL",
-                "Spamhaus PBL, listed by the network's owner: end-user space that should not send mail directly",
-                true,
-            ),
-            11 => listed(
-                "PBL",
-                "Spamhaus PBL, listed by Spamhaus: end-user space that should not send mail directly",
-                true,
-            ),
+            10 | 11 => pbl(d),
             _ => listed(
                 "listed",
                 "a return code Spamhaus ZEN does not document",
@@ -92,16 +92,7 @@ pub fn meaning(kind: DnsblKind, code: Ipv4Addr) -> CodeMeaning {
             ),
         },
         DnsblKind::SpamhausPbl if spamhaus => match d {
-            10 => listed(
-                "PBL",
-                "Spamhaus PBL, listed by the network's owner: end-user space that should not send mail directly",
-                true,
-            ),
-            11 => listed(
-                "PBL",
-                "Spamhaus PBL, listed by Spamhaus: end-user space that should not send mail directly",
-                true,
-            ),
+            10 | 11 => pbl(d),
             _ => listed(
                 "listed",
                 "a return code the Spamhaus PBL does not document",

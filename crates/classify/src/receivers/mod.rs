@@ -295,30 +295,21 @@ fn spamassassin_entry(ip: IpAddr, seen: Seen, name: Option<&str>, details: Detai
     // The MTA in front records the verified client name in `Received:`, or
     // `unknown`: that is the relay's `rdns` SpamAssassin reads.
     let scored = |rdns: Option<&str>| {
-        if details == Details::Without {
-            let fired = spamassassin::fired(ip, rdns);
-            if fired.is_empty() {
-                return accept();
-            }
-            return Entry {
-                verdict: Verdict::Score,
-                score: Some(fired.score()),
-                rules: fired.rules().map(Cow::Borrowed).collect(),
-                details: Vec::new(),
-            };
-        }
-        let (rules, subs) = spamassassin::rdns_rules(ip, rdns);
-        if rules.is_empty() {
+        let (fired, subs) = match details {
+            Details::With => spamassassin::fired_with_subs(ip, rdns),
+            Details::Without => (spamassassin::fired(ip, rdns), Vec::new()),
+        };
+        if fired.is_empty() {
             return accept();
         }
-        let mut details: Vec<Cow<'static, str>> = subs.into_iter().map(Cow::Borrowed).collect();
-        details.push(Cow::Borrowed(spamassassin::SCORE_SET));
-        Entry {
-            verdict: Verdict::Score,
-            score: Some(rules.iter().map(|r| spamassassin::score(r)).sum()),
-            rules: rules.into_iter().map(Cow::Borrowed).collect(),
-            details,
+        let mut e = entry(Verdict::Score, &[]);
+        e.score = Some(fired.score());
+        e.rules = fired.rules().map(Cow::Borrowed).collect();
+        if details == Details::With {
+            e.details = subs.into_iter().map(Cow::Borrowed).collect();
+            e.details.push(Cow::Borrowed(spamassassin::SCORE_SET));
         }
+        e
     };
     match seen {
         Seen::Temporary => entry(Verdict::Unknown, &[]),

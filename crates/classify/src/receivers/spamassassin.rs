@@ -536,12 +536,17 @@ pub fn fired(ip: IpAddr, rdns: Option<&str>) -> Fired {
     evaluate(ip, rdns, |subs| (subs.next().is_some(), ())).0
 }
 
-/// [`fired`]'s rules by name, and the `RDNS_DYNAMIC` sub-rules that matched.
-pub fn rdns_rules(ip: IpAddr, rdns: Option<&str>) -> (Vec<&'static str>, Vec<&'static str>) {
-    let (fired, subs) = evaluate(ip, rdns, |subs| {
+/// [`fired`], and every `RDNS_DYNAMIC` sub-rule that matched.
+pub fn fired_with_subs(ip: IpAddr, rdns: Option<&str>) -> (Fired, Vec<&'static str>) {
+    evaluate(ip, rdns, |subs| {
         let all: Vec<_> = subs.collect();
         (!all.is_empty(), all)
-    });
+    })
+}
+
+/// [`fired_with_subs`] with the rules by name.
+pub fn rdns_rules(ip: IpAddr, rdns: Option<&str>) -> (Vec<&'static str>, Vec<&'static str>) {
+    let (fired, subs) = fired_with_subs(ip, rdns);
     (fired.rules().collect(), subs)
 }
 
