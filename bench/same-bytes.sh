@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Same bytes before and after (issue 13): runs two ptr-audit binaries on the
+# same inputs and compares every output byte for byte, so a refactor can be
+# shown to change nothing a user sees.
+#
+#   bench/same-bytes.sh OLD_BIN NEW_BIN
+#
+# Cases, all offline against the embedded DNS server (`--zones`):
+#   example   the bundled example inventory, every --output format, stderr
+#             and exit code, then `fix --as bind|nsupdate|csv` and `render`
+#             of its json report;
+#   slash20   a generated /20 (two datacenters, a migration, mail and hosting
+#             blocks, an expect_ptr template), every format, plus an
+#             interrupted-and-resumed checkpoint (`--authoritative` needs
+#             servers found by NS records: tests/e2e covers it);
+#   merged16  a generated /16 scanned as 4 shards and merged, every format,
+#             on merge's streamed path and on its full path (shards
+#             re-indented, which forces it);
+#   classify  `classify` over every PTR name of the /16's zones.
+# Scans run one query at a time (`--concurrency 1`), so records come in the
+# visiting order. What still differs between two runs of one binary is masked:
+# timestamps, durations and rates, the tool version, and `attempts` (a UDP
+# packet lost on a busy machine is retried). Prints one line per compared file and exits 1 on any difference.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -eq 2 ] || { sed -n '2,22p' "$0"; exit 2; }
+OLD=$(realpath "$1")
+NEW=$(realpath "$2")
+OUT="${OUT:-/tmp/ptr-audit-same-bytes}"
+rm -rf "$OUT"
+mkdir -p "$OUT/old" "$OUT/new"
+DATA="$OUT/data"
+python3 bench/gen_zones.py --block 10.0.0.0/16 --out "$DATA" >/dev/null
+ZONES="$DATA/zones"
+FORMATS=(json jsonl csv markdown sarif junit github html)
+
+cat >"$DATA/slash20.yaml" <<'YAML'
+version: 1
+provider:
+  name: Same Bytes Hosting
+  domains: [provider.example]
+  default_ptr: ["{ip-dashed}.host.provider.example"]
+datacenters:
+  - name: fra1
+    status: migrated
+    migrated_from: c41943
+    migrated_at: 2026-10-01
+    blocks:
+      - cidr: 10.0.0.0/22
+        policy: mail
+        expect_ptr: "mail{d}.c{c}.customers.example"
+      - cidr: 10.0.4.0/22
+        policy: hosting
+  - name: ams3
+    status: active
+    blocks:
+      - cidr: 10.0.8.0/21
+        policy: hosting
+        exclude: [10.0.15.0/24]
+assignments:
+  - ip: 10.0.0.9
+    ptr: mail.customer-a.example
+YAML
+
+outputs() { # dir prefix -> --output flags for every format
+  local f
+  for f in "${FORMATS[@]}"; do printf -- '--output\n%s=%s/%s.%s\n' "$f" "$1" "$2" "$f"; done
+}
+
+run_case() { # side bin
+  local side=$1 bin=$2 d="$OUT/$1" rc
+  local common=(--zones "$ZONES" --qps 0 --concurrency 1 --timeout 10s --color never)
+  # example
+  mapfile -t o < <(outputs "$d" example)
+  rc=0; "$bin" scan --zones inventories/example/zones inventories/example/inventory.yaml \
+    --color never --concurrency 1 --timeout 10s "${o[@]}" >"$d/example.stdout" 2>"$d/example.stderr" || rc=$?
+  echo "$rc" >"$d/example.rc"
+  for as in bind nsupdate csv; do
+    rc=0; "$bin" fix "$d/example.json" --as "$as" >"$d/example.fix-$as" 2>&1 || rc=$?
+    echo "$rc" >>"$d/example.fix-$as"
+  done
+  "$bin" render "$d/example.json" -o "$d/example.render.html" 2>"$d/example.render.stderr" || true
+  # slash20: full, interrupted + resumed checkpoint, authoritative
+  mapfile -t o < <(outputs "$d" slash20)
+  rc=0; "$bin" scan "$DATA/slash20.yaml" "${common[@]}" "${o[@]}" \
+    >"$d/slash20.stdout" 2>"$d/slash20.stderr" || rc=$?
+  echo "$rc" >"$d/slash20.rc"
+  head -n 1500 "$d/slash20.jsonl" >"$d/slash20.checkpoint"
+  rc=0; "$bin" scan "$DATA/slash20.yaml" "${common[@]}" --quiet \
+    --checkpoint "$d/slash20.checkpoint" --resume --output "json=$d/slash20.resumed.json" \
+    >/dev/null 2>"$d/slash20.resumed.stderr" || rc=$?
+  echo "$rc" >"$d/slash20.resumed.rc"
+  # merged16: 4 shards, merged on the streamed and on the full path
+  local shards=() loose=()
+  for k in 1 2 3 4; do
+    "$bin" scan 10.0.0.0/16 "${common[@]}" --quiet --fail-on never --shard "$k/4" \
+      --output "json=$d/shard-$k.json" >/dev/null 2>"$d/shard-$k.stderr"
+    shards+=("$d/shard-$k.json")
+    python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1])), open(sys.argv[2],"w"), indent=1)' \
+      "$d/shard-$k.json" "$d/loose-$k.json"
+    loose+=("$d/loose-$k.json")
+  done
+  mapfile -t o < <(outputs "$d" merged16)
+  rc=0; "$bin" merge "${shards[@]}" "${o[@]}" >"$d/merged16.stdout" 2>"$d/merged16.stderr" || rc=$?
+  echo "$rc" >"$d/merged16.rc"
+  mapfile -t o < <(outputs "$d" merged16-full)
+  rc=0; "$bin" merge "${loose[@]}" "${o[@]}" >"$d/merged16-full.stdout" 2>"$d/merged16-full.stderr" || rc=$?
+  echo "$rc" >"$d/merged16-full.rc"
+  rm -f "$d"/loose-*.json
+  # classify
+  awk '$4 == "PTR" { split(FILENAME, p, "/"); z = p[length(p)]; sub(/\.in-addr\.arpa\.zone$/, "", z);
+       n = split(z, o, "."); printf "%s.%s.%s.%s\t%s\n", o[3], o[2], o[1], $1, $5 }' "$ZONES"/*.in-addr.arpa.zone \
+    >"$d/classify.in"
+  rc=0; "$bin" classify <"$d/classify.in" >"$d/classify.out" 2>&1 || rc=$?
+  echo "$rc" >>"$d/classify.out"
+  rm -f "$d/classify.in"
+}
+
+run_case old "$OLD"
+run_case new "$NEW"
+
+python3 - "$OUT" <<'PY'
+import os, re, sys
+out = sys.argv[1]
+stamp = re.compile(rb'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)')
+masks = [
+    (re.compile(rb'"attempts":\d+'), b'"attempts":<n>'),
+    (re.compile(rb'timestamp="[^"]*"|time="[^"]*"'), b'<time>'),
+    (re.compile(rb'[\d,]+/s\b'), b'<rate>/s'),
+]
+version = re.compile(rb'("(tool_version|version)"\s*:\s*")[^"]*(")|(ptr-audit )\d+\.\d+\.\d+\S*')
+unordered = re.compile(r'^slash20\.checkpoint$')
+def load(path, name):
+    data = stamp.sub(b'<time>', open(path, 'rb').read())
+    for pattern, repl in masks:
+        data = pattern.sub(repl, data)
+    data = version.sub(lambda m: (m.group(1) + b'<v>' + m.group(3)) if m.group(1) else m.group(4) + b'<v>', data)
+    if name.endswith('.csv'):  # the attempts column, found by its header
+        rows = data.split(b'\n')
+        col = rows[0].split(b',').index(b'attempts') if b'attempts' in rows[0].split(b',') else None
+        if col is not None:
+            rows = [rows[0]] + [b','.join(f if i != col else b'<n>' for i, f in enumerate(r.split(b','))) if r else r
+                                for r in rows[1:]]
+            data = b'\n'.join(rows)
+    if unordered.match(name):
+        lines = data.split(b'\n')
+        head = lines[:1] if name.endswith('.csv') else []
+        data = b'\n'.join(head + sorted(lines[len(head):]))
+    return data
+names = sorted(set(os.listdir(f"{out}/old")) | set(os.listdir(f"{out}/new")))
+bad = 0
+for n in names:
+    a, b = f"{out}/old/{n}", f"{out}/new/{n}"
+    if not (os.path.exists(a) and os.path.exists(b)):
+        print(f"MISSING {n}"); bad += 1; continue
+    x, y = load(a, n), load(b, n)
+    if x == y:
+        print(f"same     {n} ({len(x)} bytes)")
+    else:
+        bad += 1
+        i = next((i for i in range(min(len(x), len(y))) if x[i] != y[i]), min(len(x), len(y)))
+        print(f"DIFFERS  {n} at byte {i}: old {x[max(0,i-60):i+60]!r}\n                      new {y[max(0,i-60):i+60]!r}")
+print(f"{len(names) - bad} of {len(names)} files the same" + ("" if not bad else f", {bad} differ"))
+sys.exit(1 if bad else 0)
+PY
