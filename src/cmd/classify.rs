@@ -3,6 +3,7 @@
 //! shares.
 
 use ptr_audit_report::escape::terminal;
+use ptr_audit_report::json_text::{self, Obj, push_array};
 use std::io::{BufRead, BufWriter, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -152,25 +153,19 @@ fn parse_line(line: &str) -> Result<(IpAddr, &str), String> {
     Ok((ip, name))
 }
 
-/// A JSON string literal.
-fn js(s: &str) -> String {
-    serde_json::Value::from(s).to_string()
-}
-
 /// One receiver entry as JSON: `id`, `verdict`, `score`, `rules`, `details`, `source`.
-fn receiver_json(e: &ReceiverVerdict) -> String {
-    let list = |items: &[std::borrow::Cow<'static, str>]| {
-        items.iter().map(|x| js(x)).collect::<Vec<_>>().join(",")
-    };
-    format!(
-        "{{\"id\":{},\"verdict\":{},\"score\":{},\"rules\":[{}],\"details\":[{}],\"source\":{}}}",
-        js(e.id.as_str()),
-        js(e.verdict.as_str()),
-        e.score.map_or_else(|| "null".to_owned(), |s| s.to_string()),
-        list(&e.rules),
-        list(&e.details),
-        js(&e.source)
-    )
+fn receiver_json(out: &mut String, e: &ReceiverVerdict) {
+    Obj::open(out)
+        .field("id", e.id.as_str())
+        .field("verdict", e.verdict.as_str())
+        .with("score", |out| match e.score {
+            Some(s) => out.push_str(&s.to_string()),
+            None => out.push_str("null"),
+        })
+        .field("rules", &e.rules[..])
+        .field("details", &e.details[..])
+        .field("source", &e.source)
+        .close();
 }
 
 /// One output line, keys in documented order: `ip`, `ptr`, `label`, `reasons`
@@ -178,31 +173,28 @@ fn receiver_json(e: &ReceiverVerdict) -> String {
 /// `--forward` is given), `receivers` (every receiver's entry).
 pub fn verdict_json(ip: IpAddr, name: &str, v: &NameVerdict, forward: Forward) -> String {
     let bytes = name.as_bytes();
-    let reasons: Vec<String> = v
-        .reasons
-        .iter()
-        .map(|r| {
-            let matched = String::from_utf8_lossy(bytes.get(r.span.clone()).unwrap_or_default());
-            format!(
-                "{{\"rule\":{},\"kind\":{},\"matched\":{},\"message\":{}}}",
-                js(r.rule.as_str()),
-                js(r.kind),
-                js(&matched),
-                js(&r.message),
-            )
-        })
-        .collect();
     let (matrix, iprev) = receiver_matrix(ip, name, v, forward);
-    let entries: Vec<String> = matrix.iter().map(receiver_json).collect();
-    format!(
-        "{{\"ip\":{},\"ptr\":{},\"label\":{},\"reasons\":[{}],\"iprev\":{},\"receivers\":[{}]}}",
-        js(&ip.to_string()),
-        js(name),
-        js(v.label.as_str()),
-        reasons.join(","),
-        iprev.map_or_else(|| "null".to_owned(), |i| js(i.as_str())),
-        entries.join(",")
-    )
+    json_text::build(|out| {
+        Obj::open(out)
+            .field("ip", &ip)
+            .field("ptr", name)
+            .field("label", v.label.as_str())
+            .with("reasons", |out| {
+                push_array(out, &v.reasons, |out, r| {
+                    let matched =
+                        String::from_utf8_lossy(bytes.get(r.span.clone()).unwrap_or_default());
+                    Obj::open(out)
+                        .field("rule", r.rule.as_str())
+                        .field("kind", r.kind)
+                        .field("matched", &matched)
+                        .field("message", &r.message)
+                        .close()
+                })
+            })
+            .field("iprev", &iprev.map(|i| i.as_str()))
+            .with("receivers", |out| push_array(out, &matrix, receiver_json))
+            .close()
+    })
 }
 
 /// Runs `classify`.

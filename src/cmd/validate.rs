@@ -5,6 +5,7 @@ use std::io::Write;
 
 use ptr_audit_inventory::{InventorySummary, PolicyCount};
 use ptr_audit_model::Policy;
+use ptr_audit_report::json_text::{self, KeyOrder, push_array};
 
 use crate::exit::ExitCode;
 
@@ -50,7 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let summary = loaded.inventory.summary();
     let text = match args.format {
         SummaryFormat::Text => text(&summary),
-        SummaryFormat::Json => serde_json::to_string_pretty(&json(&summary))? + "\n",
+        SummaryFormat::Json => json_text::pretty(&json_text::build(|o| json(o, &summary))) + "\n",
     };
     crate::output::write_stdout(text.as_bytes())
 }
@@ -119,29 +120,43 @@ fn text(s: &InventorySummary) -> String {
     out
 }
 
-fn policies_json(counts: &[PolicyCount; 3]) -> serde_json::Value {
-    let mut map = serde_json::Map::new();
-    for (p, c) in Policy::ALL.iter().zip(counts) {
-        map.insert(
-            p.as_str().into(),
-            serde_json::json!({"blocks": c.blocks, "addresses": c.addresses}),
-        );
-    }
-    map.into()
+/// Counts per policy: `{"hosting": {"addresses": n, "blocks": n}, ...}`.
+fn policies_json(out: &mut String, counts: &[PolicyCount; 3]) {
+    Policy::ALL
+        .iter()
+        .zip(counts)
+        .fold(KeyOrder::Sorted.obj(), |o, (p, c)| {
+            o.with(p.as_str(), |out| {
+                KeyOrder::Sorted
+                    .obj()
+                    .field("blocks", &c.blocks)
+                    .field("addresses", &c.addresses)
+                    .close(out)
+            })
+        })
+        .close(out);
 }
 
-fn json(s: &InventorySummary) -> serde_json::Value {
-    serde_json::json!({
-        "valid": true,
-        "files": s.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-        "datacenters": s.datacenters.iter().map(|d| serde_json::json!({
-            "name": d.name,
-            "status": d.status.as_str(),
-            "policies": policies_json(&d.policies),
-        })).collect::<Vec<_>>(),
-        "blocks": s.blocks,
-        "assignments": s.assignments,
-        "addresses_in_scope": s.in_scope,
-        "policies": policies_json(&s.policies),
-    })
+/// The summary as `--format json` writes it (keys sorted).
+fn json(out: &mut String, s: &InventorySummary) {
+    let files: Vec<String> = s.files.iter().map(|f| f.display().to_string()).collect();
+    KeyOrder::Sorted
+        .obj()
+        .field("valid", &true)
+        .field("files", &files)
+        .with("datacenters", |out| {
+            push_array(out, &s.datacenters, |out, d| {
+                KeyOrder::Sorted
+                    .obj()
+                    .field("name", &d.name)
+                    .field("status", d.status.as_str())
+                    .with("policies", |out| policies_json(out, &d.policies))
+                    .close(out)
+            })
+        })
+        .field("blocks", &s.blocks)
+        .field("assignments", &s.assignments)
+        .field("addresses_in_scope", &s.in_scope)
+        .with("policies", |out| policies_json(out, &s.policies))
+        .close(out);
 }

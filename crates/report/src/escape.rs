@@ -203,7 +203,7 @@ pub fn html(value: &str) -> Cow<'_, str> {
 }
 
 /// JSON text embedded in an HTML `<script>` element: a writer that passes
-/// serde_json's output through with `<`, `>` and `&` written as `\u003c`,
+/// JSON text ([`crate::json_text`]) through with `<`, `>` and `&` written as `\u003c`,
 /// `\u003e`, `\u0026`, so no value can close the element (`</script>`) or
 /// open a comment (`<!--`). The bytes only occur inside JSON strings, where
 /// the escapes mean the same characters, so the JSON parses to the same values.

@@ -42,6 +42,7 @@ mod format;
 #[doc(hidden)]
 pub mod fuzzing;
 mod gate;
+pub mod json_text;
 mod merge;
 mod read;
 mod record;

@@ -20,11 +20,11 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 use ptr_audit_model::{AddressRecord, BlockInfo, Severity, Status};
-use serde_json::{Value, json};
 
 use super::{Capped, ptr_text, worst};
 use crate::escape::{ScriptJson, html, terminal as visible};
 use crate::format::json::gate as gate_json;
+use crate::json_text::{Arr, KeyOrder, Obj, ToJson, build, push_array, push_str};
 use crate::summary::Counts;
 use crate::{AddressJudgement, Judged, ReportEnd, ReportMeta, Sink};
 
@@ -147,8 +147,9 @@ impl Cells {
         }
     }
 
-    /// The map as the page's script reads it (see `html/page.js`, `drawMap`).
-    fn to_json(&self, net: IpNet) -> Value {
+    /// The map as the page's script reads it (see `html/page.js`,
+    /// `drawMap`); keys sorted, as the page's data has always had them.
+    fn write_json(&self, out: &mut String, net: IpNet) {
         match self {
             Cells::Addresses { st, .. } => {
                 let st: String = st
@@ -161,46 +162,53 @@ impl Cells {
                         }
                     })
                     .collect();
-                json!({"kind": "addresses", "base": net.network().to_string(), "st": st})
+                Obj::open(out)
+                    .field("base", &net.network().to_string())
+                    .field("kind", "addresses")
+                    .field("st", &st)
+                    .close();
             }
             Cells::Prefixes {
                 base,
                 unit_bits,
                 counts,
-            } => {
-                let cells: Vec<Value> = counts.iter().map(trimmed).collect();
-                json!({
-                    "kind": "prefixes",
-                    "base": base,
-                    "unit": 32 - unit_bits,
-                    "cells": cells,
-                })
-            }
+            } => Obj::open(out)
+                .field("base", base)
+                .with("cells", |out| push_array(out, counts, trimmed))
+                .field("kind", "prefixes")
+                .field("unit", &(32 - unit_bits))
+                .close(),
             Cells::Sampled {
                 subnets,
                 addresses,
                 too_many,
             } => {
                 let per_address = subnets.len() <= 1 && !*too_many;
-                let cells: Vec<Value> = if per_address {
-                    addresses
-                        .iter()
-                        .map(|(a, s)| {
+                let cells = |out: &mut String| {
+                    if per_address {
+                        push_array(out, addresses, |out, (a, s)| {
                             let mut c = [0; Status::COUNT];
                             c[*s as usize] = 1;
-                            json!([format!("{}/128", Ipv6Addr::from(*a)), trimmed(&c)])
+                            Arr::open(out)
+                                .item(&format!("{}/128", Ipv6Addr::from(*a)))
+                                .with(|out| trimmed(out, &c))
+                                .close()
                         })
-                        .collect()
-                } else {
-                    subnets
-                        .iter()
-                        .map(|(p, c)| {
+                    } else {
+                        push_array(out, subnets, |out, (p, c)| {
                             let net = Ipv6Addr::from(u128::from(*p) << 64);
-                            json!([format!("{net}/64"), trimmed(c)])
+                            Arr::open(out)
+                                .item(&format!("{net}/64"))
+                                .with(|out| trimmed(out, c))
+                                .close()
                         })
-                        .collect()
+                    }
                 };
-                json!({"kind": "sampled", "cells": cells, "incomplete": too_many})
+                Obj::open(out)
+                    .with("cells", cells)
+                    .field("incomplete", too_many)
+                    .field("kind", "sampled")
+                    .close();
             }
         }
     }
@@ -215,9 +223,9 @@ fn addr_bits(ip: IpAddr) -> u128 {
 }
 
 /// Counts without trailing zeros (`[]` for an empty cell).
-fn trimmed(c: &StatusCounts) -> Value {
+fn trimmed(out: &mut String, c: &StatusCounts) {
     let n = c.iter().rposition(|&x| x > 0).map_or(0, |i| i + 1);
-    json!(&c[..n])
+    c[..n].write_json(out);
 }
 
 /// One failing address in detail.
@@ -227,8 +235,8 @@ struct Detail {
     severity: Severity,
     /// Every finding accepted by the gate (suppressed or in the baseline).
     accepted: bool,
-    /// The address's row as the page reads it.
-    row: Value,
+    /// The address's row as the page reads it (JSON text).
+    row: String,
 }
 
 /// Worst first: what the gate did not accept, then severity, status, address.
@@ -319,12 +327,9 @@ fn detail_row(
     verdict: &AddressJudgement,
     accepted: bool,
     receivers: &mut Receivers,
-) -> Value {
-    let findings: Vec<Value> = rec
-        .findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
+) -> String {
+    let findings = |out: &mut String| {
+        push_array(out, rec.findings.iter().enumerate(), |out, (i, f)| {
             // The record's receiver matrix (its entries that are not
             // `accept`) goes with its worst finding, the one shown first.
             let refusing: Vec<usize> = if i == 0 {
@@ -341,23 +346,25 @@ fn detail_row(
                 Judged::InBaseline => "in baseline".to_owned(),
                 _ => String::new(),
             };
-            json!([
-                f.code.as_str(),
-                f.severity.as_str(),
-                visible(&f.message),
-                refusing,
-                note
-            ])
+            Arr::open(out)
+                .item(f.code.as_str())
+                .item(f.severity.as_str())
+                .item(&visible(&f.message))
+                .item(&refusing)
+                .item(&note)
+                .close()
         })
-        .collect();
-    json!([
-        rec.target.ip.to_string(),
-        rec.status.index(),
-        visible(&ptr_text(rec)),
-        rec.target.expected_ptr.as_deref().map(visible),
-        findings,
-        accepted,
-    ])
+    };
+    build(|out| {
+        Arr::open(out)
+            .item(&rec.target.ip)
+            .item(&rec.status.index())
+            .item(&visible(&ptr_text(rec)))
+            .item(&rec.target.expected_ptr.as_deref().map(visible))
+            .with(findings)
+            .item(&accepted)
+            .close()
+    })
 }
 
 impl Sink for HtmlSink {
@@ -445,7 +452,9 @@ struct Embedded<'a> {
     ok_names: &'a Capped<(IpAddr, String)>,
 }
 
-/// Writes the page's data: one JSON object, as `html/page.js` reads it.
+/// Writes the page's data: one JSON object, as `html/page.js` reads it,
+/// its objects' keys sorted (as they have always been), through `w`
+/// ([`ScriptJson`]: script-safe).
 fn write_data(
     w: &mut dyn Write,
     meta: &ReportMeta,
@@ -458,123 +467,139 @@ fn write_data(
         ok_names,
     }: Embedded<'_>,
 ) -> io::Result<()> {
+    let mut out = String::from("{");
     let statuses: Vec<&str> = Status::all().map(|s| s.as_str()).collect();
-    let head = json!({
-        "tool_version": visible(&meta.tool_version),
-        "inventory": meta.inventory_files.iter().map(|p| visible(&p.to_string_lossy()).into_owned()).collect::<Vec<_>>(),
-        "scope": meta.scope,
-        "changed_since": meta.changed_since.as_deref().map(visible),
-        "shard": meta.shard.map(|s| s.to_string()),
-        "resolvers": meta.resolvers.iter().map(|r| visible(r).into_owned()).collect::<Vec<_>>(),
-        "zones": meta.zones.iter().map(|z| visible(z).into_owned()).collect::<Vec<_>>(),
-        "authoritative": meta.authoritative,
-        "started_at": visible(&meta.started_at),
-        "finished_at": visible(end.finished_at),
-        "complete": complete_known.then_some(end.complete),
-    });
-    write!(w, "{{\"statuses\":")?;
-    serde_json::to_writer(&mut *w, &statuses)?;
-    put(w, "meta", &head)?;
-    let gate: Value = if gate_known {
-        serde_json::from_str(&gate_json(end.gate)).map_err(io::Error::other)?
-    } else {
-        Value::Null
+    let visible_all = |items: &[String]| -> Vec<String> {
+        items.iter().map(|s| visible(s).into_owned()).collect()
     };
-    put(w, "gate", &gate)?;
-    put(w, "total", &counts_json(&end.summary.total))?;
-    let dcs: Vec<Value> = end
-        .summary
-        .datacenters
+    let inventory: Vec<String> = meta
+        .inventory_files
         .iter()
-        .map(|d| json!({"name": visible(&d.name), "counts": counts_json(&d.counts)}))
+        .map(|p| visible(&p.to_string_lossy()).into_owned())
         .collect();
-    put(w, "datacenters", &json!(dcs))?;
+    put(&mut out, "statuses", |o| statuses.write_json(o));
+    put(&mut out, "meta", |o| {
+        Obj::open(o)
+            .field("authoritative", &meta.authoritative)
+            .field("changed_since", &meta.changed_since.as_deref().map(visible))
+            .field("complete", &complete_known.then_some(end.complete))
+            .field("finished_at", &visible(end.finished_at))
+            .field("inventory", &inventory)
+            .field("resolvers", &visible_all(&meta.resolvers))
+            .field("scope", &meta.scope)
+            .field("shard", &meta.shard.map(|s| s.to_string()))
+            .field("started_at", &visible(&meta.started_at))
+            .field("tool_version", &visible(&meta.tool_version))
+            .field("zones", &visible_all(&meta.zones))
+            .close()
+    });
+    put(&mut out, "gate", |o| {
+        if gate_known {
+            gate_json(o, end.gate, KeyOrder::Sorted)
+        } else {
+            o.push_str("null")
+        }
+    });
+    put(&mut out, "total", |o| counts_json(o, &end.summary.total));
+    put(&mut out, "datacenters", |o| {
+        push_array(o, &end.summary.datacenters, |o, d| {
+            Obj::open(o)
+                .with("counts", |o| counts_json(o, &d.counts))
+                .field("name", &visible(&d.name))
+                .close()
+        })
+    });
     // Blocks one at a time: a /16's map is the largest value written.
-    write!(w, ",\"blocks\":[")?;
+    out.push_str(",\"blocks\":[");
     for (i, b) in end.summary.blocks.iter().enumerate() {
         let info = &b.block;
-        let map = maps.get(&(info.datacenter.clone(), info.cidr)).map_or_else(
-            || Cells::new(info).to_json(info.cidr),
-            |c| c.to_json(info.cidr),
-        );
-        let v = json!({
-            "dc": visible(&info.datacenter),
-            "cidr": info.cidr.to_string(),
-            "policy": info.policy.as_str(),
-            "migrated_from": info.migrated_from.as_deref().map(visible),
-            "expect_ptr": info.expect_ptr.as_deref().map(visible),
-            "source": format!("{}:{}", visible(&info.source.file.to_string_lossy()), info.source.line),
-            "counts": counts_json(&b.counts),
-            "map": map,
-        });
         if i > 0 {
-            write!(w, ",")?;
+            out.push(',');
         }
-        serde_json::to_writer(&mut *w, &v)?;
+        Obj::open(&mut out)
+            .field("cidr", &info.cidr.to_string())
+            .with("counts", |o| counts_json(o, &b.counts))
+            .field("dc", &visible(&info.datacenter))
+            .field("expect_ptr", &info.expect_ptr.as_deref().map(visible))
+            .with("map", |o| {
+                match maps.get(&(info.datacenter.clone(), info.cidr)) {
+                    Some(c) => c.write_json(o, info.cidr),
+                    None => Cells::new(info).write_json(o, info.cidr),
+                }
+            })
+            .field("migrated_from", &info.migrated_from.as_deref().map(visible))
+            .field("policy", info.policy.as_str())
+            .field(
+                "source",
+                &format!(
+                    "{}:{}",
+                    visible(&info.source.file.to_string_lossy()),
+                    info.source.line
+                ),
+            )
+            .close();
+        w.write_all(out.as_bytes())?;
+        out.clear();
     }
-    write!(w, "]")?;
-    let bfs: Vec<Value> = end
-        .block_findings
-        .iter()
-        .enumerate()
-        .map(|(i, bf)| {
+    out.push(']');
+    put(&mut out, "block_findings", |o| {
+        push_array(o, end.block_findings.iter().enumerate(), |o, (i, bf)| {
             let note = match end.block_judged.get(i) {
                 Some(Judged::Suppressed { reason }) => format!("suppressed: {}", visible(reason)),
                 Some(Judged::InBaseline) => "in baseline".to_owned(),
                 _ => String::new(),
             };
-            json!({
-                "dc": visible(&bf.block.datacenter),
-                "cidr": bf.block.cidr.to_string(),
-                "code": bf.finding.code.as_str(),
-                "severity": bf.finding.severity.as_str(),
-                "message": visible(&bf.finding.message),
-                "note": note,
-            })
+            Obj::open(o)
+                .field("cidr", &bf.block.cidr.to_string())
+                .field("code", bf.finding.code.as_str())
+                .field("dc", &visible(&bf.block.datacenter))
+                .field("message", &visible(&bf.finding.message))
+                .field("note", &note)
+                .field("severity", bf.finding.severity.as_str())
+                .close()
         })
-        .collect();
-    put(w, "block_findings", &json!(bfs))?;
+    });
     let dropped = detail.dropped();
     let kept = detail.sorted(worst_first);
-    write!(w, ",\"detail\":[")?;
-    for (i, d) in kept.iter().enumerate() {
-        if i > 0 {
-            write!(w, ",")?;
-        }
-        serde_json::to_writer(&mut *w, &d.row)?;
-    }
-    write!(w, "]")?;
-    put(w, "receivers", &json!(receivers.names))?;
-    put(
-        w,
-        "detail_cap",
-        &json!({"cap": DETAIL_CAP, "dropped": dropped}),
-    )?;
-    write!(w, ",\"ok_names\":[")?;
-    for (i, (ip, name)) in ok_names.items.iter().enumerate() {
-        if i > 0 {
-            write!(w, ",")?;
-        }
-        serde_json::to_writer(&mut *w, &(ip.to_string(), name))?;
-    }
-    write!(w, "]")?;
-    put(
-        w,
-        "ok_names_cap",
-        &json!({"cap": OK_NAME_CAP, "dropped": ok_names.dropped()}),
-    )?;
-    write!(w, "}}")
+    put(&mut out, "detail", |o| {
+        push_array(o, kept.iter(), |o, d| o.push_str(&d.row))
+    });
+    put(&mut out, "receivers", |o| receivers.names.write_json(o));
+    put(&mut out, "detail_cap", |o| {
+        Obj::open(o)
+            .field("cap", &DETAIL_CAP)
+            .field("dropped", &dropped)
+            .close()
+    });
+    put(&mut out, "ok_names", |o| {
+        push_array(o, &ok_names.items, |o, (ip, name)| {
+            Arr::open(o).item(ip).item(name).close()
+        })
+    });
+    put(&mut out, "ok_names_cap", |o| {
+        Obj::open(o)
+            .field("cap", &OK_NAME_CAP)
+            .field("dropped", &ok_names.dropped())
+            .close()
+    });
+    out.push('}');
+    w.write_all(out.as_bytes())
 }
 
 /// Counts by status index, trailing zeros trimmed.
-fn counts_json(c: &Counts) -> Value {
+fn counts_json(out: &mut String, c: &Counts) {
     let v: Vec<u64> = c.iter().map(|(_, n)| n).collect();
     let n = v.iter().rposition(|&x| x > 0).map_or(0, |i| i + 1);
-    json!(&v[..n])
+    v[..n].write_json(out);
 }
 
-/// Writes `,"key":value`.
-fn put(w: &mut dyn Write, key: &str, v: &Value) -> io::Result<()> {
-    write!(w, ",\"{key}\":")?;
-    serde_json::to_writer(w, v).map_err(io::Error::other)
+/// Appends `"key":value` to the data object (a `,` first unless it is the
+/// first member).
+fn put(out: &mut String, key: &str, write: impl FnOnce(&mut String)) {
+    if !out.ends_with('{') {
+        out.push(',');
+    }
+    push_str(out, key);
+    out.push(':');
+    write(out);
 }

@@ -6,10 +6,9 @@
 
 use std::io::{self, Write};
 
-use ptr_audit_model::{AddressRecord, BlockFinding};
-use serde::Serialize;
+use ptr_audit_model::{AddressRecord, BlockFinding, SourceLocation};
 
-use crate::record::views::{BlockInfoOut, FindingOut};
+use crate::json_text::{KeyOrder, Obj, build, push_array, push_str, to_string};
 use crate::record::write::RecordWriter;
 use crate::spool::Spool;
 use crate::summary::Counts;
@@ -23,69 +22,30 @@ pub(crate) const FORMAT_VERSION: u32 = 3;
 /// blocklist answers (read as none asked) and `blocks[].expect_pbl`.
 pub(crate) const OLDEST_READ: u32 = 2;
 
-/// Builds a compact JSON object with fields in the order they are added.
-pub(crate) struct Obj(String);
-
-impl Obj {
-    pub(crate) fn new() -> Self {
-        Obj(String::from("{"))
-    }
-
-    pub(crate) fn field(mut self, key: &str, value: &(impl Serialize + ?Sized)) -> Self {
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
-        self.0
-            .push_str(&serde_json::to_string(key).expect("string"));
-        self.0.push(':');
-        self.0
-            .push_str(&serde_json::to_string(value).expect("serializable"));
-        self
-    }
-
-    /// A field whose value is already JSON text.
-    pub(crate) fn raw(mut self, key: &str, json: &str) -> Self {
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
-        self.0
-            .push_str(&serde_json::to_string(key).expect("string"));
-        self.0.push(':');
-        self.0.push_str(json);
-        self
-    }
-
-    pub(crate) fn done(mut self) -> String {
-        self.0.push('}');
-        self.0
-    }
-}
-
 /// Counts as `{"ok": n, "lookup-failed": n, ...}` (every status, zeros included).
-pub(crate) fn by_status(counts: &Counts) -> String {
+pub(crate) fn by_status(out: &mut String, counts: &Counts) {
     counts
         .iter()
-        .fold(Obj::new(), |o, (s, n)| o.field(s.as_str(), &n))
-        .done()
+        .fold(Obj::open(out), |o, (s, n)| o.field(s.as_str(), &n))
+        .close();
 }
 
-fn inventory(meta: &ReportMeta) -> String {
-    let files: Vec<String> = meta
-        .inventory_files
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    Obj::new()
-        .field("files", &files)
+fn inventory(out: &mut String, meta: &ReportMeta) {
+    Obj::open(out)
+        .with("files", |out| {
+            push_array(out, &meta.inventory_files, |out, p| {
+                push_str(out, &p.to_string_lossy())
+            })
+        })
         .field("scope", &meta.scope)
         .field("changed_since", &meta.changed_since)
         .field("shard", &meta.shard.map(|s| s.to_string()))
         .field("provider_domains", &meta.provider_domains)
-        .done()
+        .close();
 }
 
-fn settings(meta: &ReportMeta) -> String {
-    Obj::new()
+fn settings(out: &mut String, meta: &ReportMeta) {
+    Obj::open(out)
         .field("resolvers", &meta.resolvers)
         .field("zones", &meta.zones)
         .field("qps", &meta.qps)
@@ -95,79 +55,95 @@ fn settings(meta: &ReportMeta) -> String {
         .field("authoritative", &meta.authoritative)
         .field("dnsbl", &meta.dnsbl)
         .field("dnsbl_resolvers", &meta.dnsbl_resolvers)
-        .done()
+        .close();
 }
 
+/// One entry of `block_findings`: `datacenter`, `block`, `finding`.
 pub(crate) fn block_finding(bf: &BlockFinding) -> String {
-    Obj::new()
+    let mut out = String::new();
+    Obj::open(&mut out)
         .field("datacenter", &*bf.block.datacenter)
         .field("block", &bf.block.cidr.to_string())
-        .field("finding", &FindingOut(&bf.finding))
-        .done()
+        .with("finding", |out| {
+            RecordWriter::new().write_finding(out, &bf.finding)
+        })
+        .close();
+    out
 }
 
-fn blocks(summary: &Summary) -> Vec<String> {
-    summary
-        .blocks
-        .iter()
-        .map(|b| {
-            struct Fields<'a>(&'a crate::BlockSummary);
-            impl Serialize for Fields<'_> {
-                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    use serde::ser::SerializeMap;
-                    let mut m = s.serialize_map(None)?;
-                    BlockInfoOut(&self.0.block).write_fields(&mut m)?;
-                    m.serialize_entry("addresses", &self.0.counts.total)?;
-                    m.end()
-                }
-            }
-            let mut head = serde_json::to_string(&Fields(b)).expect("serializable");
-            head.pop();
-            format!("{head},\"by_status\":{}}}", by_status(&b.counts))
+/// One entry of `blocks`: the block as the inventory declares it, then its counts.
+fn block(out: &mut String, summary: &crate::BlockSummary) {
+    let b = &summary.block;
+    Obj::open(out)
+        .field("datacenter", &*b.datacenter)
+        .field("cidr", &b.cidr.to_string())
+        .field("policy", b.policy.as_str())
+        .field("expect_ptr", &b.expect_ptr)
+        .field("migrated_from", &b.migrated_from.as_deref())
+        .with("severities", |out| {
+            b.severities
+                .0
+                .iter()
+                .fold(Obj::open(out), |o, (code, sev)| {
+                    o.field(code.as_str(), sev.as_str())
+                })
+                .close()
         })
-        .collect()
+        .with("source", |out| source(out, &b.source))
+        .field("expect_pbl", &b.expect_pbl)
+        .field("addresses", &summary.counts.total)
+        .with("by_status", |out| by_status(out, &summary.counts))
+        .close();
 }
 
-fn summary(summary: &Summary) -> String {
-    let findings = summary
-        .findings
-        .iter()
-        .fold(Obj::new(), |o, (c, n)| o.field(c.as_str(), n))
-        .done();
-    let dcs: Vec<String> = summary
-        .datacenters
-        .iter()
-        .map(|d| {
-            Obj::new()
-                .field("name", &*d.name)
-                .field("addresses", &d.counts.total)
-                .raw("by_status", &by_status(&d.counts))
-                .done()
-        })
-        .collect();
-    Obj::new()
+/// A block's source: `file`, `line`.
+fn source(out: &mut String, src: &SourceLocation) {
+    Obj::open(out)
+        .field("file", &src.file.to_string_lossy())
+        .field("line", &src.line)
+        .close();
+}
+
+fn summary(out: &mut String, summary: &Summary) {
+    Obj::open(out)
         .field("addresses", &summary.total.total)
         .field("failing", &summary.total.failing())
-        .raw("by_status", &by_status(&summary.total))
-        .raw("findings", &findings)
-        .raw("datacenters", &format!("[{}]", dcs.join(",")))
-        .done()
+        .with("by_status", |out| by_status(out, &summary.total))
+        .with("findings", |out| {
+            summary
+                .findings
+                .iter()
+                .fold(Obj::open(out), |o, (c, n)| o.field(c.as_str(), n))
+                .close()
+        })
+        .with("datacenters", |out| {
+            push_array(out, &summary.datacenters, |out, d| {
+                Obj::open(out)
+                    .field("name", &*d.name)
+                    .field("addresses", &d.counts.total)
+                    .with("by_status", |out| by_status(out, &d.counts))
+                    .close()
+            })
+        })
+        .close();
 }
 
-pub(crate) fn gate(g: &GateOutcome) -> String {
-    let baseline = g.baseline.as_ref().map(|b| {
-        Obj::new()
+/// The gate's decision as the `json` document's `gate` holds it (`keys`
+/// gives the order of its fields, and of every object inside it).
+pub(crate) fn gate(out: &mut String, g: &GateOutcome, keys: KeyOrder) {
+    let baseline = |out: &mut String| match &g.baseline {
+        Some(b) => keys
+            .obj()
             .field("path", &b.path.to_string_lossy())
             .field("new", &b.new)
             .field("fixed", &b.fixed)
             .field("unchanged", &b.unchanged)
-            .done()
-    });
-    let expired: Vec<String> = g
-        .expired
-        .iter()
-        .map(|e| {
-            Obj::new()
+            .close(out),
+        None => out.push_str("null"),
+    };
+    let expired = |out: &mut String| {
+        push_array(out, &g.expired, |out, e| {
+            keys.obj()
                 .field("scope", &e.scope.to_string())
                 .field("code", e.code.as_str())
                 .field("expires", &e.expires.to_string())
@@ -175,20 +151,20 @@ pub(crate) fn gate(g: &GateOutcome) -> String {
                 .field("file", &e.source.file.to_string_lossy())
                 .field("line", &e.source.line)
                 .field("matched", &e.matched)
-                .done()
+                .close(out)
         })
-        .collect();
-    Obj::new()
+    };
+    keys.obj()
         .field("failed", &g.failed)
         .field("fail_on", g.fail_on.as_str())
         .field("max_unknown_percent", &g.max_unknown_percent)
         .field("failing", &g.failing)
         .field("unknown", &g.unknown)
         .field("suppressed", &g.suppressed)
-        .raw("baseline", baseline.as_deref().unwrap_or("null"))
-        .raw("expired_suppressions", &format!("[{}]", expired.join(",")))
+        .with("baseline", baseline)
+        .with("expired_suppressions", expired)
         .field("reasons", &g.reasons)
-        .done()
+        .close(out);
 }
 
 /// Writes `"key": [` items `]` with one item per line.
@@ -226,15 +202,11 @@ impl JsonSink {
         writeln!(
             out,
             "  \"tool_version\": {},",
-            serde_json::to_string(&meta.tool_version)?
+            to_string(&meta.tool_version)
         )?;
-        writeln!(
-            out,
-            "  \"started_at\": {},",
-            serde_json::to_string(&meta.started_at)?
-        )?;
-        writeln!(out, "  \"inventory\": {},", inventory(meta))?;
-        writeln!(out, "  \"settings\": {},", settings(meta))?;
+        writeln!(out, "  \"started_at\": {},", to_string(&meta.started_at))?;
+        writeln!(out, "  \"inventory\": {},", build(|o| inventory(o, meta)))?;
+        writeln!(out, "  \"settings\": {},", build(|o| settings(o, meta)))?;
         Ok(Self {
             out,
             spool: Some(Spool::new(options.sort_memory)),
@@ -274,15 +246,22 @@ impl JsonSink {
     ) -> io::Result<()> {
         self.spool = None;
         let out = &mut self.out;
+        writeln!(out, "  \"finished_at\": {},", to_string(end.finished_at))?;
+        writeln!(out, "  \"complete\": {},", end.complete)?;
         writeln!(
             out,
-            "  \"finished_at\": {},",
-            serde_json::to_string(end.finished_at)?
+            "  \"summary\": {},",
+            build(|o| summary(o, end.summary))
         )?;
-        writeln!(out, "  \"complete\": {},", end.complete)?;
-        writeln!(out, "  \"summary\": {},", summary(end.summary))?;
-        writeln!(out, "  \"gate\": {},", gate(end.gate))?;
-        list(out, "blocks", &blocks(end.summary), false)?;
+        let gate = build(|o| gate(o, end.gate, KeyOrder::Written));
+        writeln!(out, "  \"gate\": {gate},")?;
+        let blocks: Vec<String> = end
+            .summary
+            .blocks
+            .iter()
+            .map(|b| build(|o| block(o, b)))
+            .collect();
+        list(out, "blocks", &blocks, false)?;
         let mut sorted: Vec<&BlockFinding> = end.block_findings.iter().collect();
         sorted.sort_by(|a, b| {
             (&a.block.datacenter, a.block.cidr, a.finding.code).cmp(&(

@@ -1,7 +1,7 @@
 //! `sarif`: SARIF 2.1.0 for code scanning. One result per failing address
 //! (rule = its status) and per block finding, located at the inventory file
 //! and line of the block, so the alert shows on the inventory diff. Results
-//! are streamed; values are JSON-escaped by serde.
+//! are streamed; values are JSON-escaped by [`crate::json_text`].
 
 use std::io::{self, Write};
 
@@ -9,11 +9,10 @@ use ptr_audit_model::{
     AddressRecord, BlockInfo, Finding, FindingCode, Severity, SourceLocation,
     Verdict as ReceiverVerdict,
 };
-use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::{ptr_text, refusals_text, worst};
 use crate::escape::uri_path;
+use crate::json_text::{Arr, Obj, Raw, build, push_array};
 use crate::{AddressJudgement, Judged, ReportEnd, ReportMeta, Sink};
 
 fn rule_help(code: FindingCode) -> &'static str {
@@ -65,119 +64,95 @@ fn uri(src: &SourceLocation) -> String {
     }
 }
 
-/// One SARIF result, serialized in this field order.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ResultOut<'a> {
-    rule_id: &'static str,
-    rule_index: usize,
-    level: &'static str,
-    message: TextOut,
-    locations: [LocationOut; 1],
-    partial_fingerprints: FingerprintOut,
-    properties: PropsOut<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    suppressions: Option<[SuppressionOut<'a>; 1]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    baseline_state: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-struct TextOut {
-    text: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LocationOut {
-    physical_location: PhysicalOut,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PhysicalOut {
-    artifact_location: ArtifactOut,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<RegionOut>,
-}
-
-#[derive(Serialize)]
-struct ArtifactOut {
-    uri: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RegionOut {
-    start_line: u32,
-}
-
-#[derive(Serialize)]
-struct FingerprintOut {
-    #[serde(rename = "ptrAudit/v1")]
-    v1: String,
-}
-
-#[derive(Serialize)]
+/// What a result says of its address or block (`properties`); the
+/// address's own fields are `None` for a block finding.
 struct PropsOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     ip: Option<String>,
     datacenter: &'a str,
     block: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     findings: Option<Vec<&'static str>>,
     /// The RFC 8601 `iprev` result (addresses only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     iprev: Option<&'static str>,
     /// The receivers that reject mail from the address (addresses only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     rejected_by: Option<Vec<&'static str>>,
     /// The receivers that defer it (addresses only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     deferred_by: Option<Vec<&'static str>>,
 }
 
-#[derive(Serialize)]
-struct SuppressionOut<'a> {
-    kind: &'static str,
-    justification: &'a str,
-}
-
-fn result<'a>(
+/// One SARIF result, compact, fields in SARIF's documented order.
+#[allow(clippy::too_many_arguments)]
+fn result(
+    out: &mut String,
     finding: &Finding,
-    text: String,
+    text: &str,
     block: &BlockInfo,
-    fingerprint: String,
-    properties: PropsOut<'a>,
-    judged: &'a Judged,
+    fingerprint: &str,
+    p: &PropsOut<'_>,
+    judged: &Judged,
     in_baseline: Option<bool>,
-) -> ResultOut<'a> {
-    ResultOut {
-        rule_id: finding.code.as_str(),
-        rule_index: rule_index(finding.code),
-        level: level(finding.severity),
-        message: TextOut { text },
-        locations: [LocationOut {
-            physical_location: PhysicalOut {
-                artifact_location: ArtifactOut {
-                    uri: uri(&block.source),
-                },
-                region: (block.source.line > 0).then_some(RegionOut {
-                    start_line: block.source.line,
-                }),
-            },
-        }],
-        partial_fingerprints: FingerprintOut { v1: fingerprint },
-        properties,
-        suppressions: match judged {
-            Judged::Suppressed { reason } => Some([SuppressionOut {
-                kind: "external",
-                justification: reason,
-            }]),
-            _ => None,
-        },
-        baseline_state: in_baseline.map(|known| if known { "unchanged" } else { "new" }),
-    }
+) {
+    let region = (block.source.line > 0).then(|| {
+        build(|out| {
+            Obj::open(out)
+                .field("startLine", &block.source.line)
+                .close()
+        })
+    });
+    let location = |out: &mut String| {
+        Arr::open(out)
+            .with(|out| {
+                Obj::open(out)
+                    .with("physicalLocation", |out| {
+                        Obj::open(out)
+                            .with("artifactLocation", |out| {
+                                Obj::open(out).field("uri", &uri(&block.source)).close()
+                            })
+                            .opt("region", region.as_deref().map(Raw))
+                            .close()
+                    })
+                    .close()
+            })
+            .close()
+    };
+    let suppression = match judged {
+        Judged::Suppressed { reason } => Some(build(|out| {
+            Arr::open(out)
+                .with(|out| {
+                    Obj::open(out)
+                        .field("kind", "external")
+                        .field("justification", reason)
+                        .close()
+                })
+                .close()
+        })),
+        _ => None,
+    };
+    Obj::open(out)
+        .field("ruleId", finding.code.as_str())
+        .field("ruleIndex", &rule_index(finding.code))
+        .field("level", level(finding.severity))
+        .with("message", |out| Obj::open(out).field("text", text).close())
+        .with("locations", location)
+        .with("partialFingerprints", |out| {
+            Obj::open(out).field("ptrAudit/v1", fingerprint).close()
+        })
+        .with("properties", |out| {
+            Obj::open(out)
+                .opt("ip", p.ip.as_ref())
+                .field("datacenter", p.datacenter)
+                .field("block", &p.block)
+                .opt("findings", p.findings.as_ref())
+                .opt("iprev", p.iprev)
+                .opt("rejected_by", p.rejected_by.as_ref())
+                .opt("deferred_by", p.deferred_by.as_ref())
+                .close()
+        })
+        .opt("suppressions", suppression.as_deref().map(Raw))
+        .opt(
+            "baselineState",
+            in_baseline.map(|known| if known { "unchanged" } else { "new" }),
+        )
+        .close();
 }
 
 pub(crate) struct SarifSink {
@@ -189,20 +164,23 @@ pub(crate) struct SarifSink {
 
 impl SarifSink {
     pub(crate) fn new(mut out: Box<dyn Write + Send>, meta: &ReportMeta) -> io::Result<Self> {
-        let rules: Vec<Value> = FindingCode::ALL
-            .iter()
-            .map(|c| {
-                json!({
-                    "id": c.as_str(),
-                    "name": c.as_str(),
-                    "shortDescription": { "text": rule_help(*c) },
+        // Keys sorted, as SARIF output has always had them here.
+        let driver = build(|out| {
+            Obj::open(out)
+                .field("name", "ptr-audit")
+                .with("rules", |out| {
+                    push_array(out, FindingCode::ALL, |out, c| {
+                        Obj::open(out)
+                            .field("id", c.as_str())
+                            .field("name", c.as_str())
+                            .with("shortDescription", |out| {
+                                Obj::open(out).field("text", rule_help(c)).close()
+                            })
+                            .close()
+                    })
                 })
-            })
-            .collect();
-        let driver = json!({
-            "name": "ptr-audit",
-            "version": meta.tool_version,
-            "rules": rules,
+                .field("version", &meta.tool_version)
+                .close()
         });
         writeln!(out, "{{")?;
         writeln!(
@@ -222,12 +200,35 @@ impl SarifSink {
         })
     }
 
-    fn emit(&mut self, v: &ResultOut<'_>) -> io::Result<()> {
-        let sep = if self.first { "" } else { "," };
+    /// Writes one result (see [`result`]).
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &mut self,
+        finding: &Finding,
+        text: &str,
+        block: &BlockInfo,
+        fingerprint: &str,
+        props: &PropsOut<'_>,
+        judged: &Judged,
+        in_baseline: Option<bool>,
+    ) -> io::Result<()> {
+        let mut line = String::from(if self.first {
+            "\n        "
+        } else {
+            ",\n        "
+        });
         self.first = false;
-        write!(self.out, "{sep}\n        ")?;
-        serde_json::to_writer(&mut self.out, v)?;
-        Ok(())
+        result(
+            &mut line,
+            finding,
+            text,
+            block,
+            fingerprint,
+            props,
+            judged,
+            in_baseline,
+        );
+        self.out.write_all(line.as_bytes())
     }
 }
 
@@ -268,16 +269,15 @@ impl Sink for SarifSink {
             .iter()
             .position(|o| std::ptr::eq(o, f))
             .unwrap_or(0);
-        let v = result(
+        self.emit(
             f,
-            text,
+            &text,
             block,
-            format!("{ip}/{}", f.code.as_str()),
-            props,
+            &format!("{ip}/{}", f.code.as_str()),
+            &props,
             verdict.of(i),
             verdict.in_baseline.get(i).copied().flatten(),
-        );
-        self.emit(&v)
+        )
     }
 
     fn finish(&mut self, end: &ReportEnd<'_>) -> io::Result<()> {
@@ -304,26 +304,33 @@ impl Sink for SarifSink {
                 deferred_by: None,
             };
             let fp = format!("{}/{}", b.cidr, bf.finding.code.as_str());
-            let v = result(&bf.finding, text, b, fp, props, judged, in_baseline);
-            self.emit(&v)?;
+            self.emit(&bf.finding, &text, b, &fp, &props, judged, in_baseline)?;
         }
-        let invocation = json!({
-            "executionSuccessful": end.complete,
-            "startTimeUtc": self.started_at,
-            "endTimeUtc": end.finished_at,
-            "properties": {
-                "addresses": end.summary.total.total,
-                "failing": end.summary.total.failing(),
-                "gateFailed": end.gate.failed,
-                "gateReasons": end.gate.reasons,
-                "suppressed": end.gate.suppressed,
-                "changedSince": self.changed_since,
-                "baseline": end.gate.baseline.as_ref().map(|b| json!({
-                    "new": b.new,
-                    "fixed": b.fixed,
-                    "unchanged": b.unchanged,
-                })),
-            },
+        // Keys sorted, as SARIF output has always had them here.
+        let invocation = build(|out| {
+            Obj::open(out)
+                .field("endTimeUtc", end.finished_at)
+                .field("executionSuccessful", &end.complete)
+                .with("properties", |out| {
+                    Obj::open(out)
+                        .field("addresses", &end.summary.total.total)
+                        .with("baseline", |out| match &end.gate.baseline {
+                            Some(b) => Obj::open(out)
+                                .field("fixed", &b.fixed)
+                                .field("new", &b.new)
+                                .field("unchanged", &b.unchanged)
+                                .close(),
+                            None => out.push_str("null"),
+                        })
+                        .field("changedSince", &self.changed_since)
+                        .field("failing", &end.summary.total.failing())
+                        .field("gateFailed", &end.gate.failed)
+                        .field("gateReasons", &end.gate.reasons)
+                        .field("suppressed", &end.gate.suppressed)
+                        .close()
+                })
+                .field("startTimeUtc", &self.started_at)
+                .close()
         });
         let out = &mut self.out;
         writeln!(out, "{}],", if self.first { "" } else { "\n      " })?;

@@ -4,8 +4,7 @@
 //! keys), the hand writer in `write` (`json`, `jsonl` and checkpoints write
 //! with it), the full reader in `read` (records back into model types, for
 //! `--baseline`, `merge`, `fix`), the lean reader in `lean` (what `merge`
-//! counts, nothing built) and the serde views of blocks and findings in
-//! `views` (the `json` envelope). `reference` (tests only) is the serde
+//! counts, nothing built). `reference` (tests only) is the serde
 //! writer the hand writer is checked against byte for byte.
 
 use ptr_audit_model::{DnsName, DnsblAnswer, FailureReason, ForwardAnswer, PtrAnswer};
@@ -14,7 +13,6 @@ pub(crate) mod lean;
 pub(crate) mod read;
 #[cfg(test)]
 mod reference;
-pub(crate) mod views;
 pub(crate) mod write;
 
 /// Finding keys the record itself uses; a detail with one of these names (or

@@ -17,9 +17,48 @@ use ptr_audit_model::{
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use super::views::{FindingOut, SourceOut};
 use super::write::RecordWriter;
-use super::{dnsbl_result, failure_text, forward_text, ptr_names, result_keyword};
+use super::{RESERVED, dnsbl_result, failure_text, forward_text, ptr_names, result_keyword};
+
+/// A block's source (`file`, `line`).
+pub(crate) struct SourceOut<'a>(pub &'a SourceLocation);
+
+impl Serialize for SourceOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("file", &self.0.file.to_string_lossy())?;
+        m.serialize_entry("line", &self.0.line)?;
+        m.end()
+    }
+}
+
+/// A finding: `code`, `severity`, `message`, then its details.
+pub(crate) struct FindingOut<'a>(pub &'a Finding);
+
+impl Serialize for FindingOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        let mut m = s.serialize_map(Some(3 + f.details.len()))?;
+        m.serialize_entry("code", f.code.as_str())?;
+        m.serialize_entry("severity", f.severity.as_str())?;
+        m.serialize_entry("message", &f.message)?;
+        for d in &f.details {
+            let key: std::borrow::Cow<'_, str> =
+                if RESERVED.contains(&d.key) || d.key.starts_with("detail-") {
+                    format!("detail-{}", d.key).into()
+                } else {
+                    d.key.into()
+                };
+            match &d.value {
+                DetailValue::Text(t) => m.serialize_entry(&key, t)?,
+                DetailValue::List(l) => m.serialize_entry(&key, l)?,
+                DetailValue::StaticList(l) => m.serialize_entry(&key, l)?,
+                DetailValue::Count(n) => m.serialize_entry(&key, n)?,
+            }
+        }
+        m.end()
+    }
+}
 
 /// A borrowed view that serializes one [`AddressRecord`] in the stable field
 /// order through serde: the reference [`RecordWriter`] is tested against.

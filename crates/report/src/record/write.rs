@@ -1,6 +1,6 @@
 //! The hand writer of records: compact JSON, byte for byte what serde_json
 //! writes for the reference view (tested in `reference`), without the
-//! serializer machinery, and the JSON primitives it is made of.
+//! serializer machinery, built from [`crate::json_text`]'s primitives.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use ptr_audit_model::{
 };
 
 use super::{RESERVED, dnsbl_result, failure_text, forward_text, ptr_names, result_keyword};
+use crate::json_text::{push_ip, push_str, push_u64};
 
 /// Writes records as compact JSON, byte for byte what serde_json writes for
 /// `reference::RecordOut`, without the serializer machinery: `jsonl` and the `json`
@@ -106,7 +107,7 @@ impl RecordWriter {
             if i > 0 {
                 out.push(',');
             }
-            self.push_finding(out, f);
+            self.write_finding(out, f);
         }
         out.push_str("],\"iprev\":\"");
         out.push_str(rec.iprev.as_str());
@@ -149,7 +150,9 @@ impl RecordWriter {
         out.push_str("]}");
     }
 
-    fn push_finding(&mut self, out: &mut String, f: &Finding) {
+    /// One finding: `code`, `severity`, `message`, then its details (a
+    /// reserved key prefixed with `detail-`).
+    pub(crate) fn write_finding(&mut self, out: &mut String, f: &Finding) {
         out.push_str("{\"code\":\"");
         out.push_str(f.code.as_str());
         out.push_str("\",\"severity\":\"");
@@ -245,164 +248,5 @@ fn push_opt_str(out: &mut String, s: Option<&str>) {
     match s {
         Some(s) => push_str(out, s),
         None => out.push_str("null"),
-    }
-}
-
-/// A JSON string, escaped the way serde_json escapes: `"` and `\` with a
-/// backslash, the control characters with their short forms or `\u00xx`,
-/// everything else (including non-ASCII) as is.
-pub(crate) fn push_str(out: &mut String, s: &str) {
-    out.push('"');
-    let bytes = s.as_bytes();
-    let mut run = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Eight bytes at a time while none of them needs escaping.
-        if let Some(chunk) = bytes.get(i..i + 8)
-            && let Ok(word) = <[u8; 8]>::try_from(chunk)
-            && !may_need_escape(u64::from_le_bytes(word))
-        {
-            i += 8;
-            continue;
-        }
-        let b = bytes[i];
-        if b >= 0x20 && b != b'"' && b != b'\\' {
-            i += 1;
-            continue;
-        }
-        // Splitting before an ASCII byte is always on a char boundary.
-        out.push_str(&s[run..i]);
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            0x08 => out.push_str("\\b"),
-            0x09 => out.push_str("\\t"),
-            0x0a => out.push_str("\\n"),
-            0x0c => out.push_str("\\f"),
-            0x0d => out.push_str("\\r"),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
-            }
-        }
-        i += 1;
-        run = i;
-    }
-    out.push_str(&s[run..]);
-    out.push('"');
-}
-
-/// False only when no byte of `w` is a control character, `"` or `\`
-/// (it may say true for a word that needs nothing: the bytes are then
-/// checked one by one).
-fn may_need_escape(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
-    let zero = |x: u64| below(x, 1);
-    (below(w, 0x20) | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')))) != 0
-}
-
-/// An unsigned integer in decimal.
-pub(crate) fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    push_ascii(out, &buf[i..]);
-}
-
-/// Appends bytes known to be ASCII digits and dots.
-fn push_ascii(out: &mut String, bytes: &[u8]) {
-    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
-}
-
-/// An address as its `Display` writes it (IPv4 without the formatter).
-fn push_ip(out: &mut String, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => {
-            let mut buf = [0u8; 15];
-            let mut n = 0;
-            for (k, o) in v4.octets().into_iter().enumerate() {
-                if k > 0 {
-                    buf[n] = b'.';
-                    n += 1;
-                }
-                if o >= 100 {
-                    buf[n] = b'0' + o / 100;
-                    n += 1;
-                }
-                if o >= 10 {
-                    buf[n] = b'0' + o / 10 % 10;
-                    n += 1;
-                }
-                buf[n] = b'0' + o % 10;
-                n += 1;
-            }
-            push_ascii(out, &buf[..n]);
-        }
-        IpAddr::V6(v6) => {
-            use std::fmt::Write as _;
-            let _ = write!(out, "{v6}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strings_escape_like_serde_at_every_position() {
-        let specials = ['"', '\\', '\u{0}', '\n', '\u{1f}', '\u{7f}', 'é', '☃', 'a'];
-        let mut checked = 0;
-        for len in 0..20 {
-            for pos in 0..len {
-                for sp in specials {
-                    let text: String = (0..len).map(|k| if k == pos { sp } else { 'x' }).collect();
-                    let mut got = String::new();
-                    push_str(&mut got, &text);
-                    assert_eq!(got, serde_json::to_string(&text).unwrap(), "{text:?}");
-                    checked += 1;
-                }
-            }
-        }
-        assert_eq!(checked, 9 * (0..20).sum::<usize>());
-    }
-
-    #[test]
-    fn integers_and_addresses() {
-        for o in 0..=255u8 {
-            let ip = IpAddr::V4(std::net::Ipv4Addr::new(o, 255 - o, o / 3, o % 7));
-            let mut s = String::new();
-            push_ip(&mut s, ip);
-            assert_eq!(s, ip.to_string());
-        }
-        for n in [0, 9, 10, 99, 100, 4_294_967_295, u64::MAX] {
-            let mut s = String::new();
-            push_u64(&mut s, n);
-            assert_eq!(s, n.to_string());
-        }
-        for ip in [
-            "0.0.0.0",
-            "1.22.133.255",
-            "100.109.110.9",
-            "200.20.2.0",
-            "::",
-            "fe80::1",
-        ] {
-            let ip: IpAddr = ip.parse().unwrap();
-            let mut s = String::new();
-            push_ip(&mut s, ip);
-            assert_eq!(s, ip.to_string());
-        }
     }
 }
