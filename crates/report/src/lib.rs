@@ -44,6 +44,7 @@ pub mod fuzzing;
 mod gate;
 pub mod json_text;
 mod merge;
+mod merge_set;
 mod read;
 mod record;
 mod render;
@@ -65,10 +66,12 @@ pub use error::ReportError;
 pub use gate::{
     AddressJudgement, BaselineCounts, ExpiredSuppression, Gate, GateOptions, GateOutcome, Judged,
 };
-pub use merge::{LineMerge, LineShard, MergedRecord, merge_lines};
+pub use merge_set::{
+    MergeError, MergeRequest, MergeSinks, PlaceholderTally, merge_full, merge_streamed,
+};
 pub use read::{DocKind, ReportDoc, read_report, read_report_str, read_report_with};
 pub use render::{Rendered, render_html};
-pub use shard_set::{ShardSetError, check_address_count, check_shard_set};
+pub use shard_set::ShardSetError;
 pub use summary::{BlockSummary, Counts, DatacenterSummary, Summary, SummaryBuilder, all_statuses};
 pub use suppress::{SuppressScope, Suppression, Suppressions};
 

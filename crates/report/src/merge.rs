@@ -12,8 +12,8 @@
 //! Both apply to `json` documents laid out the way this version's `json`
 //! writer lays them out (one record per line). Anything else — `jsonl`
 //! shards, a reformatted document, records out of order — makes
-//! [`merge_lines`] answer `None` before anything is written, and the caller
-//! falls back to [`crate::read_report`] and [`crate::Report`].
+//! [`merge_lines`] answer `None` before anything is written, and
+//! [`crate::merge_set`] falls back to reading the shards whole.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -46,7 +46,7 @@ const RECORD_PREFIX: &[u8] = b"    {\"ip\":\"";
 /// A `json` shard report opened for [`merge_lines`]: its envelope is read,
 /// its records are not.
 #[derive(Debug)]
-pub struct LineShard {
+pub(crate) struct LineShard {
     doc: ReportDoc,
     blocks: BlockMap,
     /// Byte offset of the first record line.
@@ -63,7 +63,7 @@ impl LineShard {
     /// writes one (the envelope, then one record per line); `Ok(None)` for
     /// anything else (a `jsonl` file, a reformatted document), which
     /// [`crate::read_report`] reads.
-    pub fn open(path: &Path) -> Result<Option<LineShard>, ReportError> {
+    pub(crate) fn open(path: &Path) -> Result<Option<LineShard>, ReportError> {
         let read_err = |source| ReportError::Read {
             path: path.to_owned(),
             source,
@@ -113,7 +113,7 @@ impl LineShard {
     }
 
     /// The report's envelope (without records).
-    pub fn doc(&self) -> &ReportDoc {
+    pub(crate) fn doc(&self) -> &ReportDoc {
         &self.doc
     }
 }
@@ -151,21 +151,21 @@ fn stamp(file: &File) -> io::Result<(u64, Option<SystemTime>)> {
 
 /// One record of the merged stream, as [`merge_lines`] hands it over.
 #[derive(Debug)]
-pub struct MergedRecord<'a> {
+pub(crate) struct MergedRecord<'a> {
     /// The address.
-    pub ip: IpAddr,
+    pub(crate) ip: IpAddr,
     /// Its block, as the shards list it.
-    pub block: &'a Arc<BlockInfo>,
+    pub(crate) block: &'a Arc<BlockInfo>,
     /// Its expected PTR name.
-    pub expected: Option<&'a str>,
+    pub(crate) expected: Option<&'a str>,
     /// The first PTR name, as written (presentation form).
-    pub first_ptr: Option<&'a str>,
+    pub(crate) first_ptr: Option<&'a str>,
 }
 
 /// Shards whose records were read and counted by [`merge_lines`], ready to
 /// be written as one report by [`LineMerge::write`].
 #[derive(Debug)]
-pub struct LineMerge {
+pub(crate) struct LineMerge {
     shards: Vec<LineShard>,
     /// The shard each merged record comes from, in address order.
     order: Vec<u32>,
@@ -295,7 +295,7 @@ impl Source {
 /// the way this version writes them (or not sorted): nothing is written, and
 /// the caller discards what `each` collected and falls back to the full
 /// reader. An address in two shards is an error.
-pub fn merge_lines(
+pub(crate) fn merge_lines(
     shards: Vec<LineShard>,
     gate: GateOptions,
     each: &mut dyn FnMut(&MergedRecord<'_>),
@@ -426,7 +426,7 @@ pub fn merge_lines(
 
 impl LineMerge {
     /// Addresses merged.
-    pub fn addresses(&self) -> u64 {
+    pub(crate) fn addresses(&self) -> u64 {
         self.order.len() as u64
     }
 
@@ -434,7 +434,7 @@ impl LineMerge {
     /// summary, the gate's decision and `block_findings` (judged by the gate),
     /// then the shards' record lines, copied in address order. Returns the
     /// summary and the gate's decision.
-    pub fn write(
+    pub(crate) fn write(
         self,
         out: Box<dyn Write + Send>,
         meta: &ReportMeta,
@@ -496,7 +496,7 @@ impl LineMerge {
     /// in full (a file edited by hand) is a [`ReportError::Parse`] after the
     /// records before it were handed over. An error of `each` is a
     /// [`ReportError::Write`].
-    pub fn records(
+    pub(crate) fn records(
         &mut self,
         each: &mut dyn FnMut(AddressRecord) -> io::Result<()>,
     ) -> Result<(), ReportError> {

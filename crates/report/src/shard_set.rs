@@ -108,7 +108,7 @@ pub enum ShardSetError {
 /// Checks that the reports are the complete set of shards of one scan, and
 /// returns the merged run's metadata (`None` for `jsonl` input, which has
 /// none to check).
-pub fn check_shard_set(docs: &[&ReportDoc]) -> Result<Option<ReportMeta>, ShardSetError> {
+pub(crate) fn check_shard_set(docs: &[&ReportDoc]) -> Result<Option<ReportMeta>, ShardSetError> {
     let metas: Vec<(&ReportDoc, &ReportMeta)> = docs
         .iter()
         .filter_map(|d| d.meta.as_ref().map(|m| (*d, m)))
@@ -202,7 +202,7 @@ pub fn check_shard_set(docs: &[&ReportDoc]) -> Result<Option<ReportMeta>, ShardS
 
 /// Refuses shards that together hold more or fewer addresses than the scan's
 /// scope.
-pub fn check_address_count(held: u64, meta: &ReportMeta) -> Result<(), ShardSetError> {
+pub(crate) fn check_address_count(held: u64, meta: &ReportMeta) -> Result<(), ShardSetError> {
     if held != meta.scope {
         return Err(ShardSetError::Count {
             held,
