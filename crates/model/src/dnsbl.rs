@@ -68,3 +68,49 @@ pub enum DnsblAnswer {
     /// No usable answer after all attempts: the listing is unknown.
     Failed(FailureReason),
 }
+
+impl DnsblAnswer {
+    /// How the question ended, without the codes.
+    pub fn result(&self) -> DnsblResult {
+        match self {
+            DnsblAnswer::Codes(_) => DnsblResult::Answer,
+            DnsblAnswer::NotListed => DnsblResult::NotListed,
+            DnsblAnswer::Failed(_) => DnsblResult::Failed,
+        }
+    }
+}
+
+/// How a blocklist question ended, as reports name it (the `result` of a
+/// record's `dnsbl` entry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnsblResult {
+    /// `answer`: return codes came back.
+    Answer,
+    /// `not-listed`.
+    NotListed,
+    /// `failed`: no usable answer.
+    Failed,
+}
+
+impl DnsblResult {
+    /// Every result, in declaration order.
+    pub const ALL: [DnsblResult; 3] = [
+        DnsblResult::Answer,
+        DnsblResult::NotListed,
+        DnsblResult::Failed,
+    ];
+
+    /// The keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsblResult::Answer => "answer",
+            DnsblResult::NotListed => "not-listed",
+            DnsblResult::Failed => "failed",
+        }
+    }
+
+    /// Parses a keyword written by [`DnsblResult::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}

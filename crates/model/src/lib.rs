@@ -31,9 +31,9 @@ mod shard;
 mod target;
 
 pub use date::Date;
-pub use dnsbl::{Dnsbl, DnsblAnswer, DnsblKind};
+pub use dnsbl::{Dnsbl, DnsblAnswer, DnsblKind, DnsblResult};
 pub use finding::{Detail, DetailValue, Finding, FindingCode};
-pub use lookup::{FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, ServerAnswer};
+pub use lookup::{FailureReason, ForwardAnswer, Lookup, PtrAnswer, PtrResult, Rcode, ServerAnswer};
 pub use name::DnsName;
 pub use policy::{DatacenterStatus, Policy, Severity, SeverityOverrides};
 pub use receiver::{Iprev, ReceiverId, ReceiverVerdict, Receivers, Score, Verdict};

@@ -128,6 +128,62 @@ pub enum PtrAnswer {
     Failed(FailureReason),
 }
 
+impl PtrAnswer {
+    /// How the query ended, without the answer's data.
+    pub fn result(&self) -> PtrResult {
+        match self {
+            PtrAnswer::Names(_) => PtrResult::Answer,
+            PtrAnswer::NxDomain => PtrResult::NxDomain,
+            PtrAnswer::NoData => PtrResult::NoData,
+            PtrAnswer::BrokenDelegation { .. } => PtrResult::BrokenDelegation,
+            PtrAnswer::Failed(_) => PtrResult::Failed,
+        }
+    }
+}
+
+/// How a PTR query ended, as reports name it (a record's `result`; the
+/// same words name a forward answer that holds no address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PtrResult {
+    /// `answer`: PTR names came back.
+    Answer,
+    /// `nxdomain`.
+    NxDomain,
+    /// `nodata`.
+    NoData,
+    /// `broken-delegation`: a CNAME chain that ends nowhere.
+    BrokenDelegation,
+    /// `failed`: no usable answer.
+    Failed,
+}
+
+impl PtrResult {
+    /// Every result, in declaration order.
+    pub const ALL: [PtrResult; 5] = [
+        PtrResult::Answer,
+        PtrResult::NxDomain,
+        PtrResult::NoData,
+        PtrResult::BrokenDelegation,
+        PtrResult::Failed,
+    ];
+
+    /// The keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PtrResult::Answer => "answer",
+            PtrResult::NxDomain => "nxdomain",
+            PtrResult::NoData => "nodata",
+            PtrResult::BrokenDelegation => "broken-delegation",
+            PtrResult::Failed => "failed",
+        }
+    }
+
+    /// Parses a keyword written by [`PtrResult::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
 /// The outcome of the forward (A or AAAA) lookup of one PTR name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ForwardAnswer {

@@ -18,7 +18,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo};
 use crate::format::json::JsonSink;
 use crate::gate::Gate;
 use crate::read::{BlockMap, parse_record_line, read_json_blocks};
-use crate::record::lean::read_record;
+use crate::record::lean::{read_record, record_ip};
 use crate::spool::{Key, key};
 use crate::{
     GateOptions, GateOutcome, Judged, ReportDoc, ReportEnd, ReportError, ReportMeta, SinkOptions,
@@ -40,8 +40,6 @@ use crate::{
 /// The line that opens the records of a `json` document, and its empty form.
 const RECORDS_OPEN: &[u8] = b"  \"records\": [\n";
 const RECORDS_EMPTY: &[u8] = b"  \"records\": []\n";
-/// What a record line starts with.
-const RECORD_PREFIX: &[u8] = b"    {\"ip\":\"";
 
 /// A `json` shard report opened for [`merge_lines`]: its envelope is read,
 /// its records are not.
@@ -70,9 +68,8 @@ impl LineShard {
         };
         let file = File::open(path).map_err(read_err)?;
         let stamp = stamp(&file).map_err(read_err)?;
-        let mut input = BufReader::with_capacity(1 << 16, file);
+        let mut input = LineReader::new(file);
         let mut header = Vec::new();
-        let mut line = Vec::new();
         // Records of an older format version lack fields this one writes:
         // such a shard goes through the full reader and is written anew.
         let current = format!(
@@ -81,8 +78,9 @@ impl LineShard {
         );
         let mut is_current = false;
         let empty = loop {
-            line.clear();
-            if read_line(&mut input, &mut line).map_err(read_err)? == 0 {
+            input.advance().map_err(read_err)?;
+            let line = input.line();
+            if line.is_empty() {
                 return Ok(None);
             }
             if header.is_empty() && line != b"{\n" {
@@ -92,12 +90,12 @@ impl LineShard {
                 break line == RECORDS_EMPTY;
             }
             is_current |= line == current.as_bytes();
-            header.extend_from_slice(&line);
+            header.extend_from_slice(line);
         };
         if !is_current {
             return Ok(None);
         }
-        let records_at = header.len() as u64 + line.len() as u64;
+        let records_at = header.len() as u64 + input.line().len() as u64;
         header.extend_from_slice(b"  \"records\": []\n}\n");
         let de = serde_json::Deserializer::from_slice(&header);
         let Ok((doc, blocks)) = read_json_blocks(de, path, &mut |_| Ok(())) else {
@@ -115,32 +113,6 @@ impl LineShard {
     /// The report's envelope (without records).
     pub(crate) fn doc(&self) -> &ReportDoc {
         &self.doc
-    }
-}
-
-/// Appends the next line (with its `\n`) to `out`, like
-/// [`BufRead::read_until`] but with a vectorised search for the newline.
-fn read_line(input: &mut impl BufRead, out: &mut Vec<u8>) -> io::Result<usize> {
-    let mut read = 0;
-    loop {
-        let buf = match input.fill_buf() {
-            Ok(buf) => buf,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buf.is_empty() {
-            return Ok(read);
-        }
-        let (n, done) = match memchr::memchr(b'\n', buf) {
-            Some(i) => (i + 1, true),
-            None => (buf.len(), false),
-        };
-        out.extend_from_slice(&buf[..n]);
-        input.consume(n);
-        read += n;
-        if done {
-            return Ok(read);
-        }
     }
 }
 
@@ -264,14 +236,8 @@ impl Source {
                 Err(None)
             };
         }
-        let Some(rest) = line.strip_prefix(RECORD_PREFIX) else {
-            return Err(None);
-        };
-        let end = rest.iter().position(|&b| b == b'"').ok_or(None)?;
-        let ip: IpAddr = std::str::from_utf8(&rest[..end])
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or(None)?;
+        let text = record_text(line).ok_or(None)?;
+        let ip = record_ip(text).map_err(|_| None)?;
         let k = key(ip);
         // Records of one shard are sorted and distinct.
         if k <= self.key && self.key != [0xff; 17] {

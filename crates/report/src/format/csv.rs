@@ -8,7 +8,6 @@ use ptr_audit_model::{AddressRecord, ReceiverId};
 
 use super::{ptr_text, worst};
 use crate::escape::csv;
-use crate::record::result_keyword;
 use crate::{AddressJudgement, ReportEnd, Sink};
 
 const HEADER: [&str; 14] = [
@@ -74,7 +73,7 @@ impl Sink for CsvSink {
             w.map_or("", |f| f.severity.as_str()),
             &ptr,
             rec.target.expected_ptr.as_deref().unwrap_or(""),
-            result_keyword(&rec.lookup.answer),
+            rec.lookup.answer.result().as_str(),
             rcode.as_deref().unwrap_or(""),
             &attempts,
             &codes,

@@ -17,7 +17,7 @@ use ptr_audit_model::{
     AddressRecord, Finding, PtrAnswer, ReceiverId, Severity, Status, Verdict as ReceiverVerdict,
 };
 
-use crate::record::{failure_text, result_keyword};
+use crate::record::failure_text;
 use crate::{AddressJudgement, Judged};
 
 /// The finding that gave the record its status.
@@ -43,7 +43,7 @@ pub(crate) fn ptr_text(rec: &AddressRecord) -> String {
             .join(" "),
         PtrAnswer::Failed(r) => format!("(failed: {})", failure_text(r)),
         PtrAnswer::BrokenDelegation { target } => format!("(broken delegation at {target})"),
-        other => format!("({})", result_keyword(other)),
+        other => format!("({})", other.result().as_str()),
     }
 }
 

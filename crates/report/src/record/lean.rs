@@ -7,8 +7,11 @@
 //! building model types.
 
 use std::borrow::Cow;
+use std::net::IpAddr;
 
 use ptr_audit_model::{DnsName, FindingCode, Severity, Status};
+
+use super::FIELDS;
 
 /// What `merge` takes from a record line.
 #[derive(Debug, Default)]
@@ -26,27 +29,18 @@ pub(crate) struct LeanRecord<'a> {
 }
 
 /// The keys a record starts with, in the writer's order, up to `ptr`.
-const HEAD: [&[u8]; 7] = [
-    b"ip",
-    b"datacenter",
-    b"block",
-    b"policy",
-    b"source",
-    b"expected",
-    b"ptr",
-];
+const HEAD: &[&str] = FIELDS.split_at(7).0;
 
 /// The keys between `ptr` and `status`, in the writer's order: walked and
 /// checked, not kept.
-const MIDDLE: [&[u8]; 7] = [
-    b"cname_chain",
-    b"rcode",
-    b"result",
-    b"failure",
-    b"dead_end",
-    b"attempts",
-    b"forward",
-];
+const MIDDLE: &[&str] = FIELDS.split_at(14).0.split_at(7).1;
+
+/// The keys after `forward`, in the writer's order.
+const STATUS: &str = FIELDS[14];
+const FINDINGS: &str = FIELDS[15];
+const IPREV: &str = FIELDS[16];
+const RECEIVERS: &str = FIELDS[17];
+const DNSBL: &str = FIELDS[18];
 
 /// How a finding starts, after its `{`: code and severity come first.
 const FINDING_OPEN: &[u8] = b"\"code\":";
@@ -87,7 +81,7 @@ pub(crate) fn read_record<'a>(
         if n > 0 {
             c.eat(b',')?;
         }
-        c.key(want)?;
+        c.key(want.as_bytes())?;
         match n {
             1 => rec.datacenter = c.string()?,
             2 => rec.block = c.string()?,
@@ -116,15 +110,15 @@ pub(crate) fn read_record<'a>(
     }
     for want in MIDDLE {
         c.eat(b',')?;
-        c.key(want)?;
+        c.key(want.as_bytes())?;
         c.skip()?;
     }
     c.eat(b',')?;
-    c.key(b"status")?;
+    c.key(STATUS.as_bytes())?;
     let s = c.string()?;
     rec.status = Some(Status::parse(&s).ok_or_else(|| format!("bad status `{s}`"))?);
     c.eat(b',')?;
-    c.key(b"findings")?;
+    c.key(FINDINGS.as_bytes())?;
     // Each finding starts with its code and severity; the rest (message,
     // details) is walked, not kept.
     c.array(|c| {
@@ -156,15 +150,15 @@ pub(crate) fn read_record<'a>(
     })?;
     // The receiver matrix: walked and checked, not kept.
     c.eat(b',')?;
-    c.key(b"iprev")?;
+    c.key(IPREV.as_bytes())?;
     c.skip()?;
     c.eat(b',')?;
-    c.key(b"receivers")?;
+    c.key(RECEIVERS.as_bytes())?;
     c.skip()?;
     // The blocklist answers (format 3; absent from format 2 records).
     if c.peek()? == b',' {
         c.eat(b',')?;
-        c.key(b"dnsbl")?;
+        c.key(DNSBL.as_bytes())?;
         c.skip()?;
     }
     c.eat(b'}')?;
@@ -172,6 +166,21 @@ pub(crate) fn read_record<'a>(
         return Err("text after the record".into());
     }
     Ok(rec)
+}
+
+/// The address a record line starts with (its first key, `ip`), read by
+/// the cursor [`read_record`] reads with: what `merge` orders the shards'
+/// lines by before it reads them whole.
+pub(crate) fn record_ip(line: &[u8]) -> Result<IpAddr, String> {
+    let mut c = Cursor {
+        b: line,
+        i: 0,
+        depth: 0,
+    };
+    c.lit(b"{")?;
+    c.key(HEAD[0].as_bytes())?;
+    let ip = c.plain()?;
+    ip.parse().map_err(|_| format!("bad address `{ip}`"))
 }
 
 /// Whether `line` is printable ASCII (no byte below 0x20 or above 0x7f),
@@ -505,6 +514,47 @@ mod tests {
             assert!(LINE.contains(from), "{from}");
             let bad = LINE.replacen(from, to, 1);
             assert!(read_record(bad.as_bytes(), &mut findings).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_writer_writes_the_fields_in_their_order() {
+        let b = reference::block("fra1", "a.yaml");
+        let rec = reference::record("x", "10.0.0.1".parse().unwrap(), &b);
+        let mut line = String::new();
+        crate::record::write::RecordWriter::new().write(&mut line, &rec);
+        let mut keys = Vec::new();
+        let mut c = Cursor {
+            b: line.as_bytes(),
+            i: 0,
+            depth: 0,
+        };
+        c.object(|c, k| {
+            keys.push(String::from_utf8_lossy(k).into_owned());
+            c.skip()
+        })
+        .unwrap();
+        assert_eq!(keys, FIELDS);
+    }
+
+    #[test]
+    fn record_ip_reads_the_first_key_only() {
+        assert_eq!(
+            record_ip(LINE.as_bytes()),
+            Ok("10.0.0.1".parse::<IpAddr>().unwrap())
+        );
+        for bad in [
+            "",
+            "{",
+            "[\"ip\"]",
+            "{\"ip\":\"10.0.0.256\"}",
+            "{\"ip\":\"10.0.0.\\u0031\"}",
+            "{\"ip\":10}",
+            "{\"datacenter\":\"x\",\"ip\":\"10.0.0.1\"}",
+            " {\"ip\":\"10.0.0.1\"}",
+            "{\"ip\":\"10.0.0.1",
+        ] {
+            assert!(record_ip(bad.as_bytes()).is_err(), "{bad}");
         }
     }
 

@@ -12,15 +12,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use ipnet::IpNet;
 use ptr_audit_model::{
-    AddressRecord, BlockInfo, Detail, DetailValue, DnsName, Dnsbl, DnsblAnswer, DnsblKind, Finding,
-    FindingCode, ForwardAnswer, Iprev, Lookup, Policy, PtrAnswer, Rcode, ReceiverId,
-    ReceiverVerdict, Receivers, Score, Severity, SeverityOverrides, SourceLocation, Status, Target,
-    Verdict,
+    AddressRecord, BlockInfo, Detail, DetailValue, DnsName, Dnsbl, DnsblAnswer, DnsblKind,
+    DnsblResult, Finding, FindingCode, ForwardAnswer, Iprev, Lookup, Policy, PtrAnswer, PtrResult,
+    Rcode, ReceiverId, ReceiverVerdict, Receivers, Score, Severity, SeverityOverrides,
+    SourceLocation, Status, Target, Verdict,
 };
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::parse_failure;
+use super::{parse_failure, parse_forward_text};
 
 /// Detail keys read back from a report, leaked once per distinct key so they
 /// can live in the model's `&'static str`.
@@ -94,14 +94,15 @@ struct DnsblIn {
 impl DnsblIn {
     fn into_model(self) -> Result<(Arc<Dnsbl>, DnsblAnswer), String> {
         let kind = DnsblKind::parse(&self.kind).ok_or_else(|| bad("blocklist kind", &self.kind))?;
-        let answer = match self.result.as_str() {
-            "answer" => DnsblAnswer::Codes(self.codes),
-            "not-listed" => DnsblAnswer::NotListed,
-            "failed" => {
+        let result = DnsblResult::parse(&self.result)
+            .ok_or_else(|| bad("blocklist result", &self.result))?;
+        let answer = match result {
+            DnsblResult::Answer => DnsblAnswer::Codes(self.codes),
+            DnsblResult::NotListed => DnsblAnswer::NotListed,
+            DnsblResult::Failed => {
                 let text = self.failure.unwrap_or_default();
                 DnsblAnswer::Failed(parse_failure(&text).ok_or_else(|| bad("failure", &text))?)
             }
-            other => return Err(bad("blocklist result", other)),
         };
         Ok((
             Arc::new(Dnsbl {
@@ -282,18 +283,18 @@ impl RecordIn {
                 .map(|n| DnsName::from_presentation(n))
                 .collect()
         };
-        let answer = match self.result.as_str() {
-            "answer" => PtrAnswer::Names(names()),
-            "nxdomain" => PtrAnswer::NxDomain,
-            "nodata" => PtrAnswer::NoData,
-            "broken-delegation" => PtrAnswer::BrokenDelegation {
+        let result = PtrResult::parse(&self.result).ok_or_else(|| bad("result", &self.result))?;
+        let answer = match result {
+            PtrResult::Answer => PtrAnswer::Names(names()),
+            PtrResult::NxDomain => PtrAnswer::NxDomain,
+            PtrResult::NoData => PtrAnswer::NoData,
+            PtrResult::BrokenDelegation => PtrAnswer::BrokenDelegation {
                 target: DnsName::from_presentation(self.dead_end.as_deref().unwrap_or(".")),
             },
-            "failed" => {
+            PtrResult::Failed => {
                 let text = self.failure.as_deref().unwrap_or("");
                 PtrAnswer::Failed(parse_failure(text).ok_or_else(|| bad("failure", text))?)
             }
-            other => return Err(bad("result", other)),
         };
         let rcode = match &self.rcode {
             None => None,
@@ -306,15 +307,9 @@ impl RecordIn {
             .map(|(name, f)| {
                 let answer = match f {
                     ForwardIn::Addresses(a) => ForwardAnswer::Addresses(a),
-                    ForwardIn::Other(Some(t)) => match t.as_str() {
-                        "nxdomain" => ForwardAnswer::NxDomain,
-                        "nodata" => ForwardAnswer::NoData,
-                        _ => ForwardAnswer::Failed(
-                            t.strip_prefix("failed: ")
-                                .and_then(parse_failure)
-                                .ok_or_else(|| bad("forward answer", &t))?,
-                        ),
-                    },
+                    ForwardIn::Other(Some(t)) => {
+                        parse_forward_text(&t).ok_or_else(|| bad("forward answer", &t))?
+                    }
                     ForwardIn::Other(None) => return Err(bad("forward answer", "null")),
                 };
                 Ok((DnsName::from_presentation(&name), answer))

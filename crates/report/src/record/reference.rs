@@ -18,7 +18,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use super::write::RecordWriter;
-use super::{RESERVED, dnsbl_result, failure_text, forward_text, ptr_names, result_keyword};
+use super::{RESERVED, failure_text, forward_text, ptr_names};
 
 /// A block's source (`file`, `line`).
 pub(crate) struct SourceOut<'a>(pub &'a SourceLocation);
@@ -79,7 +79,7 @@ impl Serialize for RecordOut<'_> {
         m.serialize_entry("ptr", &Names(ptr_names(&lookup.answer)))?;
         m.serialize_entry("cname_chain", &Names(&lookup.cname_chain))?;
         m.serialize_entry("rcode", &lookup.rcode.map(Rcode::as_str))?;
-        m.serialize_entry("result", result_keyword(&lookup.answer))?;
+        m.serialize_entry("result", lookup.answer.result().as_str())?;
         let failure = match &lookup.answer {
             PtrAnswer::Failed(r) => Some(failure_text(r)),
             _ => None,
@@ -119,7 +119,7 @@ impl Serialize for DnsblsOut<'_> {
             let mut m = serde_json::Map::new();
             m.insert("list".into(), list.name.clone().into());
             m.insert("kind".into(), list.kind.as_str().into());
-            m.insert("result".into(), dnsbl_result(answer).into());
+            m.insert("result".into(), answer.result().as_str().into());
             m.insert("codes".into(), codes.into());
             m.insert("failure".into(), failure.into());
             seq.serialize_element(&m)?;

@@ -10,7 +10,7 @@ use ptr_audit_model::{
     ReceiverVerdict,
 };
 
-use super::{RESERVED, dnsbl_result, failure_text, forward_text, ptr_names, result_keyword};
+use super::{RESERVED, failure_text, forward_text, ptr_names};
 use crate::json_text::{push_ip, push_str, push_u64};
 
 /// Writes records as compact JSON, byte for byte what serde_json writes for
@@ -64,7 +64,7 @@ impl RecordWriter {
             None => out.push_str("null"),
         }
         out.push_str(",\"result\":\"");
-        out.push_str(result_keyword(&lookup.answer));
+        out.push_str(lookup.answer.result().as_str());
         out.push_str("\",\"failure\":");
         match &lookup.answer {
             PtrAnswer::Failed(r) => push_str(out, &failure_text(r)),
@@ -128,7 +128,7 @@ impl RecordWriter {
             out.push_str(",\"kind\":\"");
             out.push_str(list.kind.as_str());
             out.push_str("\",\"result\":\"");
-            out.push_str(dnsbl_result(answer));
+            out.push_str(answer.result().as_str());
             out.push_str("\",\"codes\":[");
             if let DnsblAnswer::Codes(codes) = answer {
                 for (k, c) in codes.iter().enumerate() {
