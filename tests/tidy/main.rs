@@ -14,7 +14,10 @@
 //! - every library's `lib.rs` makes clippy refuse `print_stdout` and
 //!   `print_stderr` outside its tests;
 //! - keywords are mapped to their model type in one place (`Policy`,
-//!   `Rcode`, `Status`: next to their `as_str`), never in a second table.
+//!   `Rcode`, `Status`, `PtrResult`, `DnsblResult`: next to their
+//!   `as_str`), never in a second table;
+//! - JSON text in `report` and the binary is written by `report::json_text`
+//!   only (no serde_json writer, no `json!`).
 
 use std::path::{Path, PathBuf};
 
@@ -303,7 +306,7 @@ fn libraries_deny_printing_through_clippy() {
 /// pairs the type with one of its keywords as a string literal (a second
 /// mapping table); tests may, and other vocabularies may use the same words
 /// (SARIF's `error`, an address range that is `reserved`).
-const OWNED_KEYWORDS: [(&str, &str, &[&str]); 3] = [
+const OWNED_KEYWORDS: [(&str, &str, &[&str]); 7] = [
     (
         "crates/model/src/policy.rs",
         "Policy::",
@@ -322,7 +325,21 @@ const OWNED_KEYWORDS: [(&str, &str, &[&str]); 3] = [
         ],
     ),
     ("crates/model/src/record.rs", "Status::", &["\"ok\""]),
+    ("crates/model/src/lookup.rs", "PtrAnswer::", PTR_RESULTS),
+    ("crates/model/src/lookup.rs", "PtrResult::", PTR_RESULTS),
+    ("crates/model/src/dnsbl.rs", "DnsblAnswer::", DNSBL_RESULTS),
+    ("crates/model/src/dnsbl.rs", "DnsblResult::", DNSBL_RESULTS),
 ];
+
+/// The `result` keywords of a record (`PtrResult`) and of a blocklist answer (`DnsblResult`).
+const PTR_RESULTS: &[&str] = &[
+    "\"answer\"",
+    "\"nxdomain\"",
+    "\"nodata\"",
+    "\"broken-delegation\"",
+    "\"failed\"",
+];
+const DNSBL_RESULTS: &[&str] = &["\"answer\"", "\"not-listed\"", "\"failed\""];
 
 #[test]
 fn keywords_are_mapped_by_their_owner_only() {
@@ -346,6 +363,38 @@ fn keywords_are_mapped_by_their_owner_only() {
                 {
                     broken.push(format!(
                         "{}:{n}: `{ty}` with {word} (owned by {owner})",
+                        file.display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+/// What writes JSON text other than `report::json_text` (serde_json's
+/// writers and its `json!` values).
+const JSON_WRITERS: [&str; 5] = [
+    "json!(",
+    "serde_json::to_",
+    "to_string_pretty(",
+    "to_writer(",
+    "Value::from(",
+];
+
+#[test]
+fn json_text_is_written_by_one_owner() {
+    // The serde view the record writer is checked against (a test-only module).
+    let reference = root().join("crates/report/src/record/reference.rs");
+    let mut broken = Vec::new();
+    for dir in [root().join("crates/report/src"), root().join("src")] {
+        for file in rust_files(&dir).into_iter().filter(|f| *f != reference) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (n, line) in non_test_lines(&text) {
+                let code = line.split("//").next().unwrap_or_default();
+                if let Some(w) = JSON_WRITERS.iter().find(|w| code.contains(*w)) {
+                    broken.push(format!(
+                        "{}:{n}: `{w}` (JSON text is written by report::json_text)",
                         file.display()
                     ));
                 }
