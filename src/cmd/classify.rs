@@ -31,6 +31,11 @@ pub struct Args {
     /// Whether the names resolve back to their addresses; without it, receivers that need to know say `unknown`.
     #[arg(long, value_enum, value_name = "STATE")]
     pub forward: Option<ForwardArg>,
+    /// A Public Suffix List file (publicsuffix.org's `public_suffix_list.dat` format) to use instead
+    /// of the one built in: where registered domains start, and which top-level domains exist (a
+    /// PTR name under one the list lacks is `ptr-unknown-tld`, a warning naming the list's date).
+    #[arg(long, value_name = "FILE")]
+    pub psl: Option<PathBuf>,
 }
 
 /// The label that fails `classify` and `explain` (`--fail-on`).
@@ -109,7 +114,11 @@ pub struct Judge {
 impl Judge {
     /// Loads the inventories (none: no provider templates). `Ok(None)` when
     /// they have errors (already printed).
-    pub fn load(inventories: &[String]) -> anyhow::Result<Option<Judge>> {
+    pub fn load(
+        inventories: &[String],
+        psl: Option<&std::path::Path>,
+    ) -> anyhow::Result<Option<Judge>> {
+        let suffixes = crate::cmd::load_psl(psl)?;
         let inventory = if inventories.is_empty() {
             None
         } else {
@@ -120,7 +129,8 @@ impl Judge {
         };
         let provider = inventory.as_ref().map(|i| &i.provider);
         let classifier = Classifier::new(provider.unwrap_or(&Provider::default()))
-            .context("cannot use the provider templates")?;
+            .context("cannot use the provider templates")?
+            .with_suffixes(suffixes);
         Ok(Some(Judge {
             classifier,
             inventory,
@@ -169,10 +179,18 @@ fn receiver_json(out: &mut String, e: &ReceiverVerdict) {
 }
 
 /// One output line, keys in documented order: `ip`, `ptr`, `label`, `reasons`
-/// (each `rule`, `kind`, `matched`, `message`), `iprev` (null unless
-/// `--forward` is given), `receivers` (every receiver's entry).
-pub fn verdict_json(ip: IpAddr, name: &str, v: &NameVerdict, forward: Forward) -> String {
+/// (each `rule`, `kind`, `matched`, `message`), `tld` (null, or the
+/// `ptr-unknown-tld` finding's `tld`, `reason` and `message`), `iprev` (null
+/// unless `--forward` is given), `receivers` (every receiver's entry).
+pub fn verdict_json(
+    c: &Classifier,
+    ip: IpAddr,
+    name: &str,
+    v: &NameVerdict,
+    forward: Forward,
+) -> String {
     let bytes = name.as_bytes();
+    let tld = c.unknown_tld(name).filter(|_| v.label != Label::Invalid);
     let (matrix, iprev) = receiver_matrix(ip, name, v, forward);
     json_text::build(|out| {
         Obj::open(out)
@@ -191,6 +209,14 @@ pub fn verdict_json(ip: IpAddr, name: &str, v: &NameVerdict, forward: Forward) -
                         .close()
                 })
             })
+            .with("tld", |out| match &tld {
+                None => out.push_str("null"),
+                Some(f) => Obj::open(out)
+                    .field("tld", f.text("tld").unwrap_or_default())
+                    .field("reason", f.text("reason").unwrap_or_default())
+                    .field("message", &f.message)
+                    .close(),
+            })
             .field("iprev", &iprev.map(|i| i.as_str()))
             .with("receivers", |out| push_array(out, &matrix, receiver_json))
             .close()
@@ -199,7 +225,7 @@ pub fn verdict_json(ip: IpAddr, name: &str, v: &NameVerdict, forward: Forward) -
 
 /// Runs `classify`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(judge) = Judge::load(&args.inventories)? else {
+    let Some(judge) = Judge::load(&args.inventories, args.psl.as_deref())? else {
         return Ok(ExitCode::BadInput);
     };
     let input: Box<dyn BufRead> = match &args.file {
@@ -237,7 +263,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         let v = judge.judge(ip, name);
         failed |= FailOnLabel::fails(args.fail_on, v.label);
-        let mut line = verdict_json(ip, name, &v, ForwardArg::state(args.forward));
+        let mut line = verdict_json(
+            &judge.classifier,
+            ip,
+            name,
+            &v,
+            ForwardArg::state(args.forward),
+        );
         line.push('\n');
         let written = out.write_all(line.as_bytes());
         if let Err(e) = written {

@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use ptr_audit_classify::Label;
 use ptr_audit_classify::dnsbl::{CodeMeaning, meaning};
 use ptr_audit_model::DnsblKind;
+use ptr_audit_report::escape::terminal;
 
 use crate::cmd::classify::{FailOnLabel, ForwardArg, Judge, receiver_matrix};
 use crate::color::style;
@@ -32,6 +33,11 @@ pub struct Args {
     /// 127.255.255.254 say why the listing is unknown.
     #[arg(long = "dnsbl-code", value_name = "KIND=CODE", value_parser = parse_dnsbl_code)]
     pub dnsbl_codes: Vec<(DnsblKind, Ipv4Addr)>,
+    /// A Public Suffix List file (publicsuffix.org's `public_suffix_list.dat` format) to use instead
+    /// of the one built in: where registered domains start, and which top-level domains exist (a
+    /// PTR name under one the list lacks is `ptr-unknown-tld`, a warning naming the list's date).
+    #[arg(long, value_name = "FILE")]
+    pub psl: Option<std::path::PathBuf>,
 }
 
 /// `KIND=CODE` of `--dnsbl-code`.
@@ -90,7 +96,7 @@ fn highlight(name: &str, span: std::ops::Range<usize>, colour: bool) -> String {
 
 /// Runs `explain`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Some(judge) = Judge::load(&args.inventories)? else {
+    let Some(judge) = Judge::load(&args.inventories, args.psl.as_deref())? else {
         return Ok(ExitCode::BadInput);
     };
     let v = judge.judge(args.ip, &args.name);
@@ -123,6 +129,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 r.message
             ));
         }
+    }
+    if v.label != Label::Invalid
+        && let Some(f) = judge.classifier.unknown_tld(&args.name)
+    {
+        text.push_str(&format!(
+            "top-level domain: {} `{}`: {}\n",
+            f.severity.as_str(),
+            f.code.as_str(),
+            terminal(&f.message)
+        ));
     }
     let forward = ForwardArg::state(args.forward);
     let (matrix, iprev) = receiver_matrix(args.ip, &args.name, &v, forward);

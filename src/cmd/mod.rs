@@ -55,6 +55,21 @@ pub fn load_inventory(inputs: &[String]) -> anyhow::Result<Option<Inventory>> {
     Ok(Some(loaded.inventory))
 }
 
+/// The Public Suffix List of `--psl FILE`, or the embedded one. A line that
+/// breaks the list's format is an error naming the file and line.
+pub fn load_psl(path: Option<&std::path::Path>) -> anyhow::Result<ptr_audit_classify::SuffixList> {
+    use anyhow::Context as _;
+    let Some(path) = path else {
+        return Ok(ptr_audit_classify::SuffixList::Embedded);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the public suffix list `{}`", path.display()))?;
+    Ok(ptr_audit_classify::SuffixList::parse(
+        &text,
+        &path.display().to_string(),
+    )?)
+}
+
 /// Loads every `--zones` source (directories read, `axfr://` zones
 /// transferred, signed with `key`), printing what the reader skipped or
 /// changed (file:line warnings, escaped) and, unless `quiet`, each transfer,

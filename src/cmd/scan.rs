@@ -172,6 +172,12 @@ pub struct Args {
     /// systems take; for tests on Linux).
     #[arg(long, hide = true)]
     pub portable_io: bool,
+    /// A Public Suffix List file (publicsuffix.org's `public_suffix_list.dat` format) to use instead
+    /// of the one built in: where registered domains start, and which top-level domains exist (a
+    /// PTR name under one the list lacks is `ptr-unknown-tld`, a warning naming the list's date).
+    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Input")]
+    pub psl: Option<PathBuf>,
 }
 
 /// The validated plan of a scan, built from [`Args`] and the inventory.
@@ -192,6 +198,8 @@ struct Config {
     quiet: bool,
     /// `--authoritative`.
     authoritative: bool,
+    /// `--psl`'s list, or the embedded one.
+    suffixes: ptr_audit_classify::SuffixList,
 }
 
 /// What `scan --help` shows after the options: examples and the exit codes.
@@ -219,7 +227,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let args_inputs = args.inputs.clone();
     let mut config = configure(args, &inventory)?;
-    let classifier = Classifier::new(&inventory.provider).context("cannot use the inventory")?;
+    let classifier = Classifier::new(&inventory.provider)
+        .context("cannot use the inventory")?
+        .with_suffixes(config.suffixes.clone());
 
     // The embedded server lives as long as the scan.
     let _server = if config.zones.is_empty() {
@@ -494,6 +504,7 @@ fn configure(args: Args, inventory: &Inventory) -> anyhow::Result<Config> {
         },
         quiet: args.quiet,
         authoritative: args.authoritative,
+        suffixes: super::load_psl(args.psl.as_deref())?,
     })
 }
 

@@ -2,12 +2,12 @@
 
 use ptr_audit_model::{
     Detail, DetailValue, DnsName, FailureReason, Finding, FindingCode, ForwardAnswer, Lookup,
-    PtrAnswer, Target, reverse_name,
+    PtrAnswer, Severity, Target, reverse_name,
 };
 
-use crate::Classifier;
 use crate::severity::for_block;
 use crate::verdict::{Label, NameVerdict, Rule};
+use crate::{Classifier, TldCheck};
 
 /// Every rule, and its id at the same index: a one-rule `kinds` list is a
 /// slice of this, so it needs no allocation.
@@ -222,8 +222,59 @@ fn ptr_findings(
         );
     }
 
+    // ptr-unknown-tld: the first valid name under a top-level domain public
+    // DNS does not know (as far as the Public Suffix List says).
+    if let Some(f) = names
+        .iter()
+        .zip(&verdicts)
+        .filter(|(_, v)| v.label != Label::Invalid)
+        .find_map(|(n, _)| unknown_tld(c, n.as_str(), sev(FindingCode::PtrUnknownTld)))
+    {
+        out.push(f);
+    }
+
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
     (out, verdicts.into_iter().next())
+}
+
+/// The `ptr-unknown-tld` finding for `name` (a valid host name); `None` when
+/// the list knows its top-level domain.
+pub(crate) fn unknown_tld(c: &Classifier, text: &str, severity: Severity) -> Option<Finding> {
+    let body = text.strip_suffix('.').unwrap_or(text);
+    let tld = &body[body.rfind('.').map_or(0, |i| i + 1)..];
+    let code = FindingCode::PtrUnknownTld;
+    let f = match c.tld(text)? {
+        TldCheck::Listed => return None,
+        TldCheck::Unlisted => {
+            let list = c.suffixes().describe();
+            Finding::new(
+                code,
+                severity,
+                format!(
+                    "`{text}` is under `.{tld}`, which is not in {list}: receivers cannot resolve \
+                     the name unless the top-level domain is newer than the list (a newer one: \
+                     `--psl FILE`)"
+                ),
+            )
+            .with_text("name", text)
+            .with_text("tld", tld)
+            .with_text("reason", "unlisted")
+            .with_text("list", list)
+        }
+        TldCheck::SpecialUse(rfc) => Finding::new(
+            code,
+            severity,
+            format!(
+                "`{text}` is under `.{tld}`, a special-use top-level domain ({rfc}) that public DNS \
+                 never delegates: receivers elsewhere cannot resolve the name"
+            ),
+        )
+        .with_text("name", text)
+        .with_text("tld", tld)
+        .with_text("reason", "special-use")
+        .with_text("reserved_by", rfc),
+    };
+    Some(f)
 }
 
 /// True when a label of `name`, or a `-`/`_`-separated part of one, is `dc`.

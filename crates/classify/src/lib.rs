@@ -33,6 +33,7 @@ mod findings;
 mod ids;
 pub mod receivers;
 pub mod severity;
+pub mod suffix;
 mod tally;
 mod tokens;
 mod validity;
@@ -45,6 +46,7 @@ use ptr_audit_model::{
     AddressRecord, Finding, Iprev, Lookup, Provider, Receivers, ServerAnswer, Status, Target,
 };
 
+pub use suffix::{PslError, SuffixList, TldCheck};
 pub use tally::BlockTally;
 pub use verdict::{Label, NameVerdict, Reason, Rule};
 
@@ -84,6 +86,7 @@ const ANY_DC: &str = "\u{1}";
 #[derive(Clone, Debug)]
 pub struct Classifier {
     templates: Vec<ProviderTemplate>,
+    suffixes: SuffixList,
 }
 
 /// A provider template with its literal head and tail (lowercase), to skip
@@ -132,7 +135,56 @@ impl Classifier {
                     })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Classifier { templates })
+        Ok(Classifier {
+            templates,
+            suffixes: SuffixList::Embedded,
+        })
+    }
+
+    /// The same classifier with another Public Suffix List (`--psl FILE`)
+    /// for the registered-domain boundary and the known top-level domains.
+    pub fn with_suffixes(mut self, suffixes: SuffixList) -> Classifier {
+        self.suffixes = suffixes;
+        self
+    }
+
+    /// The Public Suffix List in use.
+    pub fn suffixes(&self) -> &SuffixList {
+        &self.suffixes
+    }
+
+    /// The `ptr-unknown-tld` finding for `name` (a valid host name:
+    /// callers judge it first), at its default severity (a warning under
+    /// every policy); `None` when the list knows its top-level domain.
+    pub fn unknown_tld(&self, name: &str) -> Option<Finding> {
+        findings::unknown_tld(
+            self,
+            name,
+            severity::default_for(
+                ptr_audit_model::Policy::Mail,
+                ptr_audit_model::FindingCode::PtrUnknownTld,
+            ),
+        )
+    }
+
+    /// What the Public Suffix List in use says about the top-level domain of
+    /// `name` (presentation form, trailing dot optional), or `None` when the
+    /// name is not a usable host name (its TLD is no question then).
+    pub fn tld(&self, name: &str) -> Option<TldCheck> {
+        let body = name.strip_suffix('.').unwrap_or(name);
+        if body.is_empty()
+            || body.len() > 253
+            || !body
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return None;
+        }
+        let mut buf = [0u8; 253];
+        let lower = &mut buf[..body.len()];
+        lower.copy_from_slice(body.as_bytes());
+        lower.make_ascii_lowercase();
+        Some(self.suffixes.check_tld(lower))
     }
 
     /// Judges one PTR name for `ip` (presentation form; a trailing dot is
@@ -164,7 +216,7 @@ impl Classifier {
             IpAddr::V4(v4) => encoded::ipv4(v4, lower, &mut ev),
             IpAddr::V6(v6) => encoded::ipv6(v6, lower, &mut ev),
         }
-        let host_end = tokens::registered_start(lower);
+        let host_end = tokens::registered_start(&self.suffixes, lower);
         if ev.strong.is_empty() {
             ids::scan(ip, lower, host_end, &mut ev);
         }

@@ -11,6 +11,7 @@
 //! | `ptr-multiple` | warning | notice |
 //! | `ptr-stale` | error | warning |
 //! | `ptr-inconsistent` | error | warning |
+//! | `ptr-unknown-tld` | warning | warning |
 //! | `dnsbl-listed` | error | notice |
 //! | `pbl-unlisted` | notice | notice |
 //!
@@ -26,7 +27,7 @@ pub fn default_for(policy: Policy, code: FindingCode) -> Severity {
     use Severity::*;
     let mail = policy == Policy::Mail;
     match code {
-        LookupFailed => Warning,
+        LookupFailed | PtrUnknownTld => Warning,
         PtrMissing | PtrInvalid | FcrdnsFailed => Error,
         PtrGeneric | PtrUnexpected | PtrStale | PtrInconsistent => {
             if mail {

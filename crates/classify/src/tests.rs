@@ -379,7 +379,7 @@ fn split_address_with_a_line_id() {
 #[test]
 fn registered_domain_boundary_follows_the_public_suffix_list() {
     fn start(n: &str) -> &str {
-        &n[crate::tokens::registered_start(n.as_bytes())..]
+        &n[crate::tokens::registered_start(&crate::SuffixList::Embedded, n.as_bytes())..]
     }
     // One-label and multi-label ICANN suffixes, and the hand list's old gaps.
     assert_eq!(start("mail.example.com"), "example.com");
@@ -1165,8 +1165,8 @@ fn severity_table_per_policy() {
 
 fn listed(kind: ptr_audit_model::DnsblKind, answer: ptr_audit_model::DnsblAnswer) -> Lookup {
     let mut l = lookup(
-        names(&["mail.customer-a.example."]),
-        vec![("mail.customer-a.example.", fwd(&["203.0.113.5"]))],
+        names(&["mail.customer-a.example.com."]),
+        vec![("mail.customer-a.example.com.", fwd(&["203.0.113.5"]))],
     );
     let list = Arc::new(ptr_audit_model::Dnsbl {
         name: "zen.example".into(),
@@ -1265,4 +1265,77 @@ fn expect_pbl_turns_the_pbl_listing_into_the_expected_state() {
     assert_eq!(codes(&fs), vec![("lookup-failed", Severity::Warning)]);
     let fs = run(SpamhausZen, bl_codes(&["127.255.255.254"]));
     assert_eq!(codes(&fs), vec![("lookup-failed", Severity::Warning)]);
+}
+
+#[test]
+fn unknown_and_special_use_tlds_are_warnings_naming_the_list() {
+    let t = target("203.0.113.5", block(Policy::Mail, None), None);
+    let run = |c: &Classifier, name: &str| {
+        c.classify(
+            &t,
+            &lookup(names(&[name]), vec![(name, fwd(&["203.0.113.5"]))]),
+        )
+    };
+    // A listed TLD: nothing to say.
+    assert!(run(&c(), "mail.example.com.").is_empty());
+    // Not in the embedded list: a warning naming the list and its date.
+    let fs = run(&c(), "mail.example.zzz.");
+    assert_eq!(codes(&fs), vec![("ptr-unknown-tld", Severity::Warning)]);
+    assert_eq!(fs[0].text("tld"), Some("zzz"));
+    assert_eq!(fs[0].text("reason"), Some("unlisted"));
+    assert!(
+        fs[0].message.contains("psl 2.1.247, 2026-10-22 or newer"),
+        "{}",
+        fs[0].message
+    );
+    // A special-use TLD: the same code, saying why.
+    let fs = run(&c(), "mail.customer-a.example.");
+    assert_eq!(codes(&fs), vec![("ptr-unknown-tld", Severity::Warning)]);
+    assert_eq!(fs[0].text("reason"), Some("special-use"));
+    assert_eq!(fs[0].text("reserved_by"), Some("RFC 2606"));
+    // An invalid name is ptr-invalid only (its TLD is no question).
+    let fs = run(&c(), "mail.example.x.");
+    assert_eq!(codes(&fs), vec![("ptr-invalid", Severity::Error)]);
+    let fs = run(&c(), "mail.local.");
+    assert_eq!(codes(&fs), vec![("ptr-invalid", Severity::Error)]);
+    // A newer list that adds the TLD stops the warning, and names its date.
+    let newer = crate::SuffixList::parse(
+        "// VERSION: 2026-12-01_00-00-00_UTC\nzzz\ncom\n",
+        "newer.dat",
+    )
+    .unwrap();
+    let c2 = c().with_suffixes(newer);
+    assert!(run(&c2, "mail.example.zzz.").is_empty());
+    let fs = run(&c2, "mail.example.net.");
+    assert_eq!(codes(&fs), vec![("ptr-unknown-tld", Severity::Warning)]);
+    assert!(
+        fs[0]
+            .message
+            .contains("the Public Suffix List of 2026-12-01 (newer.dat)"),
+        "{}",
+        fs[0].message
+    );
+    // The inventory's overrides apply as to every code.
+    let mut b = (*block(Policy::Mail, None)).clone();
+    b.severities = SeverityOverrides(vec![(FindingCode::PtrUnknownTld, Severity::Notice)]);
+    let t2 = target("203.0.113.5", Arc::new(b), None);
+    let name = "mail.example.zzz.";
+    let fs = c().classify(
+        &t2,
+        &lookup(names(&[name]), vec![(name, fwd(&["203.0.113.5"]))]),
+    );
+    assert_eq!(codes(&fs), vec![("ptr-unknown-tld", Severity::Notice)]);
+}
+
+#[test]
+fn a_loaded_list_moves_the_registered_domain_boundary() {
+    let ip = ip("203.0.113.5");
+    // `dynamic` is a dynamic word in the host part only. Under the embedded
+    // list the registered domain of `mail.dynamic.example.zz` is
+    // `example.zz`, so `dynamic` counts; a list with the second level
+    // `example.zz` makes `dynamic.example.zz` the registered domain.
+    let name = "mail.dynamic.example.zz";
+    assert_eq!(c().judge(ip, name).label, Label::Generic);
+    let list = crate::SuffixList::parse("zz\nexample.zz\n", "l.dat").unwrap();
+    assert_eq!(c().with_suffixes(list).judge(ip, name).label, Label::Custom);
 }

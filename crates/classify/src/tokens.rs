@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 
 use crate::Evidence;
+use crate::suffix::{Section, SuffixList};
 use crate::verdict::{Reason, Rule};
 
 /// Words that mark a dynamic or consumer-access address on their own.
@@ -125,24 +126,28 @@ fn is_in(list: &[&str], w: &[u8]) -> bool {
 /// Where the registered domain starts (`example.com`, `example.co.uk`,
 /// `example.kawasaki.jp` under the wildcard `*.kawasaki.jp`): the host part
 /// is everything before it. 0 when the name is only a domain. The boundary
-/// is the Public Suffix List's ICANN section, compiled in by the `psl`
-/// crate; a private-section suffix (`compute-1.amazonaws.com`,
-/// `dyndns.org`) is a hosting product's own domain, and the names under it
-/// are its hosts, so it is skipped for the ICANN suffix beneath it. A
-/// top-level label the list does not know counts as a suffix of its own
-/// (the list's default rule `*`). No allocation: the lookup walks the
-/// labels of `body` (lowercase, no trailing dot).
-pub(crate) fn registered_start(body: &[u8]) -> usize {
-    use psl::Psl;
-    let labels = || body.rsplit(|b| *b == b'.');
-    let mut info = psl::List.find(labels());
-    while info.typ == Some(psl::Type::Private) {
-        let suffix_labels = body[body.len() - info.len..]
+/// is the Public Suffix List's ICANN section (`list`: the one compiled in by
+/// the `psl` crate, or `--psl`'s); a private-section suffix
+/// (`compute-1.amazonaws.com`, `dyndns.org`) is a hosting product's own
+/// domain, and the names under it are its hosts, so it is skipped for the
+/// ICANN suffix beneath it. A top-level label the list does not know counts
+/// as a suffix of its own (the list's default rule `*`). No allocation with
+/// the embedded list: the lookup walks the labels of `body` (lowercase, no
+/// trailing dot).
+pub(crate) fn registered_start(list: &SuffixList, body: &[u8]) -> usize {
+    let mut info = list.find(body);
+    while info.section == Some(Section::Private) {
+        // The same lookup without the private suffix's leftmost label.
+        let tail = &body[body.len() - info.len..];
+        let below = tail
             .iter()
-            .filter(|b| **b == b'.')
-            .count()
-            + 1;
-        info = psl::List.find(labels().take(suffix_labels - 1));
+            .position(|b| *b == b'.')
+            .map_or(tail.len(), |i| i + 1);
+        let rest = &tail[below..];
+        if rest.is_empty() {
+            return 0;
+        }
+        info = list.find(rest);
     }
     if info.len == 0 || info.len >= body.len() {
         return 0;

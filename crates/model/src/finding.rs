@@ -24,6 +24,9 @@ pub enum FindingCode {
     PtrStale,
     /// Authoritative servers disagree about the PTR.
     PtrInconsistent,
+    /// The PTR name's top-level domain is not in the Public Suffix List in
+    /// use, or is a special-use one public DNS never delegates (`.example`).
+    PtrUnknownTld,
     /// A DNS blocklist lists the address.
     DnsblListed,
     /// The inventory expects the address in the Spamhaus PBL (`expect_pbl`),
@@ -33,7 +36,7 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// Every code, in tie-break order.
-    pub const ALL: [FindingCode; 11] = [
+    pub const ALL: [FindingCode; 12] = [
         FindingCode::LookupFailed,
         FindingCode::PtrMissing,
         FindingCode::PtrInvalid,
@@ -43,6 +46,7 @@ impl FindingCode {
         FindingCode::PtrMultiple,
         FindingCode::PtrStale,
         FindingCode::PtrInconsistent,
+        FindingCode::PtrUnknownTld,
         FindingCode::DnsblListed,
         FindingCode::PblUnlisted,
     ];
@@ -59,6 +63,7 @@ impl FindingCode {
             FindingCode::PtrMultiple => "ptr-multiple",
             FindingCode::PtrStale => "ptr-stale",
             FindingCode::PtrInconsistent => "ptr-inconsistent",
+            FindingCode::PtrUnknownTld => "ptr-unknown-tld",
             FindingCode::DnsblListed => "dnsbl-listed",
             FindingCode::PblUnlisted => "pbl-unlisted",
         }

@@ -1,10 +1,12 @@
 //! The labelled corpus (`tests/corpus/names.tsv` at the repository root):
 //! generic recall, custom false-positive rate and invalid recall, printed and
-//! held to the issue's bar (≥ 95 %, ≤ 3 %, ≥ 99 %: issue 15).
+//! held to the issue's bar (≥ 95 %, ≤ 3 %, ≥ 99 %: issue 15), and the
+//! `ptr-unknown-tld` warning of the rows that say their top-level domain is
+//! unlisted or special-use.
 
 use std::net::IpAddr;
 
-use ptr_audit_classify::{Classifier, Label};
+use ptr_audit_classify::{Classifier, Label, TldCheck};
 use ptr_audit_model::Provider;
 
 struct Row {
@@ -12,6 +14,8 @@ struct Row {
     ip: IpAddr,
     name: String,
     label: Label,
+    /// The optional fifth column: `unlisted` or `special-use`.
+    tld: Option<String>,
 }
 
 fn corpus() -> Vec<Row> {
@@ -23,7 +27,11 @@ fn corpus() -> Vec<Row> {
             continue;
         }
         let f: Vec<&str> = line.split('\t').collect();
-        assert_eq!(f.len(), 4, "line {}: want ip, name, label, source", i + 1);
+        assert!(
+            f.len() == 4 || f.len() == 5,
+            "line {}: want ip, name, label, source[, tld]",
+            i + 1
+        );
         let label = match f[2] {
             "custom" => Label::Custom,
             "generic" => Label::Generic,
@@ -42,6 +50,7 @@ fn corpus() -> Vec<Row> {
                 .unwrap_or_else(|e| panic!("line {}: {e}", i + 1)),
             name: f[1].to_owned(),
             label,
+            tld: f.get(4).map(|t| (*t).to_owned()),
         });
     }
     rows
@@ -100,6 +109,64 @@ fn corpus_meets_the_quality_bar() {
     assert!(
         invalid_recall >= 99.0,
         "invalid recall {invalid_recall:.1}%"
+    );
+}
+
+/// Rows marked `unlisted` or `special-use` get that `ptr-unknown-tld`
+/// judgement from the embedded list; no other valid name is unlisted.
+#[test]
+fn unknown_top_level_domains_are_the_marked_rows() {
+    let c = Classifier::new(&Provider::default()).unwrap();
+    let (mut marked, mut warned, mut unmarked, mut wrongly) = (0, 0, 0, Vec::new());
+    for r in corpus() {
+        if r.label == Label::Invalid {
+            assert!(
+                r.tld.is_none(),
+                "line {}: an invalid name has no tld mark",
+                r.line
+            );
+            continue;
+        }
+        let got = match c.tld(&r.name) {
+            Some(TldCheck::Unlisted) => Some("unlisted"),
+            Some(TldCheck::SpecialUse(_)) => Some("special-use"),
+            Some(TldCheck::Listed) => None,
+            None => panic!(
+                "line {}: {} is valid, its tld has an answer",
+                r.line, r.name
+            ),
+        };
+        match r.tld.as_deref() {
+            Some(want) => {
+                marked += 1;
+                if got == Some(want) {
+                    warned += 1;
+                } else {
+                    wrongly.push(format!(
+                        "  line {}: {} want {want}, got {got:?}",
+                        r.line, r.name
+                    ));
+                }
+            }
+            None => {
+                unmarked += 1;
+                if got == Some("unlisted") {
+                    wrongly.push(format!(
+                        "  line {}: {} is unlisted, unmarked",
+                        r.line, r.name
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "unknown top-level domains: {warned}/{marked} marked rows warned; {unmarked} other valid names"
+    );
+    assert!(marked >= 10, "only {marked} marked rows");
+    assert!(
+        wrongly.is_empty(),
+        "tld judgements:\n{}",
+        wrongly.join("\n")
     );
 }
 

@@ -30,6 +30,9 @@ fn rule_help(code: FindingCode) -> &'static str {
         FindingCode::PtrMultiple => "More than one PTR record.",
         FindingCode::PtrStale => "The PTR still names the datacenter the block migrated from.",
         FindingCode::PtrInconsistent => "Authoritative servers disagree about the PTR.",
+        FindingCode::PtrUnknownTld => {
+            "The PTR name's top-level domain is not in the Public Suffix List in use (the list and its date in the message), or is special-use (.example, .test): receivers cannot resolve it."
+        }
         FindingCode::DnsblListed => {
             "A DNS blocklist lists the address (the list and its return codes' meaning in the message)."
         }

@@ -19,6 +19,7 @@
     'ptr-multiple': '#009e73',
     'ptr-stale': '#332288',
     'ptr-inconsistent': '#882255',
+    'ptr-unknown-tld': '#44aa99',
     'dnsbl-listed': '#661100',
     'pbl-unlisted': '#999933',
   };
