@@ -10,7 +10,7 @@ use ptr_audit_report::{Format, read_report_str};
 use crate::fixture::{blocks, listed, render_records};
 
 fn record() -> ptr_audit_model::AddressRecord {
-    let name = ptr_audit_model::DnsName::from_presentation("mail.customer-a.example.");
+    let name = ptr_audit_model::DnsName::from_presentation("mail.customer-a.example.com.");
     listed(&blocks().mail, "203.0.113.9", &name)
 }
 
