@@ -138,7 +138,7 @@ pub(crate) fn wide_zones(slash24s: u32) -> ZoneSet {
         );
         for last in 0..256u32 {
             if last % 4 != 0 {
-                rev.push_str(&format!("{last} IN PTR h{third}-{last}.wide.example.\n"));
+                rev.push_str(&format!("{last} IN PTR h{third}-{last}.wide.example.net.\n"));
                 fwd.push_str(&format!("h{third}-{last} IN A 10.20.{third}.{last}\n"));
             }
         }
@@ -146,7 +146,7 @@ pub(crate) fn wide_zones(slash24s: u32) -> ZoneSet {
             .add_text(&format!("{third}.20.10.in-addr.arpa"), &rev)
             .unwrap();
     }
-    zones.add_text("wide.example", &fwd).unwrap();
+    zones.add_text("wide.example.net", &fwd).unwrap();
     zones
 }
 
