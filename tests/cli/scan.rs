@@ -116,6 +116,7 @@ fn example_scan_matches(extra: Option<&str>) {
         "ptr-generic",
         "ptr-unexpected",
         "ptr-multiple",
+        "ptr-unknown-tld",
     ] {
         assert!(
             statuses.contains(status),
