@@ -9,6 +9,7 @@ mod import;
 mod netbox_api;
 mod outputs;
 mod precommit;
+mod psl;
 mod read_back;
 mod render;
 mod scale_out;

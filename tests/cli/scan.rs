@@ -139,7 +139,9 @@ pub(crate) fn wide_zones(slash24s: u32) -> ZoneSet {
         );
         for last in 0..256u32 {
             if last % 4 != 0 {
-                rev.push_str(&format!("{last} IN PTR h{third}-{last}.wide.example.net.\n"));
+                rev.push_str(&format!(
+                    "{last} IN PTR h{third}-{last}.wide.example.net.\n"
+                ));
                 fwd.push_str(&format!("h{third}-{last} IN A 10.20.{third}.{last}\n"));
             }
         }
