@@ -321,7 +321,7 @@ impl SuffixList {
 }
 
 fn is_label_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+    b.is_ascii_alphanumeric() || b == b'-'
 }
 
 impl LoadedList {
@@ -536,6 +536,49 @@ mod tests {
             error("// only comments\n\n"),
             "list.dat: no rules: not a Public Suffix List"
         );
+    }
+
+    /// Debian's `publicsuffix` package (`.ci/apt-packages`): a whole
+    /// published list, older than the embedded one.
+    const PUBLISHED: &str = "/usr/share/publicsuffix/public_suffix_list.dat";
+
+    #[test]
+    fn a_published_list_parses_and_agrees_with_the_embedded_one() {
+        let text = match std::fs::read_to_string(PUBLISHED) {
+            Ok(t) => t,
+            Err(e) if std::env::var_os("CI").is_none() => {
+                eprintln!("skipped: {PUBLISHED}: {e} (apt-get install publicsuffix)");
+                return;
+            }
+            Err(e) => panic!("{PUBLISHED}: {e}: CI installs Debian's publicsuffix"),
+        };
+        let SuffixList::Loaded(l) = SuffixList::parse(&text, PUBLISHED).unwrap() else {
+            unreachable!()
+        };
+        assert!(l.rules.len() > 9000, "{} rules", l.rules.len());
+        let list = SuffixList::Loaded(l);
+        // Rules that have not changed for years, in both sections, with a
+        // wildcard, an exception and Unicode rules.
+        for name in [
+            "mail.example.com",
+            "mail.example.co.uk",
+            "a.b.ck",
+            "a.www.ck",
+            "x.foo.kawasaki.jp",
+            "x.city.kawasaki.jp",
+            "mx.example.k12.ca.us",
+            "mail.example.xn--55qx5d.cn",
+            "mail.example.xn--p1ai",
+            "www.example.blogspot.com",
+            "host5.dyndns.org",
+            "mail.example.zzz",
+        ] {
+            assert_eq!(
+                list.find(name.as_bytes()),
+                SuffixList::Embedded.find(name.as_bytes()),
+                "{name}"
+            );
+        }
     }
 
     #[test]
