@@ -190,7 +190,7 @@ pub fn verdict_json(
     forward: Forward,
 ) -> String {
     let bytes = name.as_bytes();
-    let tld = c.unknown_tld(name).filter(|_| v.label != Label::Invalid);
+    let tld = c.unknown_tld(name, v);
     let (matrix, iprev) = receiver_matrix(ip, name, v, forward);
     json_text::build(|out| {
         Obj::open(out)

@@ -130,9 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ));
         }
     }
-    if v.label != Label::Invalid
-        && let Some(f) = judge.classifier.unknown_tld(&args.name)
-    {
+    if let Some(f) = judge.classifier.unknown_tld(&args.name, &v) {
         text.push_str(&format!(
             "top-level domain: {} `{}`: {}\n",
             f.severity.as_str(),

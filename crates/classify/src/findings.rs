@@ -227,8 +227,7 @@ fn ptr_findings(
     if let Some(f) = names
         .iter()
         .zip(&verdicts)
-        .filter(|(_, v)| v.label != Label::Invalid)
-        .find_map(|(n, _)| unknown_tld(c, n.as_str(), sev(FindingCode::PtrUnknownTld)))
+        .find_map(|(n, v)| unknown_tld(c, n.as_str(), v.tld?, sev(FindingCode::PtrUnknownTld)))
     {
         out.push(f);
     }
@@ -237,13 +236,18 @@ fn ptr_findings(
     (out, verdicts.into_iter().next())
 }
 
-/// The `ptr-unknown-tld` finding for `name` (a valid host name); `None` when
-/// the list knows its top-level domain.
-pub(crate) fn unknown_tld(c: &Classifier, text: &str, severity: Severity) -> Option<Finding> {
+/// The `ptr-unknown-tld` finding for `text` (a valid host name) whose
+/// top-level domain the list judged `check`; `None` when it is listed.
+pub(crate) fn unknown_tld(
+    c: &Classifier,
+    text: &str,
+    check: TldCheck,
+    severity: Severity,
+) -> Option<Finding> {
     let body = text.strip_suffix('.').unwrap_or(text);
     let tld = &body[body.rfind('.').map_or(0, |i| i + 1)..];
     let code = FindingCode::PtrUnknownTld;
-    let f = match c.tld(text)? {
+    let f = match check {
         TldCheck::Listed => return None,
         TldCheck::Unlisted => {
             let list = c.suffixes().describe();

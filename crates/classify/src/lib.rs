@@ -43,7 +43,8 @@ use std::net::IpAddr;
 
 use ptr_audit_inventory::template::{Family, Template, TemplateError};
 use ptr_audit_model::{
-    AddressRecord, Finding, Iprev, Lookup, Provider, Receivers, ServerAnswer, Status, Target,
+    AddressRecord, Finding, FindingCode, Iprev, Lookup, Policy, Provider, Receivers, ServerAnswer,
+    Status, Target,
 };
 
 pub use suffix::{PslError, SuffixList, TldCheck};
@@ -153,38 +154,16 @@ impl Classifier {
         &self.suffixes
     }
 
-    /// The `ptr-unknown-tld` finding for `name` (a valid host name:
-    /// callers judge it first), at its default severity (a warning under
-    /// every policy); `None` when the list knows its top-level domain.
-    pub fn unknown_tld(&self, name: &str) -> Option<Finding> {
+    /// The `ptr-unknown-tld` finding for `name` judged `verdict` (by this
+    /// classifier), at its default severity (a warning under every policy);
+    /// `None` when the list knows its top-level domain or the name is invalid.
+    pub fn unknown_tld(&self, name: &str, verdict: &NameVerdict) -> Option<Finding> {
         findings::unknown_tld(
             self,
             name,
-            severity::default_for(
-                ptr_audit_model::Policy::Mail,
-                ptr_audit_model::FindingCode::PtrUnknownTld,
-            ),
+            verdict.tld?,
+            severity::default_for(Policy::Mail, FindingCode::PtrUnknownTld),
         )
-    }
-
-    /// What the Public Suffix List in use says about the top-level domain of
-    /// `name` (presentation form, trailing dot optional), or `None` when the
-    /// name is not a usable host name (its TLD is no question then).
-    pub fn tld(&self, name: &str) -> Option<TldCheck> {
-        let body = name.strip_suffix('.').unwrap_or(name);
-        if body.is_empty()
-            || body.len() > 253
-            || !body
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        {
-            return None;
-        }
-        let mut buf = [0u8; 253];
-        let lower = &mut buf[..body.len()];
-        lower.copy_from_slice(body.as_bytes());
-        lower.make_ascii_lowercase();
-        Some(self.suffixes.check_tld(lower))
     }
 
     /// Judges one PTR name for `ip` (presentation form; a trailing dot is
@@ -201,6 +180,7 @@ impl Classifier {
             return NameVerdict {
                 label: Label::Invalid,
                 reasons,
+                tld: None,
             };
         }
         // Valid names are at most 253 octets of [A-Za-z0-9.-].
@@ -216,7 +196,8 @@ impl Classifier {
             IpAddr::V4(v4) => encoded::ipv4(v4, lower, &mut ev),
             IpAddr::V6(v6) => encoded::ipv6(v6, lower, &mut ev),
         }
-        let host_end = tokens::registered_start(&self.suffixes, lower);
+        let (host_end, listed) = tokens::registered_start(&self.suffixes, lower);
+        let tld = Some(suffix::tld_check(lower, listed));
         if ev.strong.is_empty() {
             ids::scan(ip, lower, host_end, &mut ev);
         }
@@ -225,6 +206,7 @@ impl Classifier {
             return NameVerdict {
                 label: Label::Custom,
                 reasons: Vec::new(),
+                tld,
             };
         }
         let mut reasons = ev.strong;
@@ -232,6 +214,7 @@ impl Classifier {
         NameVerdict {
             label: Label::Generic,
             reasons,
+            tld,
         }
     }
 

@@ -307,16 +307,22 @@ impl SuffixList {
 
     /// Whether the top-level domain of `body` (lowercase, no trailing dot,
     /// a valid host name) is public and listed.
+    #[cfg(test)]
     pub(crate) fn check_tld(&self, body: &[u8]) -> TldCheck {
-        let tld = &body[body.iter().rposition(|b| *b == b'.').map_or(0, |i| i + 1)..];
-        if let Some((_, rfc)) = SPECIAL_USE.iter().find(|(t, _)| t.as_bytes() == tld) {
-            return TldCheck::SpecialUse(rfc);
-        }
-        if self.find(body).section.is_some() {
-            TldCheck::Listed
-        } else {
-            TldCheck::Unlisted
-        }
+        tld_check(body, self.find(body).section.is_some())
+    }
+}
+
+/// The [`TldCheck`] of `body` (lowercase, no trailing dot, a valid host
+/// name), given whether a rule of the list matched it.
+pub(crate) fn tld_check(body: &[u8], listed: bool) -> TldCheck {
+    let tld = &body[body.iter().rposition(|b| *b == b'.').map_or(0, |i| i + 1)..];
+    if let Some((_, rfc)) = SPECIAL_USE.iter().find(|(t, _)| t.as_bytes() == tld) {
+        TldCheck::SpecialUse(rfc)
+    } else if listed {
+        TldCheck::Listed
+    } else {
+        TldCheck::Unlisted
     }
 }
 

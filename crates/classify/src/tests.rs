@@ -379,7 +379,7 @@ fn split_address_with_a_line_id() {
 #[test]
 fn registered_domain_boundary_follows_the_public_suffix_list() {
     fn start(n: &str) -> &str {
-        &n[crate::tokens::registered_start(&crate::SuffixList::Embedded, n.as_bytes())..]
+        &n[crate::tokens::registered_start(&crate::SuffixList::Embedded, n.as_bytes()).0..]
     }
     // One-label and multi-label ICANN suffixes, and the hand list's old gaps.
     assert_eq!(start("mail.example.com"), "example.com");

@@ -133,9 +133,11 @@ fn is_in(list: &[&str], w: &[u8]) -> bool {
 /// ICANN suffix beneath it. A top-level label the list does not know counts
 /// as a suffix of its own (the list's default rule `*`). No allocation with
 /// the embedded list: the lookup walks the labels of `body` (lowercase, no
-/// trailing dot).
-pub(crate) fn registered_start(list: &SuffixList, body: &[u8]) -> usize {
+/// trailing dot). Also says whether any rule matched (`false`: the
+/// top-level domain is not in the list).
+pub(crate) fn registered_start(list: &SuffixList, body: &[u8]) -> (usize, bool) {
     let mut info = list.find(body);
+    let listed = info.section.is_some();
     while info.section == Some(Section::Private) {
         // The same lookup without the private suffix's leftmost label.
         let tail = &body[body.len() - info.len..];
@@ -145,18 +147,19 @@ pub(crate) fn registered_start(list: &SuffixList, body: &[u8]) -> usize {
             .map_or(tail.len(), |i| i + 1);
         let rest = &tail[below..];
         if rest.is_empty() {
-            return 0;
+            return (0, listed);
         }
         info = list.find(rest);
     }
     if info.len == 0 || info.len >= body.len() {
-        return 0;
+        return (0, listed);
     }
     let dot = body.len() - info.len - 1;
-    body[..dot]
+    let start = body[..dot]
         .iter()
         .rposition(|b| *b == b'.')
-        .map_or(0, |i| i + 1)
+        .map_or(0, |i| i + 1);
+    (start, listed)
 }
 
 /// A registered domain that says no reverse name was configured: one of

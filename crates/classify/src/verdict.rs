@@ -112,6 +112,9 @@ pub struct NameVerdict {
     pub label: Label,
     /// The rules that matched, in the order they were checked.
     pub reasons: Vec<Reason>,
+    /// What the Public Suffix List says about the name's top-level domain
+    /// (`None` for an invalid name: its top-level domain is no question).
+    pub tld: Option<crate::TldCheck>,
 }
 
 impl NameVerdict {

@@ -127,7 +127,7 @@ fn unknown_top_level_domains_are_the_marked_rows() {
             );
             continue;
         }
-        let got = match c.tld(&r.name) {
+        let got = match c.judge(r.ip, &r.name).tld {
             Some(TldCheck::Unlisted) => Some("unlisted"),
             Some(TldCheck::SpecialUse(_)) => Some("special-use"),
             Some(TldCheck::Listed) => None,
