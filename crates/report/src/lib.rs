@@ -11,6 +11,8 @@
 //! suppressed and baseline findings).
 //! [`read_report`] reads `json`/`jsonl` reports back (for baselines, `merge`
 //! and `fix`); [`read_report_with`] streams their records in flat memory;
+//! [`merge_streamed`] and [`merge_full`] merge shard reports into one;
+//! [`json_text`] is the one writer of JSON text;
 //! [`render_html`] draws a saved report as the `html` page; and
 //! [`fix`] turns a report into the DNS records to publish.
 //!
