@@ -15,7 +15,8 @@
 #             servers found by NS records: tests/e2e covers it);
 #   merged16  a generated /16 scanned as 4 shards and merged, every format,
 #             on merge's streamed path and on its full path (shards
-#             re-indented, which forces it);
+#             re-indented, which forces it), and json on stdout (the streamed
+#             path's line copy, alone and beside a sarif file);
 #   classify  `classify` over every PTR name of the /16's zones.
 # Scans run one query at a time (`--concurrency 1`), so records come in the
 # visiting order. What still differs between two runs of one binary is masked:
@@ -23,7 +24,7 @@
 # packet lost on a busy machine is retried). Prints one line per compared file and exits 1 on any difference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -eq 2 ] || { sed -n '2,22p' "$0"; exit 2; }
+[ $# -eq 2 ] || { sed -n '2,24p' "$0"; exit 2; }
 OLD=$(realpath "$1")
 NEW=$(realpath "$2")
 OUT="${OUT:-/tmp/ptr-audit-same-bytes}"
@@ -103,6 +104,13 @@ run_case() { # side bin
   mapfile -t o < <(outputs "$d" merged16)
   rc=0; "$bin" merge "${shards[@]}" "${o[@]}" >"$d/merged16.stdout" 2>"$d/merged16.stderr" || rc=$?
   echo "$rc" >"$d/merged16.rc"
+  # the streamed path's json copy: stdout only (record lines copied, the
+  # placeholder tally on a second thread), and stdout beside a file
+  rc=0; "$bin" merge "${shards[@]}" >"$d/merged16-copy.json" 2>"$d/merged16-copy.stderr" || rc=$?
+  echo "$rc" >"$d/merged16-copy.rc"
+  rc=0; "$bin" merge "${shards[@]}" --format json --output "sarif=$d/merged16-mixed.sarif" \
+    >"$d/merged16-mixed.json" 2>"$d/merged16-mixed.stderr" || rc=$?
+  echo "$rc" >"$d/merged16-mixed.rc"
   mapfile -t o < <(outputs "$d" merged16-full)
   rc=0; "$bin" merge "${loose[@]}" "${o[@]}" >"$d/merged16-full.stdout" 2>"$d/merged16-full.stderr" || rc=$?
   echo "$rc" >"$d/merged16-full.rc"
