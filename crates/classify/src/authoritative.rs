@@ -157,6 +157,49 @@ pub fn lame_server(
     }
 }
 
+/// The servers of a scan that gave no usable answer, grouped into block
+/// findings: one [`lame_server`] finding per block, server and reason,
+/// listing the zones (of that block's addresses) the server failed for.
+#[derive(Debug, Default)]
+pub struct LameServers {
+    /// (block, server, reason) and the zones, in the order met.
+    found: Vec<(Arc<BlockInfo>, String, String, Vec<String>)>,
+}
+
+impl LameServers {
+    /// Notes that `server` gave no usable answer (`reason`, as
+    /// [`lame_server`] takes it) for `zone`, which holds addresses of
+    /// `blocks`.
+    pub fn add(&mut self, zone: &str, blocks: &[Arc<BlockInfo>], server: &str, reason: &str) {
+        for block in blocks {
+            match self
+                .found
+                .iter_mut()
+                .find(|(b, s, r, _)| *b == *block && s == server && r == reason)
+            {
+                Some(entry) => entry.3.push(zone.to_owned()),
+                None => self.found.push((
+                    Arc::clone(block),
+                    server.to_owned(),
+                    reason.to_owned(),
+                    vec![zone.to_owned()],
+                )),
+            }
+        }
+    }
+
+    /// The block findings, by block address, then server and reason (the
+    /// order zones were met in depends on the visiting order).
+    pub fn findings(mut self) -> Vec<BlockFinding> {
+        self.found
+            .sort_by(|a, b| (a.0.cidr, &a.1, &a.2).cmp(&(b.0.cidr, &b.1, &b.2)));
+        self.found
+            .iter()
+            .map(|(block, server, reason, zones)| lame_server(block, server, reason, zones))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;

@@ -143,8 +143,17 @@ fn dec_len(v: u64) -> usize {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// The forms of `ip`'s family. `body` is the lowercased name without its
+/// trailing dot. What it finds does not depend on what `ev` held before.
+pub(crate) fn check(ip: std::net::IpAddr, body: &[u8], ev: &mut Evidence) {
+    match ip {
+        std::net::IpAddr::V4(v4) => ipv4(v4, body, ev),
+        std::net::IpAddr::V6(v6) => ipv6(v6, body, ev),
+    }
+}
+
 /// IPv4 forms. `body` is the lowercased name without its trailing dot.
-pub(crate) fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
+fn ipv4(ip: Ipv4Addr, body: &[u8], ev: &mut Evidence) {
     let o = ip.octets();
     let fwd = [o[0] as u64, o[1] as u64, o[2] as u64, o[3] as u64];
     let rev = [fwd[3], fwd[2], fwd[1], fwd[0]];
@@ -428,7 +437,7 @@ fn match_hextets(body: &[u8], t: &[Tok], i: usize, h: &[u64; 8]) -> Option<(usiz
 }
 
 /// IPv6 forms. `body` is the lowercased name without its trailing dot.
-pub(crate) fn ipv6(ip: Ipv6Addr, body: &[u8], ev: &mut Evidence) {
+fn ipv6(ip: Ipv6Addr, body: &[u8], ev: &mut Evidence) {
     let seg = ip.segments();
     let h: [u64; 8] = std::array::from_fn(|k| seg[k] as u64);
     let octets = ip.octets();

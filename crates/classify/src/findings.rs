@@ -6,6 +6,7 @@ use ptr_audit_model::{
 };
 
 use crate::severity::for_block;
+use crate::tally::Judged;
 use crate::verdict::{Label, NameVerdict, Rule};
 use crate::{Classifier, TldCheck};
 
@@ -47,6 +48,20 @@ fn norm(name: &str) -> String {
     name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
 }
 
+/// True when `name` is the `expected` one: equal but for case and a
+/// trailing dot on either (the one test for `ptr-unexpected` and the
+/// [`BlockTally`](crate::BlockTally)'s names shared by design).
+pub(crate) fn is_expected(name: &str, expected: &str) -> bool {
+    let bare = |n: &'_ str| -> usize { n.len() - usize::from(n.ends_with('.')) };
+    name[..bare(name)].eq_ignore_ascii_case(&expected[..bare(expected)])
+}
+
+/// Most severe first, ties in [`FindingCode`] order: the order of a
+/// record's findings.
+pub(crate) fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+}
+
 fn verdict_details(f: Finding, name: &DnsName, v: &NameVerdict) -> Finding {
     let text = name.as_str();
     let mut forms: Vec<String> = Vec::new();
@@ -64,16 +79,17 @@ fn verdict_details(f: Finding, name: &DnsName, v: &NameVerdict) -> Finding {
 }
 
 /// The findings for one address, and the judgement of its first PTR name
-/// (the one receivers use), so that the record need not judge it again.
+/// (the one receivers use and the block tally counts), so that neither
+/// judges it again.
 pub(crate) fn classify(
     c: &Classifier,
     target: &Target,
     lookup: &Lookup,
-) -> (Vec<Finding>, Option<NameVerdict>) {
+) -> (Vec<Finding>, Option<(NameVerdict, Judged)>) {
     let (mut out, first) = ptr_findings(c, target, lookup);
     if !lookup.dnsbl.is_empty() {
         crate::dnsbl::findings(target, lookup, &mut out);
-        out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+        sort(&mut out);
     }
     (out, first)
 }
@@ -84,7 +100,7 @@ fn ptr_findings(
     c: &Classifier,
     target: &Target,
     lookup: &Lookup,
-) -> (Vec<Finding>, Option<NameVerdict>) {
+) -> (Vec<Finding>, Option<(NameVerdict, Judged)>) {
     let block = &*target.block;
     let sev = |code| for_block(block, code);
     let mut out = Vec::new();
@@ -121,10 +137,22 @@ fn ptr_findings(
     };
 
     let dc = &*block.datacenter;
+    let mut encodes_address = None;
     let verdicts: Vec<NameVerdict> = names
         .iter()
-        .map(|n| c.judge_in(target.ip, n.as_str(), Some(dc)))
+        .enumerate()
+        .map(|(i, n)| {
+            let (verdict, encodes) = c.judge_parts(target.ip, n.as_str(), Some(dc));
+            if i == 0 {
+                encodes_address = encodes;
+            }
+            verdict
+        })
         .collect();
+    let first_expected = target
+        .expected_ptr
+        .as_deref()
+        .is_some_and(|e| is_expected(names[0].as_str(), e));
 
     // ptr-invalid: the first invalid name.
     if let Some(i) = verdicts.iter().position(|v| v.label == Label::Invalid) {
@@ -169,22 +197,23 @@ fn ptr_findings(
     }
 
     // ptr-unexpected: no name equals the inventory's expectation.
-    if let Some(expected) = &target.expected_ptr {
+    if let Some(expected) = &target.expected_ptr
+        && !first_expected
+        && !names[1..].iter().any(|n| is_expected(n.as_str(), expected))
+    {
         let want = norm(expected);
-        if !names.iter().any(|n| norm(n.as_str()) == want) {
-            out.push(
-                Finding::new(
-                    FindingCode::PtrUnexpected,
-                    sev(FindingCode::PtrUnexpected),
-                    format!("the ptr is `{}`, the inventory expects `{want}`", names[0]),
-                )
-                .with_text("expected", want.clone())
-                .with_list(
-                    "actual",
-                    names.iter().map(|n| n.as_str().to_owned()).collect(),
-                ),
-            );
-        }
+        out.push(
+            Finding::new(
+                FindingCode::PtrUnexpected,
+                sev(FindingCode::PtrUnexpected),
+                format!("the ptr is `{}`, the inventory expects `{want}`", names[0]),
+            )
+            .with_text("expected", want.clone())
+            .with_list(
+                "actual",
+                names.iter().map(|n| n.as_str().to_owned()).collect(),
+            ),
+        );
     }
 
     // ptr-multiple.
@@ -232,8 +261,12 @@ fn ptr_findings(
         out.push(f);
     }
 
-    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
-    (out, verdicts.into_iter().next())
+    sort(&mut out);
+    let judged = Judged {
+        encodes_address,
+        is_expected: first_expected,
+    };
+    (out, verdicts.into_iter().next().map(|v| (v, judged)))
 }
 
 /// The `ptr-unknown-tld` finding for `text` (a valid host name) whose

@@ -26,6 +26,7 @@
 
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
+mod audit;
 pub mod authoritative;
 pub mod dnsbl;
 mod encoded;
@@ -47,8 +48,10 @@ use ptr_audit_model::{
     Status, Target,
 };
 
+pub use audit::AuditRun;
 pub use suffix::{PslError, SuffixList, TldCheck};
 pub use tally::BlockTally;
+use tally::Judged;
 pub use verdict::{Label, NameVerdict, Reason, Rule};
 
 /// Why a [`Classifier`] could not be built.
@@ -174,14 +177,27 @@ impl Classifier {
 
     /// Like [`Classifier::judge`], knowing the address's datacenter.
     pub fn judge_in(&self, ip: IpAddr, name: &str, datacenter: Option<&str>) -> NameVerdict {
+        self.judge_parts(ip, name, datacenter).0
+    }
+
+    /// [`Classifier::judge_in`], and whether the name encodes the address
+    /// (`None` for an invalid name, where that is not looked for): the
+    /// [`BlockTally`] skips such names, and learns it here.
+    fn judge_parts(
+        &self,
+        ip: IpAddr,
+        name: &str,
+        datacenter: Option<&str>,
+    ) -> (NameVerdict, Option<bool>) {
         let body = name.strip_suffix('.').unwrap_or(name).as_bytes();
         let mut reasons = Vec::new();
         if validity::check(ip, name, body, &mut reasons) {
-            return NameVerdict {
+            let verdict = NameVerdict {
                 label: Label::Invalid,
                 reasons,
                 tld: None,
             };
+            return (verdict, None);
         }
         // Valid names are at most 253 octets of [A-Za-z0-9.-].
         let mut buf = [0u8; 253];
@@ -192,10 +208,9 @@ impl Classifier {
         let lower = &*lower;
         let mut ev = Evidence::default();
         self.provider_default(ip, lower, datacenter, &mut ev);
-        match ip {
-            IpAddr::V4(v4) => encoded::ipv4(v4, lower, &mut ev),
-            IpAddr::V6(v6) => encoded::ipv6(v6, lower, &mut ev),
-        }
+        let before = ev.strong.len();
+        encoded::check(ip, lower, &mut ev);
+        let encodes_address = ev.strong.len() > before;
         let (host_end, listed) = tokens::registered_start(&self.suffixes, lower);
         let tld = Some(suffix::tld_check(lower, listed));
         if ev.strong.is_empty() {
@@ -203,19 +218,21 @@ impl Classifier {
         }
         tokens::scan(ip, lower, host_end, &mut ev);
         if ev.strong.is_empty() && ev.weak_score < WEAK_THRESHOLD {
-            return NameVerdict {
+            let verdict = NameVerdict {
                 label: Label::Custom,
                 reasons: Vec::new(),
                 tld,
             };
+            return (verdict, Some(encodes_address));
         }
         let mut reasons = ev.strong;
         reasons.append(&mut ev.weak);
-        NameVerdict {
+        let verdict = NameVerdict {
             label: Label::Generic,
             reasons,
             tld,
-        }
+        };
+        (verdict, Some(encodes_address))
     }
 
     fn provider_default(
@@ -262,8 +279,20 @@ impl Classifier {
     /// `target` with its findings ([`Classifier::classify`], plus the
     /// `ptr-inconsistent` finding `servers` gives), status, receiver
     /// verdicts (the entries that are not `accept`) and `iprev` result. The
-    /// first PTR name is judged once, for the findings and the receivers.
+    /// first PTR name is judged once, for the findings and the receivers
+    /// (and, in an [`AuditRun`], the [`BlockTally`]).
     pub fn audit(&self, target: Target, lookup: Lookup, servers: Servers<'_>) -> AddressRecord {
+        self.audit_judged(target, lookup, servers).0
+    }
+
+    /// [`Classifier::audit`], and what the tally needs of the first name's
+    /// judgement.
+    fn audit_judged(
+        &self,
+        target: Target,
+        lookup: Lookup,
+        servers: Servers<'_>,
+    ) -> (AddressRecord, Option<Judged>) {
         let (mut findings, first) = findings::classify(self, &target, &lookup);
         let extra = match servers {
             Servers::NotAsked => None,
@@ -280,9 +309,10 @@ impl Classifier {
         };
         if let Some(f) = extra {
             findings.push(f);
-            findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+            findings::sort(&mut findings);
         }
-        self.assemble(target, lookup, findings, first)
+        let (verdict, judged) = first.unzip();
+        (self.assemble(target, lookup, findings, verdict), judged)
     }
 
     /// A record of `target` with `findings` made elsewhere (a report's

@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 use ptr_audit_model::{
-    BlockFinding, BlockInfo, Detail, DetailValue, Finding, FindingCode, Lookup, PtrAnswer, Target,
+    BlockFinding, BlockInfo, Detail, DetailValue, DnsName, Finding, FindingCode, Lookup, PtrAnswer,
+    Target,
 };
 
+use crate::findings::is_expected;
 use crate::severity::for_block;
 
 /// Per-block counts of the first PTR name of each address.
@@ -76,15 +78,19 @@ impl BlockTally {
     /// Counts one address's result. Addresses whose name is their expected
     /// one (shared by design) are not counted.
     pub fn observe(&mut self, target: &Target, lookup: &Lookup) {
-        let PtrAnswer::Names(names) = &lookup.answer else {
+        let Some(first) = first_name(lookup) else {
             return;
         };
-        let Some(first) = names.first() else { return };
+        let expected = target
+            .expected_ptr
+            .as_deref()
+            .is_some_and(|e| is_expected(first.as_str(), e));
         self.count(
             target.ip,
             &target.block,
-            target.expected_ptr.as_deref(),
             first.without_root(),
+            expected,
+            None,
         );
     }
 
@@ -104,42 +110,53 @@ impl BlockTally {
         } else {
             first.strip_suffix('.').unwrap_or(first)
         };
-        self.count(ip, block, expected_ptr, name);
+        let expected = expected_ptr.is_some_and(|e| is_expected(name, e));
+        self.count(ip, block, name, expected, None);
     }
 
+    /// Counts one address whose first PTR name [`Classifier::audit`](crate::Classifier::audit)
+    /// has judged: what the judgement found is not looked for again.
+    pub(crate) fn observe_judged(&mut self, target: &Target, lookup: &Lookup, judged: Judged) {
+        if judged.is_expected || judged.encodes_address == Some(true) {
+            return;
+        }
+        let Some(first) = first_name(lookup) else {
+            return;
+        };
+        self.count(
+            target.ip,
+            &target.block,
+            first.without_root(),
+            false,
+            judged.encodes_address,
+        );
+    }
+
+    /// Counts `first` (without its trailing dot) unless it is the expected
+    /// name or encodes `ip` (`encodes_address`, or the check made here when
+    /// no judgement made it).
     fn count(
         &mut self,
         ip: IpAddr,
         block: &Arc<BlockInfo>,
-        expected_ptr: Option<&str>,
         first: &str,
+        is_expected: bool,
+        encodes_address: Option<bool>,
     ) {
+        if is_expected {
+            return;
+        }
         let mut name = std::mem::take(&mut self.scratch);
         name.clear();
         name.push_str(first);
         name.make_ascii_lowercase();
-        self.count_lower(ip, block, expected_ptr, &name);
+        if !encodes_address.unwrap_or_else(|| address_derived(ip, name.as_bytes())) {
+            self.count_lower(block, &name);
+        }
         self.scratch = name;
     }
 
-    fn count_lower(
-        &mut self,
-        ip: IpAddr,
-        block: &Arc<BlockInfo>,
-        expected_ptr: Option<&str>,
-        name: &str,
-    ) {
-        if address_derived(ip, name.as_bytes()) {
-            return;
-        }
-        if let Some(exp) = expected_ptr
-            && exp
-                .strip_suffix('.')
-                .unwrap_or(exp)
-                .eq_ignore_ascii_case(name)
-        {
-            return;
-        }
+    fn count_lower(&mut self, block: &Arc<BlockInfo>, name: &str) {
         let i = match &self.last {
             Some((b, i)) if Arc::ptr_eq(b, block) => *i,
             _ => {
@@ -221,12 +238,28 @@ impl BlockTally {
     }
 }
 
-/// True when `name` (lowercase, no trailing dot) encodes `ip` itself.
-fn address_derived(ip: std::net::IpAddr, name: &[u8]) -> bool {
-    let mut ev = crate::Evidence::default();
-    match ip {
-        std::net::IpAddr::V4(v4) => crate::encoded::ipv4(v4, name, &mut ev),
-        std::net::IpAddr::V6(v6) => crate::encoded::ipv6(v6, name, &mut ev),
+/// What the tally needs to know of an address's first PTR name, as
+/// [`Classifier::audit`](crate::Classifier::audit) judged it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Judged {
+    /// Whether the name encodes the address (`None`: the judgement did not
+    /// look, as for an invalid name).
+    pub encodes_address: Option<bool>,
+    /// Whether the name is the one the inventory expects.
+    pub is_expected: bool,
+}
+
+/// The first PTR name of a lookup.
+fn first_name(lookup: &Lookup) -> Option<&DnsName> {
+    match &lookup.answer {
+        PtrAnswer::Names(names) => names.first(),
+        _ => None,
     }
+}
+
+/// True when `name` (lowercase, no trailing dot) encodes `ip` itself.
+pub(crate) fn address_derived(ip: IpAddr, name: &[u8]) -> bool {
+    let mut ev = crate::Evidence::default();
+    crate::encoded::check(ip, name, &mut ev);
     !ev.strong.is_empty()
 }

@@ -184,6 +184,29 @@ pub struct ZoneReport {
     pub addresses: u64,
 }
 
+impl ZoneReport {
+    /// Its servers that no resolver gets a usable answer from, as reports
+    /// name them, with a reason keyword: those asked that gave no usable
+    /// answer at all ([`AuthServer::is_lame`]; the first failure's keyword,
+    /// `timeout` when none is known), then those at special-purpose
+    /// addresses that were not asked (`special-purpose`).
+    pub fn unusable_servers(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        let lame = self.servers.iter().filter(|s| s.is_lame()).map(|server| {
+            let reason = server
+                .first_failure
+                .as_ref()
+                .map_or_else(|| "timeout".to_owned(), FailureReason::keyword);
+            (server.label(), reason)
+        });
+        let special = self
+            .skipped
+            .iter()
+            .filter(|s| matches!(s.reason, SkipReason::SpecialPurpose(_)))
+            .map(|s| (s.label(), "special-purpose".to_owned()));
+        lame.chain(special)
+    }
+}
+
 /// Plain queries to the configured resolvers, for zone discovery.
 struct Asker {
     servers: Vec<SocketAddr>,

@@ -1,16 +1,12 @@
-//! `--authoritative`: the block findings of lame or unreachable servers, and
-//! the warning naming the servers that were not asked.
+//! `--authoritative`: the warnings naming the zones whose servers could not
+//! be found and the servers that were not asked (the block findings of lame
+//! or unreachable servers are `classify::AuditRun`'s).
 
-use std::sync::Arc;
-
-use ptr_audit_classify::authoritative::lame_server;
-use ptr_audit_model::{BlockFinding, BlockInfo, FailureReason};
 use ptr_audit_scan::{SkipReason, ZoneReport};
 
-/// Block findings for the lame or unreachable servers of `--authoritative`,
-/// one per block and server (listing the zones); zones whose servers could
-/// not be found are named on stderr.
-pub(super) fn zone_findings(zones: &[ZoneReport]) -> Vec<BlockFinding> {
+/// Names on stderr the zones whose servers could not be found, and the name
+/// servers that were not asked ([`skipped_servers_warning`]).
+pub(super) fn zone_warnings(zones: &[ZoneReport]) {
     let unfound: Vec<&ZoneReport> = zones.iter().filter(|z| z.error.is_some()).collect();
     if let Some(first) = unfound.first() {
         let addresses: u64 = unfound.iter().map(|z| z.addresses).sum();
@@ -26,41 +22,6 @@ pub(super) fn zone_findings(zones: &[ZoneReport]) -> Vec<BlockFinding> {
         );
     }
     skipped_servers_warning(zones);
-    // (block, server, reason) -> zones, in the order met; a server at a
-    // special-purpose address is one no resolver on the Internet can reach
-    let lame_servers = zones.iter().flat_map(|zone| {
-        let lame = zone.servers.iter().filter(|s| s.is_lame()).map(|server| {
-            let reason = server
-                .first_failure
-                .as_ref()
-                .map_or_else(|| "timeout".to_owned(), FailureReason::keyword);
-            (server.label(), reason)
-        });
-        let special = zone
-            .skipped
-            .iter()
-            .filter(|s| matches!(s.reason, SkipReason::SpecialPurpose(_)))
-            .map(|s| (s.label(), "special-purpose".to_owned()));
-        lame.chain(special).map(move |found| (zone, found))
-    });
-    let mut lame: Vec<(&Arc<BlockInfo>, String, String, Vec<String>)> = Vec::new();
-    for (zone, (label, reason)) in lame_servers {
-        for block in &zone.blocks {
-            let zone_name = zone.zone.as_str().to_owned();
-            match lame
-                .iter_mut()
-                .find(|(b, s, r, _)| **b == *block && *s == label && *r == reason)
-            {
-                Some(entry) => entry.3.push(zone_name),
-                None => lame.push((block, label.clone(), reason.clone(), vec![zone_name])),
-            }
-        }
-    }
-    // the order zones were met in depends on the visiting order: sort
-    lame.sort_by(|a, b| (a.0.cidr, &a.1, &a.2).cmp(&(b.0.cidr, &b.1, &b.2)));
-    lame.iter()
-        .map(|(block, server, reason, zones)| lame_server(block, server, reason, zones))
-        .collect()
 }
 
 /// Names on stderr the name servers `--authoritative` did not ask: those at

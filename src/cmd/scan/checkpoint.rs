@@ -1,51 +1,58 @@
-//! Resuming from a checkpoint: the scope indexes it holds already, and the
-//! repair of a checkpoint torn by a crash.
+//! `--checkpoint` and `--resume`: the checkpoint file read back into the
+//! report, repaired when a crash tore it, and appended to.
 
 use std::fs::OpenOptions;
 use std::path::Path;
 
 use anyhow::Context;
+use ptr_audit_classify::AuditRun;
+use ptr_audit_report::{Format, Report, ReportMeta, Sink, SinkOptions};
 
-/// The scope indexes a resumed checkpoint already holds, one bit each
-/// (a /16 costs 8 KiB, however large its records).
-#[derive(Default)]
-pub(super) struct Done {
-    bits: Vec<u64>,
-    len: u64,
-}
-
-impl Done {
-    /// Marks `index`; false when it was marked already.
-    pub(super) fn insert(&mut self, index: u64) -> bool {
-        let (word, bit) = ((index / 64) as usize, index % 64);
-        if self.bits.len() <= word {
-            self.bits.resize(word + 1, 0);
-        }
-        let fresh = self.bits[word] & (1 << bit) == 0;
-        self.bits[word] |= 1 << bit;
-        self.len += u64::from(fresh);
-        fresh
+/// Resumes from the checkpoint at `path` when it exists: repairs it, then
+/// streams its records through `audit` (which re-derives each from this
+/// inventory and skips repeats) into `report`. Then opens it for appending:
+/// the returned sink writes every further record, flushed one by one.
+pub(super) fn open(
+    path: &Path,
+    resume: bool,
+    audit: &mut AuditRun<'_>,
+    report: &mut Report,
+    meta: &ReportMeta,
+    options: &SinkOptions,
+) -> anyhow::Result<Box<dyn Sink>> {
+    if resume && path.exists() {
+        repair_checkpoint(path)?;
+        // Streamed: one record at a time goes to the report.
+        let mut each = |stored| match audit.resume(stored) {
+            Some(rec) => report
+                .record(&rec)
+                .map_err(|e| format!("cannot write the report: {e}")),
+            None => Ok(()),
+        };
+        ptr_audit_report::read_report_with(path, &mut each)
+            .with_context(|| format!("cannot read the checkpoint `{}`", path.display()))?;
     }
-
-    pub(super) fn contains(&self, index: u64) -> bool {
-        self.bits
-            .get((index / 64) as usize)
-            .is_some_and(|w| w & (1 << (index % 64)) != 0)
-    }
-
-    pub(super) fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open the checkpoint `{}`", path.display()))?;
+    let options = SinkOptions {
+        flush_each_record: true,
+        ..options.clone()
+    };
+    Ok(ptr_audit_report::sink(
+        Format::Jsonl,
+        Box::new(file),
+        meta,
+        &options,
+    )?)
 }
 
 /// Cuts a checkpoint back to its last newline. What follows it — a record
 /// torn by a crash, or one complete but without its newline — would be glued
 /// to the next record appended; it is dropped and its address scanned again.
-pub(super) fn repair_checkpoint(path: &Path) -> anyhow::Result<()> {
+fn repair_checkpoint(path: &Path) -> anyhow::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let context = || format!("cannot repair the checkpoint `{}`", path.display());
     let mut file = OpenOptions::new()
