@@ -8,6 +8,10 @@
 //! or (after stepping up past a CNAME, RFC 2317) the zone holding the alias.
 //! It is asked once per /24 (IPv4) or /64 (IPv6) and memoised, then NS of the
 //! zone and A (and AAAA when a configured resolver is IPv6) of every NS name.
+//! These questions spend the run's budgets ([`crate::budget`]: the global
+//! [`ScanConfig::qps`] and the resolver's [`ScanConfig::qps_per_server`],
+//! the same buckets the engine's passes draw on) and are retried as the
+//! engine retries ([`ScanConfig::attempts`], [`ScanConfig::backoff`]).
 //!
 //! The NS set comes from DNS, which a zone's owner controls, so it is not
 //! followed blindly: an address in a special-purpose range ([`special_purpose`]:
@@ -28,7 +32,8 @@
 //! single reply to the first addresses of a pass is marked dead and not asked
 //! again in this run; its answers are `Failed(Timeout)`. The adaptive
 //! backoff is off in the per-server passes (REFUSED from an authoritative
-//! server means lame, not "slow down"); `qps` and `qps_per_server` apply.
+//! server means lame, not "slow down"); `qps` and `qps_per_server` apply,
+//! one budget for the whole run.
 //!
 //! An address whose PTR is reached through a CNAME (RFC 2317) is asked at the
 //! servers of the zone holding the alias; the engine follows the alias at the
@@ -48,6 +53,7 @@ use ptr_audit_model::{
     BlockInfo, DnsName, FailureReason, Lookup, PtrAnswer, Rcode, ServerAnswer, Target,
 };
 
+use crate::budget::Budget;
 use crate::{ScanConfig, ScanError, ScanOutcome, StopSignal, engine};
 
 /// One authoritative server of a zone and how it answered in this run.
@@ -207,25 +213,48 @@ impl ZoneReport {
     }
 }
 
-/// Plain queries to the configured resolvers, for zone discovery.
-struct Asker {
+/// Zone discovery's questions to the configured resolvers, within the run's
+/// [`Budget`] and with the engine's retry rules.
+struct Asker<'b> {
     servers: Vec<SocketAddr>,
     timeout: Duration,
     attempts: u32,
+    backoff: Duration,
+    budget: &'b Budget,
     turn: Cell<usize>,
     queries: Cell<u64>,
 }
 
-impl Asker {
-    /// Asks `name`/`rtype` with RD on, trying the servers in turn; NOERROR
-    /// and NXDOMAIN are answers, anything else is retried.
+impl<'b> Asker<'b> {
+    fn new(config: &ScanConfig, budget: &'b Budget) -> Self {
+        Asker {
+            servers: config.servers.clone(),
+            timeout: config.timeout,
+            attempts: config.attempts.max(1),
+            backoff: config.backoff,
+            budget,
+            turn: Cell::new(0),
+            queries: Cell::new(0),
+        }
+    }
+
+    /// Asks `name`/`rtype` with RD on, trying the servers in turn, each try
+    /// spending a token of the budget; NOERROR and NXDOMAIN are answers,
+    /// anything else is retried as the engine retries: a timeout at once,
+    /// a failure rcode or a network error after [`ScanConfig::backoff`],
+    /// doubled on every further retry and capped at the timeout.
     async fn ask(&self, name: &Name, rtype: RecordType) -> Result<Message, FailureReason> {
         let mut last = FailureReason::Timeout;
-        for _ in 0..self.attempts.max(1) {
+        for tries in 0..self.attempts {
+            if tries > 0 && !matches!(last, FailureReason::Timeout) {
+                let wait = self.backoff.saturating_mul(1 << (tries - 1).min(16));
+                tokio::time::sleep(wait.min(self.timeout)).await;
+            }
             let turn = self.turn.get();
             self.turn.set(turn + 1);
-            self.queries.set(self.queries.get() + 1);
             let server = self.servers[turn % self.servers.len()];
+            self.budget.wait(server).await;
+            self.queries.set(self.queries.get() + 1);
             match self.once(server, name, rtype).await {
                 Ok(m) => match m.metadata.response_code {
                     ResponseCode::NoError | ResponseCode::NXDomain => return Ok(m),
@@ -416,7 +445,13 @@ impl Known {
     /// Finds the zone of every /24 or /64 of `batch` not seen before (their
     /// SOA questions in parallel), then the servers of every zone not seen
     /// before (once per zone, in parallel).
-    async fn discover(&mut self, asker: &Asker, batch: &[Target], v6: bool, policy: &ServerPolicy) {
+    async fn discover(
+        &mut self,
+        asker: &Asker<'_>,
+        batch: &[Target],
+        v6: bool,
+        policy: &ServerPolicy,
+    ) {
         let mut new_groups: Vec<(Group, IpAddr)> = Vec::new();
         let mut queued: HashSet<Group> = HashSet::new();
         for t in batch {
@@ -574,7 +609,7 @@ fn absorb(a: &mut ScanOutcome, b: &ScanOutcome) {
 pub async fn scan_authoritative<I, F>(
     config: &ScanConfig,
     targets: I,
-    mut sink: F,
+    sink: F,
     stop: &StopSignal,
 ) -> Result<(ScanOutcome, Vec<ZoneReport>), ScanError>
 where
@@ -584,14 +619,24 @@ where
     if config.servers.is_empty() {
         return Err(ScanError::NoServers);
     }
+    scan_authoritative_within(config, &Budget::new(config), targets, sink, stop).await
+}
+
+/// [`scan_authoritative`] spending `budget`: zone discovery, the pass
+/// through the resolver and every server's pass draw on it.
+async fn scan_authoritative_within<I, F>(
+    config: &ScanConfig,
+    budget: &Budget,
+    targets: I,
+    mut sink: F,
+    stop: &StopSignal,
+) -> Result<(ScanOutcome, Vec<ZoneReport>), ScanError>
+where
+    I: IntoIterator<Item = Target>,
+    F: FnMut(Target, Lookup, Vec<ServerAnswer>),
+{
     let started = Instant::now();
-    let asker = Asker {
-        servers: config.servers.clone(),
-        timeout: config.timeout,
-        attempts: config.attempts,
-        turn: Cell::new(0),
-        queries: Cell::new(0),
-    };
+    let asker = Asker::new(config, budget);
     let want_v6 = config.servers.iter().any(SocketAddr::is_ipv6);
     let policy = ServerPolicy {
         port: config.authoritative_port,
@@ -642,8 +687,9 @@ where
 
         // pass 1: through the configured resolver
         let mut lookups: Vec<Option<Lookup>> = vec![None; batch.len()];
-        let outcome = engine::run(
+        let outcome = engine::run_within(
             config,
+            budget,
             batch.iter().cloned(),
             |t, l| {
                 if let Some(&i) = position.get(&t.ip) {
@@ -688,8 +734,9 @@ where
             // servers drop or truncate): the adaptive backoff would crawl
             // through a lame server's zones. The budgets still apply.
             cfg.adaptive_backoff = false;
-            let result = engine::run(
+            let result = engine::run_within(
                 &cfg,
+                budget,
                 asked.iter().map(|&i| batch[i].clone()),
                 |t, l| {
                     if let Some(&i) = position.get(&t.ip) {
@@ -789,13 +836,8 @@ pub fn zones_of_blocking(
     if config.servers.is_empty() {
         return Err(ScanError::NoServers);
     }
-    let asker = Asker {
-        servers: config.servers.clone(),
-        timeout: config.timeout,
-        attempts: config.attempts,
-        turn: Cell::new(0),
-        queries: Cell::new(0),
-    };
+    let budget = Budget::new(config);
+    let asker = Asker::new(config, &budget);
     let asker = &asker;
     let work = stream::iter(names)
         .map(|name| async move {
@@ -830,7 +872,107 @@ fn name_of(name: &DnsName) -> Result<Name, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::num::NonZeroU32;
+    use std::path::PathBuf;
+    use std::rc::Rc;
+
+    use governor::Quota;
+    use ptr_audit_dnsserver::{ZoneServer, ZoneSet};
+    use ptr_audit_model::{Policy, SourceLocation};
+
     use super::*;
+
+    /// Every query of an authoritative run, zone discovery's SOA, NS and A
+    /// questions included, takes a token of the run's global budget and of
+    /// its server's: the tokens spent equal the queries the servers saw.
+    /// (Buckets that do not refill during the test, so nothing is timed.)
+    #[test]
+    fn zone_discovery_spends_the_same_budgets_as_the_scan() {
+        let soa = "$TTL 300\n@ IN SOA ns1.examplehost.net. h.examplehost.net. 1 3600 600 86400 300\n\
+                   @ IN NS ns1.examplehost.net.\n";
+        let zones = || {
+            let mut set = ZoneSet::new();
+            let reverse =
+                format!("{soa}1 IN PTR a.examplehost.net.\n2 IN PTR b.examplehost.net.\n");
+            set.add_text("113.0.203.in-addr.arpa", &reverse).unwrap();
+            let hosts = "ns1 IN A 127.0.0.11\na IN A 203.0.113.1\nb IN A 203.0.113.9\n";
+            set.add_text("examplehost.net", &format!("{soa}{hosts}"))
+                .unwrap();
+            set
+        };
+        let resolver = ZoneServer::spawn(zones()).expect("resolver");
+        let auth = ZoneServer::spawn_on(zones(), SocketAddr::from(([127, 0, 0, 11], 0)))
+            .expect("authoritative server");
+        let cfg = ScanConfig {
+            servers: vec![resolver.addr()],
+            authoritative_port: auth.addr().port(),
+            allow_special_servers: true, // on loopback
+            ..ScanConfig::default()
+        };
+        let block = Arc::new(BlockInfo {
+            datacenter: Arc::from("test"),
+            cidr: "203.0.113.0/24".parse().unwrap(),
+            policy: Policy::Hosting,
+            expect_ptr: None,
+            expect_pbl: false,
+            migrated_from: None,
+            severities: Default::default(),
+            source: SourceLocation {
+                file: PathBuf::from("<test>"),
+                line: 1,
+            },
+        });
+        let targets = (1..=4u8).map(|d| Target {
+            ip: IpAddr::from([203, 0, 113, d]),
+            block: Arc::clone(&block),
+            expected_ptr: None,
+        });
+        const TOKENS: u32 = 10_000;
+        let day = Quota::with_period(Duration::from_secs(86_400))
+            .unwrap()
+            .allow_burst(NonZeroU32::new(TOKENS).unwrap());
+        let budget = Budget::with_quotas(Some(day), Some(day));
+        let mut delivered = 0;
+        let stop = StopSignal::new();
+        let run = scan_authoritative_within(
+            &cfg,
+            &budget,
+            targets,
+            |_, _, answers| {
+                assert_eq!(answers.len(), 1);
+                delivered += 1;
+            },
+            &stop,
+        );
+        let (outcome, found) = crate::current_thread_runtime()
+            .unwrap()
+            .block_on(run)
+            .expect("scan runs");
+        assert!(outcome.complete);
+        assert_eq!(delivered, 4);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let spent = |limiter: Rc<crate::budget::Limiter>| {
+            let mut left = 0u64;
+            while limiter.check().is_ok() {
+                left += 1;
+            }
+            u64::from(TOKENS) - left
+        };
+        let (at_resolver, at_auth) = (resolver.stats(), auth.stats());
+        // discovery asked the resolver: SOA of the reverse name, NS, A of ns1
+        for qtype in ["SOA", "NS"] {
+            assert!(at_resolver.qtype(qtype) >= 1, "{qtype}: {at_resolver:?}");
+        }
+        assert!(at_resolver.qtype("A") >= 3, "{at_resolver:?}");
+        assert_eq!(at_auth.qtype("PTR"), 4, "{at_auth:?}");
+        let global = budget.global().expect("a global budget");
+        assert_eq!(spent(global), at_resolver.total + at_auth.total);
+        let resolver_budget = budget.server(resolver.addr()).expect("per server");
+        assert_eq!(spent(resolver_budget), at_resolver.total);
+        let auth_budget = budget.server(auth.addr()).expect("per server");
+        assert_eq!(spent(auth_budget), at_auth.total);
+        assert_eq!(outcome.queries_sent, at_resolver.total + at_auth.total);
+    }
 
     #[test]
     fn special_purpose_ranges_are_named_and_public_addresses_are_not() {

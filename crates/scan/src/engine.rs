@@ -14,13 +14,11 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use governor::clock::Clock;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ptr_audit_model::{
     DnsName, DnsblAnswer, FailureReason, ForwardAnswer, Lookup, PtrAnswer, Rcode, Target,
 };
@@ -28,6 +26,7 @@ use tokio::task::JoinSet;
 
 use crate::answer::{Found, NameList, Trail, check_reply, walk_answer};
 use crate::batch::{RecvBatch, SEND_COUNT, SendBatch};
+use crate::budget::{Budget, Limiter};
 use crate::dnsbl;
 use crate::forward_cache::{FwdCache, Hasher};
 use crate::pace::{Pace, Seen, parent_key};
@@ -199,8 +198,10 @@ struct Engine<'a, I, F> {
     rr: usize,
     /// The round-robin position among the blocklist servers.
     rr_bl: usize,
-    limiter: Option<DefaultDirectRateLimiter>,
-    per_server: Vec<DefaultDirectRateLimiter>,
+    /// The run's budgets ([`Budget`]): the global bucket, and each server's
+    /// (same index; empty without per-server budgets).
+    limiter: Option<Rc<Limiter>>,
+    per_server: Vec<Rc<Limiter>>,
     /// Per server: the adaptive rate (same index).
     paces: Vec<Pace>,
     /// Servers whose pace is throttled now.
@@ -253,10 +254,25 @@ where
     I: Iterator<Item = Target>,
     F: FnMut(Target, Lookup),
 {
+    run_within(cfg, &Budget::new(cfg), targets, sink, stop).await
+}
+
+/// [`run`], spending `budget` (shared with other passes of the same run).
+pub(crate) async fn run_within<I, F>(
+    cfg: &ScanConfig,
+    budget: &Budget,
+    targets: I,
+    sink: F,
+    stop: &StopSignal,
+) -> Result<ScanOutcome, ScanError>
+where
+    I: Iterator<Item = Target>,
+    F: FnMut(Target, Lookup),
+{
     if cfg.servers.is_empty() {
         return Err(ScanError::NoServers);
     }
-    let mut engine = Engine::new(cfg, targets, sink, stop)?;
+    let mut engine = Engine::new(cfg, budget, targets, sink, stop)?;
     engine.run().await
 }
 
@@ -275,12 +291,6 @@ fn put<T>(table: &mut Vec<Option<T>>, free: &mut Vec<u32>, item: T) -> u32 {
     }
 }
 
-/// A limiter for `qps`, with `burst` or 20 ms worth of queries.
-fn limiter(qps: NonZeroU32, burst: Option<NonZeroU32>) -> DefaultDirectRateLimiter {
-    let burst = burst.unwrap_or(NonZeroU32::new(qps.get() / 50).unwrap_or(NonZeroU32::MIN));
-    RateLimiter::direct(Quota::per_second(qps).allow_burst(burst))
-}
-
 impl<'a, I, F> Engine<'a, I, F>
 where
     I: Iterator<Item = Target>,
@@ -288,6 +298,7 @@ where
 {
     fn new(
         cfg: &'a ScanConfig,
+        budget: &Budget,
         targets: I,
         sink: F,
         stop: &'a StopSignal,
@@ -340,11 +351,8 @@ where
             send_blocked: None,
             rr: 0,
             rr_bl: 0,
-            limiter: cfg.qps.map(|q| limiter(q, cfg.burst)),
-            per_server: cfg
-                .qps_per_server
-                .map(|q| servers.iter().map(|_| limiter(q, None)).collect())
-                .unwrap_or_default(),
+            limiter: budget.global(),
+            per_server: servers.iter().filter_map(|s| budget.server(*s)).collect(),
             paces: servers.iter().map(|_| Pace::new(start)).collect(),
             throttled: 0,
             slots,

@@ -103,6 +103,7 @@
 mod answer;
 mod authoritative;
 mod batch;
+mod budget;
 mod dnsbl;
 mod engine;
 mod forward_cache;
