@@ -11,15 +11,20 @@
 #             of its json report;
 #   slash20   a generated /20 (two datacenters, a migration, mail and hosting
 #             blocks, an expect_ptr template), every format, plus an
-#             interrupted-and-resumed checkpoint (`--authoritative` needs
-#             servers found by NS records: tests/e2e covers it);
+#             interrupted-and-resumed checkpoint;
+#   auth20    the /20 with `--authoritative` against three NSD instances on
+#             one port (when nsd is installed): 127.0.0.1 serves every zone
+#             and is the resolver, 127.0.0.3 the reverse zones with some PTRs
+#             changed (ptr-inconsistent), 127.0.0.2 only the name servers'
+#             zone (REFUSED: lame); every format, interrupted and resumed, and
+#             once without `--allow-special-nameservers` (all skipped);
 #   merged16  a generated /16 scanned as 4 shards and merged, every format,
 #             on merge's streamed path and on its full path (shards
 #             re-indented, which forces it), and json on stdout (the streamed
 #             path's line copy, alone and beside a sarif file);
 #   classify  `classify` over every PTR name of the /16's zones.
 # Scans run one query at a time (`--concurrency 1`), so records come in the
-# visiting order. What still differs between two runs of one binary is masked:
+# visiting order (authoritative mode delivers in visiting order anyway). What still differs between two runs of one binary is masked:
 # timestamps, durations and rates, the tool version, and `attempts` (a UDP
 # packet lost on a busy machine is retried). Prints one line per compared file and exits 1 on any difference.
 set -euo pipefail
@@ -91,6 +96,23 @@ run_case() { # side bin
     --checkpoint "$d/slash20.checkpoint" --resume --output "json=$d/slash20.resumed.json" \
     >/dev/null 2>"$d/slash20.resumed.stderr" || rc=$?
   echo "$rc" >"$d/slash20.resumed.rc"
+  # auth20: --authoritative, NSD started once for both sides (auth_setup)
+  if [ -n "${AUTH_PORT:-}" ]; then
+    local auth=(--resolver "127.0.0.1:$AUTH_PORT" --authoritative --authoritative-port "$AUTH_PORT"
+      --qps 0 --concurrency 64 --timeout 2s --attempts 2 --color never)
+    mapfile -t o < <(outputs "$d" auth20)
+    rc=0; "$bin" scan "$DATA/slash20.yaml" "${auth[@]}" --allow-special-nameservers "${o[@]}" \
+      >"$d/auth20.stdout" 2>"$d/auth20.stderr" || rc=$?
+    echo "$rc" >"$d/auth20.rc"
+    head -n 1500 "$d/auth20.jsonl" >"$d/auth20.checkpoint"
+    rc=0; "$bin" scan "$DATA/slash20.yaml" "${auth[@]}" --allow-special-nameservers --quiet \
+      --checkpoint "$d/auth20.checkpoint" --resume --output "json=$d/auth20.resumed.json" \
+      >/dev/null 2>"$d/auth20.resumed.stderr" || rc=$?
+    echo "$rc" >"$d/auth20.resumed.rc"
+    rc=0; "$bin" scan "$DATA/slash20.yaml" "${auth[@]}" --output "json=$d/auth20.special.json" \
+      >"$d/auth20.special.stdout" 2>"$d/auth20.special.stderr" || rc=$?
+    echo "$rc" >"$d/auth20.special.rc"
+  fi
   # merged16: 4 shards, merged on the streamed and on the full path
   local shards=() loose=()
   for k in 1 2 3 4; do
@@ -123,6 +145,49 @@ run_case() { # side bin
   echo "$rc" >>"$d/classify.out"
   rm -f "$d/classify.in"
 }
+
+auth_setup() { # three NSD instances on one port for auth20; sets AUTH_PORT
+  command -v nsd >/dev/null && command -v dig >/dev/null || {
+    echo "auth20 skipped: nsd or dig is not installed" >&2; return 0; }
+  local port i dir z ns='@ 3600 IN NS ns1.auth.example.\n@ 3600 IN NS ns2.auth.example.\n@ 3600 IN NS ns3.auth.example.'
+  port=$(python3 -c 'import socket
+for _ in range(50):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]
+    try:
+        for a in ("127.0.0.2", "127.0.0.3"):
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind((a, p))
+        print(p); break
+    except OSError: pass')
+  for i in 1 2 3; do
+    dir="$DATA/auth$i"; mkdir -p "$dir"
+    printf '$ORIGIN auth.example.\n@ 3600 IN SOA ns1.auth.example. hostmaster.auth.example. 1 3600 600 86400 60\n%b\nns1 IN A 127.0.0.1\nns2 IN A 127.0.0.2\nns3 IN A 127.0.0.3\n' "$ns" >"$dir/auth.example.zone"
+    local zones=(auth.example)
+    if [ "$i" != 2 ]; then
+      for z in "$ZONES"/*.zone; do
+        z=$(basename "$z" .zone)
+        sed "s/^@ 3600 IN NS ns.bench.example.$/$ns/" "$ZONES/$z.zone" >"$dir/$z.zone"
+        zones+=("$z")
+      done
+      # the second copy disagrees about every address ending in 7
+      [ "$i" = 3 ] && sed -i 's/^\([0-9]*7\) 3600 IN PTR .*/\1 3600 IN PTR changed.customers.example./' "$dir"/*.in-addr.arpa.zone
+    fi
+    { printf 'server:\n  ip-address: 127.0.0.%s@%s\n  server-count: 1\n  username: ""\n  chroot: ""\n' "$i" "$port"
+      printf '  zonesdir: "%s"\n  database: ""\n  zonelistfile: "%s/zone.list"\n  xfrdfile: "%s/xfrd.state"\n' "$dir" "$dir" "$dir"
+      printf '  pidfile: "%s/nsd.pid"\n  logfile: "%s/nsd.log"\n  rrl-ratelimit: 0\n  verbosity: 0\n' "$dir" "$dir"
+      printf 'remote-control:\n  control-enable: no\n'
+      for z in "${zones[@]}"; do printf 'zone:\n  name: "%s"\n  zonefile: "%s.zone"\n' "$z" "$z"; done
+    } >"$dir/nsd.conf"
+    nsd -c "$dir/nsd.conf" -P "$dir/nsd.pid"
+    AUTH_PIDS+=("$dir/nsd.pid")
+    for _ in $(seq 100); do
+      dig +short +tries=1 +time=1 -p "$port" "@127.0.0.$i" SOA auth.example >/dev/null 2>&1 && break
+    done
+  done
+  AUTH_PORT=$port
+}
+AUTH_PIDS=()
+trap 'for p in "${AUTH_PIDS[@]}"; do kill "$(cat "$p")" 2>/dev/null || true; done' EXIT
+auth_setup
 
 run_case old "$OLD"
 run_case new "$NEW"
