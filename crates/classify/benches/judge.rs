@@ -3,14 +3,18 @@
 //! Judges a mix of generic, custom and invalid names (IPv4 and IPv6) built from
 //! many addresses, and prints names per second of wall time and, on Linux, per
 //! second of this thread's CPU time (the figure that does not depend on how
-//! busy the machine is).
+//! busy the machine is). Then the per-address step of a scan over a /16, two
+//! ways in the same run: `AuditRun::audit` (the block tally fed from the
+//! audit's judgement) against `Classifier::audit` followed by
+//! `BlockTally::observe` (the tally judging the first name again), with the
+//! ratio.
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
 
-use ptr_audit_classify::Classifier;
-use ptr_audit_model::Provider;
+use ptr_audit_classify::{AuditRun, BlockTally, Classifier, Servers};
+use ptr_audit_model::{DnsName, ForwardAnswer, Lookup, Provider, PtrAnswer, Target};
 
 /// This thread's CPU time in nanoseconds, from `/proc/thread-self/schedstat`.
 fn cpu_ns() -> Option<u64> {
@@ -89,4 +93,95 @@ fn main() {
             total / cpu
         );
     }
+    audit_step();
+}
+
+/// CPU seconds (wall seconds where unavailable) of `f`.
+fn timed(f: impl FnOnce()) -> f64 {
+    let cpu = cpu_ns();
+    let start = Instant::now();
+    f();
+    let wall = start.elapsed().as_secs_f64();
+    cpu_ns()
+        .zip(cpu)
+        .map_or(wall, |(b, a)| (b - a) as f64 / 1e9)
+}
+
+/// The per-address step over a /16 with the bench's naming mix, fed from
+/// the audit (`AuditRun`) and as before (`Classifier::audit` + `BlockTally::observe`).
+fn audit_step() {
+    let yaml = "version: 1
+provider:
+  name: Example Hosting
+  domains: [examplehost.net]
+  default_ptr: [\"{ip-dashed}-host.examplehost.net\"]
+datacenters:
+  - name: fra1
+    blocks:
+      - cidr: 10.0.0.0/17
+        policy: hosting
+      - cidr: 10.0.128.0/17
+        policy: mail
+        expect_ptr: \"mail{d}.c{c}.customers.example\"
+";
+    let loaded = ptr_audit_inventory::load_texts(vec![("inv.yaml".into(), yaml.to_owned())]);
+    assert!(!loaded.has_errors());
+    let inv = loaded.inventory;
+    let work: Vec<(Target, Lookup)> = (0..inv.scope_len())
+        .map(|i| {
+            let t = inv.target_at(i).expect("in scope");
+            let ip = t.ip.to_string();
+            let name = match i % 10 {
+                0..=2 => format!("{}-host.examplehost.net.", ip.replace('.', "-")),
+                3 => "hosted-by.examplehost.net.".to_owned(),
+                4 => format!("mail{}.c{}.customers.example.", i % 7, i / 4),
+                _ => t
+                    .expected_ptr
+                    .clone()
+                    .map_or_else(|| format!("web{}.example.org.", i % 500), |e| e + "."),
+            };
+            let name = DnsName::from_presentation(&name);
+            let lookup = Lookup {
+                rcode: None,
+                answer: PtrAnswer::Names(vec![name.clone()]),
+                cname_chain: Vec::new(),
+                attempts: 1,
+                forward: vec![(name, ForwardAnswer::Addresses(vec![t.ip]))],
+                dnsbl: Vec::new(),
+            };
+            (t, lookup)
+        })
+        .collect();
+    let c = Classifier::new(&inv.provider).expect("templates parse");
+    let n = work.len() as f64;
+    let mut ratios = Vec::new();
+    for round in 0..3 {
+        let before = timed(|| {
+            let mut tally = BlockTally::new();
+            for (t, l) in &work {
+                tally.observe(t, l);
+                black_box(c.audit(t.clone(), l.clone(), Servers::NotAsked));
+            }
+            black_box(tally.finish());
+        });
+        let after = timed(|| {
+            let mut run = AuditRun::new(&inv, false).expect("classifier");
+            for (t, l) in &work {
+                black_box(run.audit(t.clone(), l.clone(), Servers::NotAsked));
+            }
+            black_box(run.finish());
+        });
+        println!(
+            "audit step, round {round}: AuditRun {:.0} addresses/s, audit + observe {:.0} addresses/s: {:.3}x",
+            n / after,
+            n / before,
+            before / after
+        );
+        ratios.push(before / after);
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "audit step: median {:.3}x (AuditRun against audit + observe, cpu time)",
+        ratios[1]
+    );
 }
