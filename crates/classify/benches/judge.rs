@@ -165,7 +165,7 @@ datacenters:
             black_box(tally.finish());
         });
         let after = timed(|| {
-            let mut run = AuditRun::new(&inv, false).expect("classifier");
+            let mut run = AuditRun::new(&inv, c.clone(), false);
             for (t, l) in &work {
                 black_box(run.audit(t.clone(), l.clone(), Servers::NotAsked));
             }
