@@ -1,21 +1,27 @@
 //! The entry point of the `report_lean` fuzz target in `fuzz/` (feature
-//! `fuzzing`): one record line read by `merge`'s lean reader and by the full
-//! record reader, which must agree wherever both accept it.
+//! `fuzzing`): one record line read by `merge`'s lean reader (and its
+//! `record_ip`, which orders the lines) and by the full record reader, which
+//! must agree wherever both accept it.
 
 use crate::read::{BlockMap, parse_record_line};
 use crate::record::lean;
 use crate::record::ptr_names;
 
 /// Reads `line` with both readers and panics when both accept it but read a
-/// different block, expected name, first PTR name, status or findings (what
-/// `merge` counts from the lean reading is then what the full reading says).
+/// different address, block, expected name, first PTR name, status or
+/// findings (what `merge` orders by and counts from the lean reading is then
+/// what the full reading says).
 pub fn record_line(line: &[u8]) {
     let mut findings = Vec::new();
+    let ip = lean::record_ip(line);
     let lean = lean::read_record(line, &mut findings);
     let full = parse_record_line(line, &mut BlockMap::new());
     let (Ok(lean), Ok(full)) = (lean, full) else {
         return;
     };
+    if let Ok(ip) = ip {
+        assert_eq!(ip, full.target.ip, "address");
+    }
     let block = &full.target.block;
     assert_eq!(lean.datacenter, &*block.datacenter, "datacenter");
     assert_eq!(
