@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use ptr_audit_classify::receivers::{self, Forward, Sender};
-use ptr_audit_classify::{Classifier, Label, NameVerdict};
+use ptr_audit_classify::{Classifier, Label, NameJudgement};
 use ptr_audit_inventory::Inventory;
 use ptr_audit_model::{Iprev, Provider, ReceiverVerdict};
 
@@ -92,12 +92,12 @@ impl ForwardArg {
 pub fn receiver_matrix(
     ip: IpAddr,
     name: &str,
-    v: &NameVerdict,
+    v: &NameJudgement,
     forward: Forward,
 ) -> (Vec<ReceiverVerdict>, Option<Iprev>) {
     let sender = Sender::Name {
         name: name.strip_suffix('.').unwrap_or(name),
-        verdict: v,
+        judgement: v,
         forward,
     };
     (receivers::matrix(ip, &sender), receivers::iprev(&sender))
@@ -138,7 +138,7 @@ impl Judge {
     }
 
     /// Judges `name` for `ip`, in the datacenter of the block holding `ip` if known.
-    pub fn judge(&self, ip: IpAddr, name: &str) -> NameVerdict {
+    pub fn judge(&self, ip: IpAddr, name: &str) -> NameJudgement {
         let dc = self
             .inventory
             .as_ref()
@@ -182,11 +182,11 @@ fn receiver_json(out: &mut String, e: &ReceiverVerdict) {
 /// (each `rule`, `kind`, `matched`, `message`), `tld` (null, or the
 /// `ptr-unknown-tld` finding's `tld`, `reason` and `message`), `iprev` (null
 /// unless `--forward` is given), `receivers` (every receiver's entry).
-pub fn verdict_json(
+pub fn judgement_json(
     c: &Classifier,
     ip: IpAddr,
     name: &str,
-    v: &NameVerdict,
+    v: &NameJudgement,
     forward: Forward,
 ) -> String {
     let bytes = name.as_bytes();
@@ -263,7 +263,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         let v = judge.judge(ip, name);
         failed |= FailOnLabel::fails(args.fail_on, v.label);
-        let mut line = verdict_json(
+        let mut line = judgement_json(
             &judge.classifier,
             ip,
             name,

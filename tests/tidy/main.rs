@@ -224,7 +224,7 @@ fn every_module_opens_with_its_doc_paragraph() {
 /// and `scan` know nothing of each other, of `classify` or of `inventory`).
 const LAYERS: [(&str, &[&str]); 10] = [
     ("classify", &["model", "inventory"]),
-    ("dnsserver", &["tsig"]),
+    ("dnsserver", &["model", "tsig"]),
     ("inventory", &["model", "yaml"]),
     ("model", &[]),
     ("netbox", &["model", "inventory", "yaml", "classify"]),

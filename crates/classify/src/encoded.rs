@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::Evidence;
-use crate::verdict::{Reason, Rule};
+use crate::judgement::{Reason, Rule};
 
 const MAX_TOKS: usize = 64;
 

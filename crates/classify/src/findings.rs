@@ -5,9 +5,9 @@ use ptr_audit_model::{
     PtrAnswer, Severity, Target, reverse_name,
 };
 
+use crate::judgement::{Label, NameJudgement, Rule};
 use crate::severity::for_block;
 use crate::tally::Judged;
-use crate::verdict::{Label, NameVerdict, Rule};
 use crate::{Classifier, TldCheck};
 
 /// Every rule, and its id at the same index: a one-rule `kinds` list is a
@@ -62,7 +62,7 @@ pub(crate) fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
 }
 
-fn verdict_details(f: Finding, name: &DnsName, v: &NameVerdict) -> Finding {
+fn judgement_details(f: Finding, name: &DnsName, v: &NameJudgement) -> Finding {
     let text = name.as_str();
     let mut forms: Vec<String> = Vec::new();
     let mut matched: Vec<String> = Vec::new();
@@ -85,7 +85,7 @@ pub(crate) fn classify(
     c: &Classifier,
     target: &Target,
     lookup: &Lookup,
-) -> (Vec<Finding>, Option<(NameVerdict, Judged)>) {
+) -> (Vec<Finding>, Option<(NameJudgement, Judged)>) {
     let (mut out, first) = ptr_findings(c, target, lookup);
     if !lookup.dnsbl.is_empty() {
         crate::dnsbl::findings(target, lookup, &mut out);
@@ -100,7 +100,7 @@ fn ptr_findings(
     c: &Classifier,
     target: &Target,
     lookup: &Lookup,
-) -> (Vec<Finding>, Option<(NameVerdict, Judged)>) {
+) -> (Vec<Finding>, Option<(NameJudgement, Judged)>) {
     let block = &*target.block;
     let sev = |code| for_block(block, code);
     let mut out = Vec::new();
@@ -138,15 +138,15 @@ fn ptr_findings(
 
     let dc = &*block.datacenter;
     let mut encodes_address = None;
-    let verdicts: Vec<NameVerdict> = names
+    let judgements: Vec<NameJudgement> = names
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            let (verdict, encodes) = c.judge_parts(target.ip, n.as_str(), Some(dc));
+            let (judgement, encodes) = c.judge_parts(target.ip, n.as_str(), Some(dc));
             if i == 0 {
                 encodes_address = encodes;
             }
-            verdict
+            judgement
         })
         .collect();
     let first_expected = target
@@ -155,8 +155,8 @@ fn ptr_findings(
         .is_some_and(|e| is_expected(names[0].as_str(), e));
 
     // ptr-invalid: the first invalid name.
-    if let Some(i) = verdicts.iter().position(|v| v.label == Label::Invalid) {
-        let v = &verdicts[i];
+    if let Some(i) = judgements.iter().position(|v| v.label == Label::Invalid) {
+        let v = &judgements[i];
         let first = &v.reasons[0];
         let f = Finding::new(
             FindingCode::PtrInvalid,
@@ -166,13 +166,13 @@ fn ptr_findings(
                 names[i], first.message
             ),
         );
-        out.push(verdict_details(f, &names[i], v));
+        out.push(judgement_details(f, &names[i], v));
     }
 
     // fcrdns-failed: no valid name resolves back to the address.
     let valid = names
         .iter()
-        .zip(&verdicts)
+        .zip(&judgements)
         .filter(|(_, v)| v.label != Label::Invalid)
         .map(|(n, _)| n);
     if let Some(f) = fcrdns(target, lookup, valid) {
@@ -180,8 +180,8 @@ fn ptr_findings(
     }
 
     // ptr-generic: the first generic name.
-    if let Some(i) = verdicts.iter().position(|v| v.label == Label::Generic) {
-        let v = &verdicts[i];
+    if let Some(i) = judgements.iter().position(|v| v.label == Label::Generic) {
+        let v = &judgements[i];
         let kinds: Vec<&str> = v.rules().iter().map(|r| r.as_str()).collect();
         let f = Finding::new(
             FindingCode::PtrGeneric,
@@ -193,7 +193,7 @@ fn ptr_findings(
                 v.reasons[0].message
             ),
         );
-        out.push(verdict_details(f, &names[i], v));
+        out.push(judgement_details(f, &names[i], v));
     }
 
     // ptr-unexpected: no name equals the inventory's expectation.
@@ -255,7 +255,7 @@ fn ptr_findings(
     // DNS does not know (as far as the Public Suffix List says).
     if let Some(f) = names
         .iter()
-        .zip(&verdicts)
+        .zip(&judgements)
         .find_map(|(n, v)| unknown_tld(c, n.as_str(), v.tld?, sev(FindingCode::PtrUnknownTld)))
     {
         out.push(f);
@@ -266,7 +266,7 @@ fn ptr_findings(
         encodes_address,
         is_expected: first_expected,
     };
-    (out, verdicts.into_iter().next().map(|v| (v, judged)))
+    (out, judgements.into_iter().next().map(|v| (v, judged)))
 }
 
 /// The `ptr-unknown-tld` finding for `text` (a valid host name) whose

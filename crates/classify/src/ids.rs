@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 
 use crate::Evidence;
-use crate::verdict::{Reason, Rule};
+use crate::judgement::{Reason, Rule};
 
 /// The longest letter prefix before the id (`hwsrv`, `vmi`, `li`).
 const MAX_PREFIX: usize = 8;

@@ -32,13 +32,13 @@ pub mod dnsbl;
 mod encoded;
 mod findings;
 mod ids;
+mod judgement;
 pub mod receivers;
 pub mod severity;
 pub mod suffix;
 mod tally;
 mod tokens;
 mod validity;
-mod verdict;
 
 use std::net::IpAddr;
 
@@ -49,10 +49,10 @@ use ptr_audit_model::{
 };
 
 pub use audit::AuditRun;
+pub use judgement::{Label, NameJudgement, Reason, Rule};
 pub use suffix::{PslError, SuffixList, TldCheck};
 pub use tally::BlockTally;
 use tally::Judged;
-pub use verdict::{Label, NameVerdict, Reason, Rule};
 
 /// Why a [`Classifier`] could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -157,26 +157,26 @@ impl Classifier {
         &self.suffixes
     }
 
-    /// The `ptr-unknown-tld` finding for `name` judged `verdict` (by this
+    /// The `ptr-unknown-tld` finding for `name` judged `judgement` (by this
     /// classifier), at its default severity (a warning under every policy);
     /// `None` when the list knows its top-level domain or the name is invalid.
-    pub fn unknown_tld(&self, name: &str, verdict: &NameVerdict) -> Option<Finding> {
+    pub fn unknown_tld(&self, name: &str, judgement: &NameJudgement) -> Option<Finding> {
         findings::unknown_tld(
             self,
             name,
-            verdict.tld?,
+            judgement.tld?,
             severity::default_for(Policy::Mail, FindingCode::PtrUnknownTld),
         )
     }
 
     /// Judges one PTR name for `ip` (presentation form; a trailing dot is
     /// optional). `{datacenter}` in provider templates matches any label.
-    pub fn judge(&self, ip: IpAddr, name: &str) -> NameVerdict {
+    pub fn judge(&self, ip: IpAddr, name: &str) -> NameJudgement {
         self.judge_in(ip, name, None)
     }
 
     /// Like [`Classifier::judge`], knowing the address's datacenter.
-    pub fn judge_in(&self, ip: IpAddr, name: &str, datacenter: Option<&str>) -> NameVerdict {
+    pub fn judge_in(&self, ip: IpAddr, name: &str, datacenter: Option<&str>) -> NameJudgement {
         self.judge_parts(ip, name, datacenter).0
     }
 
@@ -188,16 +188,16 @@ impl Classifier {
         ip: IpAddr,
         name: &str,
         datacenter: Option<&str>,
-    ) -> (NameVerdict, Option<bool>) {
+    ) -> (NameJudgement, Option<bool>) {
         let body = name.strip_suffix('.').unwrap_or(name).as_bytes();
         let mut reasons = Vec::new();
         if validity::check(ip, name, body, &mut reasons) {
-            let verdict = NameVerdict {
+            let judgement = NameJudgement {
                 label: Label::Invalid,
                 reasons,
                 tld: None,
             };
-            return (verdict, None);
+            return (judgement, None);
         }
         // Valid names are at most 253 octets of [A-Za-z0-9.-].
         let mut buf = [0u8; 253];
@@ -218,21 +218,21 @@ impl Classifier {
         }
         tokens::scan(ip, lower, host_end, &mut ev);
         if ev.strong.is_empty() && ev.weak_score < WEAK_THRESHOLD {
-            let verdict = NameVerdict {
+            let judgement = NameJudgement {
                 label: Label::Custom,
                 reasons: Vec::new(),
                 tld,
             };
-            return (verdict, Some(encodes_address));
+            return (judgement, Some(encodes_address));
         }
         let mut reasons = ev.strong;
         reasons.append(&mut ev.weak);
-        let verdict = NameVerdict {
+        let judgement = NameJudgement {
             label: Label::Generic,
             reasons,
             tld,
         };
-        (verdict, Some(encodes_address))
+        (judgement, Some(encodes_address))
     }
 
     fn provider_default(
@@ -278,7 +278,7 @@ impl Classifier {
     /// The per-address audit step every command shares: the record of
     /// `target` with its findings ([`Classifier::classify`], plus the
     /// `ptr-inconsistent` finding `servers` gives), status, receiver
-    /// verdicts (the entries that are not `accept`) and `iprev` result. The
+    /// judgements (the entries that are not `accept`) and `iprev` result. The
     /// first PTR name is judged once, for the findings and the receivers
     /// (and, in an [`AuditRun`], the [`BlockTally`]).
     pub fn audit(&self, target: Target, lookup: Lookup, servers: Servers<'_>) -> AddressRecord {
@@ -311,8 +311,8 @@ impl Classifier {
             findings.push(f);
             findings::sort(&mut findings);
         }
-        let (verdict, judged) = first.unzip();
-        (self.assemble(target, lookup, findings, verdict), judged)
+        let (judgement, judged) = first.unzip();
+        (self.assemble(target, lookup, findings, judgement), judged)
     }
 
     /// A record of `target` with `findings` made elsewhere (a report's
@@ -329,7 +329,7 @@ impl Classifier {
         target: Target,
         lookup: Lookup,
         findings: Vec<Finding>,
-        first: Option<NameVerdict>,
+        first: Option<NameJudgement>,
     ) -> AddressRecord {
         let (receivers, iprev) = self.receivers(&target, &lookup, first);
         AddressRecord {
@@ -348,20 +348,20 @@ impl Classifier {
         &self,
         target: &Target,
         lookup: &Lookup,
-        first: Option<NameVerdict>,
+        first: Option<NameJudgement>,
     ) -> (Receivers, Iprev) {
         let ip = target.ip;
-        let verdict;
+        let judgement;
         let sender = match receivers::first_name(lookup) {
             Err(sender) => sender,
             Ok(name) => {
                 let text = name.as_str();
                 let text = text.strip_suffix('.').unwrap_or(text);
-                verdict = first
+                judgement = first
                     .unwrap_or_else(|| self.judge_in(ip, text, Some(&target.block.datacenter)));
                 receivers::Sender::Name {
                     name: text,
-                    verdict: &verdict,
+                    judgement: &judgement,
                     forward: receivers::forward_of(ip, lookup),
                 }
             }

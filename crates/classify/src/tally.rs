@@ -5,10 +5,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use ipnet::IpNet;
 use ptr_audit_model::{
-    BlockFinding, BlockInfo, Detail, DetailValue, DnsName, Finding, FindingCode, Lookup, PtrAnswer,
-    Target,
+    BlockFinding, BlockInfo, BlockKey, Detail, DetailValue, DnsName, Finding, FindingCode, Lookup,
+    PtrAnswer, Target,
 };
 
 use crate::findings::is_expected;
@@ -28,7 +27,7 @@ use crate::severity::for_block;
 #[derive(Debug)]
 pub struct BlockTally {
     /// Index into `list` by block key.
-    blocks: HashMap<(Arc<str>, IpNet), usize>,
+    blocks: HashMap<BlockKey, usize>,
     list: Vec<Counts>,
     /// The block of the last counted address and its index: addresses of
     /// one block mostly follow each other, and then need no lookup.
@@ -161,17 +160,14 @@ impl BlockTally {
             Some((b, i)) if Arc::ptr_eq(b, block) => *i,
             _ => {
                 let list = &mut self.list;
-                let i = *self
-                    .blocks
-                    .entry((block.datacenter.clone(), block.cidr))
-                    .or_insert_with(|| {
-                        list.push(Counts {
-                            block: block.clone(),
-                            named: 0,
-                            names: HashMap::default(),
-                        });
-                        list.len() - 1
+                let i = *self.blocks.entry(block.key()).or_insert_with(|| {
+                    list.push(Counts {
+                        block: block.clone(),
+                        named: 0,
+                        names: HashMap::default(),
                     });
+                    list.len() - 1
+                });
                 self.last = Some((block.clone(), i));
                 i
             }

@@ -1117,7 +1117,7 @@ fn receivers_without_forward_state_say_unknown() {
     let v = c().judge(ip, "dsl-203-0-113-5.example.net");
     let sender = Sender::Name {
         name: "dsl-203-0-113-5.example.net",
-        verdict: &v,
+        judgement: &v,
         forward: Forward::Unknown,
     };
     let m = matrix(ip, &sender);

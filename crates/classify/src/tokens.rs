@@ -6,8 +6,8 @@
 use std::net::IpAddr;
 
 use crate::Evidence;
+use crate::judgement::{Reason, Rule};
 use crate::suffix::{Section, SuffixList};
-use crate::verdict::{Reason, Rule};
 
 /// Words that mark a dynamic or consumer-access address on their own.
 const STRONG: &[&str] = &[

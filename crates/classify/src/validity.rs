@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ptr_audit_model::reverse_name;
 
-use crate::verdict::{Reason, Rule};
+use crate::judgement::{Reason, Rule};
 
 /// Top-level labels of names that only mean something on a local network.
 const LOCAL_TLDS: &[&str] = &[

@@ -14,6 +14,7 @@ use std::time::Duration;
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
+use ptr_audit_model::Rcode;
 use ptr_audit_tsig::{TsigError, TsigKey};
 
 use crate::zone::{Position, Reader, display_name, parse_name, rdata};
@@ -267,15 +268,7 @@ fn fetch(
             {
                 return Err(e.into());
             }
-            let rcode = match u16::from(rcode) {
-                1 => "FORMERR".to_owned(),
-                2 => "SERVFAIL".to_owned(),
-                3 => "NXDOMAIN".to_owned(),
-                4 => "NOTIMP".to_owned(),
-                5 => "REFUSED".to_owned(),
-                9 => "NOTAUTH".to_owned(),
-                n => format!("response code {n}"),
-            };
+            let rcode = Rcode::mnemonic(u16::from(rcode)).into_owned();
             return Err(TransferError::Refused { rcode, hint });
         }
         if let Some(v) = verifier.as_mut() {

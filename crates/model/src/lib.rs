@@ -39,4 +39,4 @@ pub use policy::{DatacenterStatus, Policy, Severity, SeverityOverrides};
 pub use receiver::{Iprev, ReceiverId, ReceiverVerdict, Receivers, Score, Verdict};
 pub use record::{AddressRecord, BlockFinding, Status};
 pub use shard::Shard;
-pub use target::{BlockInfo, Provider, SourceLocation, Target, reverse_name};
+pub use target::{BlockInfo, BlockKey, Provider, SourceLocation, Target, reverse_name};

@@ -52,6 +52,22 @@ impl Rcode {
         }
     }
 
+    /// The name of any numeric response code, for messages: the keyword
+    /// [`Rcode::as_str`] writes (`NXDOMAIN`, `RCODE23`), except that the
+    /// codes of RFC 2136 an update or a zone transfer meets have their
+    /// mnemonics (`YXDOMAIN`, `YXRRSET`, `NXRRSET`, `NOTAUTH`, `NOTZONE`).
+    /// Reports keep `RCODE9` and the like: their keywords are [`Rcode::as_str`]'s.
+    pub fn mnemonic(code: u16) -> std::borrow::Cow<'static, str> {
+        match code {
+            6 => "YXDOMAIN".into(),
+            7 => "YXRRSET".into(),
+            8 => "NXRRSET".into(),
+            9 => "NOTAUTH".into(),
+            10 => "NOTZONE".into(),
+            _ => Rcode::from_u16(code).as_str(),
+        }
+    }
+
     /// Parses a mnemonic written by [`Rcode::as_str`].
     pub fn parse(text: &str) -> Option<Self> {
         Some(match text {

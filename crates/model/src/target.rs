@@ -52,6 +52,38 @@ pub struct BlockInfo {
     pub source: SourceLocation,
 }
 
+impl BlockInfo {
+    /// The block's identity: its datacenter and CIDR.
+    pub fn key(&self) -> BlockKey {
+        BlockKey {
+            datacenter: Arc::clone(&self.datacenter),
+            cidr: self.cidr,
+        }
+    }
+}
+
+/// A block's identity within one report: its datacenter, then its CIDR.
+/// The derived order (datacenter first, then the network) is the order
+/// reports list blocks in, so it decides output order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlockKey {
+    /// The datacenter (`-` for plain CIDR input).
+    pub datacenter: Arc<str>,
+    /// The block.
+    pub cidr: IpNet,
+}
+
+impl BlockKey {
+    /// The key of the block `cidr` of `datacenter` (as a report read back
+    /// names it).
+    pub fn new(datacenter: &str, cidr: IpNet) -> BlockKey {
+        BlockKey {
+            datacenter: Arc::from(datacenter),
+            cidr,
+        }
+    }
+}
+
 /// One address in scope, with what the inventory expects of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
@@ -84,5 +116,35 @@ pub fn reverse_name(ip: IpAddr) -> String {
             s.push_str("ip6.arpa.");
             s
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_keys_order_by_datacenter_then_network() {
+        let key = |dc: &str, net: &str| BlockKey::new(dc, net.parse().unwrap());
+        let mut keys = [
+            key("b", "10.0.0.0/24"),
+            key("a", "2001:db8::/64"),
+            key("a", "192.0.2.0/24"),
+            key("a", "10.0.1.0/24"),
+        ];
+        keys.sort();
+        let order: Vec<(&str, String)> = keys
+            .iter()
+            .map(|k| (&*k.datacenter, k.cidr.to_string()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("a", "10.0.1.0/24".to_owned()),
+                ("a", "192.0.2.0/24".to_owned()),
+                ("a", "2001:db8::/64".to_owned()),
+                ("b", "10.0.0.0/24".to_owned()),
+            ]
+        );
     }
 }

@@ -6,17 +6,39 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
-use ptr_audit_model::FindingCode;
+use ptr_audit_model::{BlockFinding, FindingCode};
 
 use crate::ReportDoc;
 
 /// The findings of a previous report, identified by (address, code) and, for
-/// block findings, (block, code).
+/// block findings, by [`BlockFindingKey`].
 #[derive(Clone, Debug, Default)]
 pub struct Baseline {
     by_ip: HashMap<IpAddr, Vec<FindingCode>>,
-    blocks: HashSet<(IpNet, FindingCode)>,
+    blocks: HashSet<BlockFindingKey>,
     path: PathBuf,
+}
+
+/// A block finding as reports compare it: the block's CIDR and the code.
+/// Unlike [`ptr_audit_model::BlockKey`] it leaves the datacenter out, as an
+/// address finding is matched by its address alone: a block moved to another
+/// datacenter keeps its baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct BlockFindingKey {
+    /// The block.
+    pub(crate) cidr: IpNet,
+    /// The finding's code.
+    pub(crate) code: FindingCode,
+}
+
+impl BlockFindingKey {
+    /// The key of `bf`.
+    pub(crate) fn of(bf: &BlockFinding) -> BlockFindingKey {
+        BlockFindingKey {
+            cidr: bf.block.cidr,
+            code: bf.finding.code,
+        }
+    }
 }
 
 impl Baseline {
@@ -33,11 +55,7 @@ impl Baseline {
         }
         Baseline {
             by_ip,
-            blocks: doc
-                .block_findings
-                .iter()
-                .map(|b| (b.block.cidr, b.finding.code))
-                .collect(),
+            blocks: doc.block_findings.iter().map(BlockFindingKey::of).collect(),
             path: doc.path.clone(),
         }
     }
@@ -57,8 +75,8 @@ impl Baseline {
         self.by_ip.get(&ip).map(Vec::as_slice)
     }
 
-    /// The baseline's block findings: (block, code).
-    pub(crate) fn blocks(&self) -> &HashSet<(IpNet, FindingCode)> {
+    /// The baseline's block findings.
+    pub(crate) fn blocks(&self) -> &HashSet<BlockFindingKey> {
         &self.blocks
     }
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use ptr_audit_model::{AddressRecord, BlockFinding, FindingCode, Severity, SourceLocation};
 
+use crate::baseline::BlockFindingKey;
 use crate::time::Date;
 use crate::{Baseline, SuppressScope, Suppressions};
 
@@ -188,7 +189,7 @@ pub struct Gate {
     blocks_seen: HashSet<IpNet>,
     /// The block of the last record (already in `blocks_seen`).
     last_block: Option<IpNet>,
-    block_findings: HashSet<(IpNet, FindingCode)>,
+    block_findings: HashSet<BlockFindingKey>,
 }
 
 impl Gate {
@@ -288,7 +289,7 @@ impl Gate {
         }
         let mut unknown = false;
         let mut judged = Vec::with_capacity(findings().size_hint().0);
-        // Kept only with a baseline (the verdict carries it only then).
+        // Kept only with a baseline (the judgement carries it only then).
         let has_baseline = self.options.baseline.is_some();
         let mut baseline_state = Vec::new();
         for (code, severity) in findings() {
@@ -332,10 +333,9 @@ impl Gate {
 
     /// Judges one block-level finding.
     pub fn observe_block(&mut self, bf: &BlockFinding) -> Judged {
-        let block = bf.block.cidr;
-        let code = bf.finding.code;
-        self.block_findings.insert((block, code));
-        if let Some(reason) = self.suppressed(None, block, code) {
+        let key = BlockFindingKey::of(bf);
+        self.block_findings.insert(key);
+        if let Some(reason) = self.suppressed(None, key.cidr, key.code) {
             self.suppressed += 1;
             return Judged::Suppressed { reason };
         }
@@ -343,8 +343,8 @@ impl Gate {
             .options
             .baseline
             .as_ref()
-            .map(|b| b.blocks().contains(&(block, code)));
-        self.count(code, bf.finding.severity, in_baseline)
+            .map(|b| b.blocks().contains(&key));
+        self.count(key.code, bf.finding.severity, in_baseline)
     }
 
     /// The decision, once every record and block finding has been observed.
@@ -381,7 +381,7 @@ impl Gate {
             let fixed_blocks = b
                 .blocks()
                 .iter()
-                .filter(|(net, _)| self.blocks_seen.contains(net))
+                .filter(|k| self.blocks_seen.contains(&k.cidr))
                 .filter(|k| !self.block_findings.contains(k))
                 .count() as u64;
             BaselineCounts {

@@ -238,10 +238,10 @@ pub struct ReportEnd<'a> {
 
 /// One output being written as the scan runs.
 pub trait Sink: Send {
-    /// Takes one address's record (in scan order) with the gate's verdict on
-    /// it; formats that show suppressions or baseline state use the verdict,
+    /// Takes one address's record (in scan order) with the gate's judgement
+    /// of it; formats that show suppressions or baseline state use the judgement,
     /// the others just write the record.
-    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()>;
+    fn record(&mut self, rec: &AddressRecord, judgement: &AddressJudgement) -> io::Result<()>;
     /// Writes whatever comes after the records, and flushes.
     fn finish(&mut self, end: &ReportEnd<'_>) -> io::Result<()>;
 }
@@ -338,9 +338,9 @@ impl Report {
     /// Takes one record: counted, judged, written to every sink.
     pub fn record(&mut self, rec: &AddressRecord) -> io::Result<()> {
         self.summary.observe(rec);
-        let verdict = self.gate.observe(rec);
+        let judgement = self.gate.observe(rec);
         for s in &mut self.sinks {
-            s.record(rec, &verdict)?;
+            s.record(rec, &judgement)?;
         }
         Ok(())
     }

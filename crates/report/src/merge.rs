@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use ipnet::IpNet;
-use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo};
+use ptr_audit_model::{AddressRecord, BlockFinding, BlockInfo, BlockKey};
 
 use crate::format::json::JsonSink;
 use crate::gate::Gate;
@@ -270,7 +270,7 @@ pub(crate) fn merge_lines(
     let mut blocks: BlockMap = BlockMap::new();
     for shard in &shards {
         for b in &shard.doc.blocks {
-            let key = (b.datacenter.to_string(), b.cidr);
+            let key = b.key();
             if let std::collections::hash_map::Entry::Vacant(slot) = blocks.entry(key) {
                 summary.add_block(b);
                 slot.insert(b.clone());
@@ -343,7 +343,7 @@ pub(crate) fn merge_lines(
                 let Ok(net) = rec.block.parse::<IpNet>() else {
                     return Ok(None);
                 };
-                let Some(block) = blocks.get(&(rec.datacenter.to_string(), net)) else {
+                let Some(block) = blocks.get(&BlockKey::new(&rec.datacenter, net)) else {
                     return Ok(None);
                 };
                 last_block = Some((

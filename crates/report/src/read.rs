@@ -8,9 +8,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ipnet::IpNet;
 use ptr_audit_model::{
-    AddressRecord, BlockFinding, BlockInfo, FindingCode, Severity, Shard, SourceLocation,
+    AddressRecord, BlockFinding, BlockInfo, BlockKey, FindingCode, Severity, Shard, SourceLocation,
 };
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -314,11 +313,8 @@ fn parse_err(path: &Path, line: usize, message: impl Into<String>) -> ReportErro
 
 /// The block a record belongs to: from `blocks` when listed, else built from
 /// the record's own fields (and remembered).
-fn block_of(
-    blocks: &mut HashMap<(String, IpNet), Arc<BlockInfo>>,
-    rec: &RecordIn,
-) -> Result<Arc<BlockInfo>, String> {
-    let key = (rec.datacenter.clone(), rec.block);
+fn block_of(blocks: &mut BlockMap, rec: &RecordIn) -> Result<Arc<BlockInfo>, String> {
+    let key = BlockKey::new(&rec.datacenter, rec.block);
     if let Some(b) = blocks.get(&key) {
         return Ok(b.clone());
     }
@@ -334,7 +330,7 @@ fn read_jsonl(
     path: &Path,
     each: &mut dyn FnMut(AddressRecord) -> Result<(), String>,
 ) -> Result<ReportDoc, ReportError> {
-    let mut blocks: HashMap<(String, IpNet), Arc<BlockInfo>> = HashMap::new();
+    let mut blocks = BlockMap::new();
     let mut torn_tail = false;
     let mut line = first;
     let mut n = first_line;
@@ -401,12 +397,12 @@ struct Envelope {
     gate: Option<GateIn>,
     block_findings: Vec<BlockFindingIn>,
     /// The listed blocks' keys, in document order.
-    block_order: Vec<(String, IpNet)>,
+    block_order: Vec<BlockKey>,
     records_seen: bool,
 }
 
 struct DocSeed<'a> {
-    blocks: &'a mut HashMap<(String, IpNet), Arc<BlockInfo>>,
+    blocks: &'a mut BlockMap,
     each: &'a mut dyn FnMut(AddressRecord) -> Result<(), String>,
 }
 
@@ -457,7 +453,7 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
                     let blocks: Vec<BlockIn> = map.next_value()?;
                     for b in blocks {
                         let info = b.into_model().map_err(de::Error::custom)?;
-                        let key = (info.datacenter.to_string(), info.cidr);
+                        let key = info.key();
                         env.block_order.push(key.clone());
                         self.blocks.insert(key, Arc::new(info));
                     }
@@ -479,7 +475,7 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
 }
 
 struct RecordsSeed<'a> {
-    blocks: &'a mut HashMap<(String, IpNet), Arc<BlockInfo>>,
+    blocks: &'a mut BlockMap,
     each: &'a mut dyn FnMut(AddressRecord) -> Result<(), String>,
 }
 
@@ -543,8 +539,8 @@ fn read_json_from<'de, R: serde_json::de::Read<'de>>(
     read_json_blocks(de, path, each).map(|(doc, _)| doc)
 }
 
-/// The listed blocks by (datacenter, block), as records name them.
-pub(crate) type BlockMap = HashMap<(String, IpNet), Arc<BlockInfo>>;
+/// The listed blocks by key, as records name them.
+pub(crate) type BlockMap = HashMap<BlockKey, Arc<BlockInfo>>;
 
 /// [`read_json_from`], also returning the listed blocks by key.
 pub(crate) fn read_json_blocks<'de, R: serde_json::de::Read<'de>>(
@@ -614,7 +610,7 @@ pub(crate) fn read_json_blocks<'de, R: serde_json::de::Read<'de>>(
     let mut block_findings = Vec::new();
     for bf in env.block_findings {
         let block = blocks
-            .get(&(bf.datacenter.clone(), bf.block))
+            .get(&BlockKey::new(&bf.datacenter, bf.block))
             .cloned()
             .ok_or_else(|| {
                 parse_err(

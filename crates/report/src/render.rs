@@ -29,11 +29,11 @@ pub struct Rendered {
 pub fn render_html(path: &Path, out: Box<dyn Write + Send>) -> Result<Rendered, ReportError> {
     let mut sink = HtmlSink::new(out, &ReportMeta::new("", ""));
     let mut summary = SummaryBuilder::new();
-    let verdict = AddressJudgement::default();
+    let judgement = AddressJudgement::default();
     let mut write_error: Option<io::Error> = None;
     let read = read_report_with(path, &mut |rec| {
         summary.observe(&rec);
-        sink.record(&rec, &verdict).map_err(|e| {
+        sink.record(&rec, &judgement).map_err(|e| {
             let m = e.to_string();
             write_error = Some(e);
             m

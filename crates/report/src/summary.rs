@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use ipnet::IpNet;
-use ptr_audit_model::{AddressRecord, BlockInfo, FindingCode, Status};
+use ptr_audit_model::{AddressRecord, BlockInfo, BlockKey, FindingCode, Status};
 
 /// Address counts by status.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -98,7 +97,7 @@ impl Summary {
 #[derive(Debug, Default)]
 pub struct SummaryBuilder {
     /// Index into `list` by block key.
-    blocks: HashMap<(Arc<str>, IpNet), usize>,
+    blocks: HashMap<BlockKey, usize>,
     list: Vec<BlockSummary>,
     /// The block of the last record and its index: records of one block
     /// mostly follow each other, and then need no lookup.
@@ -152,24 +151,19 @@ impl SummaryBuilder {
     /// The index of `block`'s entry in `list`, made when missing.
     fn index(&mut self, block: &Arc<BlockInfo>) -> usize {
         let list = &mut self.list;
-        *self
-            .blocks
-            .entry((block.datacenter.clone(), block.cidr))
-            .or_insert_with(|| {
-                list.push(BlockSummary {
-                    block: block.clone(),
-                    counts: Counts::default(),
-                });
-                list.len() - 1
-            })
+        *self.blocks.entry(block.key()).or_insert_with(|| {
+            list.push(BlockSummary {
+                block: block.clone(),
+                counts: Counts::default(),
+            });
+            list.len() - 1
+        })
     }
 
     /// The summary so far.
     pub fn finish(&self) -> Summary {
         let mut blocks: Vec<BlockSummary> = self.list.clone();
-        blocks.sort_by(|a, b| {
-            (&a.block.datacenter, a.block.cidr).cmp(&(&b.block.datacenter, b.block.cidr))
-        });
+        blocks.sort_by_key(|b| b.block.key());
         let mut datacenters: Vec<DatacenterSummary> = Vec::new();
         let mut total = Counts::default();
         for b in &blocks {

@@ -207,19 +207,9 @@ pub(crate) fn data_of(record: &Record, rtype: RrType) -> Option<String> {
     }
 }
 
-/// A response code by name: the RFC 2136 codes here, the others as the
-/// model names them (`NXDOMAIN`, `REFUSED`, `RCODE23`).
+/// A response code by name ([`Rcode::mnemonic`]: `NXDOMAIN`, `NOTAUTH`, `RCODE23`).
 pub(crate) fn rcode_name(rcode: ResponseCode) -> String {
-    let code = u16::from(rcode);
-    let update = match code {
-        6 => "YXDOMAIN",
-        7 => "YXRRSET",
-        8 => "NXRRSET",
-        9 => "NOTAUTH",
-        10 => "NOTZONE",
-        _ => return Rcode::from_u16(code).as_str().into_owned(),
-    };
-    update.to_owned()
+    Rcode::mnemonic(u16::from(rcode)).into_owned()
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub use plan::{
     Change, Check, NotApplied, Plan, Rr, RrType, Scope, ZoneChanges, ZoneProblem, plan,
 };
 pub use route::Routes;
-pub use verify::{Verdict, Via, verify, verify_changes};
+pub use verify::{Recheck, Via, verify, verify_changes};
 
 /// Why an update could not be planned, sent, journalled or read back.
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,4 @@
-//! Plans, outcomes and verdicts as text for a terminal or a CI log, every
+//! Plans, outcomes and rechecks as text for a terminal or a CI log, every
 //! name (from DNS or read back from a file) escaped with
 //! [`ptr_audit_report::escape::terminal`].
 
@@ -8,7 +8,7 @@ use ptr_audit_report::escape::terminal;
 
 use crate::apply::{ApplyReport, ChangeResult};
 use crate::plan::{NotApplied, Plan, Rr, ZoneProblem};
-use crate::verify::Verdict;
+use crate::verify::Recheck;
 
 fn set(rrs: &[Rr]) -> String {
     if rrs.is_empty() {
@@ -110,15 +110,15 @@ pub fn write_outcomes(report: &ApplyReport, out: &mut dyn Write) -> io::Result<(
     Ok(())
 }
 
-/// One line per verdict: `fixed`/`still failing` (after a rollback:
+/// One line per recheck: `fixed`/`still failing` (after a rollback:
 /// `restored`/`not restored`).
-pub fn write_verdicts(verdicts: &[Verdict], rollback: bool, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_rechecks(rechecks: &[Recheck], rollback: bool, out: &mut dyn Write) -> io::Result<()> {
     let (yes, no) = if rollback {
         ("restored", "not restored")
     } else {
         ("fixed", "still failing")
     };
-    for v in verdicts {
+    for v in rechecks {
         writeln!(
             out,
             "{}: {} ({}): {}",

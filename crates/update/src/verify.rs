@@ -27,7 +27,7 @@ pub enum Via {
 
 /// One address (or, after a rollback, one record set) asked about again.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Verdict {
+pub struct Recheck {
     /// The address.
     pub ip: IpAddr,
     /// The name checked (the expected name; after a rollback, the owner).
@@ -96,7 +96,7 @@ fn resolve(via: &Via, name: &str, rtype: RrType) -> Result<Vec<String>, String> 
 
 /// Asks again for every check of `plan`: fixed when the address's PTR set
 /// is exactly its expected name and that name's A/AAAA records hold it.
-pub fn verify(plan: &Plan, touched: &[IpAddr], via: &Via) -> Vec<Verdict> {
+pub fn verify(plan: &Plan, touched: &[IpAddr], via: &Via) -> Vec<Recheck> {
     plan.checks
         .iter()
         .filter(|c| touched.contains(&c.ip))
@@ -104,7 +104,7 @@ pub fn verify(plan: &Plan, touched: &[IpAddr], via: &Via) -> Vec<Verdict> {
         .collect()
 }
 
-fn check(c: &Check, via: &Via) -> Verdict {
+fn check(c: &Check, via: &Via) -> Recheck {
     let start = c.ptr_owner.clone().unwrap_or_else(|| reverse_name(c.ip));
     let forward = if c.ip.is_ipv4() {
         RrType::A
@@ -122,7 +122,7 @@ fn check(c: &Check, via: &Via) -> Verdict {
         Ok(v) => format!("{what} {}", v.join(" ")),
         Err(e) => format!("{what} unknown ({e})"),
     };
-    Verdict {
+    Recheck {
         ip: c.ip,
         name: c.name.clone(),
         ok: ptr_ok && fwd_ok,
@@ -137,7 +137,7 @@ fn check(c: &Check, via: &Via) -> Verdict {
 
 /// After a rollback: asks each changed owner's primary whether its record
 /// set is the one the rollback leaves (`after`), ignoring TTLs.
-pub fn verify_changes(plan: &Plan) -> Vec<Verdict> {
+pub fn verify_changes(plan: &Plan) -> Vec<Recheck> {
     let mut out = Vec::new();
     for zc in &plan.zones {
         let via = Via::Primaries(Routes::single(zc.server));
@@ -161,7 +161,7 @@ pub fn verify_changes(plan: &Plan) -> Vec<Verdict> {
                 Err(e) => format!("unknown ({e})"),
             };
             for ip in &change.addresses {
-                out.push(Verdict {
+                out.push(Recheck {
                     ip: *ip,
                     name: change.owner.clone(),
                     ok,

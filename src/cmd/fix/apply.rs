@@ -117,18 +117,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         };
         let report = update::apply(&plan, &key, None, false);
         text::write_outcomes(&report, &mut out)?;
-        let verdicts = update::verify_changes(&plan);
-        text::write_verdicts(&verdicts, true, &mut out)?;
+        let rechecks = update::verify_changes(&plan);
+        text::write_rechecks(&rechecks, true, &mut out)?;
         writeln!(
             out,
             "{} of {} change(s) rolled back, {} record set(s) restored, {} not",
             applied(&report),
             report.outcomes.len(),
-            verdicts.iter().filter(|v| v.ok).count(),
-            verdicts.iter().filter(|v| !v.ok).count(),
+            rechecks.iter().filter(|v| v.ok).count(),
+            rechecks.iter().filter(|v| !v.ok).count(),
         )?;
         out.flush()?;
-        return Ok(exit(&plan, &report, &verdicts));
+        return Ok(exit(&plan, &report, &rechecks));
     }
     let (plan, saved) = match &a.plan {
         Some(path) => {
@@ -199,19 +199,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         Via::Primaries(routes)
     });
-    let verdicts = update::verify(&plan, &touched, &via);
-    text::write_verdicts(&verdicts, false, &mut out)?;
+    let rechecks = update::verify(&plan, &touched, &via);
+    text::write_rechecks(&rechecks, false, &mut out)?;
     writeln!(
         out,
         "{} of {} change(s) applied, {} address(es) fixed, {} still failing; journal `{}`",
         applied(&report),
         report.outcomes.len(),
-        verdicts.iter().filter(|v| v.ok).count(),
-        verdicts.iter().filter(|v| !v.ok).count(),
+        rechecks.iter().filter(|v| v.ok).count(),
+        rechecks.iter().filter(|v| !v.ok).count(),
         journal_path.display()
     )?;
     out.flush()?;
-    Ok(exit(&plan, &report, &verdicts))
+    Ok(exit(&plan, &report, &rechecks))
 }
 
 fn applied(report: &update::ApplyReport) -> usize {
@@ -234,12 +234,12 @@ fn dry_run(plan: &Plan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::Clean)
 }
 
-fn exit(plan: &Plan, report: &update::ApplyReport, verdicts: &[update::Verdict]) -> ExitCode {
+fn exit(plan: &Plan, report: &update::ApplyReport, rechecks: &[update::Recheck]) -> ExitCode {
     if report.fatal.is_some() || !report.errors.is_empty() {
         ExitCode::BadInput
     } else if !report.all_applied()
         || !plan.not_applied.is_empty()
-        || verdicts.iter().any(|v| !v.ok)
+        || rechecks.iter().any(|v| !v.ok)
     {
         ExitCode::Findings
     } else {

@@ -16,7 +16,7 @@ use ptr_audit_model::{
     Score, Verdict,
 };
 
-use crate::verdict::{Label, NameVerdict, Rule};
+use crate::judgement::{Label, NameJudgement, Rule};
 
 /// Whether the PTR name resolves back to the address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +43,7 @@ pub enum Sender<'a> {
         /// The name, without a trailing dot.
         name: &'a str,
         /// The classifier's judgement of it.
-        verdict: &'a NameVerdict,
+        judgement: &'a NameJudgement,
         /// Whether the PTR resolves back ([`forward_of`]).
         forward: Forward,
     },
@@ -82,7 +82,7 @@ pub fn iprev(sender: &Sender<'_>) -> Option<Iprev> {
     Some(match sender {
         Sender::LookupFailed => Iprev::TempError,
         Sender::NoPtr => Iprev::Fail,
-        Sender::Name { verdict, .. } if verdict.label == Label::Invalid => Iprev::PermError,
+        Sender::Name { judgement, .. } if judgement.label == Label::Invalid => Iprev::PermError,
         Sender::Name { forward, .. } => match forward {
             Forward::Confirmed => Iprev::Pass,
             Forward::Unconfirmed => Iprev::Fail,
@@ -183,7 +183,7 @@ fn seen(sender: &Sender<'_>) -> Seen {
     match sender {
         Sender::LookupFailed => Seen::Temporary,
         Sender::NoPtr => Seen::Unknown,
-        Sender::Name { verdict, .. } if verdict.label == Label::Invalid => Seen::Unknown,
+        Sender::Name { judgement, .. } if judgement.label == Label::Invalid => Seen::Unknown,
         Sender::Name { forward, .. } => match forward {
             Forward::Confirmed => Seen::Verified,
             Forward::Unconfirmed => Seen::Unknown,
@@ -194,17 +194,18 @@ fn seen(sender: &Sender<'_>) -> Seen {
 }
 
 fn has_rule(sender: &Sender<'_>, rule: Rule) -> bool {
-    matches!(sender, Sender::Name { verdict, .. } if verdict.reasons.iter().any(|r| r.rule == rule))
+    matches!(sender, Sender::Name { judgement, .. } if judgement.reasons.iter().any(|r| r.rule == rule))
 }
 
 fn judge(id: ReceiverId, ip: IpAddr, sender: &Sender<'_>, details: Details) -> Entry {
     let seen = seen(sender);
     let no_name = match sender {
         Sender::NoPtr => true,
-        Sender::Name { verdict, .. } => verdict.label == Label::Invalid,
+        Sender::Name { judgement, .. } => judgement.label == Label::Invalid,
         Sender::LookupFailed => false,
     };
-    let generic = matches!(sender, Sender::Name { verdict, .. } if verdict.label == Label::Generic);
+    let generic =
+        matches!(sender, Sender::Name { judgement, .. } if judgement.label == Label::Generic);
     let name = match sender {
         Sender::Name { name, .. } => Some(*name),
         _ => None,

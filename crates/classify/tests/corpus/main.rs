@@ -180,7 +180,7 @@ fn refusals_are_the_matrix_without_accepts_and_details() {
     let c = Classifier::new(&Provider::default()).unwrap();
     let mut compared = 0;
     for r in corpus() {
-        let verdict = c.judge(r.ip, &r.name);
+        let judgement = c.judge(r.ip, &r.name);
         let mut senders = vec![Sender::LookupFailed, Sender::NoPtr];
         for forward in [
             Forward::Confirmed,
@@ -190,7 +190,7 @@ fn refusals_are_the_matrix_without_accepts_and_details() {
         ] {
             senders.push(Sender::Name {
                 name: &r.name,
-                verdict: &verdict,
+                judgement: &judgement,
                 forward,
             });
         }

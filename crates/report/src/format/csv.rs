@@ -52,7 +52,7 @@ impl CsvSink {
 }
 
 impl Sink for CsvSink {
-    fn record(&mut self, rec: &AddressRecord, _verdict: &AddressJudgement) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, _judgement: &AddressJudgement) -> io::Result<()> {
         let block = &rec.target.block;
         let w = worst(rec);
         let codes: Vec<&str> = rec.findings.iter().map(|f| f.code.as_str()).collect();

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use ipnet::IpNet;
-use ptr_audit_model::{AddressRecord, BlockInfo, Severity, Status};
+use ptr_audit_model::{AddressRecord, BlockInfo, BlockKey, Severity, Status};
 
 use super::{Capped, Failing, by_ip, plural};
 use crate::escape::{github_data, github_property};
@@ -27,7 +26,7 @@ struct Group {
 pub(crate) struct GithubSink {
     out: Box<dyn Write + Send>,
     limit: usize,
-    groups: BTreeMap<(Arc<str>, IpNet, Status, bool), Group>,
+    groups: BTreeMap<(BlockKey, Status, bool), Group>,
     changed_since: Option<String>,
 }
 
@@ -62,15 +61,15 @@ fn location(block: &BlockInfo) -> String {
 }
 
 impl Sink for GithubSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
-        let Some(f) = Failing::judged(rec, verdict) else {
+    fn record(&mut self, rec: &AddressRecord, judgement: &AddressJudgement) -> io::Result<()> {
+        let Some(f) = Failing::judged(rec, judgement) else {
             return Ok(());
         };
         let b = &rec.target.block;
         let limit = self.limit;
         let g = self
             .groups
-            .entry((b.datacenter.clone(), b.cidr, rec.status, f.accepted))
+            .entry((b.key(), rec.status, f.accepted))
             .or_insert_with(|| Group {
                 block: b.clone(),
                 severity: f.severity,
@@ -83,7 +82,18 @@ impl Sink for GithubSink {
 
     fn finish(&mut self, end: &ReportEnd<'_>) -> io::Result<()> {
         let out = &mut self.out;
-        for ((dc, cidr, status, accepted), g) in &mut self.groups {
+        for (
+            (
+                BlockKey {
+                    datacenter: dc,
+                    cidr,
+                },
+                status,
+                accepted,
+            ),
+            g,
+        ) in &mut self.groups
+        {
             let total = g.listed.total;
             let dropped = g.listed.dropped();
             let mut msg = format!(

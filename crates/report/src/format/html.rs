@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 
 use ipnet::IpNet;
-use ptr_audit_model::{AddressRecord, BlockInfo, Severity, Status};
+use ptr_audit_model::{AddressRecord, BlockInfo, BlockKey, Severity, Status};
 
 use super::{Capped, ptr_text, worst};
 use crate::escape::{ScriptJson, html, terminal as visible};
@@ -48,8 +48,6 @@ const PAGE_JS: &str = include_str!("html/page.js");
 pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 type StatusCounts = [u32; Status::COUNT];
-/// A block as the summary keys it: datacenter and network.
-type BlockKey = (Arc<str>, IpNet);
 
 /// What one block's map holds.
 enum Cells {
@@ -294,7 +292,7 @@ impl HtmlSink {
         let key = match &self.last {
             Some((b, key)) if Arc::ptr_eq(b, block) => key.clone(),
             _ => {
-                let key = (block.datacenter.clone(), block.cidr);
+                let key = block.key();
                 self.last = Some((block.clone(), key.clone()));
                 key
             }
@@ -324,7 +322,7 @@ impl Receivers {
 
 fn detail_row(
     rec: &AddressRecord,
-    verdict: &AddressJudgement,
+    judgement: &AddressJudgement,
     accepted: bool,
     receivers: &mut Receivers,
 ) -> String {
@@ -341,7 +339,7 @@ fn detail_row(
             } else {
                 Vec::new()
             };
-            let note = match verdict.of(i) {
+            let note = match judgement.of(i) {
                 Judged::Suppressed { reason } => format!("suppressed: {}", visible(reason)),
                 Judged::InBaseline => "in baseline".to_owned(),
                 _ => String::new(),
@@ -368,12 +366,12 @@ fn detail_row(
 }
 
 impl Sink for HtmlSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, judgement: &AddressJudgement) -> io::Result<()> {
         self.cells(&rec.target.block).add(rec.target.ip, rec.status);
         match worst(rec) {
             Some(f) => {
-                let accepted = !verdict.findings.is_empty()
-                    && verdict
+                let accepted = !judgement.findings.is_empty()
+                    && judgement
                         .findings
                         .iter()
                         .all(|j| matches!(j, Judged::Suppressed { .. } | Judged::InBaseline));
@@ -382,7 +380,7 @@ impl Sink for HtmlSink {
                     status: rec.status,
                     severity: f.severity,
                     accepted,
-                    row: detail_row(rec, verdict, accepted, &mut self.receivers),
+                    row: detail_row(rec, judgement, accepted, &mut self.receivers),
                 };
                 self.detail.push(d, worst_first);
             }
@@ -521,11 +519,9 @@ fn write_data(
             .with("counts", |o| counts_json(o, &b.counts))
             .field("dc", &visible(&info.datacenter))
             .field("expect_ptr", &info.expect_ptr.as_deref().map(visible))
-            .with("map", |o| {
-                match maps.get(&(info.datacenter.clone(), info.cidr)) {
-                    Some(c) => c.write_json(o, info.cidr),
-                    None => Cells::new(info).write_json(o, info.cidr),
-                }
+            .with("map", |o| match maps.get(&info.key()) {
+                Some(c) => c.write_json(o, info.cidr),
+                None => Cells::new(info).write_json(o, info.cidr),
             })
             .field("migrated_from", &info.migrated_from.as_deref().map(visible))
             .field("policy", info.policy.as_str())

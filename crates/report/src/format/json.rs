@@ -217,7 +217,7 @@ impl JsonSink {
 }
 
 impl Sink for JsonSink {
-    fn record(&mut self, rec: &AddressRecord, _verdict: &AddressJudgement) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, _judgement: &AddressJudgement) -> io::Result<()> {
         self.line.clear();
         self.writer.write(&mut self.line, rec);
         self.spool
@@ -263,13 +263,7 @@ impl JsonSink {
             .collect();
         list(out, "blocks", &blocks, false)?;
         let mut sorted: Vec<&BlockFinding> = end.block_findings.iter().collect();
-        sorted.sort_by(|a, b| {
-            (&a.block.datacenter, a.block.cidr, a.finding.code).cmp(&(
-                &b.block.datacenter,
-                b.block.cidr,
-                b.finding.code,
-            ))
-        });
+        sorted.sort_by_key(|a| (a.block.key(), a.finding.code));
         let bfs: Vec<String> = sorted.into_iter().map(block_finding).collect();
         list(out, "block_findings", &bfs, false)?;
         // The records last: everything above is small and readable with `head`.

@@ -27,7 +27,7 @@ impl JsonlSink {
 }
 
 impl Sink for JsonlSink {
-    fn record(&mut self, rec: &AddressRecord, _verdict: &AddressJudgement) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, _judgement: &AddressJudgement) -> io::Result<()> {
         // One write per line, so a crash leaves at most a torn last line.
         self.line.clear();
         self.writer.write(&mut self.line, rec);

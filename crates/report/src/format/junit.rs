@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use ipnet::IpNet;
-use ptr_audit_model::{AddressRecord, BlockInfo, Severity};
+use ptr_audit_model::{AddressRecord, BlockInfo, BlockKey, Severity};
 
 use super::{Capped, Failing, by_ip, plural};
 use crate::escape::{xml, xml_text};
@@ -34,7 +33,7 @@ pub(crate) struct JunitSink {
     limit: usize,
     started_at: String,
     hostname: String,
-    blocks: BTreeMap<(Arc<str>, IpNet), BlockState>,
+    blocks: BTreeMap<BlockKey, BlockState>,
 }
 
 impl JunitSink {
@@ -73,19 +72,16 @@ fn line(f: &Failing) -> String {
 }
 
 impl Sink for JunitSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
-        let Some(f) = Failing::judged(rec, verdict) else {
+    fn record(&mut self, rec: &AddressRecord, judgement: &AddressJudgement) -> io::Result<()> {
+        let Some(f) = Failing::judged(rec, judgement) else {
             return Ok(());
         };
         let b = &rec.target.block;
         let limit = self.limit;
-        let st = self
-            .blocks
-            .entry((b.datacenter.clone(), b.cidr))
-            .or_insert_with(|| BlockState {
-                failing: 0,
-                listed: Capped::new(limit),
-            });
+        let st = self.blocks.entry(b.key()).or_insert_with(|| BlockState {
+            failing: 0,
+            listed: Capped::new(limit),
+        });
         if f.gate_fails.unwrap_or(f.severity >= self.fail_on) {
             st.failing += 1;
         }
@@ -106,7 +102,7 @@ impl Sink for JunitSink {
             end.block_findings
                 .iter()
                 .enumerate()
-                .filter(|(_, bf)| bf.block.cidr == b.cidr && bf.block.datacenter == b.datacenter)
+                .filter(|(_, bf)| bf.block.key() == b.key())
                 .map(|(i, bf)| (bf, end.block_judged.get(i).unwrap_or(&Judged::Counts)))
                 .collect::<Vec<_>>()
         };
@@ -132,7 +128,7 @@ impl Sink for JunitSink {
         for (id, (dc, blocks)) in suites.iter().enumerate() {
             let failures = blocks
                 .iter()
-                .filter(|(b, _)| fails(self.blocks.get(&(b.datacenter.clone(), b.cidr)), b))
+                .filter(|(b, _)| fails(self.blocks.get(&b.key()), b))
                 .count();
             writeln!(
                 out,
@@ -154,7 +150,7 @@ impl Sink for JunitSink {
             // Blocks that pass but have findings below the fail level.
             let mut passing_text = String::new();
             for (b, total) in blocks {
-                let mut st = self.blocks.remove(&(b.datacenter.clone(), b.cidr));
+                let mut st = self.blocks.remove(&b.key());
                 let bfs = block_fails(b);
                 let failed = fails(st.as_ref(), b);
                 write!(

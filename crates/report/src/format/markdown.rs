@@ -95,9 +95,9 @@ fn counts_table(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
 }
 
 impl Sink for MarkdownSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, judgement: &AddressJudgement) -> io::Result<()> {
         self.refusals.observe(rec);
-        if let Some(f) = Failing::judged(rec, verdict) {
+        if let Some(f) = Failing::judged(rec, judgement) {
             self.failing.push(f, worst_first);
         }
         Ok(())

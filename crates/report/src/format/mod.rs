@@ -14,7 +14,8 @@ pub(crate) mod table;
 use std::net::IpAddr;
 
 use ptr_audit_model::{
-    AddressRecord, Finding, PtrAnswer, ReceiverId, Severity, Status, Verdict as ReceiverVerdict,
+    AddressRecord, BlockKey, Finding, PtrAnswer, ReceiverId, Severity, Status,
+    Verdict as ReceiverVerdict,
 };
 
 use crate::record::failure_text;
@@ -73,11 +74,8 @@ pub(crate) fn refusals_text(rec: &AddressRecord) -> Option<String> {
 /// formats' compact matrix.
 #[derive(Debug, Default)]
 pub(crate) struct RefusalTally {
-    /// (datacenter, block) → per receiver ([`ReceiverId::index`]): [rejected, deferred].
-    blocks: std::collections::BTreeMap<
-        (std::sync::Arc<str>, ipnet::IpNet),
-        [[u64; 2]; ReceiverId::ALL.len()],
-    >,
+    /// Block → per receiver ([`ReceiverId::index`]): [rejected, deferred].
+    blocks: std::collections::BTreeMap<BlockKey, [[u64; 2]; ReceiverId::ALL.len()]>,
 }
 
 impl RefusalTally {
@@ -89,7 +87,7 @@ impl RefusalTally {
         let b = &rec.target.block;
         let row = self
             .blocks
-            .entry((b.datacenter.clone(), b.cidr))
+            .entry(b.key())
             .or_insert([[0; 2]; ReceiverId::ALL.len()]);
         for e in rec.receivers.refusing() {
             let k = usize::from(e.verdict == ReceiverVerdict::Defer);
@@ -110,7 +108,7 @@ impl RefusalTally {
             .blocks
             .iter()
             .take(limit)
-            .map(|((dc, net), c)| {
+            .map(|(block, c)| {
                 let cells = columns
                     .iter()
                     .map(|id| match c[id.index()] {
@@ -118,7 +116,7 @@ impl RefusalTally {
                         [r, d] => format!("{r}/{d}"),
                     })
                     .collect();
-                (&**dc, *net, cells)
+                (&*block.datacenter, block.cidr, cells)
             })
             .collect();
         Matrix {
@@ -155,14 +153,14 @@ pub(crate) struct Failing {
     /// Every finding is suppressed or in the baseline: listed, but accepted.
     pub(crate) accepted: bool,
     /// Whether the gate counts the address against the run (a finding that
-    /// counts, or `lookup-failed`); `None` without a verdict.
+    /// counts, or `lookup-failed`); `None` without a judgement.
     pub(crate) gate_fails: Option<bool>,
 }
 
 impl Failing {
-    /// The entry for a record with the gate's verdict: a suppressed or
+    /// The entry for a record with the gate's judgement: a suppressed or
     /// baseline worst finding is marked in the reason.
-    pub(crate) fn judged(rec: &AddressRecord, verdict: &AddressJudgement) -> Option<Failing> {
+    pub(crate) fn judged(rec: &AddressRecord, judgement: &AddressJudgement) -> Option<Failing> {
         let f = worst(rec)?;
         let i = rec
             .findings
@@ -179,17 +177,17 @@ impl Failing {
         if !others.is_empty() {
             reason.push_str(&format!(" (also: {})", others.join(", ")));
         }
-        reason.push_str(&note(verdict.of(i)));
+        reason.push_str(&note(judgement.of(i)));
         if let Some(r) = refusals_text(rec) {
             reason.push_str(&format!("; {r}"));
         }
-        let accepted = !verdict.findings.is_empty()
-            && verdict
+        let accepted = !judgement.findings.is_empty()
+            && judgement
                 .findings
                 .iter()
                 .all(|j| matches!(j, Judged::Suppressed { .. } | Judged::InBaseline));
-        let gate_fails = (!verdict.findings.is_empty()).then(|| {
-            verdict
+        let gate_fails = (!judgement.findings.is_empty()).then(|| {
+            judgement
                 .findings
                 .iter()
                 .any(|j| matches!(j, Judged::Counts | Judged::Unknown))

@@ -236,7 +236,7 @@ impl SarifSink {
 }
 
 impl Sink for SarifSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, judgement: &AddressJudgement) -> io::Result<()> {
         let Some(f) = worst(rec) else {
             return Ok(());
         };
@@ -278,8 +278,8 @@ impl Sink for SarifSink {
             block,
             &format!("{ip}/{}", f.code.as_str()),
             &props,
-            verdict.of(i),
-            verdict.in_baseline.get(i).copied().flatten(),
+            judgement.of(i),
+            judgement.in_baseline.get(i).copied().flatten(),
         )
     }
 

@@ -58,9 +58,9 @@ fn sgr(s: Severity) -> &'static str {
 }
 
 impl Sink for TableSink {
-    fn record(&mut self, rec: &AddressRecord, verdict: &AddressJudgement) -> io::Result<()> {
+    fn record(&mut self, rec: &AddressRecord, judgement: &AddressJudgement) -> io::Result<()> {
         self.refusals.observe(rec);
-        let Some(f) = Failing::judged(rec, verdict) else {
+        let Some(f) = Failing::judged(rec, judgement) else {
             return Ok(());
         };
         let limit = self.limit;

@@ -107,7 +107,7 @@ impl Reason {
 /// The judgement of one name: its label and every reason for it (empty for
 /// custom names).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NameVerdict {
+pub struct NameJudgement {
     /// The overall label.
     pub label: Label,
     /// The rules that matched, in the order they were checked.
@@ -117,7 +117,7 @@ pub struct NameVerdict {
     pub tld: Option<crate::TldCheck>,
 }
 
-impl NameVerdict {
+impl NameJudgement {
     /// The distinct rules among the reasons, in order of first appearance.
     pub fn rules(&self) -> Vec<Rule> {
         let mut out: Vec<Rule> = Vec::new();
