@@ -91,6 +91,9 @@ const ANY_DC: &str = "\u{1}";
 pub struct Classifier {
     templates: Vec<ProviderTemplate>,
     suffixes: SuffixList,
+    /// The provider's own zones, lowercase, without a trailing dot: a
+    /// server id under none of them is weak evidence (see [`ids`]).
+    own_domains: Vec<Box<[u8]>>,
 }
 
 /// A provider template with its literal head and tail (lowercase), to skip
@@ -139,9 +142,20 @@ impl Classifier {
                     })
             })
             .collect::<Result<_, _>>()?;
+        let own_domains = provider
+            .domains
+            .iter()
+            .map(|d| {
+                d.trim_end_matches('.')
+                    .to_ascii_lowercase()
+                    .into_bytes()
+                    .into()
+            })
+            .collect();
         Ok(Classifier {
             templates,
             suffixes: SuffixList::Embedded,
+            own_domains,
         })
     }
 
@@ -214,7 +228,7 @@ impl Classifier {
         let (host_end, listed) = tokens::registered_start(&self.suffixes, lower);
         let tld = Some(suffix::tld_check(lower, listed));
         if ev.strong.is_empty() {
-            ids::scan(ip, lower, host_end, &mut ev);
+            ids::scan(ip, lower, host_end, self.elsewhere(lower), &mut ev);
         }
         tokens::scan(ip, lower, host_end, &mut ev);
         if ev.strong.is_empty() && ev.weak_score < WEAK_THRESHOLD {
@@ -233,6 +247,17 @@ impl Classifier {
             tld,
         };
         (judgement, Some(encodes_address))
+    }
+
+    /// True when the provider's own zones are known and `lower` is under none
+    /// of them: a customer's name, where a serial number is the customer's
+    /// own numbering more often than a provider default.
+    fn elsewhere(&self, lower: &[u8]) -> bool {
+        !self.own_domains.is_empty()
+            && !self.own_domains.iter().any(|d| {
+                lower == &d[..]
+                    || (lower.ends_with(d) && lower[..lower.len() - d.len()].ends_with(b"."))
+            })
     }
 
     fn provider_default(

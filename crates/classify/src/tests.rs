@@ -11,10 +11,13 @@ use ptr_audit_model::{
 
 use crate::{BlockTally, Classifier, Label, Rule};
 
+/// A provider with templates and no own zones listed: server ids count
+/// wherever they are (`serial_numbers_outside_the_providers_zones_are_weak`
+/// lists the zones).
 fn c() -> Classifier {
     Classifier::new(&Provider {
         name: "Example Hosting".into(),
-        domains: vec!["examplehost.net".into()],
+        domains: Vec::new(),
         default_ptr: vec![
             "{ip-dashed}-host.examplehost.net".into(),
             "static.{ip-reversed}.clients.examplehost.net".into(),
@@ -278,6 +281,92 @@ fn provider_default_templates() {
     };
     let err = Classifier::new(&bad).unwrap_err().to_string();
     assert!(err.contains("`{nope}.example.net`"), "{err}");
+}
+
+#[test]
+fn serial_numbers_outside_the_providers_zones_are_weak() {
+    let c = Classifier::new(&Provider {
+        domains: vec!["ExampleHost.net.".into()],
+        ..Provider::default()
+    })
+    .unwrap();
+    let a = ip("203.0.113.64");
+    let label = |n: &str| c.judge(a, n).label;
+    // The provider's own defaults stay generic...
+    assert_eq!(label("vmi419932.examplehost.net"), Label::Generic);
+    assert_eq!(label("vps-4c2a91e3.vps.examplehost.net"), Label::Generic);
+    // ...a customer's own numbering does not, unless another generic word
+    // comes with it...
+    assert_eq!(label("srv482913.customer.example"), Label::Custom);
+    assert_eq!(label("web-4c2a91e3.customer.example"), Label::Custom);
+    assert_eq!(label("vps123456.cust.customer.example"), Label::Generic);
+    assert_eq!(label("notexamplehost.net"), Label::Custom);
+    // ...and forms that hold the address stay strong anywhere.
+    assert_eq!(label("li1069-64.members.linode.com"), Label::Generic);
+    assert_eq!(label("h64n1fls31o925.telia.com"), Label::Generic);
+    let v = c.judge(a, "srv482913.customer.example");
+    assert!(v.reasons.is_empty(), "{:?}", v.reasons);
+}
+
+#[test]
+fn zone_codes_second_words_and_line_ids() {
+    let a = "203.0.113.164";
+    for n in [
+        "ik1-411-37776.vs.sakura.ne.jp",
+        "tk2-240-29809.vs.sakura.ne.jp",
+        "vps-zap883671-1.zap-srv.com",
+        "vmd64148.contaboserver.net",
+    ] {
+        assert_form(a, n, "provider-default", "server-id");
+    }
+    let v = c().judge(ip(a), "vps-zap883671-1.zap-srv.com");
+    assert_eq!(
+        v.reasons[0].matched("vps-zap883671-1.zap-srv.com"),
+        "vps-zap883671"
+    );
+    for n in [
+        "h164n1fls31o925.telia.com",
+        "h164n1c1o1031.bredband.skanova.com",
+    ] {
+        assert_form(a, n, "provider-default", "line-id-octet");
+    }
+    for n in [
+        // Not the last octet; one group after it.
+        "h165n1fls31o925.telia.com",
+        "h164n2.example.net",
+        // Five digits need a domain that names a server product, and the
+        // label must be the whole host part.
+        "vmd12345.example.com",
+        "vmd12345.www.contaboserver.net",
+        // A zone code needs the host number and the serial; a mail word
+        // keeps its own numbering.
+        "tk2-240.example.com",
+        "mx1-411-37776.example.com",
+        "mail-smtp883671.example.com",
+    ] {
+        assert_label(a, n, Label::Custom);
+    }
+}
+
+#[test]
+fn lone_placeholder_words() {
+    let a = "203.0.113.9";
+    for n in [
+        "reverse.provider.example",
+        "reserved.example.co.uk",
+        "notset.example.org",
+        "none.example.com",
+    ] {
+        assert_form(a, n, "dynamic-token", "placeholder");
+    }
+    for n in [
+        "reverse-proxy.example.com",
+        "www.reserved.example",
+        "mail.reverse.example.net",
+        "reverse.example",
+    ] {
+        assert_label(a, n, Label::Custom);
+    }
 }
 
 #[test]

@@ -64,6 +64,25 @@ const HOST_PLACEHOLDER: &[&str] = &[
     "localhost",
 ];
 
+/// Words that mark a name nobody configured when they are the whole host part,
+/// one label right under the registered domain (`reverse.provider.net`,
+/// `reserved.provider.net`): one name for every address of a range. Elsewhere
+/// in a name they are ordinary words (`reverse-proxy.example.com`).
+const LONE_PLACEHOLDER: &[&str] = &[
+    "reverse",
+    "rdns",
+    "ptr",
+    "placeholder",
+    "reserved",
+    "notset",
+    "unset",
+    "none",
+    "noname",
+    "nohost",
+    "empty",
+    "spare",
+];
+
 /// Two-word phrases (joined by `-` or `.`) that mark a name nobody configured.
 const PHRASES: &[(&str, &str)] = &[
     ("no", "reverse"),
@@ -208,6 +227,15 @@ pub(crate) fn scan(ip: IpAddr, body: &[u8], host_end: usize, ev: &mut Evidence) 
         return;
     }
     let host = &body[..host_end];
+    let lone = &host[..host.len() - 1];
+    if is_in(LONE_PLACEHOLDER, lone) {
+        ev.strong.push(Reason {
+            rule: Rule::DynamicToken,
+            kind: "placeholder",
+            span: 0..lone.len(),
+            message: "the host's only label is a placeholder word".into(),
+        });
+    }
     let octets: [u8; 4] = match ip {
         IpAddr::V4(v4) => v4.octets(),
         IpAddr::V6(_) => [0; 4],
