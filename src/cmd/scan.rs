@@ -115,9 +115,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         report.add_block(block);
     }
     if let Some(path) = &config.checkpoint {
+        let lists: Vec<_> = config.scan.dnsbl.iter().map(|z| z.list().clone()).collect();
         let sink = checkpoint::open(
             path,
             config.resume,
+            &lists,
             &mut audit,
             &mut report,
             &meta,

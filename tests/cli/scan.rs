@@ -374,6 +374,191 @@ fn resume_repairs_a_last_record_without_its_newline() {
     }
 }
 
+/// The /24 10.20.0.0/24 and a blocklist `bl.example` (also under a DQS-like
+/// key label) listing 10.20.0.1.
+fn zones_with_a_blocklist() -> ZoneSet {
+    let mut zones = wide_zones(1);
+    zones
+        .add_text(
+            "bl.example",
+            "$TTL 300\n@ IN SOA ns.example. h.example. 1 3600 600 86400 300\n@ IN NS ns.example.\n\
+             1.0.20.10 IN A 127.0.0.2\n1.0.20.10.s3cr3tk3y IN A 127.0.0.2\n",
+        )
+        .unwrap();
+    zones
+}
+
+/// `scan 10.20.0.0/24` through `resolver` with the checkpoint `checkpoint`
+/// and the extra arguments `extra`.
+fn scan_24_checkpointed(resolver: &str, checkpoint: &Path, extra: &[&str]) -> std::process::Output {
+    ptr_audit()
+        .args(["scan", "10.20.0.0/24", "--resolver", resolver, "--qps", "0"])
+        .arg("--checkpoint")
+        .arg(checkpoint)
+        .args(["--format", "jsonl", "--quiet"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn resume_refuses_a_checkpoint_written_with_other_blocklists() {
+    let server = ZoneServer::spawn(zones_with_a_blocklist()).unwrap();
+    let resolver = server.addr().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("dqs.key");
+    std::fs::write(&key_file, "s3cr3tk3y\n").unwrap();
+    let key = ["--dnsbl-key-file", key_file.to_str().unwrap()];
+    let bl = ["--dnsbl", "bl.example=generic"];
+    // (written with, resumed with, what the refusal names on each side)
+    let zen = ["--dnsbl", "bl.example=spamhaus-zen"];
+    let both = ["--dnsbl", "bl.example=generic", "--dnsbl", "other.example"];
+    let keyed = ["--dnsbl", "{key}.bl.example", key[0], key[1]];
+    let cases: [(&[&str], &[&str], &str, &str); 6] = [
+        (&bl, &[], "`bl.example=generic`", "no `--dnsbl` list"),
+        (&[], &bl, "no `--dnsbl` list", "`bl.example=generic`"),
+        (
+            &bl,
+            &zen,
+            "`bl.example=generic`",
+            "`bl.example=spamhaus-zen`",
+        ),
+        (
+            &bl,
+            &both,
+            "`bl.example=generic`",
+            "`bl.example=generic`, `other.example=generic`",
+        ),
+        (
+            &both,
+            &bl,
+            "`bl.example=generic`, `other.example=generic`",
+            "`bl.example=generic`",
+        ),
+        (
+            &keyed,
+            &bl,
+            "`{key}.bl.example=generic`",
+            "`bl.example=generic`",
+        ),
+    ];
+    for (i, (written, resumed, stored_lists, run_lists)) in cases.into_iter().enumerate() {
+        let checkpoint = dir.path().join(format!("case{i}.checkpoint"));
+        let out = scan_24_checkpointed(&resolver, &checkpoint, written);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "case {i}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // an interrupted scan: the checkpoint holds the first 100 records
+        let full = std::fs::read_to_string(&checkpoint).unwrap();
+        let kept: String = full.lines().take(100).map(|l| format!("{l}\n")).collect();
+        std::fs::write(&checkpoint, &kept).unwrap();
+        let report = dir.path().join(format!("case{i}.json"));
+        std::fs::write(&report, "the previous report").unwrap();
+        let mut extra = resumed.to_vec();
+        let output = format!("json={}", report.display());
+        extra.extend(["--resume", "--output", &output]);
+        let out = scan_24_checkpointed(&resolver, &checkpoint, &extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "case {i}: {stderr}");
+        assert!(
+            stderr.contains(&format!("`{}` line 1:", checkpoint.display())),
+            "case {i}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "this record was scanned with {stored_lists} but this run asks {run_lists}"
+            )),
+            "case {i}: {stderr}"
+        );
+        assert!(
+            stderr.contains("start a fresh checkpoint"),
+            "case {i}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("s3cr3t"),
+            "case {i}: the key is shown: {stderr}"
+        );
+        // nothing was scanned or lost: the checkpoint and the old report are as they were
+        assert_eq!(
+            std::fs::read_to_string(&checkpoint).unwrap(),
+            kept,
+            "case {i}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&report).unwrap(),
+            "the previous report"
+        );
+    }
+}
+
+#[test]
+fn resume_with_the_same_blocklists_in_another_order_keeps_their_answers() {
+    let server = ZoneServer::spawn(zones_with_a_blocklist()).unwrap();
+    let resolver = server.addr().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("scan.checkpoint");
+    let lists = [
+        "--dnsbl",
+        "bl.example",
+        "--dnsbl",
+        "other.example=spamhaus-pbl",
+    ];
+    let full = scan_24_checkpointed(&resolver, &checkpoint, &lists);
+    assert_eq!(full.status.code(), Some(1));
+    let full = records(&full.stdout);
+    let text = std::fs::read_to_string(&checkpoint).unwrap();
+    let kept: String = text.lines().take(100).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&checkpoint, &kept).unwrap();
+    let swapped = [
+        "--dnsbl",
+        "other.example=spamhaus-pbl",
+        "--dnsbl",
+        "bl.example",
+    ];
+    let out = scan_24_checkpointed(
+        &resolver,
+        &checkpoint,
+        &[&swapped[..], &["--resume"]].concat(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let resumed = records(&out.stdout);
+    assert_eq!(resumed.len(), 256);
+    for rec in &resumed {
+        let lists: Vec<&str> = rec["dnsbl"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["list"].as_str().unwrap())
+            .collect();
+        assert_eq!(lists, ["other.example", "bl.example"], "{rec}");
+    }
+    let listed = |recs: &[Value]| -> Vec<String> {
+        let mut ips: Vec<String> = recs
+            .iter()
+            .filter(|r| {
+                r["dnsbl"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a["result"] == "answer")
+            })
+            .map(|r| r["ip"].as_str().unwrap().to_owned())
+            .collect();
+        ips.sort();
+        ips
+    };
+    assert_eq!(listed(&full), ["10.20.0.1"]);
+    assert_eq!(listed(&resumed), ["10.20.0.1"]);
+}
+
 /// The first SIGINT or SIGTERM stops the scan: the report holds what was
 /// found, marked interrupted, the checkpoint holds the same records, and the
 /// exit code names the signal.

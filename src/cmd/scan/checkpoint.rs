@@ -1,20 +1,28 @@
 //! `--checkpoint` and `--resume`: the checkpoint file read back into the
-//! report, repaired when a crash tore it, and appended to.
+//! report, repaired when a crash tore it, checked against this run's
+//! blocklists, and appended to.
 
 use std::fs::OpenOptions;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use ptr_audit_classify::AuditRun;
+use ptr_audit_model::{Dnsbl, Lookup};
 use ptr_audit_report::{Format, Report, ReportMeta, Sink, SinkOptions};
 
 /// Resumes from the checkpoint at `path` when it exists: repairs it, then
 /// streams its records through `audit` (which re-derives each from this
-/// inventory and skips repeats) into `report`. Then opens it for appending:
-/// the returned sink writes every further record, flushed one by one.
+/// inventory and skips repeats) into `report`. Every record must have asked
+/// the blocklists `lists` of this run (in any order; its answers are put in
+/// this run's order): else the report would mix answers of two
+/// configurations, and claim lists were asked for addresses they never
+/// were. Then opens it for appending: the returned sink writes every further
+/// record, flushed one by one.
 pub(super) fn open(
     path: &Path,
     resume: bool,
+    lists: &[Arc<Dnsbl>],
     audit: &mut AuditRun<'_>,
     report: &mut Report,
     meta: &ReportMeta,
@@ -23,11 +31,14 @@ pub(super) fn open(
     if resume && path.exists() {
         repair_checkpoint(path)?;
         // Streamed: one record at a time goes to the report.
-        let mut each = |stored| match audit.resume(stored) {
-            Some(rec) => report
-                .record(&rec)
-                .map_err(|e| format!("cannot write the report: {e}")),
-            None => Ok(()),
+        let mut each = |mut stored: ptr_audit_model::AddressRecord| {
+            same_lists(&mut stored.lookup, lists)?;
+            match audit.resume(stored) {
+                Some(rec) => report
+                    .record(&rec)
+                    .map_err(|e| format!("cannot write the report: {e}")),
+                None => Ok(()),
+            }
         };
         ptr_audit_report::read_report_with(path, &mut each)
             .with_context(|| format!("cannot read the checkpoint `{}`", path.display()))?;
@@ -47,6 +58,43 @@ pub(super) fn open(
         meta,
         &options,
     )?)
+}
+
+/// Puts a stored lookup's blocklist answers in the order of `lists`, or
+/// says how its lists differ from this run's (as reports show them: a DQS
+/// key is `{key}`).
+fn same_lists(stored: &mut Lookup, lists: &[Arc<Dnsbl>]) -> Result<(), String> {
+    let same = stored.dnsbl.len() == lists.len()
+        && lists
+            .iter()
+            .all(|l| stored.dnsbl.iter().any(|(s, _)| **s == **l));
+    if !same {
+        let shown = |lists: &mut dyn Iterator<Item = &Dnsbl>| {
+            let shown: Vec<String> = lists
+                .map(|l| format!("`{}={}`", l.name, l.kind.as_str()))
+                .collect();
+            if shown.is_empty() {
+                "no `--dnsbl` list".to_owned()
+            } else {
+                shown.join(", ")
+            }
+        };
+        return Err(format!(
+            "this record was scanned with {} but this run asks {}: resuming would mix the \
+             answers of both, and claim lists were asked for addresses they never were; \
+             resume with the same `--dnsbl` lists, or start a fresh checkpoint (another file)",
+            shown(&mut stored.dnsbl.iter().map(|(l, _)| &**l)),
+            shown(&mut lists.iter().map(|l| &**l)),
+        ));
+    }
+    for (i, list) in lists.iter().enumerate() {
+        let at = i + stored.dnsbl[i..]
+            .iter()
+            .position(|(s, _)| **s == **list)
+            .expect("every list is among the stored ones");
+        stored.dnsbl.swap(i, at);
+    }
+    Ok(())
 }
 
 /// Cuts a checkpoint back to its last newline. What follows it — a record
