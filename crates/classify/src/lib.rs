@@ -7,7 +7,11 @@
 //!
 //! Severities per policy are in [`severity`]; what each mail receiver does
 //! with an address (the receiver matrix, RFC 8601 `iprev`) in [`receivers`];
-//! [`Classifier::audit`] is the per-address audit step every command shares (it judges the first PTR name once, for the findings and the receivers). The rules and their sources are described in
+//! [`Classifier::audit`] is the per-address audit step every command shares (it judges the first PTR name once, for the findings and the receivers),
+//! and [`AuditRun`] one scan's audit session around it: each address of the
+//! scope once (resumed from a checkpoint or scanned), the [`BlockTally`] fed
+//! from the same judgement, the lame servers grouped per block, and the
+//! block findings at the end. The rules and their sources are described in
 //! `docs/classification.md`.
 //!
 //! ```
