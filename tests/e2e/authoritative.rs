@@ -41,7 +41,7 @@ const FORWARD: &str = "@ IN NS ns1.lab.example.\n\
     mail1.fra1 IN A 203.0.113.1\nmail2.fra1 IN A 203.0.113.2\nmail3.fra1 IN A 203.0.113.3\n\
     mail5.fra1 IN A 203.0.113.5\nb9 IN A 198.51.100.9\na7 IN A 192.0.2.7\n";
 
-const INVENTORY: &str = "version: 1
+pub(crate) const INVENTORY: &str = "version: 1
 provider:
   name: Lab
   domains: [lab.example]
@@ -82,7 +82,7 @@ fn shared_port() -> u16 {
 }
 
 /// The two NSD instances on one port, retried on a fresh port after a race.
-fn start(bin: &Path, dir: &Path) -> (Daemon, Daemon, u16) {
+pub(crate) fn start(bin: &Path, dir: &Path) -> (Daemon, Daemon, u16) {
     let (new_dir, old_dir) = (dir.join("primary"), dir.join("secondary"));
     fs::create_dir_all(&new_dir).expect("mkdir");
     fs::create_dir_all(&old_dir).expect("mkdir");

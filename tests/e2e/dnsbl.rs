@@ -4,7 +4,8 @@
 //! outside 127.0.0.0/8, not listed, IPv6), `expect_pbl`, a DQS-style zone
 //! whose key must appear nowhere, and a dead list server (unknown, never
 //! clean). The PTRs come from the embedded server (`--zones`), so the lists
-//! go through `--dnsbl-resolver`.
+//! go through `--dnsbl-resolver`; and the lists in an authoritative scan,
+//! with NSD serving the PTRs as `authoritative` starts it.
 
 use std::fs;
 use std::net::SocketAddr;
@@ -319,6 +320,102 @@ fn a_dead_list_server_leaves_the_listing_unknown() {
         );
         // never clean, never "not in the PBL": unknown
         assert!(!has(rec, "pbl-unlisted", "notice"), "{rec}");
+    }
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(KEY));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(KEY));
+}
+
+/// The addresses of `authoritative::INVENTORY` in the list (and 192.0.2.2,
+/// outside it, which `start_rbldnsd` asks until the list answers).
+const ZEN_AUTHORITATIVE: &str = "\
+:127.0.0.2:SBL listed
+192.0.2.2
+203.0.113.1
+203.0.113.2 :127.0.0.4:XBL
+203.0.113.3 :127.255.255.254:open resolver
+198.51.100.9 :127.0.0.11:PBL Spamhaus
+";
+
+#[test]
+fn an_authoritative_scan_carries_the_blocklist_answers() {
+    let test = "dnsbl::an_authoritative_scan_carries_the_blocklist_answers";
+    let Some(bins) = servers::binaries_or_skip(test, &["nsd", "rbldnsd"]) else {
+        return;
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("ptr-audit-dnsbl-auth-")
+        .tempdir()
+        .expect("temporary directory");
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    for (name, text) in [
+        ("zen.txt", ZEN_AUTHORITATIVE),
+        ("zen6.txt", ZEN6),
+        ("dqs.key", &format!("{KEY}\n")),
+        ("inventory.yaml", crate::authoritative::INVENTORY),
+    ] {
+        let path = dir.path().join(name);
+        fs::write(&path, text).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let (mut list, list_addr) = start_rbldnsd(&bins[1], dir.path());
+    let (mut primary, mut secondary, port) = crate::authoritative::start(&bins[0], dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_ptr-audit"))
+        .arg("scan")
+        .arg(dir.path().join("inventory.yaml"))
+        .args(["--resolver", &format!("127.0.0.11:{port}")])
+        .args(["--authoritative", "--authoritative-port", &port.to_string()])
+        .arg("--allow-special-nameservers") // the servers are on loopback
+        .args(["--dnsbl", "{key}.zen.test=spamhaus-zen", "--dnsbl-key-file"])
+        .arg(dir.path().join("dqs.key"))
+        .args(["--dnsbl-resolver", &list_addr.to_string()])
+        .args(["--format", "json", "--fail-on", "never", "--quiet"])
+        .args(["--timeout", "500ms", "--attempts", "2"])
+        .output()
+        .expect("run ptr-audit scan --authoritative --dnsbl");
+    let logs = format!("{}\n{}\n{}", primary.log(), secondary.log(), list.log());
+    let recs = records(&out);
+    assert_eq!(recs.len(), 8 + 4 + 4, "every address once\n{logs}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["settings"]["authoritative"], true);
+    // one answer per address from the one list, whatever the passes
+    for rec in &recs {
+        let answers = rec["dnsbl"].as_array().unwrap();
+        assert_eq!(answers.len(), 1, "{rec}");
+        assert_eq!(answers[0]["list"], "{key}.zen.test", "{rec}");
+        assert_ne!(answers[0]["result"], "failed", "{rec}\n{logs}");
+    }
+    let bl = |ip: &str| record(&recs, ip)["dnsbl"][0].clone();
+    // listed: an error on the mail block, with the servers' disagreement kept
+    let stale = record(&recs, "203.0.113.1");
+    assert_eq!(bl("203.0.113.1")["codes"], serde_json::json!(["127.0.0.2"]));
+    assert!(has(stale, "dnsbl-listed", "error"), "{stale}");
+    assert!(
+        findings(stale)
+            .iter()
+            .any(|(c, _, _)| c == "ptr-inconsistent"),
+        "{stale}"
+    );
+    assert_eq!(bl("203.0.113.2")["codes"], serde_json::json!(["127.0.0.4"]));
+    assert!(has(record(&recs, "203.0.113.2"), "dnsbl-listed", "error"));
+    // an error code: unknown, never listed or clean
+    let unknown = record(&recs, "203.0.113.3");
+    assert!(
+        findings(unknown)
+            .iter()
+            .any(|(c, _, l)| c == "lookup-failed" && l == "dnsbl"),
+        "{unknown}"
+    );
+    assert!(!has(unknown, "dnsbl-listed", "error"), "{unknown}");
+    // a notice on a hosting block; the rest not listed
+    assert!(has(record(&recs, "198.51.100.9"), "dnsbl-listed", "notice"));
+    for ip in ["203.0.113.5", "198.51.100.8", "192.0.2.7"] {
+        assert_eq!(bl(ip)["result"], "not-listed", "{ip}");
+        assert!(
+            !findings(record(&recs, ip))
+                .iter()
+                .any(|(c, _, _)| c.starts_with("dnsbl")),
+            "{ip}"
+        );
     }
     assert!(!String::from_utf8_lossy(&out.stdout).contains(KEY));
     assert!(!String::from_utf8_lossy(&out.stderr).contains(KEY));
