@@ -30,6 +30,24 @@ pub enum ShardSetError {
         /// The report scanned without.
         without: PathBuf,
     },
+    /// Two reports asked different blocklists (`--dnsbl`).
+    #[error(
+        "`{}` was scanned with {} but `{}` with {}: merge shards of one scan (the same `--dnsbl` lists)",
+        .first.display(),
+        shown_lists(.first_lists),
+        .other.display(),
+        shown_lists(.other_lists)
+    )]
+    DnsblMismatch {
+        /// The first report.
+        first: PathBuf,
+        /// Its lists, as its settings show them (`ZONE=KIND`, a key as `{key}`).
+        first_lists: Vec<String>,
+        /// The report that differs from it.
+        other: PathBuf,
+        /// Its lists.
+        other_lists: Vec<String>,
+    },
     /// Two reports differ in inventory, scope or settings.
     #[error(
         "`{}` and `{}` are reports of different scans (inventory, scope or settings differ)",
@@ -132,7 +150,6 @@ pub(crate) fn check_shard_set(docs: &[&ReportDoc]) -> Result<Option<ReportMeta>,
             && meta.concurrency == first.concurrency
             && meta.timeout_ms == first.timeout_ms
             && meta.attempts == first.attempts
-            && meta.dnsbl == first.dnsbl
             && meta.dnsbl_resolvers == first.dnsbl_resolvers
             && meta.changed_since == first.changed_since
             && meta.provider_domains == first.provider_domains
@@ -146,6 +163,14 @@ pub(crate) fn check_shard_set(docs: &[&ReportDoc]) -> Result<Option<ReportMeta>,
             return Err(ShardSetError::AuthoritativeMismatch {
                 with: with.path.clone(),
                 without: without.path.clone(),
+            });
+        }
+        if meta.dnsbl != first.dnsbl {
+            return Err(ShardSetError::DnsblMismatch {
+                first: first_doc.path.clone(),
+                first_lists: first.dnsbl.clone(),
+                other: doc.path.clone(),
+                other_lists: meta.dnsbl.clone(),
             });
         }
         if !same {
@@ -198,6 +223,16 @@ pub(crate) fn check_shard_set(docs: &[&ReportDoc]) -> Result<Option<ReportMeta>,
         .min()
         .unwrap_or_default();
     Ok(Some(merged))
+}
+
+/// Blocklists as the refusal names them: `` `zen.example=generic`, … ``, or
+/// no list.
+fn shown_lists(lists: &[String]) -> String {
+    if lists.is_empty() {
+        return "no `--dnsbl` list".to_owned();
+    }
+    let shown: Vec<String> = lists.iter().map(|l| format!("`{l}`")).collect();
+    shown.join(", ")
 }
 
 /// Refuses shards that together hold more or fewer addresses than the scan's
@@ -265,6 +300,20 @@ mod tests {
         assert_eq!(
             refusal(&auth),
             "`bb` was scanned with --authoritative and `a` without: merge shards of one scan"
+        );
+        let mut lists = whole();
+        lists[1].meta.as_mut().unwrap().dnsbl = vec!["{key}.zen.test=spamhaus-zen".into()];
+        assert_eq!(
+            refusal(&lists),
+            "`a` was scanned with no `--dnsbl` list but `bb` with `{key}.zen.test=spamhaus-zen`: \
+             merge shards of one scan (the same `--dnsbl` lists)"
+        );
+        lists[0].meta.as_mut().unwrap().dnsbl =
+            vec!["zen.test=generic".into(), "b.test=generic".into()];
+        assert_eq!(
+            refusal(&lists),
+            "`a` was scanned with `zen.test=generic`, `b.test=generic` but `bb` with \
+             `{key}.zen.test=spamhaus-zen`: merge shards of one scan (the same `--dnsbl` lists)"
         );
         let mut other = whole();
         other[1].meta.as_mut().unwrap().qps = Some(5);
