@@ -335,6 +335,7 @@ fn meta(config: &Config, inventory: &Inventory, started: SystemTime) -> ReportMe
         .iter()
         .map(|z| format!("{}={}", z.list().name, z.list().kind.as_str()))
         .collect();
+    meta.psl = Some(config.suffixes.describe());
     meta.dnsbl_resolvers = config
         .scan
         .dnsbl_servers

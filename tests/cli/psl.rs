@@ -148,6 +148,61 @@ fn scan_with_a_newer_list_reports_no_unknown_tld() {
     let recs = scan(Some(&newer));
     assert_eq!(recs[0]["status"], "ok", "{}", recs[0]);
     assert_eq!(recs[1]["status"], "ok", "{}", recs[1]);
+
+    // The json report names the list; shards judged with different lists
+    // are not one scan, and merge refuses them.
+    let shard = |k: &str, psl: Option<&str>| {
+        let path = dir.path().join(format!("s{}.json", &k[..1]));
+        let mut cmd = ptr_audit();
+        cmd.args([
+            "scan",
+            "203.0.113.5",
+            "203.0.113.6",
+            "--resolver",
+            &resolver,
+        ])
+        .args(["--quiet", "--fail-on", "never", "--shard", k])
+        .arg("--output")
+        .arg(format!("json={}", path.display()));
+        if let Some(p) = psl {
+            cmd.args(["--psl", p]);
+        }
+        crate::assert_exit(&cmd.output().unwrap(), 0);
+        path
+    };
+    let one = shard("1/2", None);
+    let two = shard("2/2", Some(&newer));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&two).unwrap()).unwrap();
+    assert!(
+        doc["settings"]["psl"]
+            .as_str()
+            .unwrap()
+            .starts_with("the Public Suffix List of 2026-12-01 ("),
+        "{}",
+        doc["settings"]
+    );
+    let out = ptr_audit()
+        .arg("merge")
+        .arg(&one)
+        .arg(&two)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    crate::assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("are reports of different scans"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let two_again = shard("2/2", None);
+    let out = ptr_audit()
+        .arg("merge")
+        .arg(&one)
+        .arg(&two_again)
+        .args(["--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    crate::assert_exit(&out, 0);
 }
 
 #[test]

@@ -182,6 +182,10 @@ pub struct ReportMeta {
     /// The servers the blocklists were asked through (`--dnsbl-resolver`),
     /// `IP:PORT`; empty when they went to `resolvers`.
     pub dnsbl_resolvers: Vec<String>,
+    /// The Public Suffix List the names were judged with (`--psl FILE` or
+    /// the embedded one), as the classifier describes it with its date;
+    /// `None` in reports written before the field existed.
+    pub psl: Option<String>,
     /// When the scan started, RFC 3339 (see [`time::rfc3339`]).
     pub started_at: String,
     /// Addresses in scope.
@@ -210,6 +214,7 @@ impl ReportMeta {
             authoritative: false,
             dnsbl: Vec::new(),
             dnsbl_resolvers: Vec::new(),
+            psl: None,
             started_at: started_at.into(),
             scope: 0,
             changed_since: None,

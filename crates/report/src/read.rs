@@ -192,6 +192,9 @@ struct SettingsIn {
     dnsbl: Vec<String>,
     #[serde(default)]
     dnsbl_resolvers: Vec<String>,
+    /// Absent before the field existed: not recorded.
+    #[serde(default)]
+    psl: Option<String>,
 }
 
 /// Reads a `json` or `jsonl` report (told apart by content).
@@ -601,6 +604,7 @@ pub(crate) fn read_json_blocks<'de, R: serde_json::de::Read<'de>>(
         authoritative: settings.authoritative,
         dnsbl: settings.dnsbl,
         dnsbl_resolvers: settings.dnsbl_resolvers,
+        psl: settings.psl,
         started_at: env.started_at.ok_or_else(|| missing("started_at"))?,
         scope: inventory.scope,
         changed_since: inventory.changed_since,

@@ -151,6 +151,7 @@ pub(crate) fn check_shard_set(docs: &[&ReportDoc]) -> Result<Option<ReportMeta>,
             && meta.timeout_ms == first.timeout_ms
             && meta.attempts == first.attempts
             && meta.dnsbl_resolvers == first.dnsbl_resolvers
+            && meta.psl == first.psl
             && meta.changed_since == first.changed_since
             && meta.provider_domains == first.provider_domains
             && meta.tool_version == first.tool_version;

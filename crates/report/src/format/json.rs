@@ -55,6 +55,7 @@ fn settings(out: &mut String, meta: &ReportMeta) {
         .field("authoritative", &meta.authoritative)
         .field("dnsbl", &meta.dnsbl)
         .field("dnsbl_resolvers", &meta.dnsbl_resolvers)
+        .field("psl", &meta.psl)
         .close();
 }
 

@@ -472,6 +472,7 @@ pub fn meta() -> ReportMeta {
         authoritative: false,
         dnsbl: Vec::new(),
         dnsbl_resolvers: Vec::new(),
+        psl: Some("the embedded Public Suffix List (psl 2.1.247, 2026-10-22 or newer)".into()),
         started_at: "2026-11-28T19:40:05Z".into(),
         scope: 12,
         changed_since: None,
