@@ -119,7 +119,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let sink = checkpoint::open(
             path,
             config.resume,
-            &lists,
+            &checkpoint::ThisRun {
+                lists: &lists,
+                visits: &|ip| match &changed {
+                    Some(changed) => changed.contains(ip),
+                    None => inventory
+                        .index_of(ip)
+                        .is_some_and(|i| config.plan.visits(i)),
+                },
+            },
             &mut audit,
             &mut report,
             &meta,

@@ -559,6 +559,37 @@ fn resume_with_the_same_blocklists_in_another_order_keeps_their_answers() {
     assert_eq!(listed(&resumed), ["10.20.0.1"]);
 }
 
+#[test]
+fn resume_reports_only_the_addresses_of_this_runs_shard() {
+    let server = ZoneServer::spawn(zones_with_a_blocklist()).unwrap();
+    let resolver = server.addr().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("scan.checkpoint");
+    let first = scan_24_checkpointed(&resolver, &checkpoint, &["--shard", "1/2"]);
+    assert_eq!(first.status.code(), Some(1));
+    let ips = |recs: &[Value]| -> HashSet<String> {
+        recs.iter()
+            .map(|r| r["ip"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let shard1 = ips(&records(&first.stdout));
+    // the checkpoint of shard 1, given to shard 2 by mistake
+    let other = dir.path().join("other.checkpoint");
+    let second = scan_24_checkpointed(&resolver, &other, &["--shard", "2/2"]);
+    let shard2 = ips(&records(&second.stdout));
+    assert_eq!((shard1.len(), shard2.len()), (128, 128));
+    let out = scan_24_checkpointed(&resolver, &checkpoint, &["--shard", "2/2", "--resume"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0), // shard 2: the odd addresses, all with a confirmed PTR
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let resumed = records(&out.stdout);
+    assert_eq!(resumed.len(), 128, "only shard 2's addresses, each once");
+    assert_eq!(ips(&resumed), shard2);
+}
+
 /// The first SIGINT or SIGTERM stops the scan: the report holds what was
 /// found, marked interrupted, the checkpoint holds the same records, and the
 /// exit code names the signal.

@@ -45,6 +45,12 @@ impl Plan {
         }
     }
 
+    /// True when the plan visits the address at scope index `index` (it is
+    /// in the plan's shard).
+    pub fn visits(&self, index: u64) -> bool {
+        index % self.shard.count == self.shard.index - 1
+    }
+
     /// True when the plan visits nothing of a scope of `scope_len`.
     pub fn is_empty(&self, scope_len: u64) -> bool {
         self.len(scope_len) == 0
@@ -227,7 +233,14 @@ mod tests {
             let len = plan.len(scope);
             let p = Permutation::new(runs(len), 9);
             sizes.push(len);
-            all.extend((0..len).map(|i| plan.scope_index(i, len, &p)));
+            let visited: Vec<u64> = (0..len).map(|i| plan.scope_index(i, len, &p)).collect();
+            assert!(visited.iter().all(|&i| plan.visits(i)), "shard {k}");
+            let visits = (0..scope).filter(|&i| plan.visits(i)).count() as u64;
+            assert_eq!(
+                visits, len,
+                "shard {k}: `visits` holds for what it visits only"
+            );
+            all.extend(visited);
         }
         all.sort_unstable();
         assert_eq!(all, (0..scope).collect::<Vec<_>>());

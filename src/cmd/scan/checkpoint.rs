@@ -1,6 +1,7 @@
 //! `--checkpoint` and `--resume`: the checkpoint file read back into the
-//! report, repaired when a crash tore it, checked against this run's
-//! blocklists, and appended to.
+//! report (repaired when a crash tore it; records of addresses this run does
+//! not visit left out; the rest checked against this run's
+//! blocklists), and appended to.
 
 use std::fs::OpenOptions;
 use std::path::Path;
@@ -13,8 +14,11 @@ use ptr_audit_report::{Format, Report, ReportMeta, Sink, SinkOptions};
 
 /// Resumes from the checkpoint at `path` when it exists: repairs it, then
 /// streams its records through `audit` (which re-derives each from this
-/// inventory and skips repeats) into `report`. Every record must have asked
-/// the blocklists `lists` of this run (in any order; its answers are put in
+/// inventory and skips repeats) into `report`; a record of an address this
+/// run does not visit (`run.visits` false: another shard's, or unchanged with
+/// `--changed-since`) is left out, as one outside the scope is, and its
+/// address is scanned by the run that visits it. Every record must have asked
+/// the blocklists `run.lists` (in any order; its answers are put in
 /// this run's order): else the report would mix answers of two
 /// configurations, and claim lists were asked for addresses they never
 /// were. Then opens it for appending: the returned sink writes every further
@@ -22,7 +26,7 @@ use ptr_audit_report::{Format, Report, ReportMeta, Sink, SinkOptions};
 pub(super) fn open(
     path: &Path,
     resume: bool,
-    lists: &[Arc<Dnsbl>],
+    run: &ThisRun<'_>,
     audit: &mut AuditRun<'_>,
     report: &mut Report,
     meta: &ReportMeta,
@@ -32,7 +36,10 @@ pub(super) fn open(
         repair_checkpoint(path)?;
         // Streamed: one record at a time goes to the report.
         let mut each = |mut stored: ptr_audit_model::AddressRecord| {
-            same_lists(&mut stored.lookup, lists)?;
+            if !(run.visits)(stored.target.ip) {
+                return Ok(());
+            }
+            same_lists(&mut stored.lookup, run.lists)?;
             match audit.resume(stored) {
                 Some(rec) => report
                     .record(&rec)
@@ -58,6 +65,15 @@ pub(super) fn open(
         meta,
         &options,
     )?)
+}
+
+/// What a resumed record must agree with.
+pub(super) struct ThisRun<'a> {
+    /// The blocklists this run asks (`--dnsbl`).
+    pub lists: &'a [Arc<Dnsbl>],
+    /// Whether this run visits an address (its shard, or its
+    /// `--changed-since` addresses).
+    pub visits: &'a dyn Fn(std::net::IpAddr) -> bool,
 }
 
 /// Puts a stored lookup's blocklist answers in the order of `lists`, or
