@@ -79,11 +79,17 @@ pub(super) struct ThisRun<'a> {
 /// Puts a stored lookup's blocklist answers in the order of `lists`, or
 /// says how its lists differ from this run's (as reports show them: a DQS
 /// key is `{key}`).
+/// A checkpoint is read from disk: a record may hold a list twice, so each
+/// stored answer is matched at most once and nothing here can panic.
 fn same_lists(stored: &mut Lookup, lists: &[Arc<Dnsbl>]) -> Result<(), String> {
+    // For each stored answer, its place in this run's order.
+    let mut place = vec![usize::MAX; stored.dnsbl.len()];
     let same = stored.dnsbl.len() == lists.len()
-        && lists
-            .iter()
-            .all(|l| stored.dnsbl.iter().any(|(s, _)| **s == **l));
+        && lists.iter().enumerate().all(|(i, l)| {
+            let at =
+                (0..place.len()).find(|&j| place[j] == usize::MAX && *stored.dnsbl[j].0 == **l);
+            at.map(|j| place[j] = i).is_some()
+        });
     if !same {
         let shown = |lists: &mut dyn Iterator<Item = &Dnsbl>| {
             let shown: Vec<String> = lists
@@ -103,13 +109,12 @@ fn same_lists(stored: &mut Lookup, lists: &[Arc<Dnsbl>]) -> Result<(), String> {
             shown(&mut lists.iter().map(|l| &**l)),
         ));
     }
-    for (i, list) in lists.iter().enumerate() {
-        let at = i + stored.dnsbl[i..]
-            .iter()
-            .position(|(s, _)| **s == **list)
-            .expect("every list is among the stored ones");
-        stored.dnsbl.swap(i, at);
-    }
+    let mut placed: Vec<_> = place
+        .into_iter()
+        .zip(std::mem::take(&mut stored.dnsbl))
+        .collect();
+    placed.sort_by_key(|(at, _)| *at);
+    stored.dnsbl = placed.into_iter().map(|(_, answer)| answer).collect();
     Ok(())
 }
 
